@@ -1,0 +1,38 @@
+# `make run`: set up and serve the app with demo data. `make test`: every test (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup lint e2e bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/flask --app companion translate compile >/dev/null
+	$(BIN)/flask --app companion db upgrade
+
+run: setup
+	$(BIN)/flask --app companion demo
+	$(BIN)/flask --app companion push vapid-keys
+	$(BIN)/flask --app companion serve --host localhost --port 5000
+
+lint: $(STAMP)
+	$(BIN)/ruff check companion tests e2e bench migrations
+
+test: $(STAMP) lint
+	$(BIN)/flask --app companion translate compile >/dev/null
+	$(BIN)/pytest
+
+e2e: $(STAMP)
+	$(BIN)/pytest e2e
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) instance
