@@ -1,0 +1,62 @@
+"""Accounts and their server-side sessions."""
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+ROLES = ("person", "mediator", "admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # Nullable: an account may sign in with a passkey only.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    role: Mapped[str] = mapped_column(String(16), default="person")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The France Services structure a mediator belongs to (issue 7); NULL for everyone else.
+    structure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("structures.id", ondelete="SET NULL"), index=True
+    )
+    # Data saver: do not download key documents automatically for offline use (issue 5).
+    data_saver: Mapped[bool] = mapped_column(
+        default=False, server_default=false())
+
+    sessions: Mapped[list["UserSession"]] = relationship(back_populates="user")
+
+    # Set by the session loader (not columns): the server-side session this request runs under.
+    current_session = None
+    _session_token = ""
+
+    def get_id(self) -> str:  # Flask-Login stores the session token, never the user id
+        return self._session_token
+
+
+class UserSession(db.Model):
+    """A signed-in device. The cookie carries a random token; only its hash is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    shared_device: Mapped[bool] = mapped_column(default=False)
+    # How the session was proven: password, password+key, passkey, recovery code.
+    method: Mapped[str] = mapped_column(String(24), default="password")
+
+    user: Mapped[User] = relationship(back_populates="sessions")

@@ -1,0 +1,84 @@
+"""The agenda: per-profile state of each prevention rule, personal reminders, and the reminder
+rows the batch sends (one per account, item and lead time)."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class AgendaItem(db.Model):
+    """What happened to one prevention rule for one profile (the engine computes the rest)."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (UniqueConstraint("profile_id", "rule_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    rule_id: Mapped[str] = mapped_column(String(40))
+    done_on: Mapped[date | None] = mapped_column(Date())  # the day the person says it was done
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when it was recorded
+    snoozed_until: Mapped[date | None] = mapped_column(Date())
+    dismissed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    dismiss_reason: Mapped[str] = mapped_column(String(200), default="")
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class PersonalReminder(db.Model):
+    """An appointment or a medicine, at a local time in the person's time zone."""
+
+    __tablename__ = "personal_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="appointment")  # appointment | medicine
+    title: Mapped[str] = mapped_column(String(120))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    repeat: Mapped[str] = mapped_column(String(8), default="")  # "" | daily | weekly | monthly
+    until_on: Mapped[date | None] = mapped_column(Date())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReminderPreference(db.Model):
+    """One account's reminder settings. Lead times are lists of minutes before the due time."""
+
+    __tablename__ = "reminder_preferences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    muted_profiles: Mapped[str] = mapped_column(String(400), default="")  # space-separated profile ids
+    quiet_start: Mapped[int] = mapped_column(Integer, default=21 * 60)  # minutes after local midnight
+    quiet_end: Mapped[int] = mapped_column(Integer, default=8 * 60)
+    prevention_leads: Mapped[str] = mapped_column(String(60), default="20160 0")  # 2 weeks, on the day
+    appointment_leads: Mapped[str] = mapped_column(String(60), default="1440 120")  # day before, 2 hours
+
+
+class Reminder(db.Model):
+    """One notification to one account. `key` makes scheduling idempotent; `claimed_until` is the
+    lease a batch takes before sending, so two batches never send the same row."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # prevention | appointment | medicine
+    item_ref: Mapped[str] = mapped_column(String(48))  # rule id or "p<id>"
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

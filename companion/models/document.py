@@ -1,0 +1,52 @@
+"""Health documents of a profile, their offline pins (per account and device), and the trash."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .types import UTCDateTime, utcnow
+
+
+class Document(db.Model):
+    __tablename__ = "documents"
+    # The same file twice in one profile is recognised (even in the trash: it is restored instead).
+    __table_args__ = (
+        UniqueConstraint("profile_id", "sha256", name="uq_documents_profile_sha256"),
+        Index("ix_documents_profile_care", "profile_id", "care_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
+    type_code: Mapped[str] = mapped_column(String(16))
+    class_code: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    care_date: Mapped[date | None] = mapped_column(Date())
+    source: Mapped[str] = mapped_column(String(200), default="")
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(40))
+    # Random name of the encrypted blob; the person's filename never reaches the file system.
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # The per-document AES key, wrapped (AES-GCM) by the master key; base64.
+    wrapped_key: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(String(8), default="upload")  # upload | cda
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # in the trash
+
+
+class DocumentPin(db.Model):
+    """"Available offline" on one device of one account."""
+
+    __tablename__ = "document_pins"
+    __table_args__ = (UniqueConstraint("document_id", "user_id", "device_id", name="uq_document_pins"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
