@@ -1,0 +1,150 @@
+"""The one access check. Every read or write of a profile's data goes through `require_access`,
+and lists go through `accessible_profiles`: nothing is ever fetched by id alone."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, select
+
+from ..extensions import db
+from ..models.account import User
+from ..models.delegation import SCOPES, Delegation
+from ..models.profile import Profile, ProfileOwner
+from ..models.types import utcnow
+from . import ServiceError, audit
+
+log = logging.getLogger("companion.security")
+
+# "profile" = see that the profile exists and its name; "manage" = owners only (caregivers,
+# contact details, export, delete).
+OWNER_SCOPES = frozenset({"profile", "manage", *SCOPES})
+
+
+class AccessDenied(ServiceError):
+    status = 404  # never reveal that a profile exists
+
+    def __init__(self, actor=None, profile_id: int | None = None, scope: str = "", role: str = ""):
+        super().__init__(_l("This page does not exist or is not yours to see."), 404)
+        self.actor, self.profile_id, self.scope, self.role = actor, profile_id, scope, role
+
+
+@dataclass(frozen=True)
+class Access:
+    profile: Profile
+    role: str  # owner | caregiver
+    scopes: frozenset[str]
+    delegation: Delegation | None = None
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == "owner"
+
+    @property
+    def see_hidden(self) -> bool:
+        return self.is_owner or bool(self.delegation and self.delegation.see_hidden)
+
+    def allows(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+def caregiver_scopes(delegation: Delegation) -> frozenset[str]:
+    """What a delegation lets its caregiver do. Adding documents without seeing them makes no sense,
+    and older delegations may hold documents:write alone: writing always includes reading."""
+    scopes = delegation.scope_set
+    if "documents:write" in scopes:
+        scopes = scopes | {"documents:read"}
+    return scopes
+
+
+def active_delegation_clause(now: datetime):
+    return and_(
+        Delegation.accepted_at.is_not(None), Delegation.revoked_at.is_(None),
+        Delegation.declined_at.is_(None), Delegation.expires_at > now,
+    )
+
+
+def _can_hold_access(actor: User | None) -> bool:
+    # Mediators and admins never see health data, whatever else they are.
+    return actor is not None and getattr(actor, "is_authenticated", False) and actor.role == "person"
+
+
+def accessible_profiles(actor: User | None, now: datetime | None = None) -> list[Access]:
+    """Every profile the actor may act on, owned first, then by delegation."""
+    if not _can_hold_access(actor):
+        return []
+    now = now or utcnow()
+    owned = db.session.scalars(
+        select(Profile).join(ProfileOwner).where(ProfileOwner.user_id == actor.id)
+        .order_by(Profile.user_id.is_(None), Profile.id)
+    ).all()
+    result = [Access(p, "owner", OWNER_SCOPES) for p in owned]
+    owned_ids = {p.id for p in owned}
+    rows = db.session.execute(
+        select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
+        .where(Delegation.caregiver_id == actor.id, active_delegation_clause(now))
+        .order_by(Profile.id)
+    ).all()
+    for profile, delegation in rows:
+        if profile.id not in owned_ids:
+            scopes = frozenset({"profile"}) | caregiver_scopes(delegation)
+            result.append(Access(profile, "caregiver", scopes, delegation))
+    return result
+
+
+def find_access(actor: User | None, profile_id: int, now: datetime | None = None) -> Access | None:
+    if not _can_hold_access(actor):
+        return None
+    now = now or utcnow()
+    owner = db.session.scalar(
+        select(Profile).join(ProfileOwner)
+        .where(Profile.id == profile_id, ProfileOwner.user_id == actor.id)
+    )
+    if owner is not None:
+        return Access(owner, "owner", OWNER_SCOPES)
+    row = db.session.execute(
+        select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
+        .where(Profile.id == profile_id, Delegation.caregiver_id == actor.id, active_delegation_clause(now))
+        .order_by(Delegation.expires_at.desc())
+    ).first()
+    if row is None:
+        return None
+    profile, delegation = row
+    return Access(profile, "caregiver", frozenset({"profile"}) | caregiver_scopes(delegation), delegation)
+
+
+def require_access(actor: User | None, profile_id: int, scope: str, now: datetime | None = None) -> Access:
+    """The actor's access to the profile if it includes `scope`; otherwise log and raise AccessDenied."""
+    access = find_access(actor, profile_id, now)
+    if access is not None and access.allows(scope):
+        return access
+    actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
+    log.warning("access refused actor=%s profile=%s scope=%s", actor_id, profile_id, scope)
+    role = access.role if access else ("mediator" if getattr(actor, "role", "") == "mediator" else "stranger")
+    raise AccessDenied(actor if actor_id else None, profile_id, scope, role)
+
+
+def log_refusal(exc: AccessDenied) -> None:
+    """Write a refusal into the profile's access log. Called after the failed request rolled back,
+    so the refusal is the only trace it leaves."""
+    if exc.actor is None or exc.profile_id is None or db.session.get(Profile, exc.profile_id) is None:
+        return
+    audit.record(actor=exc.actor, actor_role=exc.role, action="access.refused", profile_id=exc.profile_id,
+                 object_type="scope", object_id=exc.scope)
+
+
+def caregiver_ids(profile_id: int, scope: str, now: datetime | None = None) -> list[int]:
+    """Accounts with an active delegation carrying `scope` (for reminders and notifications)."""
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(Delegation).where(Delegation.profile_id == profile_id, active_delegation_clause(now))
+    )
+    return sorted({d.caregiver_id for d in rows if scope in caregiver_scopes(d)})
+
+
+def owner_ids(profile_id: int) -> list[int]:
+    return list(db.session.scalars(
+        select(ProfileOwner.user_id).where(ProfileOwner.profile_id == profile_id).order_by(ProfileOwner.id)
+    ))
+

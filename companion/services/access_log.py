@@ -1,0 +1,107 @@
+"""Reading the access log (filters, CSV) and pruning it past the retention period.
+
+Pruning removes the oldest entries only, then anchors the chain on the first entry it keeps,
+so `audit.verify` still checks everything that remains."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, or_, select
+
+from ..extensions import db
+from ..models.audit import AccessEvent, AuditHead
+from ..models.types import utcnow
+
+MAX_ROWS = 1000
+MAX_RETENTION_MONTHS = 36
+# Filter dates are clamped to this range: 9999-12-31 plus one day, or year 1 shifted to UTC, overflow.
+EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    profile_ids: tuple[int, ...]
+    account_id: int | None = None  # also the account's own security events
+    actor_id: int | None = None
+    since: date | None = None
+    until: date | None = None
+    tz: str = "Europe/Paris"
+
+
+def _whose(f: Filters):
+    clauses = [AccessEvent.profile_id.in_(f.profile_ids)] if f.profile_ids else []
+    if f.account_id is not None:
+        clauses.append(AccessEvent.account_id == f.account_id)
+    return or_(*clauses) if clauses else AccessEvent.id < 0
+
+
+def _local_midnight(day: date, tz: str) -> datetime:
+    day = min(max(day, EARLIEST), LATEST)
+    return datetime.combine(day, time(0, 0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+
+
+def events(f: Filters, limit: int = MAX_ROWS) -> list[AccessEvent]:
+    """Newest first, only the given profiles (and account): the caller decides what the viewer owns."""
+    query = select(AccessEvent).where(_whose(f))
+    if f.actor_id is not None:
+        query = query.where(AccessEvent.actor_id == f.actor_id)
+    if f.since:
+        query = query.where(AccessEvent.at >= _local_midnight(f.since, f.tz))
+    if f.until:
+        query = query.where(AccessEvent.at < _local_midnight(min(f.until, LATEST) + timedelta(days=1), f.tz))
+    return list(db.session.scalars(query.order_by(AccessEvent.id.desc()).limit(limit)))
+
+
+def actors(f: Filters) -> list[tuple[int, str]]:
+    """The people who appear in these logs, for the "who" filter."""
+    rows = db.session.execute(
+        select(AccessEvent.actor_id, func.max(AccessEvent.actor_name))
+        .where(_whose(f), AccessEvent.actor_id.is_not(None)).group_by(AccessEvent.actor_id)
+    ).all()
+    return sorted(((r[0], r[1] or "?") for r in rows), key=lambda r: r[1].lower())
+
+
+def _cell(value) -> str:
+    text = str(value or "")
+    # A spreadsheet would run a cell starting with these as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(rows: list[dict], header: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(row.get(key)) for key in ("when", "who", "role", "what", "object")])
+    return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet software read the accents right
+
+
+def retention_months(configured: int) -> int:
+    return max(1, min(int(configured), MAX_RETENTION_MONTHS))
+
+
+def cutoff(now: datetime, months: int) -> datetime:
+    months = retention_months(months)
+    year, month = divmod(now.month - 1 - months, 12)
+    return now.replace(year=now.year + year, month=month + 1, day=min(now.day, 28))
+
+
+def prune(months: int, now: datetime | None = None) -> int:
+    """Delete the entries older than the retention period; the chain stays verifiable."""
+    limit = cutoff(now or utcnow(), months)
+    head = db.session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
+    if head is None:
+        return 0
+    first_kept = db.session.scalar(select(AccessEvent).where(AccessEvent.at >= limit)
+                                   .order_by(AccessEvent.id).limit(1))
+    if first_kept is None:
+        anchor, query = head.last_hash, delete(AccessEvent)
+    else:
+        anchor, query = first_kept.prev_hash, delete(AccessEvent).where(AccessEvent.id < first_kept.id)
+    result = db.session.execute(query, execution_options={"audit_prune": True, "synchronize_session": False})
+    head.anchor_hash = anchor
+    db.session.flush()
+    return result.rowcount or 0

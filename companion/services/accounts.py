@@ -1,0 +1,63 @@
+"""Creating accounts and checking passwords."""
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models.account import User
+from ..models.profile import Profile, ProfileOwner
+from . import ServiceError
+from .passwords import hash_password, policy_error, verify_password
+
+
+def normalise_email(raw: str) -> str:
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ServiceError(_l("Enter an e-mail address like name@example.fr."), field="email") from exc
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def register(email: str, password: str | None, display_name: str, *, locale: str | None = None,
+             role: str = "person", cost: tuple[int, int] = (3, 65536)) -> User:
+    """A new account with its own health profile (people only: mediators and admins hold no record)."""
+    email = normalise_email(email)
+    name = display_name.strip()
+    if not name:
+        raise ServiceError(_l("Enter your first name."), field="display_name")
+    if password is not None:
+        reason = policy_error(password)
+        if reason:
+            raise ServiceError(reason, field="password")
+    if find_by_email(email):
+        # Said plainly on purpose: registration is rate-limited, and hiding it would strand people.
+        raise ServiceError(_l("An account already exists with this e-mail address. Log in instead."),
+                           field="email")
+    user = User(email=email, display_name=name[:120], locale=locale, role=role,
+                password_hash=hash_password(password, cost) if password else None)
+    db.session.add(user)
+    db.session.flush()
+    if role == "person":
+        first, _, last = name.partition(" ")
+        profile = Profile(user_id=user.id, first_name=first[:80], last_name=last[:80])
+        db.session.add(profile)
+        db.session.flush()
+        db.session.add(ProfileOwner(profile_id=profile.id, user_id=user.id, relation="self"))
+        db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str, cost: tuple[int, int] = (3, 65536)) -> User | None:
+    """The account if the password matches; None for an unknown account or a wrong password alike."""
+    user = find_by_email(email) if email else None
+    if not verify_password(user.password_hash if user else None, password, cost):
+        return None
+    return user
+
+
+def own_profile(user: User) -> Profile | None:
+    return db.session.scalar(select(Profile).where(Profile.user_id == user.id))

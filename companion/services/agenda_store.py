@@ -1,0 +1,215 @@
+"""The database side of the agenda: load history, mark done, snooze, "not for me", personal reminders.
+Services flush; the view commits."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models.agenda import AgendaItem, PersonalReminder, Reminder
+from ..models.types import utcnow
+from ..prevention import load_rules
+from . import ServiceError, audit
+from .agenda import Facts, History, Item, add_months, agenda
+
+REPEATS = ("", "daily", "weekly", "monthly")
+KINDS = ("appointment", "medicine")
+
+
+def facts_of(profile) -> Facts:
+    return Facts(profile.birth_date, profile.sex)
+
+
+def history_of(profile_id: int) -> dict[str, History]:
+    rows = db.session.scalars(select(AgendaItem).where(AgendaItem.profile_id == profile_id))
+    return {r.rule_id: History(r.done_on, r.snoozed_until, r.dismissed_at is not None, r.dismiss_reason)
+            for r in rows}
+
+
+def items_for(profile, today: date) -> list[Item]:
+    return agenda(facts_of(profile), load_rules(), history_of(profile.id), today)
+
+
+def _row(access, actor, rule_id: str) -> AgendaItem:
+    if rule_id not in load_rules():
+        raise ServiceError(_l("This agenda item does not exist."), status=404)
+    row = db.session.scalar(select(AgendaItem).where(
+        AgendaItem.profile_id == access.profile.id, AgendaItem.rule_id == rule_id))
+    if row is None:
+        row = AgendaItem(profile_id=access.profile.id, rule_id=rule_id, dismiss_reason="")
+        db.session.add(row)
+    row.updated_by_id = actor.id
+    return row
+
+
+def _forget_pending(profile_id: int, item_ref: str) -> None:
+    """Reminders not yet sent for an item that changed are no longer right; the batch reschedules."""
+    db.session.execute(delete(Reminder).where(
+        Reminder.profile_id == profile_id, Reminder.item_ref == item_ref, Reminder.sent_at.is_(None)))
+
+
+def _log(access, actor, action: str, rule_id: str) -> None:
+    rule = load_rules()[rule_id]
+    audit.record_access(access, actor, action, object_type="agenda_item", object_id=rule_id,
+                        object_label=rule.label_en)
+
+
+def mark_done(access, actor, rule_id: str, done_on: date, today: date) -> AgendaItem:
+    birth = access.profile.birth_date
+    if done_on > today:
+        raise ServiceError(_l("The date cannot be in the future."), status=400, field="done_on")
+    if birth and done_on < birth:
+        raise ServiceError(_l("The date cannot be before the birth date."), status=400, field="done_on")
+    row = _row(access, actor, rule_id)
+    row.done_on, row.done_at, row.snoozed_until, row.dismissed_at = done_on, utcnow(), None, None
+    _forget_pending(access.profile.id, rule_id)
+    _log(access, actor, "agenda.done", rule_id)
+    db.session.flush()
+    return row
+
+
+def snooze(access, actor, rule_id: str, until: date, today: date) -> AgendaItem:
+    if until <= today or until > add_months(today, 12):
+        raise ServiceError(_l("Choose a date within the next year."), status=400, field="until")
+    row = _row(access, actor, rule_id)
+    row.snoozed_until = until
+    _forget_pending(access.profile.id, rule_id)
+    _log(access, actor, "agenda.snooze", rule_id)
+    db.session.flush()
+    return row
+
+
+def dismiss(access, actor, rule_id: str, reason: str) -> AgendaItem:
+    row = _row(access, actor, rule_id)
+    row.dismissed_at, row.dismiss_reason = utcnow(), (reason or "").strip()[:200]
+    _forget_pending(access.profile.id, rule_id)
+    _log(access, actor, "agenda.dismiss", rule_id)
+    db.session.flush()
+    return row
+
+
+def reopen(access, actor, rule_id: str) -> AgendaItem:
+    """Undo: forget done, snooze and "not for me" for this item."""
+    row = _row(access, actor, rule_id)
+    row.done_on = row.done_at = row.snoozed_until = row.dismissed_at = None
+    row.dismiss_reason = ""
+    _forget_pending(access.profile.id, rule_id)
+    _log(access, actor, "agenda.reopen", rule_id)
+    db.session.flush()
+    return row
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "Europe/Paris")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Europe/Paris")
+
+
+def add_personal(access, actor, *, kind: str, title: str, day: date, at: time, tz: str,
+                 repeat: str = "", until_on: date | None = None, notes: str = "") -> PersonalReminder:
+    if kind not in KINDS or repeat not in REPEATS:
+        raise ServiceError(_l("Choose one of the options given."), status=400)
+    if not title.strip():
+        raise ServiceError(_l("Give this reminder a name."), status=400, field="title")
+    if until_on and until_on < day:
+        raise ServiceError(_l("The end date must come after the first date."), status=400, field="until_on")
+    local = datetime.combine(day, at, tzinfo=zone(tz))
+    rem = PersonalReminder(profile_id=access.profile.id, kind=kind, title=title.strip()[:120],
+                           notes=notes.strip(), starts_at=local, timezone=zone(tz).key, repeat=repeat,
+                           until_on=until_on, created_by_id=actor.id)
+    db.session.add(rem)
+    db.session.flush()
+    audit.record_access(access, actor, "agenda.reminder_add", object_type="reminder", object_id=rem.id)
+    return rem
+
+
+def personal_list(profile_id: int) -> list[PersonalReminder]:
+    return list(db.session.scalars(select(PersonalReminder).where(
+        PersonalReminder.profile_id == profile_id, PersonalReminder.deleted_at.is_(None))
+        .order_by(PersonalReminder.starts_at)))
+
+
+def personal_get(profile_id: int, reminder_id: int) -> PersonalReminder:
+    rem = db.session.scalar(select(PersonalReminder).where(
+        PersonalReminder.profile_id == profile_id, PersonalReminder.id == reminder_id,
+        PersonalReminder.deleted_at.is_(None)))
+    if rem is None:
+        raise ServiceError(_l("This reminder does not exist."), status=404)
+    return rem
+
+
+def delete_personal(access, actor, reminder_id: int) -> None:
+    rem = personal_get(access.profile.id, reminder_id)
+    rem.deleted_at = utcnow()
+    _forget_pending(access.profile.id, f"p{rem.id}")
+    audit.record_access(access, actor, "agenda.reminder_delete", object_type="reminder", object_id=rem.id)
+    db.session.flush()
+
+
+STEP = {"daily": lambda d, n: d + timedelta(days=n), "weekly": lambda d, n: d + timedelta(weeks=n),
+        "monthly": add_months}
+
+
+def occurrences(rem: PersonalReminder, start: datetime, end: datetime, limit: int = 400) -> list[datetime]:
+    """UTC times of the reminder between start and end, stepping in local time (summer time safe)."""
+    tz = zone(rem.timezone)
+    local = rem.starts_at.astimezone(tz)
+    if not rem.repeat:
+        return [rem.starts_at] if start <= rem.starts_at < end else []
+    found = []
+    for n in range(limit * 40):
+        day = STEP[rem.repeat](local.date(), n)
+        if rem.until_on and day > rem.until_on:
+            break
+        at = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=tz)
+        if at >= end or len(found) >= limit:
+            break
+        if at >= start:
+            found.append(at)
+    return found
+
+
+def next_occurrence(rem: PersonalReminder, now: datetime) -> datetime | None:
+    hits = occurrences(rem, now, now + timedelta(days=400), limit=1)
+    return hits[0] if hits else None
+
+
+def receipt(user_id: int, key: str):
+    """The stored answer of an offline action already applied (None the first time)."""
+    from ..models.outbox import OutboxReceipt  # noqa: PLC0415
+
+    return db.session.scalar(select(OutboxReceipt).where(OutboxReceipt.key == key,
+                                                         OutboxReceipt.user_id == user_id))
+
+
+def claim_receipt(user_id: int, key: str, action: str):
+    """Claim an offline action's key before applying it: (receipt, None) for the first claim, (None,
+    stored receipt) when another request holds the key. The unique key decides, so two replays at
+    once cannot both apply. It must be the request's first write: a refused claim rolls the
+    transaction back (no savepoint: pysqlite would commit the claim on releasing it)."""
+    from ..models.outbox import OutboxReceipt  # noqa: PLC0415
+
+    stored = receipt(user_id, key)
+    if stored is not None:
+        return None, stored
+    row = OutboxReceipt(key=key[:64], user_id=user_id, action=action, status=0, body="")
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same key at the same moment: the other request won
+        db.session.rollback()
+        stored = receipt(user_id, key)
+        if stored is None:  # a key of another account: never apply, never reveal
+            raise ServiceError(_l("Something in the request was wrong"), status=400) from None
+        return None, stored
+    return row, None
+
+
+def settle_receipt(row, status: int, body: str) -> None:
+    """Keep the answer with the claim, in the action's own transaction."""
+    row.status, row.body = status, body
+    db.session.flush()

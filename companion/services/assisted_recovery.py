@@ -1,0 +1,147 @@
+"""Assisted recovery: a person who lost both password and key comes to a structure; the mediator checks
+their identity in person and issues a single-use code valid 24 hours. With it the person sets a new
+password; their old keys and recovery codes are deleted (whoever holds them must not get in)."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select, update
+
+from ..extensions import db
+from ..models.account import User
+from ..models.onboarding import AssistedRecoveryCode, Structure
+from ..models.profile import Profile
+from ..models.types import utcnow
+from . import ServiceError, accounts, audit, sessions
+from .onboarding import require_mediator
+from .passwords import hash_password, policy_error
+
+CODE_LIFETIME = timedelta(hours=24)
+# No 0/O, 1/I/L: the code is read aloud and typed by hand.
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def normalise(code: str) -> str:
+    return "".join(ch for ch in (code or "").upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def issued_today(mediator: User, now: datetime | None = None) -> int:
+    since = (now or utcnow()) - timedelta(hours=24)
+    return db.session.scalar(select(func.count(AssistedRecoveryCode.id)).where(
+        AssistedRecoveryCode.mediator_id == mediator.id, AssistedRecoveryCode.created_at > since)) or 0
+
+
+def issue(mediator: User, email: str, identity_checked: bool, *, daily_limit: int,
+          now: datetime | None = None) -> tuple[AssistedRecoveryCode, str]:
+    """A new code for the account with this e-mail. Earlier unused codes for it stop working."""
+    structure = require_mediator(mediator)
+    now = now or utcnow()
+    if not identity_checked:
+        raise ServiceError(_l("Check an identity document in person first."), field="identity_checked")
+    if issued_today(mediator, now) >= daily_limit:
+        raise ServiceError(_l("You have reached today's limit of recovery codes. Ask your structure's lead."),
+                           status=429)
+    person = accounts.find_by_email(email or "")
+    if person is None or person.role != "person":
+        raise ServiceError(_l("No account uses this e-mail address. Check the spelling with the person."),
+                           field="email")
+    for old in db.session.scalars(select(AssistedRecoveryCode).where(
+            AssistedRecoveryCode.user_id == person.id, AssistedRecoveryCode.used_at.is_(None))):
+        old.expires_at = min(old.expires_at, now)
+    code = "".join(secrets.choice(ALPHABET) for _ in range(12))
+    row = AssistedRecoveryCode(structure_id=structure.id, mediator_id=mediator.id, user_id=person.id,
+                               code_hash=_digest(code), created_at=now, expires_at=now + CODE_LIFETIME)
+    db.session.add(row)
+    db.session.flush()
+    audit.record(actor=mediator, actor_role="mediator", action="recovery.assisted_issued",
+                 account_id=person.id, profile_id=_profile_id(person), object_type="structure",
+                 object_id=structure.id, object_label=structure.name)
+    return row, format_code(code)
+
+
+def _profile_id(person: User) -> int | None:
+    return db.session.scalar(select(Profile.id).where(Profile.user_id == person.id))
+
+
+def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int],
+           now: datetime | None = None) -> User:
+    """Set a new password with a valid code; delete the account's keys, recovery codes and sessions."""
+    now = now or utcnow()
+    wrong = ServiceError(_l("This e-mail address and code do not match, or the code has expired. "
+                            "Ask your France Services advisor for a new code."), status=400, field="code")
+    person = accounts.find_by_email(email or "")
+    row = person and db.session.scalar(select(AssistedRecoveryCode).where(
+        AssistedRecoveryCode.user_id == person.id, AssistedRecoveryCode.code_hash == _digest(normalise(code)),
+        AssistedRecoveryCode.used_at.is_(None), AssistedRecoveryCode.expires_at > now))
+    if not row:
+        raise wrong
+    reason = policy_error(new_password)
+    if reason:
+        raise ServiceError(reason, field="password")
+    # Check and use in one conditional UPDATE: of two requests racing with the same code, only one
+    # changes the row (PostgreSQL re-checks the WHERE after the other's commit).
+    used = db.session.execute(
+        update(AssistedRecoveryCode)
+        .where(AssistedRecoveryCode.id == row.id, AssistedRecoveryCode.used_at.is_(None),
+               AssistedRecoveryCode.expires_at > now)
+        .values(used_at=now).execution_options(synchronize_session=False))
+    if used.rowcount != 1:
+        raise wrong
+    db.session.expire(row, ["used_at"])
+    person.password_hash = hash_password(new_password, cost)
+    removed = _remove_second_factors(person)
+    sessions.revoke_others(person, None)
+    structure = db.session.get(Structure, row.structure_id)
+    audit.record(actor=person, actor_role="owner", action="recovery.assisted_used", account_id=person.id,
+                 profile_id=_profile_id(person), object_type="keys_removed", object_id=removed,
+                 object_label=structure.name if structure else "")
+    db.session.flush()
+    return person
+
+
+def _remove_second_factors(person: User) -> int:
+    """Delete the account's keys and printed recovery codes (lost, maybe in someone else's hands)."""
+    try:
+        from ..models.credential import RecoveryCode, WebAuthnCredential  # noqa: PLC0415
+    except ImportError:  # the WebAuthn area is not there
+        return 0
+    removed = db.session.execute(delete(WebAuthnCredential).where(WebAuthnCredential.user_id == person.id)
+                                 .execution_options(synchronize_session=False)).rowcount or 0
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == person.id)
+                       .execution_options(synchronize_session=False))
+    return removed
+
+
+def pending_notice(person: User) -> list[AssistedRecoveryCode]:
+    """Codes issued for this account the person has not been told about yet (marked as told)."""
+    rows = list(db.session.scalars(select(AssistedRecoveryCode).where(
+        AssistedRecoveryCode.user_id == person.id, AssistedRecoveryCode.notified_at.is_(None))
+        .order_by(AssistedRecoveryCode.created_at)))
+    now = utcnow()
+    for row in rows:
+        row.notified_at = now
+    db.session.flush()
+    return rows
+
+
+def structure_log(lead: User, limit: int = 200) -> list[tuple[AssistedRecoveryCode, str]]:
+    """Every code issued by the structure, for its lead only: when, by whom, used or not."""
+    structure = require_mediator(lead)
+    if structure.lead_id != lead.id:
+        raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
+    rows = db.session.execute(
+        select(AssistedRecoveryCode, User.display_name)
+        .outerjoin(User, User.id == AssistedRecoveryCode.mediator_id)
+        .where(AssistedRecoveryCode.structure_id == structure.id)
+        .order_by(AssistedRecoveryCode.created_at.desc()).limit(limit)).all()
+    return [(row, name or "") for row, name in rows]

@@ -1,0 +1,108 @@
+"""Delegations with the names and states a page shows, each list in one query (never one per row),
+and the rules those pages apply: who counts as a current caregiver, how many places are left."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models.account import User
+from ..models.delegation import Delegation
+from ..models.profile import Profile, ProfileOwner
+from ..models.types import utcnow
+from .access import active_delegation_clause
+from .delegations import _pending, status
+
+SOON_DAYS = 7  # the owner is reminded this many days before an access ends
+OPEN = ("active", "pending")  # the states that count against the caregiver limit
+
+
+@dataclass(frozen=True)
+class Row:
+    delegation: Delegation
+    profile: Profile
+    status: str
+    caregiver: str  # the account's name, else the address or the owner's label ("" for an unnamed code)
+    inviter: str
+    ending_soon: bool
+
+
+@dataclass(frozen=True)
+class ProfileCaregivers:
+    current: list[Row]  # active, and invitations still open
+    past: list[Row]
+    limit: int
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.limit - len(self.current))
+
+    @property
+    def full(self) -> bool:
+        return self.places_left == 0
+
+
+def _rows(where, now: datetime, order) -> list[Row]:
+    caregiver, inviter = aliased(User), aliased(User)
+    query = (select(Delegation, Profile, caregiver.display_name, inviter.display_name)
+             .join(Profile, Profile.id == Delegation.profile_id)
+             .outerjoin(caregiver, caregiver.id == Delegation.caregiver_id)
+             .outerjoin(inviter, inviter.id == Delegation.granted_by_id)
+             .where(*where).order_by(*order))
+    rows = []
+    for d, profile, caregiver_name, inviter_name in db.session.execute(query).all():
+        state = status(d, now)
+        soon = state == "active" and d.expires_at <= now + timedelta(days=SOON_DAYS)
+        rows.append(Row(d, profile, state, caregiver_name or d.invited_email or d.label or "",
+                        inviter_name or "", soon))
+    return rows
+
+
+def for_profile(profile_id: int, now: datetime | None = None) -> ProfileCaregivers:
+    """The owner's caregivers page: current ones and open invitations, the past, and the limit."""
+    now = now or utcnow()
+    rows = _rows([Delegation.profile_id == profile_id], now,
+                 [Delegation.created_at.desc(), Delegation.id.desc()])
+    return ProfileCaregivers(current=[r for r in rows if r.status in OPEN],
+                             past=[r for r in rows if r.status not in OPEN],
+                             limit=current_app.config["DELEGATION_MAX_CAREGIVERS"])
+
+
+def current_caregivers(profile_id: int, now: datetime | None = None) -> list[Row]:
+    """The caregivers who have access right now (named on the owner's profile page)."""
+    now = now or utcnow()
+    return _rows([Delegation.profile_id == profile_id, active_delegation_clause(now)], now,
+                 [Delegation.expires_at])
+
+
+def invitations_for(user, now: datetime | None = None) -> list[Row]:
+    """Open invitations bound to this account (home page, people I help)."""
+    if getattr(user, "role", "") != "person":
+        return []
+    now = now or utcnow()
+    return _rows([Delegation.caregiver_id == user.id, _pending(now)], now, [Delegation.created_at])
+
+
+def reminders_for_owner(user, now: datetime | None = None) -> list[Row]:
+    """Accesses to the profiles this account owns that end within SOON_DAYS."""
+    now = now or utcnow()
+    owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user.id)
+    return _rows([Delegation.profile_id.in_(owned), active_delegation_clause(now),
+                  Delegation.expires_at <= now + timedelta(days=SOON_DAYS)], now, [Delegation.expires_at])
+
+
+def one(d: Delegation, now: datetime | None = None) -> Row:
+    """A single invitation with its names (the code confirmation page)."""
+    return _rows([Delegation.id == d.id], now or utcnow(), [Delegation.id])[0]
+
+
+def helped(user, now: datetime | None = None) -> list[tuple[Delegation, Profile]]:
+    """The people this account helps now, with their profiles, in one query."""
+    now = now or utcnow()
+    return list(db.session.execute(
+        select(Delegation, Profile).join(Profile, Profile.id == Delegation.profile_id)
+        .where(Delegation.caregiver_id == user.id, active_delegation_clause(now))
+        .order_by(Delegation.expires_at)).all())

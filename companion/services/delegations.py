@@ -1,0 +1,371 @@
+"""Caregiver delegation: invite (by e-mail or by a single-use code), accept or decline, renew, end.
+
+Nothing is shared until the invited person accepts; an ended or expired delegation gives no access
+at the next request (access.active_delegation_clause decides). Every step goes into the access log."""
+
+import calendar
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select, update
+
+from ..extensions import db
+from ..models.delegation import SCOPES, Delegation
+from ..models.profile import Profile, ProfileOwner
+from ..models.types import utcnow
+from . import ServiceError, audit
+from .access import Access, active_delegation_clause
+
+TERMS = {"1d": 0, "1m": 1, "6m": 6, "1y": 12}  # months; "1d" is one day
+INVITATION_DAYS = 7
+# 12 characters from 30 unambiguous ones (no 0/O, 1/I/L, U): about 2^59 codes, and guessing is rate-limited.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class Invitation:
+    delegation: Delegation
+    code: str | None = None  # shown once, never stored in clear
+
+
+def add_term(start: datetime, term: str) -> datetime:
+    if term not in TERMS:
+        raise ServiceError(_l("Choose how long the access lasts."), field="term")
+    if term == "1d":
+        return start + timedelta(days=1)
+    month = start.month - 1 + TERMS[term]
+    year, month = start.year + month // 12, month % 12 + 1
+    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def end_of_day(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(23, 59, 59), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
+
+
+def _end(now: datetime, term: str | None, end_date: date | None, tz: str) -> datetime:
+    if end_date is not None:
+        end = end_of_day(end_date, tz)
+        if end <= now:
+            raise ServiceError(_l("Choose an end date after today."), field="end_date")
+        if end > now + timedelta(days=3 * 366):
+            raise ServiceError(_l("Choose an end date within the next three years."), field="end_date")
+        return end
+    return add_term(now, term or "")
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+
+
+def _hash_code(code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"invite:" + normalise_code(code).encode(), hashlib.sha256).hexdigest()
+
+
+def status(d: Delegation, now: datetime | None = None) -> str:
+    """pending | active | declined | ended | expired | lapsed (an invitation nobody answered in time)."""
+    now = now or utcnow()
+    if d.declined_at:
+        return "declined"
+    if d.revoked_at:
+        return "ended"
+    if d.accepted_at is None:
+        return "pending" if d.invitation_expires_at and d.invitation_expires_at > now else "lapsed"
+    return "active" if d.expires_at > now else "expired"
+
+
+def _open_clause(now: datetime):
+    """Delegations that count against the limits: active ones and invitations still open."""
+    pending = and_(Delegation.accepted_at.is_(None), Delegation.invitation_expires_at > now)
+    return and_(Delegation.revoked_at.is_(None), Delegation.declined_at.is_(None),
+                or_(active_delegation_clause(now), pending))
+
+
+def _people_helped(user_id: int, now: datetime, *, with_pending: bool = True) -> int:
+    """People this account helps, plus (when inviting) the invitations still waiting for it."""
+    held = active_delegation_clause(now)
+    if with_pending:
+        held = or_(held, _pending(now))
+    return db.session.scalar(select(func.count()).select_from(Delegation)
+                             .where(Delegation.caregiver_id == user_id, held)) or 0
+
+
+def _pending(now: datetime):
+    return and_(Delegation.accepted_at.is_(None), Delegation.declined_at.is_(None),
+                Delegation.revoked_at.is_(None), Delegation.invitation_expires_at > now)
+
+
+def _check_scopes(scopes) -> str:
+    wanted = set(scopes or ())
+    if "documents:write" in wanted:
+        wanted.add("documents:read")  # adding and changing documents includes seeing them
+    chosen = [s for s in SCOPES if s in wanted]
+    if not chosen:
+        raise ServiceError(_l("Choose at least one thing the caregiver may do."), field="scopes")
+    return " ".join(chosen)
+
+
+def _check_invitee(access: Access, actor, email: str, now: datetime):
+    """The account an e-mail invitation is bound to. Addresses are never verified at registration,
+    so an invitation to an address nobody holds yet could be claimed by whoever registers it first."""
+    from .accounts import find_by_email  # noqa: PLC0415  (accounts imports nothing from here)
+
+    if email == (actor.email or "").lower():
+        raise ServiceError(_l("You cannot invite yourself."), field="email")
+    invitee = find_by_email(email)
+    if invitee is None:
+        raise ServiceError(
+            _l("This person has no Companion account yet. Give them an invitation code instead."),
+            field="email")
+    _lock_account(invitee.id)
+    if invitee.id in _owner_ids(access.profile.id):
+        raise ServiceError(_l("This person already manages this profile."), field="email")
+    if invitee.role != "person":
+        raise ServiceError(_l("This account cannot be a caregiver."), field="email")
+    dup = select(Delegation.id).where(Delegation.profile_id == access.profile.id, _open_clause(now), or_(
+        func.lower(Delegation.invited_email) == email, Delegation.caregiver_id == invitee.id))
+    if db.session.scalar(dup) is not None:
+        raise ServiceError(_l("This person is already invited or already helps with this profile."),
+                           field="email")
+    limit = current_app.config["DELEGATION_MAX_PEOPLE"]
+    if _people_helped(invitee.id, now) >= limit:
+        raise ServiceError(_l("This person already helps %(n)d people, the most allowed.", n=limit),
+                           field="email")
+    return invitee
+
+
+def _lock_account(user_id: int) -> None:
+    """Two invitations to one person (or an invitation and an acceptance) at the same moment would both
+    count the people they help before either is saved: the second waits here (PostgreSQL)."""
+    from ..models.account import User  # noqa: PLC0415
+
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def _owner_ids(profile_id: int) -> set[int]:
+    return set(db.session.scalars(select(ProfileOwner.user_id).where(ProfileOwner.profile_id == profile_id)))
+
+
+def invite(access: Access, actor, *, scopes, email: str | None = None, label: str = "",
+           term: str | None = None, end_date: date | None = None, see_hidden: bool = False,
+           tz: str = "Europe/Paris", now: datetime | None = None) -> Invitation:
+    """An invitation by e-mail address (shown to that account at login) or, without one, by a code."""
+    if not access.is_owner:
+        raise ServiceError(_l("Only the owners of a profile can invite caregivers."), status=403)
+    now = now or utcnow()
+    scope_text = _check_scopes(scopes)
+    expires = _end(now, term, end_date, tz)
+    # Two invitations sent at the same moment would both count the caregivers before either is saved:
+    # the second waits here until the first is committed (PostgreSQL; SQLite writes one at a time anyway).
+    db.session.execute(select(Profile.id).where(Profile.id == access.profile.id).with_for_update())
+    invitee = None
+    if email:
+        from .accounts import normalise_email  # noqa: PLC0415
+        email = normalise_email(email)
+        invitee = _check_invitee(access, actor, email, now)
+    limit = current_app.config["DELEGATION_MAX_CAREGIVERS"]
+    count = db.session.scalar(select(func.count()).select_from(Delegation)
+                              .where(Delegation.profile_id == access.profile.id, _open_clause(now)))
+    if count >= limit:
+        raise ServiceError(_l("This profile already has %(n)d caregivers or invitations, the most allowed. "
+                              "End one before inviting someone else.", n=limit))
+    code = None if email else "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    # An e-mail invitation names its account now; access still needs accepted_at (active_delegation_clause).
+    d = Delegation(profile_id=access.profile.id, granted_by_id=actor.id, invited_email=email,
+                   caregiver_id=invitee.id if invitee else None,
+                   code_hash=_hash_code(code) if code else None, scopes=scope_text,
+                   see_hidden=bool(see_hidden),
+                   created_at=now, invitation_expires_at=now + timedelta(days=INVITATION_DAYS),
+                   expires_at=expires, term=None if end_date else term, label=(label or "").strip()[:120])
+    db.session.add(d)
+    db.session.flush()
+    audit.record(actor=actor, actor_role="owner", action="delegation.invited", profile_id=d.profile_id,
+                 object_type="delegation", object_id=d.id, object_label=email or d.label, at=now)
+    return Invitation(d, format_code(code) if code else None)
+
+
+def _refuse_closed(d: Delegation, now: datetime) -> None:
+    state = status(d, now)
+    if state == "pending":
+        return
+    messages = {
+        "active": _l("This invitation was already accepted."),
+        "expired": _l("This invitation was already accepted."),
+        "declined": _l("This invitation was declined. Ask for a new one if you changed your mind."),
+        "ended": _l("This invitation was cancelled by the person who sent it."),
+        "lapsed": _l("This invitation has expired. Ask the person to send you a new one."),
+    }
+    raise ServiceError(messages[state], status=409, field="code")
+
+
+def find_by_code(raw: str, now: datetime | None = None) -> Delegation:
+    code = normalise_code(raw)
+    d = None
+    if len(code) == CODE_LENGTH:
+        d = db.session.scalar(select(Delegation).where(Delegation.code_hash == _hash_code(code)))
+    if d is None:
+        raise ServiceError(_l("No invitation matches this code. Check each character and try again."),
+                           status=404, field="code")
+    _refuse_closed(d, now or utcnow())
+    return d
+
+
+def invitation_for(user, delegation_id: int, now: datetime | None = None) -> Delegation:
+    """One invitation bound to this account; any other id is a 404."""
+    d = db.session.scalar(select(Delegation).where(
+        Delegation.id == delegation_id, Delegation.caregiver_id == user.id, Delegation.accepted_at.is_(None)))
+    if d is None:
+        raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
+    _refuse_closed(d, now or utcnow())
+    return d
+
+
+def accept(actor, d: Delegation, now: datetime | None = None) -> Delegation:
+    now = now or utcnow()
+    _refuse_closed(d, now)
+    if getattr(actor, "role", "") != "person":
+        raise ServiceError(_l("This account cannot be a caregiver."), status=403)
+    if actor.id in _owner_ids(d.profile_id):
+        raise ServiceError(_l("You already manage this profile."), status=409)
+    if actor.id == d.granted_by_id:
+        raise ServiceError(_l("You cannot accept your own invitation."), status=409)
+    already = select(Delegation.id).where(Delegation.profile_id == d.profile_id,
+                                          Delegation.caregiver_id == actor.id, active_delegation_clause(now))
+    if db.session.scalar(already) is not None:
+        raise ServiceError(_l("You already help this person."), status=409)
+    limit = current_app.config["DELEGATION_MAX_PEOPLE"]
+    _lock_account(actor.id)
+    if _people_helped(actor.id, now, with_pending=False) >= limit:
+        raise ServiceError(_l("You already help %(n)d people, the most allowed.", n=limit), status=409)
+    # One conditional UPDATE: of two people racing with the same code, only one gets it.
+    claimed = db.session.execute(
+        update(Delegation).where(Delegation.id == d.id, Delegation.accepted_at.is_(None),
+                                 or_(Delegation.caregiver_id.is_(None), Delegation.caregiver_id == actor.id),
+                                 Delegation.declined_at.is_(None), Delegation.revoked_at.is_(None))
+        .values(caregiver_id=actor.id, accepted_at=now,
+                expires_at=add_term(now, d.term) if d.term else d.expires_at)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise ServiceError(_l("This invitation was already accepted."), status=409, field="code")
+    db.session.refresh(d)
+    audit.record(actor=actor, actor_role="caregiver", action="delegation.accepted", profile_id=d.profile_id,
+                 object_type="delegation", object_id=d.id, object_label=profile_name(d), at=now)
+    return d
+
+
+def decline(actor, d: Delegation, now: datetime | None = None) -> Delegation:
+    now = now or utcnow()
+    _refuse_closed(d, now)
+    d.declined_at = now
+    db.session.flush()
+    audit.record(actor=actor, actor_role="invitee", action="delegation.declined", profile_id=d.profile_id,
+                 object_type="delegation", object_id=d.id, object_label=profile_name(d), at=now)
+    return d
+
+
+def _who(d: Delegation) -> str:
+    from ..models.account import User  # noqa: PLC0415
+
+    user = db.session.get(User, d.caregiver_id) if d.caregiver_id else None
+    return user.display_name if user else (d.invited_email or d.label or "")
+
+
+def end(actor, d: Delegation, *, role: str, now: datetime | None = None) -> Delegation:
+    """Either side ends it (role: owner or caregiver); the next request has no access."""
+    now = now or utcnow()
+    if d.revoked_at or d.declined_at:
+        raise ServiceError(_l("This access has already ended."), status=409)
+    d.revoked_at, d.revoked_by_id = now, actor.id
+    db.session.flush()
+    audit.record(actor=actor, actor_role=role, action="delegation.ended", profile_id=d.profile_id,
+                 object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
+    return d
+
+
+def renew(access: Access, actor, d: Delegation, *, term: str | None = None, end_date: date | None = None,
+          tz: str = "Europe/Paris", now: datetime | None = None) -> Delegation:
+    now = now or utcnow()
+    if not access.is_owner or d.profile_id != access.profile.id:
+        raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
+    if status(d, now) != "active":
+        raise ServiceError(_l("Only a current access can be renewed. Invite the person again."), status=409)
+    new_end = end_of_day(end_date, tz) if end_date else add_term(max(now, d.expires_at), term or "")
+    if new_end <= d.expires_at:
+        raise ServiceError(_l("Choose an end date after the current one."), field="end_date")
+    if new_end > now + timedelta(days=3 * 366):
+        raise ServiceError(_l("Choose an end date within the next three years."), field="end_date")
+    d.expires_at, d.reminded_at, d.term = new_end, None, None
+    db.session.flush()
+    audit.record(actor=actor, actor_role="owner", action="delegation.renewed", profile_id=d.profile_id,
+                 object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
+    return d
+
+
+def ending_soon(now: datetime | None = None, days: int = 7) -> list[Delegation]:
+    """Active delegations that end within `days` (for reminders: the home page, and Web Push)."""
+    now = now or utcnow()
+    return list(db.session.scalars(select(Delegation).where(
+        active_delegation_clause(now), Delegation.expires_at <= now + timedelta(days=days),
+    ).order_by(Delegation.expires_at)))
+
+
+def ending_soon_for_owner(user, now: datetime | None = None, days: int = 7) -> list[Delegation]:
+    now = now or utcnow()
+    owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user.id)
+    return list(db.session.scalars(select(Delegation).where(
+        Delegation.profile_id.in_(owned), active_delegation_clause(now),
+        Delegation.expires_at <= now + timedelta(days=days),
+    ).order_by(Delegation.expires_at)))
+
+
+def note_expired(now: datetime | None = None, profile_ids=None) -> int:
+    """Write one "expired" entry per delegation that reached its end date (idempotent)."""
+    now = now or utcnow()
+    query = select(Delegation).where(Delegation.accepted_at.is_not(None), Delegation.revoked_at.is_(None),
+                                     Delegation.expires_at <= now, Delegation.expiry_logged_at.is_(None))
+    if profile_ids is not None:
+        query = query.where(Delegation.profile_id.in_(list(profile_ids)))
+    count = 0
+    for d in db.session.scalars(query.order_by(Delegation.expires_at)).all():
+        d.expiry_logged_at = now
+        audit.record(actor=None, actor_role="system", action="delegation.expired", profile_id=d.profile_id,
+                     object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
+        count += 1
+    return count
+
+
+def get_for_profile(profile_id: int, delegation_id: int) -> Delegation:
+    d = db.session.scalar(select(Delegation).where(Delegation.profile_id == profile_id,
+                                                   Delegation.id == delegation_id))
+    if d is None:
+        raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
+    return d
+
+
+def held_by(user, delegation_id: int) -> Delegation:
+    d = db.session.scalar(select(Delegation).where(
+        Delegation.id == delegation_id, Delegation.caregiver_id == user.id,
+        Delegation.accepted_at.is_not(None)))
+    if d is None:
+        raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
+    return d
+
+
+def caregiver_name(d: Delegation) -> str:
+    return _who(d)
+
+
+def profile_name(d: Delegation) -> str:
+    profile = db.session.get(Profile, d.profile_id)
+    return profile.full_name if profile else ""

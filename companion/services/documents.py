@@ -1,0 +1,281 @@
+"""Health documents: add (upload or CDA import), read with integrity check, browse, edit, hide, trash.
+
+Write order: the row is flushed first (the unique sha256 per profile catches duplicates), then the
+encrypted blob is written atomically; the caller commits, and removes the blob if the commit fails
+(`discard_blob`). A crash between the two leaves an orphan blob, never half a document; the purge
+command sweeps orphans."""
+
+import hashlib
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models.document import Document
+from ..models.types import utcnow
+from . import ServiceError, audit, crypto, document_types, sniff
+from .storage import LocalStorage, Storage, new_key
+
+log = logging.getLogger("companion.documents")
+TRASH_DAYS = 30
+YEARS = (1900, 2100)  # the years a filter may ask for: date() fails past 9999
+
+
+class DocumentCorrupted(ServiceError):
+    status = 500
+
+    def __init__(self):
+        super().__init__(_l("This document could not be read safely: its content does not match what was "
+                            "stored. Nothing was changed. Please contact us."), 500)
+
+
+def storage() -> Storage:
+    ext = current_app.extensions
+    if "companion_storage" not in ext:
+        ext["companion_storage"] = LocalStorage(current_app.config.get("DOCUMENTS_DIR")
+                                                or f"{current_app.config['INSTANCE_DIR']}/documents")
+    return ext["companion_storage"]
+
+
+def master_key() -> bytes:
+    ext = current_app.extensions
+    if "companion_master_key" not in ext:
+        ext["companion_master_key"] = crypto.load_master_key(current_app.config["INSTANCE_DIR"],
+                                                             current_app.config["ENV_NAME"])
+    return ext["companion_master_key"]
+
+
+def clean_title(raw: str | None) -> str:
+    """One line of plain text: control characters and surrounding spaces removed (HTML is escaped later)."""
+    text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in (raw or ""))
+    return re.sub(r"\s+", " ", text).strip()[:200]
+
+
+@dataclass
+class Added:
+    document: Document
+    created: bool  # False: the same file was already there
+
+
+def add(access, actor, data: bytes, *, title: str = "", type_code: str = "", care_date: date | None = None,
+        source: str = "", origin: str = "upload", now: datetime | None = None) -> Added:
+    now = now or utcnow()
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if len(data) > limit:
+        raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=limit // (1024 * 1024)),
+                           413, field="file")
+    content_type = sniff.detect(data)
+    digest = hashlib.sha256(data).hexdigest()
+    existing = db.session.scalar(select(Document).where(Document.profile_id == access.profile.id,
+                                                        Document.sha256 == digest))
+    if existing is not None:
+        return Added(_same_file(access, actor, existing), False)
+    doc_type = document_types.get(type_code) or document_types.get(document_types.OTHER)
+    title = clean_title(title) or doc_type.label(actor.locale or "fr")
+    key = new_key()
+    blob, wrapped = crypto.encrypt(master_key(), data, key.encode())
+    doc = Document(profile_id=access.profile.id, type_code=doc_type.code, class_code=doc_type.class_code,
+                   title=title, care_date=care_date, source=clean_title(source), size=len(data),
+                   sha256=digest,
+                   content_type=content_type, storage_key=key, wrapped_key=wrapped, origin=origin,
+                   added_by_id=actor.id, created_at=now)
+    db.session.add(doc)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same file sent twice at once: the other upload won
+        raise ServiceError(_l("This file is already in the documents."), 409, field="file") from None
+    audit.record_access(access, actor, "document.add", object_type="document", object_id=doc.id,
+                        object_label=doc.title)
+    storage().put(key, blob)  # last: nothing after it can fail and leave the blob behind
+    return Added(doc, True)
+
+
+def _same_file(access, actor, existing: Document) -> Document:
+    """The same bytes are already stored. Point to them only if this access may see them; only an
+    owner takes a document out of the trash this way. Anything else is refused without naming or
+    linking the document (the sha256 is unique per profile, so no second copy can be stored)."""
+    hidden_from_actor = existing.hidden_at is not None and not access.see_hidden
+    if hidden_from_actor or (existing.deleted_at is not None and not access.is_owner):
+        raise ServiceError(_l("This file cannot be added to these documents. Please ask the person who "
+                              "owns this profile."), 409, field="file")
+    if existing.deleted_at is not None:  # back from the trash rather than a second copy
+        restore(access, actor, existing)
+    return existing
+
+
+def discard_blob(doc: Document) -> None:
+    """After a failed commit: the row is gone, so the blob must go too."""
+    storage().delete(doc.storage_key)
+
+
+def read_bytes(doc: Document) -> bytes:
+    """The plaintext, checked against its sha256: a mismatch is an error, never silent."""
+    try:
+        data = crypto.decrypt(master_key(), storage().get(doc.storage_key), doc.wrapped_key,
+                              doc.storage_key.encode())
+    except (OSError, crypto.CryptoError):
+        log.error("document %s could not be decrypted", doc.id)
+        raise DocumentCorrupted() from None
+    if hashlib.sha256(data).hexdigest() != doc.sha256:
+        log.error("document %s failed its sha256 check", doc.id)
+        raise DocumentCorrupted()
+    return data
+
+
+def visible_clause(access):
+    clauses = [Document.profile_id == access.profile.id, Document.deleted_at.is_(None)]
+    if not access.see_hidden:
+        clauses.append(Document.hidden_at.is_(None))
+    return clauses
+
+
+def get(access, doc_id: int, *, trash: bool = False) -> Document:
+    """A document of this profile that this access may see; a 404 otherwise."""
+    clauses = [Document.profile_id == access.profile.id, Document.id == doc_id]
+    clauses.append(Document.deleted_at.is_not(None) if trash else Document.deleted_at.is_(None))
+    if not access.see_hidden:
+        clauses.append(Document.hidden_at.is_(None))
+    doc = db.session.scalar(select(Document).where(*clauses))
+    if doc is None:
+        raise ServiceError(_l("This document does not exist or is not yours to see."), 404)
+    return doc
+
+
+def record_read(access, actor, doc: Document, action: str) -> None:
+    audit.record_access(access, actor, action, object_type="document", object_id=doc.id,
+                        object_label=doc.title)
+
+
+def record_search(access, actor) -> None:
+    """A caregiver's search is a look at the list; the words searched stay out of the log."""
+    audit.record_access(access, actor, "document.search", object_type="document")
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    class_code: str = ""
+    type_code: str = ""
+    year: int | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class Listing:
+    documents: list
+    total: int
+    page: int
+    pages: int
+    years: list
+
+
+def search(access, filters: Filters) -> Listing:
+    where = visible_clause(access)
+    if filters.q:
+        like = f"%{filters.q.strip()[:100]}%"
+        codes = document_types.codes_matching(filters.q.strip())
+        where.append(or_(Document.title.ilike(like), Document.source.ilike(like),
+                         Document.type_code.in_(codes)))
+    if filters.class_code:
+        where.append(Document.class_code == filters.class_code)
+    if filters.type_code:
+        where.append(Document.type_code == filters.type_code)
+    year_col = func.coalesce(Document.care_date, func.date(Document.created_at))
+    if filters.year and YEARS[0] <= filters.year <= YEARS[1]:
+        where.append(year_col.between(date(filters.year, 1, 1), date(filters.year, 12, 31)))
+    total = db.session.scalar(select(func.count()).select_from(Document).where(*where))
+    pages = max(1, -(-total // filters.per_page))
+    page = min(max(1, filters.page), pages)
+    docs = db.session.scalars(
+        select(Document).where(*where)
+        .order_by(Document.class_code, Document.care_date.desc().nulls_last(), Document.id.desc())
+        .offset((page - 1) * filters.per_page).limit(filters.per_page)
+    ).all()
+    return Listing(docs, total, page, pages, _years(access))
+
+
+def _years(access) -> list[int]:
+    dates = db.session.scalars(select(Document.care_date).where(*visible_clause(access))).all()
+    return sorted({d.year for d in dates if d}, reverse=True)
+
+
+def update(access, actor, doc: Document, *, title: str, type_code: str, care_date: date | None,
+           source: str, now: datetime | None = None) -> None:
+    doc_type = document_types.get(type_code)
+    if doc_type is None:
+        raise ServiceError(_l("Please choose a type from the list."), 400, field="type_code")
+    title = clean_title(title)
+    if not title:
+        raise ServiceError(_l("Please give the document a name."), 400, field="title")
+    changes = [a for a, new in (("document.rename", title != doc.title),
+                                ("document.retype", doc_type.code != doc.type_code)) if new]
+    doc.title, doc.type_code, doc.class_code = title, doc_type.code, doc_type.class_code
+    doc.care_date, doc.source, doc.updated_at = care_date, clean_title(source), now or utcnow()
+    db.session.flush()
+    for action in changes or ["document.edit"]:
+        record_read(access, actor, doc, action)
+
+
+def set_hidden(access, actor, doc: Document, hidden: bool, now: datetime | None = None) -> None:
+    doc.hidden_at = (now or utcnow()) if hidden else None
+    db.session.flush()
+    record_read(access, actor, doc, "document.hide" if hidden else "document.unhide")
+
+
+def trash(access, actor, doc: Document, now: datetime | None = None) -> None:
+    doc.deleted_at = now or utcnow()
+    db.session.flush()
+    record_read(access, actor, doc, "document.delete")
+
+
+def restore(access, actor, doc: Document) -> None:
+    doc.deleted_at = None
+    db.session.flush()
+    record_read(access, actor, doc, "document.restore")
+
+
+def trashed(access) -> list[Document]:
+    where = [Document.profile_id == access.profile.id, Document.deleted_at.is_not(None)]
+    if not access.see_hidden:
+        where.append(Document.hidden_at.is_(None))
+    return list(db.session.scalars(select(Document).where(*where).order_by(Document.deleted_at.desc())))
+
+
+def purge_trash(now: datetime | None = None, days: int = TRASH_DAYS) -> tuple[int, int]:
+    """Delete the rows of documents in the trash for more than `days` (flushed: the caller commits),
+    and blobs no row refers to. Returns (documents purged, orphan blobs removed).
+
+    The purged documents' own blobs are NOT deleted here: the commit may still fail, and then the
+    document must stay readable. Once the commit is done they are orphans, removed by the next
+    `sweep_orphans()` (the hourly housekeeping, or the purge command right after its commit)."""
+    now = now or utcnow()
+    old = db.session.scalars(select(Document).where(Document.deleted_at < now - timedelta(days=days))).all()
+    keep = {d.storage_key for d in old}
+    for doc in old:
+        db.session.delete(doc)
+    db.session.flush()
+    return len(old), sweep_orphans(now, keep=keep)
+
+
+def sweep_orphans(now: datetime | None = None, keep: set[str] | frozenset = frozenset()) -> int:
+    """Remove blobs older than an hour that no row refers to (a younger one may belong to an upload
+    still committing), except `keep`: rows deleted but not yet committed."""
+    hour_ago = ((now or utcnow()) - timedelta(hours=1)).timestamp()
+    store = storage()
+    known = set(db.session.scalars(select(Document.storage_key))) | set(keep)
+    orphans = [k for k in store.keys(older_than=hour_ago) if k not in known]
+    for key in orphans:
+        store.delete(key)
+    if isinstance(store, LocalStorage):
+        for part in store.stale_parts():
+            if part.stat().st_mtime < hour_ago:
+                part.unlink(missing_ok=True)
+    return len(orphans)

@@ -1,0 +1,94 @@
+"""Documents kept on a device for offline use: pins (per account and device) and key documents
+(the most recent of each key type), listed in a manifest the service worker follows."""
+
+import os
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models.document import Document, DocumentPin
+from ..models.types import utcnow
+from . import ServiceError
+from .documents import record_read, visible_clause
+
+DEFAULT_KEY_TYPES = ("11502-2", "57833-6", "11490-0", "60591-5", "11369-6", "EXPPAT_3")
+
+
+def key_types() -> tuple[str, ...]:
+    """DOCUMENTS_KEY_TYPES in the app config, or COMPANION_KEY_DOCUMENT_TYPES="11502-2,57833-6"."""
+    configured = (current_app.config.get("DOCUMENTS_KEY_TYPES")
+                  or os.environ.get("COMPANION_KEY_DOCUMENT_TYPES", ""))
+    if isinstance(configured, str):
+        configured = [c.strip() for c in configured.split(",") if c.strip()]
+    return tuple(configured or DEFAULT_KEY_TYPES)
+
+
+def pinned_ids(access, user, device_id: str) -> set[int]:
+    if not device_id:
+        return set()
+    return set(db.session.scalars(
+        select(DocumentPin.document_id).join(Document, Document.id == DocumentPin.document_id)
+        .where(*visible_clause(access), DocumentPin.user_id == user.id, DocumentPin.device_id == device_id)
+    ))
+
+
+def set_pinned(access, actor, doc: Document, device_id: str, pinned: bool, *, shared_device: bool,
+               now: datetime | None = None) -> None:
+    if shared_device:
+        raise ServiceError(_l("On a shared computer, nothing is kept for offline use."), 403)
+    if not device_id:
+        raise ServiceError(_l("This device could not be recognised. Please reload the page."), 400)
+    pin = db.session.scalar(select(DocumentPin).where(
+        DocumentPin.document_id == doc.id, DocumentPin.user_id == actor.id,
+        DocumentPin.device_id == device_id))
+    if pinned and pin is None:
+        db.session.add(DocumentPin(document_id=doc.id, user_id=actor.id, device_id=device_id,
+                                   created_at=now or utcnow()))
+        record_read(access, actor, doc, "document.pin")
+    elif not pinned and pin is not None:
+        db.session.delete(pin)
+        record_read(access, actor, doc, "document.unpin")
+    db.session.flush()
+
+
+def key_documents(access) -> list[Document]:
+    """The most recent visible document of each key type."""
+    docs = db.session.scalars(
+        select(Document).where(*visible_clause(access), Document.type_code.in_(key_types()))
+        .order_by(Document.care_date.desc().nulls_last(), Document.id.desc())
+    ).all()
+    latest: dict[str, Document] = {}
+    for doc in docs:
+        latest.setdefault(doc.type_code, doc)
+    return list(latest.values())
+
+
+def key_ids(access, user) -> set[int]:
+    """Key documents kept automatically (none with data saver on)."""
+    return set() if user.data_saver else {d.id for d in key_documents(access)}
+
+
+def manifest(access, user, device_id: str, *, shared_device: bool, urls) -> dict:
+    """What this device should keep for this profile. `urls(doc)` gives (page, file) paths."""
+    if shared_device:
+        return {"documents": [], "shared_device": True, "data_saver": bool(user.data_saver)}
+    pinned = pinned_ids(access, user, device_id)
+    entries: dict[int, dict] = {}
+    if pinned:
+        query = select(Document).where(*visible_clause(access), Document.id.in_(pinned))
+        for doc in db.session.scalars(query):
+            entries[doc.id] = _entry(doc, urls, pinned=True)
+    if not user.data_saver:
+        for doc in key_documents(access):
+            entries.setdefault(doc.id, _entry(doc, urls, pinned=False))
+    return {"documents": sorted(entries.values(), key=lambda e: e["id"]), "shared_device": False,
+            "data_saver": bool(user.data_saver)}
+
+
+def _entry(doc: Document, urls, *, pinned: bool) -> dict:
+    page, file = urls(doc)
+    return {"id": doc.id, "page": page, "file": file, "size": doc.size,
+            "sha256": doc.sha256, "pinned": pinned, "key": not pinned}

@@ -1,0 +1,232 @@
+"""Sending Web Push messages (RFC 8030/8291/8292) through pywebpush, and recording each answer.
+
+The payload never carries health detail: only the first name and the page to open, because it shows
+on a lock screen that anyone near the phone can read.
+"""
+
+import base64
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from py_vapid import Vapid
+from pywebpush import WebPushException, webpush
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models.push import PushDelivery, PushSubscription
+from ..models.types import utcnow
+from . import ServiceError
+
+log = logging.getLogger("companion.push")
+
+KEY_FILE = "vapid.json"
+GONE = (404, 410)
+VAPID_LIFETIME = 12 * 3600
+# Appointments are stale after a day; a prevention reminder is still useful a week later.
+TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400}
+URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal"}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def generate_keys() -> dict:
+    """A P-256 key pair: private as base64url raw scalar, public as base64url uncompressed point."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = key.private_numbers().private_value.to_bytes(32, "big")
+    public = key.public_key().public_bytes(serialization.Encoding.X962,
+                                           serialization.PublicFormat.UncompressedPoint)
+    return {"private_key": b64url(private), "public_key": b64url(public)}
+
+
+def write_dev_keys(instance_dir: str) -> Path:
+    path = Path(instance_dir) / KEY_FILE
+    path.write_text(json.dumps(generate_keys()))
+    path.chmod(0o600)
+    return path
+
+
+def load_keys(config: dict) -> dict | None:
+    """Keys from the environment (production) or the development file in instance/."""
+    private = config.get("VAPID_PRIVATE_KEY") or os.environ.get("COMPANION_VAPID_PRIVATE_KEY")
+    public = config.get("VAPID_PUBLIC_KEY") or os.environ.get("COMPANION_VAPID_PUBLIC_KEY")
+    if private and public:
+        return {"private_key": private, "public_key": public}
+    path = Path(config.get("INSTANCE_DIR", "instance")) / KEY_FILE
+    if path.is_file():
+        return json.loads(path.read_text())
+    return None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int  # HTTP status, 0 when the service could not be reached
+    result: str  # sent | gone | retry | failed
+    detail: str = ""
+
+
+def classify(status: int) -> str:
+    if status in (200, 201, 202):
+        return "sent"
+    if status in GONE:
+        return "gone"
+    if status == 0 or status == 429 or status >= 500:
+        return "retry"
+    return "failed"
+
+
+class Sender:
+    """One per batch: a signing key and a pooled HTTP session."""
+
+    def __init__(self, keys: dict, subject: str = "mailto:contact@companion.example", timeout: float = 10,
+                 allowed: tuple[str, ...] | None = None):
+        # Subscriptions kept before the host check existed are checked again before each send.
+        self.allowed = allowed if allowed is not None else allowed_hosts(
+            current_app.config if has_app_context() else {})
+        self.vapid = Vapid.from_string(private_key=keys["private_key"])
+        self.public_key = keys["public_key"]
+        self.subject, self.timeout = subject, timeout
+        self.session = requests.Session()
+        self._signed: dict[str, tuple[float, dict]] = {}  # push service origin -> (exp, headers)
+
+    def vapid_headers(self, endpoint: str) -> dict:
+        """The VAPID Authorization header for a push service, signed once per origin and reused
+        until an hour before it expires (RFC 8292 allows up to 24 hours)."""
+        parts = urlsplit(endpoint)
+        aud = f"{parts.scheme}://{parts.netloc}"
+        exp, headers = self._signed.get(aud, (0, {}))
+        if exp - time.time() < 3600:
+            exp = int(time.time()) + VAPID_LIFETIME
+            headers = self.vapid.sign({"sub": self.subject, "aud": aud, "exp": exp})  # a fresh dict each time
+            self._signed[aud] = (exp, headers)
+        return headers
+
+    def send(self, sub: PushSubscription, payload: dict, kind: str) -> Outcome:
+        if not endpoint_allowed(sub.endpoint, self.allowed):
+            return Outcome(0, "gone", "unknown push service")
+        info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
+        headers = {"Urgency": URGENCY.get(kind, "normal"), **self.vapid_headers(sub.endpoint)}
+        try:
+            resp = webpush(info, json.dumps(payload, ensure_ascii=False), ttl=TTL.get(kind, 86400),
+                           headers=headers, timeout=self.timeout, requests_session=self.session)
+            status = resp.status_code
+        except WebPushException as exc:
+            status = exc.response.status_code if exc.response is not None else 0
+        except requests.RequestException as exc:
+            return Outcome(0, "retry", type(exc).__name__)
+        return Outcome(status, classify(status))
+
+
+def record(sub: PushSubscription, reminder_id: int | None, outcome: Outcome) -> None:
+    """Keep the answer; prune a subscription the service says is gone."""
+    db.session.add(PushDelivery(reminder_id=reminder_id, subscription_id=sub.id, status=outcome.status,
+                                result=outcome.result, detail=outcome.detail[:200]))
+    if outcome.result == "sent":
+        sub.last_success_at, sub.failures = utcnow(), 0
+    elif outcome.result == "gone":
+        log.info("push subscription %s gone (%s): deleted", sub.id, outcome.status)
+        db.session.delete(sub)
+    else:
+        sub.failures += 1
+    db.session.flush()
+
+
+def subscriptions_of(user_ids: list[int]) -> list[PushSubscription]:
+    if not user_ids:
+        return []
+    return list(db.session.scalars(select(PushSubscription).where(PushSubscription.user_id.in_(user_ids))
+                                   .order_by(PushSubscription.id)))
+
+
+# The server posts to whatever endpoint a browser hands in: only the known Web Push services are
+# accepted, or anyone could make it call internal addresses. "*." allows the subdomains.
+PUSH_HOSTS = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "*.push.services.mozilla.com",
+              "*.push.apple.com", "*.notify.windows.com")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def allowed_hosts(config: dict) -> tuple[str, ...]:
+    """The known push services plus the PUSH_ALLOWED_HOSTS setting (COMPANION_PUSH_ALLOWED_HOSTS,
+    a comma list, e.g. a local push service in tests: a loopback host listed there may also use
+    plain HTTP). Read from the app's settings only, so one place decides."""
+    extra = config.get("PUSH_ALLOWED_HOSTS") or ""
+    return PUSH_HOSTS + tuple(h.strip().lower() for h in extra.split(",") if h.strip())
+
+
+def _host_matches(host: str, pattern: str) -> bool:
+    if pattern.startswith("*."):
+        return host.endswith(pattern[1:]) and len(host) > len(pattern) - 1
+    return host == pattern
+
+
+def endpoint_allowed(endpoint: str, allowed: tuple[str, ...] = PUSH_HOSTS) -> bool:
+    try:
+        parts = urlsplit(endpoint)
+        host, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return False
+    known = bool(host) and any(_host_matches(host, p) for p in allowed)
+    secure = (parts.scheme == "https" and port in (None, 443)
+              or parts.scheme == "http" and host in LOOPBACK)
+    return known and secure and not (parts.username or parts.password) and len(endpoint) <= 1000
+
+
+def check_endpoint(endpoint: str, allowed: tuple[str, ...] = PUSH_HOSTS) -> None:
+    if not endpoint_allowed(endpoint, allowed):
+        raise ServiceError(_l("This device uses a push service we do not know, so reminders cannot "
+                              "be sent to it."), status=400)
+
+
+def subscribe(user, endpoint: str, p256dh: str, auth: str, label: str = "",
+              allowed: tuple[str, ...] = PUSH_HOSTS) -> PushSubscription:
+    """Register this device for the account; an endpoint moves to the account that subscribed last.
+    `allowed`: the push service hosts accepted (see allowed_hosts)."""
+    check_endpoint(endpoint, allowed)
+    try:
+        sizes = len(base64.urlsafe_b64decode(p256dh + "==")), len(base64.urlsafe_b64decode(auth + "=="))
+        if sizes != (65, 16):
+            raise ValueError
+    except ValueError:
+        raise ServiceError(_l("This device gave keys we cannot use."), status=400) from None
+    sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    if sub is None:
+        sub = PushSubscription(endpoint=endpoint, user_id=user.id, p256dh=p256dh, auth=auth, failures=0)
+        db.session.add(sub)
+    sub.user_id, sub.p256dh, sub.auth, sub.device_label = user.id, p256dh, auth, label[:120]
+    db.session.flush()
+    return sub
+
+
+def unsubscribe(user, endpoint: str) -> bool:
+    sub = db.session.scalar(select(PushSubscription).where(
+        PushSubscription.endpoint == endpoint, PushSubscription.user_id == user.id))
+    if sub is None:
+        return False
+    db.session.delete(sub)
+    db.session.flush()
+    return True
+
+
+def renew(old_endpoint: str, endpoint: str, p256dh: str, auth: str,
+          allowed: tuple[str, ...] = PUSH_HOSTS) -> bool:
+    """Move a subscription the browser renewed to its new endpoint and keys (same account)."""
+    check_endpoint(endpoint, allowed)  # before anything moves
+    sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == old_endpoint))
+    if sub is None:
+        return False
+    user_id = sub.user_id
+    db.session.delete(sub)
+    db.session.flush()
+    subscribe(type("Owner", (), {"id": user_id})(), endpoint, p256dh, auth, allowed=allowed)
+    return True

@@ -1,0 +1,63 @@
+"""Recovery codes: ten single-use codes from a CSPRNG, shown once, stored hashed.
+A code replaces the second factor once; a new set replaces the old one."""
+
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from ..extensions import db
+from ..models.account import User
+from ..models.credential import RecoveryCode
+from ..models.types import utcnow
+
+COUNT = 10
+# No 0/O, 1/I/L, U: nothing to confuse when reading a printed sheet aloud or typing it on a phone.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+LENGTH = 10  # about 49 bits each
+
+
+def _hash(user: User, code: str) -> str:
+    # Keyed with the server secret: a leaked database alone is not enough to try codes offline.
+    key = hashlib.sha256(b"companion-recovery|" + current_app.config["SECRET_KEY"].encode()).digest()
+    return hmac.new(key, f"{user.id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def normalise(raw: str) -> str:
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+def display(code: str) -> str:
+    return f"{code[:5]}-{code[5:]}"
+
+
+def generate(user: User) -> list[str]:
+    """A new set of codes for the account; the old set stops working. Returns the plain codes once."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    codes = ["".join(secrets.choice(ALPHABET) for _ in range(LENGTH)) for _ in range(COUNT)]
+    now = utcnow()
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(user, c), created_at=now) for c in codes)
+    db.session.flush()
+    return [display(c) for c in codes]
+
+
+def use(user: User, raw: str) -> bool:
+    """Spend one code. False when it is wrong or already used."""
+    code = normalise(raw)
+    if len(code) != LENGTH:
+        return False
+    row = db.session.scalar(select(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(user, code),
+        RecoveryCode.used_at.is_(None)).with_for_update())
+    if row is None:
+        return False
+    row.used_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def remaining(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))) or 0

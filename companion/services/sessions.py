@@ -1,0 +1,90 @@
+"""Server-side sessions: the cookie carries a random token, the row decides if it is alive."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models.account import User, UserSession
+from ..models.types import utcnow
+
+# Writing last_seen_at on every request would make each page view a write.
+TOUCH_EVERY = timedelta(seconds=60)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(user: User, *, user_agent: str = "", shared_device: bool = False,
+                 method: str = "password") -> tuple[str, UserSession]:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    sess = UserSession(
+        user_id=user.id, token_hash=_digest(token), created_at=now, authenticated_at=now,
+        last_seen_at=now, user_agent=user_agent[:200], shared_device=shared_device, method=method,
+    )
+    db.session.add(sess)
+    db.session.flush()
+    return token, sess
+
+
+def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: timedelta | None = None,
+            now: datetime | None = None) -> UserSession | None:
+    """The live session for a token, or None if unknown, revoked, idle too long or too old."""
+    if not token:
+        return None
+    now = now or utcnow()
+    sess = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    if sess is None or sess.revoked_at is not None:
+        return None
+    user_idle = idle
+    if sess.user.role == "mediator" and mediator_idle is not None:
+        user_idle = min(idle, mediator_idle)
+    if now - sess.last_seen_at > user_idle or now - sess.created_at > absolute:
+        sess.revoked_at = now
+        return None
+    if now - sess.last_seen_at > TOUCH_EVERY:
+        sess.last_seen_at = now
+    return sess
+
+
+def revoke(sess: UserSession) -> None:
+    if sess.revoked_at is None:
+        sess.revoked_at = utcnow()
+
+
+def revoke_others(user: User, keep: UserSession | None) -> int:
+    count = 0
+    for sess in active_sessions(user):
+        if keep is None or sess.id != keep.id:
+            sess.revoked_at = utcnow()
+            count += 1
+    return count
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    return list(db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .order_by(UserSession.last_seen_at.desc())
+    ))
+
+
+def is_fresh(sess: UserSession | None, minutes: int, now: datetime | None = None) -> bool:
+    return sess is not None and (now or utcnow()) - sess.authenticated_at <= timedelta(minutes=minutes)
+
+
+def mark_fresh(sess: UserSession) -> None:
+    sess.authenticated_at = utcnow()
+
+
+def revoke_own(user: User, session_id: int) -> bool:
+    """Sign out one device of this account (never another account's)."""
+    sess = db.session.scalar(select(UserSession).where(
+        UserSession.user_id == user.id, UserSession.id == session_id, UserSession.revoked_at.is_(None)))
+    if sess is None:
+        return False
+    sess.revoked_at = utcnow()
+    return True

@@ -1,0 +1,85 @@
+"""Where encrypted blobs live. `Storage` is the interface; `LocalStorage` (the default) keeps them
+under the instance folder. An S3-compatible store only has to implement the same four methods."""
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+class Storage:
+    def put(self, key: str, data: bytes) -> None:  # whole or nothing
+        raise NotImplementedError
+
+    def get(self, key: str) -> bytes:
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:  # no error when absent
+        raise NotImplementedError
+
+    def keys(self, older_than: float | None = None) -> list[str]:
+        """Stored keys, only those last written before `older_than` (a timestamp) when given."""
+        raise NotImplementedError
+
+
+def new_key() -> str:
+    """A random storage key: the person's filename never reaches the file system."""
+    return secrets.token_hex(16)
+
+
+class LocalStorage(Storage):
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.tmp = self.root / "tmp"
+
+    def _path(self, key: str) -> Path:
+        if not KEY_RE.match(key):
+            raise ValueError("bad storage key")
+        return self.root / key[:2] / key
+
+    def put(self, key: str, data: bytes) -> None:
+        # Temp file + fsync + rename: a crash leaves the old state or the whole file, never half.
+        final = self._path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        part = self.tmp / f"{key}.{secrets.token_hex(4)}.part"
+        try:
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(part, final)
+        finally:
+            part.unlink(missing_ok=True)
+        _fsync_dir(final.parent)
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def keys(self, older_than: float | None = None) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.glob("??/*")
+                      if KEY_RE.match(p.name) and (older_than is None or p.stat().st_mtime < older_than))
+
+    def stale_parts(self) -> list[Path]:
+        return sorted(self.tmp.glob("*.part")) if self.tmp.exists() else []
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
