@@ -1,0 +1,114 @@
+"""Companion: an offline-first patient companion.
+
+create_app(config=None): config -> extensions -> blueprints -> CLI -> security headers.
+"""
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from . import errors, headers, i18n
+from .assets import asset_text, asset_url
+from .config import PROJECT_ROOT, build_config
+from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, static_folder=None, instance_path=str(PROJECT_ROOT / "instance"))
+    app.config.update(build_config(config, (config or {}).get("INSTANCE_DIR")))
+    _logging(app)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    compress.init_app(app)
+    limiter.init_app(app)
+    _login(app)
+    i18n.compile_catalogs()
+
+    from . import views  # noqa: PLC0415  (blueprints import the app's pieces)
+    views.register(app)
+    errors.register(app)
+
+    from . import commands  # noqa: PLC0415
+    commands.register(app)
+
+    _templates(app)
+    app.after_request(headers.apply)
+    return app
+
+
+def _logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _login(app: Flask) -> None:
+    from .models.account import User  # noqa: PLC0415
+    from .services import sessions  # noqa: PLC0415
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the server-side session row is the protection
+    from flask_babel import lazy_gettext as _l  # noqa: PLC0415
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load(token: str):
+        cfg = app.config
+        sess = sessions.resolve(
+            token, idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+            absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+            mediator_idle=timedelta(minutes=cfg["MEDIATOR_IDLE_MINUTES"]),
+        )
+        if sess is None:
+            db.session.commit()  # keep the expiry mark
+            return None
+        user: User = sess.user
+        user._session_token = token
+        user.current_session = sess
+        db.session.commit()
+        return user
+
+
+def _on_shared_device() -> bool:
+    sess = getattr(current_user, "current_session", None)
+    return bool(sess is not None and sess.shared_device)
+
+
+def _templates(app: Flask) -> None:
+    from .headers import style_hash  # noqa: PLC0415
+
+    with app.app_context():
+        css = asset_text("css/app.css")
+    app.extensions["companion_inline_style_hash"] = style_hash(css)
+
+    @app.context_processor
+    def inject():
+        return {
+            "asset_url": asset_url,
+            "inline_css": css,
+            "current_locale": str(get_locale()),
+            "acting_for": getattr(g, "acting_for", None),
+            "shared_device": _on_shared_device(),
+        }
+
+    app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
+    app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
+    app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
+    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
+    from .views.navigation import profile_links  # noqa: PLC0415
+    app.jinja_env.globals["profile_links"] = profile_links

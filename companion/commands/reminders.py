@@ -1,0 +1,66 @@
+"""`flask --app companion reminders send-due` (cron or a job queue in production; `flask serve` runs it
+every minute beside the server) and `flask --app companion push vapid-keys` (development keys)."""
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..services import push as push_service
+from ..services import reminders as reminder_service
+from .serve import add_job
+
+reminders_cli = AppGroup("reminders", help="Prevention and appointment reminders.")
+push_cli = AppGroup("push", help="Web Push settings.")
+
+
+def run_once(app) -> dict | None:
+    keys = push_service.load_keys(app.config)
+    if keys is None:
+        app.logger.warning("reminders: no VAPID keys (run `flask --app companion push vapid-keys`)")
+        return None
+    subject = app.config.get("VAPID_SUBJECT", "mailto:contact@companion.example")
+    sender = push_service.Sender(keys, subject=subject)
+    try:
+        return reminder_service.run_batch(sender)
+    finally:
+        db.session.remove()
+
+
+def job(app) -> None:
+    with app.app_context():
+        counts = run_once(app)
+        if counts and any(counts.values()):
+            app.logger.info("reminders: %s", counts)
+
+
+add_job("reminders", 60, job)
+
+
+@reminders_cli.command("send-due")
+def send_due():
+    """Schedule coming reminders and send the ones that are due (safe to run concurrently)."""
+    counts = run_once(current_app._get_current_object())
+    if counts is None:
+        raise click.ClickException("No VAPID keys: set COMPANION_VAPID_PRIVATE_KEY/PUBLIC_KEY "
+                                   "or run `flask --app companion push vapid-keys`.")
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@push_cli.command("vapid-keys")
+@click.option("--force", is_flag=True, help="Replace existing keys (devices subscribe again).")
+def vapid_keys(force):
+    """Generate development VAPID keys into instance/vapid.json and print them for production env."""
+    existing = push_service.load_keys({"INSTANCE_DIR": current_app.config["INSTANCE_DIR"]})
+    if existing and not force:
+        click.echo(f"Keys already exist; public key: {existing['public_key']}")
+        return
+    path = push_service.write_dev_keys(current_app.config["INSTANCE_DIR"])
+    keys = push_service.load_keys({"INSTANCE_DIR": current_app.config["INSTANCE_DIR"]})
+    click.echo(f"Wrote {path}\nCOMPANION_VAPID_PUBLIC_KEY={keys['public_key']}\n"
+               "COMPANION_VAPID_PRIVATE_KEY=(in that file; keep it secret)")
+
+
+def register(app):
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(push_cli)

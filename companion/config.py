@@ -1,0 +1,109 @@
+"""Settings, read from the environment only.
+
+`COMPANION_ENV` is development (default), testing or production. Production refuses to start on
+a missing or default secret key: a leaked default would let anyone forge sessions.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULT_SECRET = "dev-only-change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+def build_config(overrides: dict | None = None, instance_path: str | None = None) -> dict:
+    env = os.environ.get("COMPANION_ENV", "development")
+    instance = Path(instance_path or PROJECT_ROOT / "instance")
+    cfg = {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("COMPANION_SECRET_KEY", DEFAULT_SECRET),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "COMPANION_DATABASE_URL", f"sqlite:///{instance / 'companion.sqlite3'}"
+        ),
+        # hide_parameters: a logged database error must not carry titles, notes or an INS.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "INSTANCE_DIR": str(instance),
+        "BABEL_DEFAULT_LOCALE": "fr",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+        "BABEL_TRANSLATION_DIRECTORIES": str(PROJECT_ROOT / "translations"),
+        "LANGUAGES": ("fr", "en"),
+        # Sessions: cookie holds only a random token; the server row decides whether it is alive.
+        "SESSION_COOKIE_NAME": "companion_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env == "production",
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("COMPANION_SESSION_ABSOLUTE_HOURS", 12)),
+        "SESSION_IDLE_MINUTES": _int("COMPANION_SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _int("COMPANION_SESSION_ABSOLUTE_HOURS", 12),
+        "MEDIATOR_IDLE_MINUTES": _int("COMPANION_MEDIATOR_IDLE_MINUTES", 15),
+        "FRESH_LOGIN_MINUTES": _int("COMPANION_FRESH_LOGIN_MINUTES", 5),
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        # Rate limits (Flask-Limiter syntax). Redis when COMPANION_RATELIMIT_STORAGE is set.
+        "RATELIMIT_STORAGE_URI": os.environ.get("COMPANION_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("COMPANION_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
+            "COMPANION_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;30 per day"
+        ),
+        # Behind a load balancer, how many proxies set X-Forwarded-For (0: none, the peer is the client).
+        "PROXY_HOPS": _int("COMPANION_PROXY_HOPS", 0),
+        "REGISTER_RATE_LIMIT": os.environ.get("COMPANION_REGISTER_RATE_LIMIT", "5 per minute;30 per hour"),
+        "CODE_RATE_LIMIT": os.environ.get("COMPANION_CODE_RATE_LIMIT", "10 per minute;40 per hour"),
+        "ARGON2_TIME_COST": 3,
+        "ARGON2_MEMORY_COST": 65536,
+        "COMPRESS_MIMETYPES": [
+            "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+            "application/manifest+json", "image/svg+xml", "text/csv", "text/calendar", "text/plain",
+        ],
+        "COMPRESS_ALGORITHM": ["br", "gzip"],
+        "COMPRESS_MIN_SIZE": 256,
+        "COMPRESS_BR_LEVEL": 9,
+        "MAX_CONTENT_LENGTH": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024 + 64 * 1024,
+        "MAX_UPLOAD_BYTES": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        "PUBLIC_ORIGIN": os.environ.get("COMPANION_PUBLIC_ORIGIN", "http://localhost:5000"),
+        # Push services beyond the well-known ones (FCM, Mozilla, Apple, Windows), comma separated.
+        "PUSH_ALLOWED_HOSTS": os.environ.get("COMPANION_PUSH_ALLOWED_HOSTS", ""),
+        "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),
+        "DELEGATION_MAX_CAREGIVERS": _int("COMPANION_MAX_CAREGIVERS", 3),
+        "DELEGATION_MAX_PEOPLE": _int("COMPANION_MAX_PEOPLE_PER_CAREGIVER", 5),
+        # Assisted recovery codes a France Services mediator may give per 24 hours (issue 7).
+        "ASSISTED_RECOVERY_DAILY_LIMIT": _int("COMPANION_ASSISTED_RECOVERY_DAILY_LIMIT", 5),
+    }
+    if env == "testing":
+        # Cheap hashing keeps the suite fast; the algorithm (argon2id) is the same.
+        cfg.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024)
+    cfg["RATELIMIT_STORAGE_EXPLICIT"] = "COMPANION_RATELIMIT_STORAGE" in os.environ
+    if overrides:
+        cfg.update(overrides)
+        if "RATELIMIT_STORAGE_URI" in overrides:
+            cfg["RATELIMIT_STORAGE_EXPLICIT"] = True
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    _check(cfg)
+    return cfg
+
+
+def _check(cfg: dict) -> None:
+    if cfg["ENV_NAME"] == "production":
+        key = cfg.get("SECRET_KEY") or ""
+        if key == DEFAULT_SECRET or len(key) < 32:
+            raise ConfigError("COMPANION_SECRET_KEY must be set to a long random value in production")
+        if not cfg.get("RATELIMIT_STORAGE_EXPLICIT"):
+            # In memory, each worker counts on its own and limits multiply by the number of processes:
+            # production must choose (redis:// for several workers, memory:// for exactly one).
+            raise ConfigError("set COMPANION_RATELIMIT_STORAGE in production (e.g. redis://host:6379)")
+        cfg["SESSION_COOKIE_SECURE"] = True

@@ -1,0 +1,61 @@
+"""Translated error pages that keep the layout, and JSON bodies for JSON routes."""
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .services import ServiceError
+from .services.access import AccessDenied, log_refusal
+
+log = logging.getLogger("companion.errors")
+
+MESSAGES = {
+    400: (_l("Something in the request was wrong"), _l("Please go back and try again.")),
+    403: (_l("You cannot do this"), _l("Your account does not allow this action.")),
+    404: (_l("Page not found"), _l("This page does not exist or is not yours to see.")),
+    405: (_l("This action is not possible here"), _l("Please go back and use the buttons on the page.")),
+    413: (_l("The file is too big"), _l("Choose a smaller file and try again.")),
+    429: (_l("Too many attempts"), _l("For your safety, please wait a few minutes before trying again.")),
+    500: (_l("Something went wrong on our side"), _l("Nothing was lost. Please try again in a moment.")),
+}
+
+
+def wants_json() -> bool:
+    return (request.path.startswith("/api/") or request.is_json
+            or request.accept_mimetypes.best == "application/json")
+
+
+def render_error(code: int, detail=None):
+    title, hint = MESSAGES.get(code, MESSAGES[500])
+    if wants_json():
+        return jsonify(error=code, message=str(detail or title)), code
+    return render_template("errors/error.html", code=code, title=title, hint=detail or hint), code
+
+
+def register(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        log.info("csrf refused path=%s reason=%s", request.path, exc.description)
+        return render_error(400, _l("This form has expired. Please go back, reload the page and try again."))
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc):
+        db.session.rollback()
+        if isinstance(exc, AccessDenied):
+            log_refusal(exc)
+            db.session.commit()
+        return render_error(exc.status, exc.message if exc.status != 404 else None)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return render_error(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def crash(exc):
+        db.session.rollback()
+        log.exception("unhandled error path=%s", request.path)
+        return render_error(500)

@@ -1,0 +1,1 @@
+"""Flask-WTF forms; labels go through lazy gettext."""

@@ -1,0 +1,34 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
+
+
+class _Details(FlaskForm):
+    title = StringField(_l("Name of the document"), validators=[Length(max=200)],
+                        description=_l("For example: Blood test, March. Leave empty to use the type."))
+    type_code = SelectField(_l("Type of document"), choices=[])
+    care_date = DateField(_l("Date of the care"), validators=[Optional()])
+    source = StringField(_l("Who produced it (doctor, laboratory, hospital)"), validators=[Length(max=200)])
+
+
+class UploadForm(_Details):
+    file = FileField(_l("File (PDF or photo)"), validators=[FileRequired(_l("Please choose a file."))],
+                     render_kw={"accept": FILE_ACCEPT})
+
+
+class EditForm(_Details):
+    pass
+
+
+class CdaImportForm(FlaskForm):
+    file = FileField(_l("CDA file (.xml)"), validators=[FileRequired(_l("Please choose a file."))],
+                     render_kw={"accept": ".xml,text/xml,application/xml"})
+    confirm_identity = BooleanField(_l("I confirm this document is about this person"))
+
+
+class DataSaverForm(FlaskForm):
+    data_saver = BooleanField(_l("Data saver: do not download key documents automatically"))

@@ -1,0 +1,84 @@
+"""Language choice, date formatting helpers, and catalog compilation."""
+
+import fcntl
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+from flask import current_app, request
+from flask_login import current_user
+
+from .config import PROJECT_ROOT
+
+TRANSLATIONS = PROJECT_ROOT / "translations"
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    langs = current_app.config["LANGUAGES"]
+    signed_in = getattr(current_user, "is_authenticated", False)
+    user_locale = getattr(current_user, "locale", None) if signed_in else None
+    if user_locale in langs:
+        return user_locale
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in langs:
+        return cookie
+    return request.accept_languages.best_match(langs) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.timezone
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+@contextmanager
+def catalog_lock():
+    """Several people (and helpers) update catalogs at once; one at a time keeps every translation."""
+    TRANSLATIONS.mkdir(exist_ok=True)
+    with open(TRANSLATIONS / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def compile_catalogs(force: bool = False) -> list[str]:
+    """Compile each .po into .mo when the .mo is missing or older. Fuzzy entries are not used."""
+    done = []
+    with catalog_lock():
+        for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
+            mo_path = po_path.with_suffix(".mo")
+            if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                continue
+            with po_path.open("rb") as fh:
+                catalog = read_po(fh)
+            with mo_path.open("wb") as fh:
+                write_mo(fh, catalog, use_fuzzy=False)
+            done.append(str(po_path.relative_to(PROJECT_ROOT)))
+    return done
+
+
+def fill_catalog(locale: str, mapping_file: Path) -> int:
+    """Set msgstr for msgids from a JSON object {msgid: msgstr}; clears the fuzzy flag on them."""
+    mapping = json.loads(Path(mapping_file).read_text())
+    po_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    with catalog_lock():
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        count = 0
+        for msg in catalog:
+            if not msg.id:
+                continue
+            key = msg.id if isinstance(msg.id, str) else msg.id[0]
+            if key in mapping:
+                value = mapping[key]
+                msg.string = tuple(value) if isinstance(msg.id, tuple) else value
+                msg.flags.discard("fuzzy")
+                count += 1
+        with po_path.open("wb") as fh:
+            write_po(fh, catalog, width=100)
+    return count

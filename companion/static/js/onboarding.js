@@ -1,0 +1,45 @@
+// Assisted onboarding: read a step aloud, follow a session's steps live (the plain "Refresh" link
+// is the fallback without JavaScript), and leave the page when the advisor ends the session.
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || "fr";
+  var listen = document.querySelector("[data-listen]");
+  if (listen && "speechSynthesis" in window) {
+    listen.hidden = false;
+    listen.addEventListener("click", function () {
+      var el = document.getElementById(listen.getAttribute("data-listen"));
+      var say = new SpeechSynthesisUtterance(el ? el.textContent.trim() : "");
+      say.lang = lang === "en" ? "en-GB" : "fr-FR";
+      window.speechSynthesis.cancel();
+      window.speechSynthesis.speak(say);
+    });
+  }
+  function poll(url, every, onData) {
+    var timer = setInterval(function () {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) { if (data && onData(data) === false) clearInterval(timer); })
+        .catch(function () { /* try again next time */ });
+    }, every);
+  }
+  var live = document.getElementById("onb-live");
+  if (live && live.getAttribute("data-status-url")) {
+    poll(live.getAttribute("data-status-url"), 3000, function (data) {
+      data.steps.forEach(function (s) {
+        var cell = live.querySelector('tr[data-step="' + s.name + '"] td');
+        if (cell && cell.textContent !== s.status_label) {
+          cell.textContent = s.status_label;
+          cell.className = "onb-" + s.status;
+        }
+      });
+      if (data.joined && !data.ended && document.querySelector(".onb-code")) location.reload();
+      if (data.ended) { location.reload(); return false; }
+    });
+  }
+  var end = document.querySelector(".onb-end[data-status-url]");
+  if (end) {
+    poll(end.getAttribute("data-status-url"), 5000, function (data) {
+      if (data.ended) { location.assign(end.getAttribute("data-ended-url")); return false; }
+    });
+  }
+})();

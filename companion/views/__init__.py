@@ -1,0 +1,23 @@
+"""The only module that knows every blueprint."""
+
+import importlib
+
+BLUEPRINTS = (
+    "companion.assets",
+    "companion.views.main",
+    "companion.views.auth",
+    "companion.views.security",
+    "companion.views.profiles",
+    "companion.views.caregivers",
+    "companion.views.access_log",
+    "companion.views.documents",
+    "companion.views.agenda",
+    "companion.views.push",
+    "companion.views.onboarding",
+    "companion.views.mediators",
+)
+
+
+def register(app) -> None:
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)

@@ -1,0 +1,93 @@
+"""The owner's access log in plain words: who did what on the profile, filters and a CSV copy."""
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..audit_phrases import phrase_for, register_phrase
+from ..extensions import db
+from ..forms.access_log import FilterForm
+from ..services import access_log, delegations
+from .guard import profile_route
+from .navigation import add_profile_link
+from .signin import fresh_login_required
+
+bp = Blueprint("access_log", __name__)
+add_profile_link("access_log.show", _l("Access log"), "manage", 90)
+
+for _code, _phrase in {
+    "profile.view": _l("opened the profile"),
+    "profile.created": _l("created the profile"),
+    "profile.owner_added": _l("shared the management of the profile with"),
+    "profile.owner_removed": _l("stopped sharing the management of the profile with"),
+    "delegation.invited": _l("invited a caregiver"),
+    "delegation.accepted": _l("accepted the invitation to help"),
+    "delegation.declined": _l("declined the invitation to help"),
+    "delegation.renewed": _l("renewed the access of"),
+    "delegation.ended": _l("ended the access of"),
+    "delegation.expired": _l("ended, as planned, the access of"),
+    "access.refused": _l("tried to open a page without the right to, and was refused"),
+    "account.created": _l("created the account"),
+    "account.login": _l("logged in"),
+}.items():
+    register_phrase(_code, _phrase)
+
+ROLES = {
+    "caregiver": _l("caregiver"), "owner": _l("owner"), "mediator": _l("mediator"),
+    "stranger": _l("no access"), "invitee": _l("invited person"), "system": _l("automatic"),
+}
+
+
+def _who(event) -> str:
+    if event.actor_role == "system":
+        return "Companion"
+    if current_user.is_authenticated and event.actor_id == current_user.id:
+        return _("%(name)s (you)", name=event.actor_name)
+    return event.actor_name or _("A deleted account")
+
+
+def _rows(events) -> list[dict]:
+    return [{
+        "when": format_datetime(e.at, "short"), "at": e.at, "who": _who(e),
+        "role": str(ROLES.get(e.actor_role, e.actor_role)), "what": str(phrase_for(e.action)),
+        "object": e.object_label, "refused": e.action == "access.refused",
+        "mine": current_user.is_authenticated and e.actor_id == current_user.id,
+    } for e in events]
+
+
+def _filters(access, form) -> access_log.Filters:
+    own = access.profile.user_id == current_user.id
+    base = access_log.Filters(profile_ids=(access.profile.id,), account_id=current_user.id if own else None,
+                              tz=current_user.timezone)
+    form.who.choices = [("", _("Everyone"))] + [(str(i), n) for i, n in access_log.actors(base)]
+    who = form.who.data if form.who.data and form.who.data.isdigit() else None
+    return access_log.Filters(base.profile_ids, base.account_id, int(who) if who else None,
+                              form.since.data, form.until.data, base.tz)
+
+
+@bp.route("/p/<int:profile_id>/access-log")
+@profile_route("manage")
+def show(access):
+    delegations.note_expired(profile_ids=[access.profile.id])
+    db.session.commit()
+    form = FilterForm(request.args)
+    form.validate()
+    rows = _rows(access_log.events(_filters(access, form)))
+    return render_template("access_log/show.html", access=access, form=form, rows=rows,
+                           query=request.query_string.decode())
+
+
+@bp.route("/p/<int:profile_id>/access-log.csv")
+@profile_route("manage")
+@fresh_login_required  # a copy that leaves Companion: confirm it is really the owner
+def csv(access):
+    form = FilterForm(request.args)
+    form.validate()
+    rows = _rows(access_log.events(_filters(access, form)))
+    body = access_log.to_csv(rows, [_("When"), _("Who"), _("Role"), _("What"), _("About")])
+    resp = Response(body, mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="access-log-{access.profile.id}.csv"'
+    resp.headers["Cache-Control"] = "no-store"
+    return resp

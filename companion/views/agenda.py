@@ -1,0 +1,244 @@
+"""The prevention agenda of a profile: items from the French calendar, personal reminders, the timeline,
+.ics downloads. Every route is scope "agenda"; non-owners' reads and changes go to the access log."""
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..audit_phrases import register_phrase
+from ..extensions import db
+from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
+from ..prevention import load_rules
+from ..services import ServiceError, agenda_store, ics, timeline
+from ..services.agenda import add_months
+from .guard import profile_route
+from .navigation import add_profile_link, keep_offline
+
+bp = Blueprint("agenda", __name__)
+load_rules()  # a bad rules file stops the app at start-up, not at the first page
+add_profile_link("agenda.index", _l("Prevention agenda"), "agenda", order=30)
+for code, phrase in {
+    "agenda.view": _l("looked at the prevention agenda"),
+    "agenda.export": _l("downloaded an agenda item for a calendar"),
+    "agenda.done": _l("marked an agenda item as done"),
+    "agenda.snooze": _l("put off an agenda item"),
+    "agenda.dismiss": _l("marked an agenda item as not relevant"),
+    "agenda.reopen": _l("reopened an agenda item"),
+    "agenda.reminder_add": _l("added a personal reminder"),
+    "agenda.reminder_delete": _l("deleted a personal reminder"),
+}.items():
+    register_phrase(code, phrase)
+
+# The calendar alarm rings on the lock screen: it says nothing about health, nor whose reminder it is.
+ALARM_TEXT = _l("A reminder is waiting in Companion")
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SOON_MONTHS = 12
+
+
+def _lang() -> str:
+    return str(get_locale() or "fr")
+
+
+def _today() -> date:
+    return datetime.now(agenda_store.zone(current_user.timezone)).date()
+
+
+def _groups(items, today):
+    soon = add_months(today, SOON_MONTHS)
+    groups = {"now": [], "snoozed": [], "soon": [], "later": [], "done": [], "not_for_me": [], "passed": [],
+              "not_applicable": []}
+    for it in items:
+        if it.status in ("due", "overdue"):
+            groups["now"].append(it)
+        elif it.status == "coming":
+            groups["soon" if it.due_on is None or it.due_on <= soon else "later"].append(it)
+        elif it.status in groups:
+            groups[it.status].append(it)
+    return groups
+
+
+@bp.route("/p/<int:profile_id>/agenda")
+@profile_route("agenda", "agenda.view")
+def index(access):
+    today = _today()
+    profile = access.profile
+    items = agenda_store.items_for(profile, today)
+    picture = timeline.layout(items, profile.birth_date, today, _lang()) if profile.birth_date else None
+    html = render_template(
+        "agenda/index.html", access=access, profile=profile, groups=_groups(items, today), today=today,
+        picture=picture, lang=_lang(), rules=load_rules(), personal=agenda_store.personal_list(profile.id),
+        done_form=DoneForm(done_on=today), snooze_form=SnoozeForm(), dismiss_form=DismissForm(),
+        reopen_form=ReopenForm(), tz=agenda_store.zone(current_user.timezone))
+    return keep_offline(Response(html))
+
+
+def _json_wanted() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _finish(access, message):
+    """Commit once, then answer the page (redirect) or the offline queue (JSON). An offline action's
+    receipt holds this answer and is committed in the same transaction as the action."""
+    if _json_wanted():
+        resp = jsonify(ok=True, message=str(message))
+    else:
+        flash(message, "success")
+        resp = redirect(url_for("agenda.index", profile_id=access.profile.id) + "#now")
+    claimed = g.pop("outbox_receipt", None)
+    if claimed is not None:
+        agenda_store.settle_receipt(claimed, resp.status_code, resp.get_data(as_text=True))
+    db.session.commit()
+    return resp
+
+
+def _replayed(action: str, apply):
+    """Apply an action once per Idempotency-Key (the offline queue may send it again, even twice at
+    once): the key is claimed first, through its unique constraint, so a second claim gets the
+    stored answer instead of applying the action again."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return apply()
+    if not KEY_RE.match(key):
+        raise ServiceError(_l("Something in the request was wrong"), status=400)
+    claimed, stored = agenda_store.claim_receipt(current_user.id, key, action)
+    if stored is not None:
+        return Response(stored.body, status=stored.status, mimetype="application/json")
+    g.outbox_receipt = claimed
+    return apply()
+
+
+def _form_or_json(form_cls):
+    if request.is_json:
+        if not isinstance(request.get_json(silent=True), dict):  # a list, a string or broken JSON
+            raise ServiceError(_l("Something in the request was wrong"), status=400)
+        # Flask-WTF reads the JSON body; the X-CSRFToken header was already checked by CSRFProtect.
+        return form_cls(meta={"csrf": False})
+    return form_cls()
+
+
+def _invalid(access, form):
+    if g.pop("outbox_receipt", None) is not None:
+        db.session.rollback()  # a refused action leaves its key free: the corrected replay may apply
+    message = next(iter(next(iter(form.errors.values()), [])), _l("Please correct what is shown below."))
+    if _json_wanted():
+        resp = jsonify(ok=False, message=str(message))
+        resp.status_code = 400
+        return resp
+    flash(message, "error")
+    return redirect(url_for("agenda.index", profile_id=access.profile.id))
+
+
+@bp.route("/p/<int:profile_id>/agenda/<rule_id>/done", methods=["POST"])
+@profile_route("agenda")
+def done(access, rule_id: str):
+    def apply():
+        form = _form_or_json(DoneForm)
+        if not form.validate():
+            return _invalid(access, form)
+        agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
+        return _finish(access, _l("Marked as done. Thank you!"))
+    return _replayed("agenda.done", apply)
+
+
+@bp.route("/p/<int:profile_id>/agenda/<rule_id>/snooze", methods=["POST"])
+@profile_route("agenda")
+def snooze(access, rule_id: str):
+    form = _form_or_json(SnoozeForm)
+    if not form.validate():
+        return _invalid(access, form)
+    until = _today() + timedelta(weeks=int(form.weeks.data))
+    agenda_store.snooze(access, current_user, rule_id, until, _today())
+    return _finish(access, _l("We will remind you again later."))
+
+
+@bp.route("/p/<int:profile_id>/agenda/<rule_id>/dismiss", methods=["POST"])
+@profile_route("agenda")
+def dismiss(access, rule_id: str):
+    form = _form_or_json(DismissForm)
+    if not form.validate():
+        return _invalid(access, form)
+    agenda_store.dismiss(access, current_user, rule_id, form.reason.data or "")
+    return _finish(access, _l("This item will no longer be suggested."))
+
+
+@bp.route("/p/<int:profile_id>/agenda/<rule_id>/reopen", methods=["POST"])
+@profile_route("agenda")
+def reopen(access, rule_id: str):
+    form = _form_or_json(ReopenForm)
+    if not form.validate():
+        return _invalid(access, form)
+    agenda_store.reopen(access, current_user, rule_id)
+    return _finish(access, _l("The item is back in the agenda."))
+
+
+def _ics_response(text: str, name: str):
+    resp = Response(text, mimetype="text/calendar")
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}.ics"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.route("/p/<int:profile_id>/agenda/<rule_id>.ics")
+@profile_route("agenda", "agenda.export")
+def item_ics(access, rule_id: str):
+    items = {it.id: it for it in agenda_store.items_for(access.profile, _today())}
+    item = items.get(rule_id)
+    day = item.remind_on if item else None
+    if day is None:
+        raise ServiceError(_l("This agenda item has no date to add to a calendar."), status=404)
+    rule = item.rule
+    event = ics.Event(uid=f"{access.profile.id}-{rule.id}-{day:%Y%m%d}@companion",
+                      start=max(day, _today()),
+                      summary=f"{rule.label(_lang())} · {access.profile.first_name}",
+                      description=rule.note if _lang() == "en" else "",  # notes exist in English only
+                      url=url_for("agenda.index", profile_id=access.profile.id, _external=True),
+                      alarm_minutes=0, alarm_text=str(ALARM_TEXT))
+    return _ics_response(ics.calendar([event]), rule.id.lower())
+
+
+@bp.route("/p/<int:profile_id>/agenda/reminders/new", methods=["GET", "POST"])
+@profile_route("agenda")
+def reminder_new(access):
+    form = PersonalReminderForm()
+    if request.method == "GET":
+        form.day.data, form.at.data = _today() + timedelta(days=1), time(9, 0)
+    if form.validate_on_submit():
+        try:
+            agenda_store.add_personal(access, current_user, kind=form.kind.data, title=form.title.data,
+                                      day=form.day.data, at=form.at.data, tz=current_user.timezone,
+                                      repeat=form.repeat.data, until_on=form.until_on.data,
+                                      notes=form.notes.data or "")
+        except ServiceError as exc:
+            if not exc.field or exc.field not in form:
+                raise
+            db.session.rollback()
+            form[exc.field].errors.append(exc.message)
+        else:
+            return _finish(access, _l("Reminder added."))
+    return render_template("agenda/reminder_form.html", form=form, access=access, profile=access.profile)
+
+
+@bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/delete", methods=["POST"])
+@profile_route("agenda")
+def reminder_delete(access, reminder_id: int):
+    form = ReopenForm()
+    if not form.validate():
+        return _invalid(access, form)
+    agenda_store.delete_personal(access, current_user, reminder_id)
+    return _finish(access, _l("Reminder deleted."))
+
+
+@bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>.ics")
+@profile_route("agenda", "agenda.export")
+def reminder_ics(access, reminder_id: int):
+    rem = agenda_store.personal_get(access.profile.id, reminder_id)
+    event = ics.Event(uid=f"{access.profile.id}-r{rem.id}@companion", start=rem.starts_at,
+                      summary=f"{rem.title} · {access.profile.first_name}", description=rem.notes,
+                      repeat=rem.repeat, until=rem.until_on,
+                      alarm_minutes=120 if rem.kind == "appointment" else 0,
+                      duration_minutes=60 if rem.kind == "appointment" else 15, alarm_text=str(ALARM_TEXT))
+    return _ics_response(ics.calendar([event]), f"reminder-{rem.id}")

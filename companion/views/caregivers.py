@@ -1,0 +1,187 @@
+"""Caregivers: the owner invites, renews and ends; the invited person accepts or declines; either
+side can end it. Account pages (invitations, people I help) hold no profile data beyond names."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db, limiter
+from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
+from ..services import ServiceError, delegation_rows, delegations
+from .form_errors import show_refusal
+from .guard import account_route, profile_route
+from .navigation import add_profile_link
+from .signin import fresh_login_required
+
+bp = Blueprint("caregivers", __name__)
+add_profile_link("caregivers.index", _l("Caregivers"), "manage", 80)
+
+
+def _code_limit():
+    return current_app.config["CODE_RATE_LIMIT"]
+
+
+@bp.app_context_processor
+def _home_helpers():
+    """Lazy helpers for the home page: open invitations and delegations ending soon."""
+    def caregiving_home():
+        if not getattr(current_user, "is_authenticated", False) or current_user.role != "person":
+            return {"invitations": [], "reminders": []}
+        return {"invitations": delegation_rows.invitations_for(current_user),
+                "reminders": delegation_rows.reminders_for_owner(current_user)}
+    return {"caregiving_home": caregiving_home, "scope_labels": SCOPE_LABELS,
+            "term_labels": dict(TERM_CHOICES)}
+
+
+def _page(access, form=None, renew=None, status=200, code=None):
+    delegations.note_expired(profile_ids=[access.profile.id])
+    db.session.commit()
+    return render_template("caregivers/index.html", access=access, form=form or InviteForm(formdata=None),
+                           renew_form=renew or RenewForm(formdata=None), button=ButtonForm(),
+                           page=delegation_rows.for_profile(access.profile.id), code=code), status
+
+
+
+
+@bp.route("/p/<int:profile_id>/caregivers")
+@profile_route("manage")
+def index(access):
+    return _page(access)
+
+
+@bp.route("/p/<int:profile_id>/caregivers/invite", methods=["POST"])
+@profile_route("manage")
+@fresh_login_required  # grants someone access to health data: confirm it is really the owner
+def invite(access):
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _page(access, form=form, status=422)
+    by_email = form.how.data == "email"
+    if by_email and not (form.email.data or "").strip():
+        form.email.errors = [_l("Enter their e-mail address, or choose a code.")]
+        return _page(access, form=form, status=422)
+    term = None if form.term.data == "date" else form.term.data
+    if term is None and form.end_date.data is None:
+        form.end_date.errors = [_l("Choose the end date.")]
+        return _page(access, form=form, status=422)
+    try:
+        invitation = delegations.invite(
+            access, current_user, scopes=form.scopes.data, email=form.email.data if by_email else None,
+            label=form.label.data, term=term, end_date=form.end_date.data if term is None else None,
+            see_hidden=form.see_hidden.data, tz=current_user.timezone)
+    except ServiceError as exc:
+        show_refusal(form, exc)
+        return _page(access, form=form, status=exc.status if exc.status >= 400 else 422)
+    db.session.commit()
+    if invitation.code:
+        # Shown once, on this page only: it is never stored in clear.
+        return _page(access, code=invitation.code)
+    flash(_l("Invitation sent. %(email)s will see it when they log in to Companion.",
+             email=invitation.delegation.invited_email), "success")
+    return redirect(url_for("caregivers.index", profile_id=access.profile.id))
+
+
+@bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/end", methods=["POST"])
+@profile_route("manage")
+def revoke(access, delegation_id: int):
+    if not ButtonForm().validate_on_submit():
+        return _page(access, status=400)
+    d = delegations.get_for_profile(access.profile.id, delegation_id)
+    delegations.end(current_user, d, role="owner")
+    db.session.commit()
+    flash(_l("Done: %(name)s no longer has access.", name=delegations.caregiver_name(d)), "success")
+    return redirect(url_for("caregivers.index", profile_id=access.profile.id))
+
+
+@bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/renew", methods=["POST"])
+@profile_route("manage")
+@fresh_login_required
+def renew(access, delegation_id: int):
+    form = RenewForm()
+    d = delegations.get_for_profile(access.profile.id, delegation_id)
+    if not form.validate_on_submit():
+        return _page(access, renew=form, status=422)
+    term = None if form.term.data == "date" else form.term.data
+    if term is None and form.end_date.data is None:
+        flash(_l("Choose the end date."), "error")
+        return _page(access, renew=form, status=422)
+    try:
+        delegations.renew(access, current_user, d, term=term, tz=current_user.timezone,
+                          end_date=form.end_date.data if term is None else None)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _page(access, renew=form, status=exc.status if exc.status >= 400 else 422)
+    db.session.commit()
+    flash(_l("Renewed: %(name)s keeps access longer.", name=delegations.caregiver_name(d)), "success")
+    return redirect(url_for("caregivers.index", profile_id=access.profile.id))
+
+
+@bp.route("/caregiving")
+@account_route
+def helping():
+    return render_template("caregivers/helping.html", people=delegation_rows.helped(current_user),
+                           invitations=delegation_rows.invitations_for(current_user), button=ButtonForm())
+
+
+def _answer(d, accept: bool):
+    if accept:
+        delegations.accept(current_user, d)
+        db.session.commit()
+        flash(_l("You now help %(name)s.", name=delegations.profile_name(d)), "success")
+        return redirect(url_for("profiles.show", profile_id=d.profile_id))
+    delegations.decline(current_user, d)
+    db.session.commit()
+    flash(_l("Invitation declined. Nothing was shared."), "success")
+    return redirect(url_for("caregivers.helping"))
+
+
+@bp.route("/invitations/<int:delegation_id>/<any(accept, decline):answer>", methods=["POST"])
+@account_route
+def answer(delegation_id: int, answer: str):
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for("caregivers.helping"))
+    return _answer(delegations.invitation_for(current_user, delegation_id), answer == "accept")
+
+
+@bp.route("/invitations/code", methods=["GET", "POST"])
+@account_route
+@limiter.limit(_code_limit, methods=["POST"])
+def code():
+    """Step 1: type the code; step 2 shows who invites and what for, then accept or decline."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            d = delegations.find_by_code(form.code.data)
+        except ServiceError as exc:
+            form.code.errors = [exc.message]
+            return render_template("caregivers/code.html", form=form), exc.status
+        return render_template("caregivers/code_confirm.html", form=form, r=delegation_rows.one(d))
+    return render_template("caregivers/code.html", form=form), (422 if form.errors else 200)
+
+
+@bp.route("/invitations/code/<any(accept, decline):answer>", methods=["POST"])
+@account_route
+@limiter.limit(_code_limit)
+def answer_code(answer: str):
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("caregivers/code.html", form=form), 422
+    try:
+        d = delegations.find_by_code(form.code.data)
+        return _answer(d, answer == "accept")
+    except ServiceError as exc:
+        db.session.rollback()
+        form.code.errors = [exc.message]
+        return render_template("caregivers/code.html", form=form), exc.status
+
+
+@bp.route("/caregiving/<int:delegation_id>/end", methods=["POST"])
+@account_route
+def leave(delegation_id: int):
+    if ButtonForm().validate_on_submit():
+        d = delegations.held_by(current_user, delegation_id)
+        delegations.end(current_user, d, role="caregiver")
+        db.session.commit()
+        flash(_l("Done: you no longer help %(name)s.", name=delegations.profile_name(d)), "success")
+    return redirect(url_for("caregivers.helping"))

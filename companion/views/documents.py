@@ -1,0 +1,224 @@
+"""Health documents of a profile: list, upload, CDA import, view, download, edit, hide, trash, pins."""
+
+import io
+import re
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..extensions import db
+from ..forms.documents import CdaImportForm, UploadForm
+from ..services import ServiceError, cda, document_types, documents, offline_documents
+from ..services.documents import Filters
+from .documents_common import bp, detail_choices, device_id, locale, wants_json
+from .guard import profile_route
+from .navigation import keep_offline
+
+EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def _year(raw: str) -> int | None:
+    if not raw:
+        return None
+    year = int(raw) if raw.isdigit() and len(raw) == 4 else None
+    if year is None or not documents.YEARS[0] <= year <= documents.YEARS[1]:
+        flash(_l("The year must be between %(first)s and %(last)s: all years are shown.",
+                 first=documents.YEARS[0], last=documents.YEARS[1]), "info")
+        return None
+    return year
+
+
+def _filters(searching: bool) -> Filters:
+    """Category, type, year and page may sit in the URL; the search words are health detail and come
+    only from a POST body, so they never reach access logs or the browser history."""
+    args = request.form if searching else request.args
+    page = args.get("page", "1")
+    return Filters(q=args.get("q", "")[:100] if searching else "", class_code=args.get("class", "")[:8],
+                   type_code=args.get("type", "")[:16], year=_year(args.get("year", "")[:8]),
+                   page=int(page) if page.isdigit() and len(page) < 7 else 1)
+
+
+def _groups(docs, lang):
+    """Rows grouped by category, then by year (the query already sorts that way)."""
+    groups: list = []
+    for doc in docs:
+        label = document_types.class_label(doc.class_code, lang)
+        if not groups or groups[-1][0] != label:
+            groups.append((label, []))
+        year = doc.care_date.year if doc.care_date else None
+        years = groups[-1][1]
+        if not years or years[-1][0] != year:
+            years.append((year, []))
+        years[-1][1].append(doc)
+    return groups
+
+
+@bp.route("/p/<int:profile_id>/documents", methods=["GET", "POST"])
+@profile_route("documents:read", "document.list")
+def index(access):
+    searching = request.method == "POST"  # a search: the results are rendered here, no redirect
+    filters = _filters(searching)
+    if searching:  # the guard logs GETs only; the words searched are not logged
+        documents.record_search(access, current_user)
+        db.session.commit()
+    listing = documents.search(access, filters)
+    lang = locale()
+    pinned = offline_documents.pinned_ids(access, current_user, device_id())
+    html = render_template(
+        "documents/index.html", access=access, listing=listing, filters=filters, pinned=pinned,
+        key_docs=offline_documents.key_ids(access, current_user),
+        groups=_groups(listing.documents, lang), types=document_types.all_types(), locale=lang,
+        classes=sorted({t.class_code for t in document_types.all_types().values()}),
+        class_label=document_types.class_label, type_choices=document_types.choices(lang),
+    )
+    resp = current_app.make_response(html)
+    if searching:
+        resp.headers["Cache-Control"] = "private, no-store"
+        return resp
+    return keep_offline(resp)
+
+
+def _commit_added(added) -> None:
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        if added.created:
+            documents.discard_blob(added.document)
+        raise
+
+
+def _too_big() -> bool:
+    # Refuse on the declared length, before reading the body.
+    length = request.content_length
+    return length is not None and length > current_app.config["MAX_CONTENT_LENGTH"]
+
+
+def _read_upload(field) -> bytes:
+    return field.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
+
+
+def _after_add(access, added):
+    doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
+    message = _l("Document added.") if added.created else _l("This file is already in the documents: "
+                                                               "here it is.")
+    if wants_json():
+        status = 201 if added.created else 200
+        return jsonify(url=doc_url, created=added.created, message=str(message)), status
+    flash(message, "success" if added.created else "info")
+    return redirect(doc_url)
+
+
+def _refuse(form, exc: ServiceError, template: str, **ctx):
+    db.session.rollback()
+    if wants_json():
+        return jsonify(error=exc.status, message=str(exc.message)), exc.status
+    (getattr(form, exc.field or "file", None) or form.file).errors = [exc.message]
+    return render_template(template, form=form, **ctx), exc.status
+
+
+@bp.route("/p/<int:profile_id>/documents/upload", methods=["GET", "POST"])
+@profile_route("documents:write")
+def upload(access):
+    if request.method == "POST" and _too_big():
+        return _refuse_big()
+    form = detail_choices(UploadForm(), locale())
+    if not form.type_code.data:
+        form.type_code.data = document_types.OTHER
+    ctx = {"access": access, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)}
+    if form.validate_on_submit():
+        try:
+            added = documents.add(access, current_user, _read_upload(form.file), title=form.title.data,
+                                  type_code=form.type_code.data, care_date=form.care_date.data,
+                                  source=form.source.data)
+        except ServiceError as exc:
+            return _refuse(form, exc, "documents/upload.html", **ctx)
+        _commit_added(added)
+        return _after_add(access, added)
+    status = 400 if request.method == "POST" else 200
+    if status == 400 and wants_json():
+        errors = [str(e) for errs in form.errors.values() for e in errs]
+        return jsonify(error=400, message=" ".join(errors)), 400
+    return render_template("documents/upload.html", form=form, **ctx), status
+
+
+def _refuse_big():
+    mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+    message = _l("This file is too big: the limit is %(mb)s MB.", mb=mb)
+    if wants_json():
+        return jsonify(error=413, message=str(message)), 413
+    return render_template("errors/error.html", code=413, title=message,
+                           hint=_l("Choose a smaller file and try again.")), 413
+
+
+@bp.route("/p/<int:profile_id>/documents/import", methods=["GET", "POST"])
+@profile_route("documents:write")
+def import_cda(access):
+    if request.method == "POST" and _too_big():
+        return _refuse_big()
+    form = CdaImportForm()
+    ctx = {"access": access, "warning": None}
+    if form.validate_on_submit():
+        try:
+            raw = _read_upload(form.file)
+            if len(raw) > current_app.config["MAX_UPLOAD_BYTES"]:
+                return _refuse_big()
+            parsed = cda.parse(raw)
+            warning = cda.identity_warning(access.profile, parsed)
+            if warning and not form.confirm_identity.data:
+                ctx["warning"] = warning
+                return render_template("documents/import.html", form=form, **ctx), 409
+            added = documents.add(access, current_user, parsed.pdf, title=parsed.title,
+                                  type_code=parsed.type_code, care_date=parsed.care_date,
+                                  source=parsed.source, origin="cda")
+        except ServiceError as exc:
+            return _refuse(form, exc, "documents/import.html", **ctx)
+        _commit_added(added)
+        return _after_add(access, added)
+    status = 400 if request.method == "POST" else 200
+    return render_template("documents/import.html", form=form, **ctx), status
+
+
+@bp.route("/p/<int:profile_id>/documents/<int:doc_id>")
+@profile_route("documents:read")
+def show(access, doc_id: int):
+    doc = documents.get(access, doc_id)
+    documents.record_read(access, current_user, doc, "document.view")
+    db.session.commit()
+    pinned = doc.id in offline_documents.pinned_ids(access, current_user, device_id())
+    key = doc.id in offline_documents.key_ids(access, current_user)
+    doc_type = document_types.get(doc.type_code)
+    html = render_template("documents/show.html", access=access, doc=doc, pinned=pinned, key=key,
+                           type_label=doc_type.label(locale()) if doc_type else doc.type_code)
+    resp = current_app.make_response(html)
+    return keep_offline(resp) if pinned or key else resp
+
+
+def _send(access, doc_id: int, *, attachment: bool):
+    doc = documents.get(access, doc_id)
+    data = documents.read_bytes(doc)
+    documents.record_read(access, current_user, doc, "document.download" if attachment else "document.open")
+    db.session.commit()
+    name = re.sub(r"[^A-Za-z0-9._ -]+", "_", doc.title)[:80].strip() or "document"
+    resp = send_file(io.BytesIO(data), mimetype=doc.content_type, as_attachment=attachment,
+                     download_name=f"{name}.{EXT.get(doc.content_type, 'bin')}", max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["X-Document-Sha256"] = doc.sha256
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+    return resp
+
+
+@bp.route("/p/<int:profile_id>/documents/<int:doc_id>/file")
+@profile_route("documents:read")
+def file(access, doc_id: int):
+    return _send(access, doc_id, attachment=False)
+
+
+@bp.route("/p/<int:profile_id>/documents/<int:doc_id>/download")
+@profile_route("documents:read")
+def download(access, doc_id: int):
+    return _send(access, doc_id, attachment=True)
+
+
+from . import documents_manage  # noqa: E402,F401  (edit, hide, trash, pins: same blueprint)

@@ -1,0 +1,58 @@
+"""Route declarations that the access-matrix test reads.
+
+Every view is exactly one of:
+- `@profile_route(scope, action)`: reads or writes a profile's data; URL under /p/<profile_id>/;
+  the access check runs before the view, which receives `access`; a non-owner's read is logged.
+- `@account_route`: the signed-in account's own pages, holding no profile data.
+- `@public_route`: open to anyone (login, register, manifest, health check).
+A test fails when a view is none of these, so a new route cannot skip the check by accident.
+"""
+
+from functools import wraps
+
+from flask import g, request
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..services import audit
+from ..services.access import require_access
+
+
+def profile_route(scope: str, action: str | None = None):
+    def decorate(view):
+        @wraps(view)
+        @login_required
+        def wrapper(*args, profile_id: int, **kwargs):
+            access = require_access(current_user, profile_id, scope)
+            g.access = g.acting_for = access
+            g.personal_data = True
+            event = None
+            if action and request.method in ("GET", "HEAD"):
+                event = audit.record_access(access, current_user, action)
+            response = view(*args, access=access, **kwargs)
+            if event is not None:
+                db.session.commit()  # a read-only view would otherwise drop the log entry
+            return response
+
+        wrapper.profile_scope = scope
+        wrapper.audit_action = action
+        return wrapper
+
+    return decorate
+
+
+def account_route(view):
+    wrapped = login_required(view)
+    wrapped.route_kind = "account"
+    return wrapped
+
+
+def public_route(view):
+    view.route_kind = "public"
+    return view
+
+
+def route_kind(view) -> str | None:
+    if getattr(view, "profile_scope", None):
+        return "profile"
+    return getattr(view, "route_kind", None)

@@ -1,0 +1,122 @@
+"""Home, language switch, health check, manifest, service worker and offline page."""
+
+import hmac
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import text
+
+from ..assets import asset_url, service_worker_source
+from ..extensions import db
+from ..i18n import LANG_COOKIE
+from ..services.access import accessible_profiles
+from .guard import public_route
+from .navigation import redirect_next
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@public_route
+def home():
+    if not current_user.is_authenticated:
+        return render_template("main/welcome.html")
+    return render_template("main/home.html", accesses=accessible_profiles(current_user))
+
+
+@bp.route("/language", methods=["POST"])
+@public_route
+def set_language():
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user.is_authenticated:
+        current_user.locale = lang
+        db.session.commit()
+    resp = redirect_next(request.form.get("next"))
+    resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax",
+                    secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    return resp
+
+
+@bp.route("/healthz")
+@public_route
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001  (any database failure means unhealthy)
+        db.session.rollback()
+        return jsonify(status="unavailable"), 503
+    return jsonify(status="ok")
+
+
+@bp.route("/offline/<lang>")
+@public_route
+def offline(lang: str):
+    if lang not in current_app.config["LANGUAGES"]:
+        lang = "fr"
+    with force_locale(lang):
+        html = render_template("main/offline.html", page_lang=lang)
+    resp = make_response(html)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.route("/manifest.webmanifest")
+@public_route
+def manifest():
+    data = {
+        "name": str(_l("Companion: my health space")),
+        "short_name": "Companion",
+        "description": str(_l("Your health documents and prevention agenda, even without network.")),
+        "lang": request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "fr",
+        "start_url": "/?source=pwa",
+        "scope": "/",
+        "id": "/",
+        "display": "standalone",
+        "background_color": "#f6f7f9",
+        "theme_color": "#1d3a6e",
+        "icons": [
+            {"src": asset_url("icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": asset_url("icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": asset_url("icons/maskable-512.png"), "sizes": "512x512", "type": "image/png",
+             "purpose": "maskable"},
+        ],
+    }
+    resp = Response(json.dumps(data, ensure_ascii=False), mimetype="application/manifest+json")
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.route("/sw.js")
+@public_route
+def service_worker():
+    offline_pages = [url_for("main.offline", lang=lang) for lang in current_app.config["LANGUAGES"]]
+    resp = Response(service_worker_source(offline_pages), mimetype="application/javascript")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["Service-Worker-Allowed"] = "/"
+    return resp
+
+
+@bp.after_app_request
+def account_key_header(response):
+    """An opaque key per account lets the worker keep each account's offline copies apart."""
+    if getattr(current_user, "is_authenticated", False):
+        key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"acct:{current_user.id}".encode(),
+                       "sha256").hexdigest()[:20]
+        response.headers["X-Account-Key"] = key
+        sess = getattr(current_user, "current_session", None)
+        if sess is not None and sess.shared_device:
+            response.headers["X-Shared-Device"] = "1"
+        if response.mimetype == "text/html":
+            response.headers["X-Profile-Access"] = profile_access_header(current_user)
+    return response
+
+
+def profile_access_header(user) -> str:
+    """Which profiles this account reaches, with which scopes ("5=agenda documents:read;7=profile"):
+    the worker drops saved copies of anything no longer reachable, e.g. after a delegation ends."""
+    return ";".join(f"{a.profile.id}={' '.join(sorted(a.scopes))}" for a in accessible_profiles(user)) or "-"

@@ -1,0 +1,297 @@
+"""My account: security keys and passkeys, recovery sheet, signed-in devices, password.
+
+Also the key policy: mediator and admin accounts reach nothing beyond key enrolment until they have a key."""
+
+import logging
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from ..audit_phrases import register_phrase
+from ..errors import wants_json
+from ..extensions import db
+from ..forms.security import ActionForm, PasswordChangeForm, RenameKeyForm
+from ..models.types import utcnow
+from ..services import audit, passwords, recovery, sessions
+from ..services import webauthn as wa
+from . import webauthn_io
+from .guard import account_route
+from .navigation import safe_next
+from .signin import fresh_login_required
+
+bp = Blueprint("security", __name__, url_prefix="/account/security")
+log = logging.getLogger("companion.security")
+
+for _code, _phrase in {
+    "security.key_added": _l("added a security key"),
+    "security.key_renamed": _l("renamed a security key"),
+    "security.key_removed": _l("removed a security key"),
+    "security.key_counter_refused": _l("refused a key that may have been copied"),
+    "security.recovery_codes_created": _l("made a new recovery sheet (the old codes stopped working)"),
+    "security.recovery_code_used": _l("logged in with a recovery code"),
+    "security.password_changed": _l("changed the password"),
+    "security.signed_out_others": _l("signed out the other devices"),
+    "security.device_signed_out": _l("signed out a device"),
+}.items():
+    register_phrase(_code, _phrase)
+
+# What a mediator or admin without a key may still reach.
+OPEN_WITHOUT_KEY = {
+    "auth.logout",
+    "auth.reauth",
+    "auth.reauth_key_options",
+    "auth.reauth_key_check",
+    "main.set_language",
+    "assets.static_file",
+    "main.manifest",
+    "main.service_worker",
+    "main.healthz",
+    "main.offline",
+}
+KEY_ROLES = ("mediator", "admin")
+OFFER_SIGNOUT = "offer_signout"
+
+
+@bp.before_app_request
+def keys_first():
+    if not current_user.is_authenticated or current_user.role not in KEY_ROLES:
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint.startswith("security.") or endpoint in OPEN_WITHOUT_KEY or wa.has_key(current_user):
+        return None
+    message = _l("Your role needs a security key. Please add one to continue.")
+    # Background fetches (the worker, a page's script) get a plain refusal: following a redirect to
+    # the key page would queue a message and rewrite the session cookie under the page's feet.
+    background = request.headers.get("Sec-Fetch-Mode", "navigate") != "navigate"
+    if wants_json() or background or request.method != "GET":
+        return jsonify(error=403, message=str(message)), 403
+    flash(message, "info")
+    return redirect(url_for("security.add_key", next=request.full_path.rstrip("?")))
+
+
+@bp.app_context_processor
+def banner():
+    def needs_key_banner() -> bool:
+        endpoint = request.endpoint or ""
+        if not current_user.is_authenticated or endpoint.startswith(("security.", "auth.")):
+            return False
+        return not wa.has_key(current_user)
+
+    return {"needs_key_banner": needs_key_banner}
+
+
+def _audit(action: str, **kw):
+    audit.record(actor=current_user, actor_role="owner", action=action, account_id=current_user.id, **kw)
+
+
+def _describe(agent: str) -> str:
+    """A few plain words for a browser's User-Agent ("Chrome on Android")."""
+    browser = next(
+        (
+            name
+            for key, name in (
+                ("Edg/", "Edge"),
+                ("Firefox", "Firefox"),
+                ("SamsungBrowser", "Samsung Internet"),
+                ("Chrome", "Chrome"),
+                ("Safari", "Safari"),
+            )
+            if key in agent
+        ),
+        "",
+    )
+    system = next(
+        (
+            name
+            for key, name in (
+                ("Android", "Android"),
+                ("iPhone", "iPhone"),
+                ("iPad", "iPad"),
+                ("Windows", "Windows"),
+                ("Mac OS", "Mac"),
+                ("Linux", "Linux"),
+            )
+            if key in agent
+        ),
+        "",
+    )
+    if browser and system:
+        return str(_l("%(browser)s on %(system)s", browser=browser, system=system))
+    return browser or system or str(_l("Unknown device"))
+
+
+@bp.route("/")
+@account_route
+def index():
+    current = current_user.current_session
+    devices = [
+        {"s": s, "label": _describe(s.user_agent), "this": current is not None and s.id == current.id}
+        for s in sessions.active_sessions(current_user)
+    ]
+    return render_template(
+        "security/index.html",
+        keys=wa.credentials_of(current_user),
+        devices=devices,
+        codes_left=recovery.remaining(current_user),
+        offer_signout=session.pop(OFFER_SIGNOUT, False),
+    )
+
+
+@bp.route("/keys/new")
+@account_route
+@fresh_login_required
+def add_key():
+    next_url = safe_next(request.args.get("next"), "security.index")
+    return render_template(
+        "security/add_key.html",
+        next_url=next_url,
+        has_key=wa.has_key(current_user),
+        default_name=_describe(request.headers.get("User-Agent", "")),
+    )
+
+
+def _stale():
+    """JSON answer when the login is not fresh: the page sends the person to confirm it is them."""
+    if sessions.is_fresh(current_user.current_session, current_app.config["FRESH_LOGIN_MINUTES"]):
+        return None
+    back = url_for("security.add_key", next=safe_next(request.args.get("next"), "security.index"))
+    return jsonify(
+        error=401,
+        message=str(_l("Please confirm it is you first.")),
+        redirect=url_for("auth.reauth", next=back),
+    ), 401
+
+
+@bp.route("/keys/options", methods=["POST"])
+@account_route
+def key_options():
+    return _stale() or webauthn_io.options("register", current_user, "wa_register")
+
+
+@bp.route("/keys", methods=["POST"])
+@account_route
+def register_key():
+    stale = _stale()
+    if stale:
+        return stale
+
+    def done(body):
+        extra = request.get_json(silent=True) or {}
+        name = extra.get("name") if isinstance(extra.get("name"), str) else None
+        first = not wa.has_key(current_user)
+        cred = wa.register_key(current_user, webauthn_io.relying_party(), body, name)
+        _audit("security.key_added", object_type="key", object_id=cred.id, object_label=cred.name)
+        db.session.commit()
+        log.info("key added user=%s key=%s", current_user.id, cred.id)
+        next_url = safe_next(
+            extra.get("next") if isinstance(extra.get("next"), str) else None, "security.index"
+        )
+        flash(
+            _l("Your key “%(name)s” is added. Next time, you will use it to log in.", name=cred.name),
+            "success",
+        )
+        if first and recovery.remaining(current_user) == 0:
+            # The first key: without a recovery sheet, losing it would lock the person out.
+            return jsonify(redirect=url_for("security.recovery_sheet", next=next_url))
+        return jsonify(redirect=next_url)
+
+    return webauthn_io.run("wa_register", done)
+
+
+@bp.route("/keys/<int:key_id>/rename", methods=["POST"])
+@account_route
+def rename_key(key_id: int):
+    form = RenameKeyForm()
+    if form.validate_on_submit():
+        cred = wa.rename(current_user, key_id, form.name.data)
+        _audit("security.key_renamed", object_type="key", object_id=cred.id, object_label=cred.name)
+        db.session.commit()
+        flash(_l("The key is renamed."), "success")
+    else:
+        flash(_l("Give this key a name."), "error")
+    return redirect(url_for("security.index"))
+
+
+@bp.route("/keys/<int:key_id>/remove", methods=["POST"])
+@account_route
+@fresh_login_required
+def remove_key(key_id: int):
+    if ActionForm().validate_on_submit():
+        cred = wa.remove(current_user, key_id)
+        _audit("security.key_removed", object_type="key", object_id=key_id, object_label=cred.name)
+        db.session.commit()
+        log.info("key removed user=%s key=%s", current_user.id, key_id)
+        flash(
+            _l("The key “%(name)s” is removed. It cannot be used to log in any more.", name=cred.name),
+            "success",
+        )
+        session[OFFER_SIGNOUT] = True
+    return redirect(url_for("security.index"))
+
+
+@bp.route("/recovery", methods=["GET", "POST"])
+@account_route
+@fresh_login_required
+def recovery_sheet():
+    """GET explains; POST makes a new set of codes and shows them once, as a page to print."""
+    form = ActionForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    next_url = safe_next(form.next.data, "security.index")
+    if request.method == "POST" and form.validate_on_submit():
+        codes = recovery.generate(current_user)
+        _audit("security.recovery_codes_created")
+        db.session.commit()
+        log.info("recovery codes created user=%s", current_user.id)
+        resp = current_app.make_response(
+            render_template("security/recovery_sheet.html", codes=codes, next_url=next_url, made_at=utcnow())
+        )
+        resp.headers["Cache-Control"] = "no-store"  # the codes must not stay in any cache
+        return resp
+    return render_template(
+        "security/recovery.html", form=form, codes_left=recovery.remaining(current_user), next_url=next_url
+    )
+
+
+@bp.route("/devices/others/sign-out", methods=["POST"])
+@account_route
+def sign_out_others():
+    if ActionForm().validate_on_submit():
+        count = sessions.revoke_others(current_user, current_user.current_session)
+        _audit("security.signed_out_others", object_type="devices", object_id=count)
+        db.session.commit()
+        flash(_l("Done: you are now logged in on this device only."), "success")
+    return redirect(url_for("security.index"))
+
+
+@bp.route("/devices/<int:session_id>/sign-out", methods=["POST"])
+@account_route
+def sign_out_device(session_id: int):
+    if ActionForm().validate_on_submit() and sessions.revoke_own(current_user, session_id):
+        _audit("security.device_signed_out", object_type="device", object_id=session_id)
+        db.session.commit()
+        flash(_l("This device is signed out."), "success")
+    return redirect(url_for("security.index"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@account_route
+@fresh_login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        problem = passwords.policy_error(form.password.data)
+        if problem:
+            form.password.errors.append(problem)
+        else:
+            cfg = current_app.config
+            current_user.password_hash = passwords.hash_password(
+                form.password.data, (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
+            )
+            _audit("security.password_changed")
+            db.session.commit()
+            flash(_l("Your password is changed."), "success")
+            session[OFFER_SIGNOUT] = True
+            return redirect(url_for("security.index"))
+    return render_template("security/password.html", form=form), (422 if form.errors else 200)
