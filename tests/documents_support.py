@@ -1,0 +1,88 @@
+"""Helpers for the documents tests: files good and bad, and a signed-in owner with a profile."""
+
+import io
+import struct
+import zlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from companion.demo.documents import make_pdf
+from companion.extensions import db
+from companion.models.account import User
+from companion.models.delegation import Delegation
+from companion.models.profile import Profile
+from companion.models.types import utcnow
+
+CDA_EXAMPLE = Path(__file__).resolve().parent / "data" / "DOC_NON_STRUCTURE_CDA-R2-N1.xml"
+PDF = make_pdf("Bilan sanguin", ["Hemoglobine 13,8 g/dL", "Laboratoire test"])
+
+
+def image(fmt: str, size=(40, 30)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, fmt)
+    return out.getvalue()
+
+
+def png_bomb(width=100_000, height=100_000) -> bytes:
+    """A tiny PNG whose header claims huge dimensions."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
+
+
+def cda(body_b64: str = "", *, doctype: str = "", ins: str = "279035121518989",
+        media="application/pdf") -> bytes:
+    import base64
+    body = body_b64 or base64.b64encode(PDF).decode()
+    return (f"""<?xml version="1.0" encoding="UTF-8"?>{doctype}
+<ClinicalDocument xmlns="urn:hl7-org:v3">
+ <code code="57833-6" codeSystem="2.16.840.1.113883.6.1"/>
+ <title>Ordonnance &amp; suivi</title>
+ <effectiveTime value="20260302101500+0100"/>
+ <recordTarget><patientRole><id root="1.2.250.1.213.1.4.10" extension="{ins}"/></patientRole></recordTarget>
+ <author><assignedAuthor><assignedPerson><name><given>Anne</given><family>LEFEVRE</family><suffix>DR</suffix>
+ </name></assignedPerson></assignedAuthor></author>
+ <component><nonXMLBody><text mediaType="{media}" representation="B64">{body}</text></nonXMLBody></component>
+</ClinicalDocument>""").encode()
+
+
+def signed_in(web, ctx, email="anna@example.fr", name="Anna Petit") -> int:
+    """Register (which signs in) and return the new account's own profile id."""
+    web.register(email=email, name=name)
+    with ctx():
+        user = db.session.scalar(select(User).where(User.email == email))
+        return db.session.scalar(select(Profile.id).where(Profile.user_id == user.id))
+
+
+def delegate(ctx, profile_id: int, caregiver_email: str, scopes: str, see_hidden=False) -> None:
+    with ctx():
+        caregiver = db.session.scalar(select(User).where(User.email == caregiver_email))
+        now = utcnow()
+        db.session.add(Delegation(profile_id=profile_id, caregiver_id=caregiver.id, scopes=scopes,
+                                  see_hidden=see_hidden, accepted_at=now,
+                                  expires_at=now + timedelta(days=30)))
+        db.session.commit()
+
+
+def upload(web, profile_id: int, data: bytes, filename="scan.pdf", json=False, **fields):
+    url = f"/p/{profile_id}/documents/upload"
+    form = {"type_code": "11502-2", "title": "", "source": "", **fields, "file": (io.BytesIO(data), filename)}
+    headers = {"Accept": "application/json"} if json else {}
+    return web.post(url, form, content_type="multipart/form-data", headers=headers)
+
+
+@pytest.fixture(autouse=True)
+def _empty_document_store(app):
+    """The session-wide app keeps its instance folder: start each test with no stored blob."""
+    import shutil
+    shutil.rmtree(Path(app.config["INSTANCE_DIR"]) / "documents", ignore_errors=True)
+    yield

@@ -1,0 +1,161 @@
+"""The access log is append-only and tamper-evident: `audit verify` names the first broken entry."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from companion.extensions import db
+from companion.models.audit import AccessEvent, AppendOnlyError, AuditHead
+from companion.models.types import utcnow
+from companion.services import access_log, audit
+
+
+def _fill(ctx, n=5, start=None):
+    with ctx():
+        start = start or utcnow()
+        for i in range(n):
+            audit.record(actor=None, actor_role="system", action="profile.view", object_label=f"entry {i}",
+                         at=start + timedelta(minutes=i))
+        db.session.commit()
+        return list(db.session.scalars(select(AccessEvent.id).order_by(AccessEvent.id)))
+
+
+def _run(app, *args):
+    return app.test_cli_runner().invoke(args=["audit", *args])
+
+
+def _sql(ctx, statement, **params):
+    with ctx():
+        with db.engine.begin() as conn:
+            conn.execute(text(statement), params)
+
+
+def test_an_intact_chain_verifies(app, ctx):
+    _fill(ctx)
+    result = _run(app, "verify")
+    assert result.exit_code == 0 and "OK: 5 entries checked" in result.output
+
+
+def test_editing_a_row_breaks_the_chain_at_that_row(app, ctx):
+    ids = _fill(ctx)
+    _sql(ctx, "UPDATE access_events SET object_label = 'forged' WHERE id = :id", id=ids[2])
+    result = _run(app, "verify")
+    assert result.exit_code == 1 and f"entry #{ids[2]}" in result.output
+
+
+def test_deleting_a_row_breaks_the_chain_at_the_next_row(app, ctx):
+    ids = _fill(ctx)
+    _sql(ctx, "DELETE FROM access_events WHERE id = :id", id=ids[1])
+    with ctx():
+        verdict = audit.verify()
+    assert not verdict.ok and verdict.broken_id == ids[2]
+
+
+def test_deleting_the_last_rows_is_noticed(app, ctx):
+    ids = _fill(ctx)
+    _sql(ctx, "DELETE FROM access_events WHERE id = :id", id=ids[-1])
+    with ctx():
+        verdict = audit.verify()
+    assert not verdict.ok and "missing" in verdict.reason
+
+
+def test_reordering_rows_breaks_the_chain_at_the_first_moved_row(app, ctx):
+    ids = _fill(ctx)
+    with ctx():
+        rows = {r.id: r for r in db.session.execute(select(AccessEvent.__table__)).all()}
+    cols = [c.name for c in AccessEvent.__table__.columns if c.name not in ("id", "hash")]
+    # Swap the contents of entries 2 and 3 (hashes too, with a placeholder to respect uniqueness).
+    a, b = rows[ids[1]], rows[ids[2]]
+    _sql(ctx, "UPDATE access_events SET hash = 'tmp' WHERE id = :id", id=ids[1])
+    for target, source in ((ids[2], a), (ids[1], b)):
+        sets = ", ".join(f"{c} = :{c}" for c in [*cols, "hash"])
+        _sql(ctx, f"UPDATE access_events SET {sets} WHERE id = :id", id=target,
+             **{c: getattr(source, c) for c in [*cols, "hash"]})
+    with ctx():
+        verdict = audit.verify()
+    assert not verdict.ok and verdict.broken_id == ids[1]
+
+
+def test_the_orm_refuses_to_change_or_delete_an_entry(app, ctx):
+    ids = _fill(ctx, 1)
+    with ctx():
+        event = db.session.get(AccessEvent, ids[0])
+        event.object_label = "changed"
+        with pytest.raises(AppendOnlyError):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.get(AccessEvent, ids[0]))
+        with pytest.raises(AppendOnlyError):
+            db.session.flush()
+        db.session.rollback()
+        for statement in (delete(AccessEvent), update(AccessEvent).values(action="x"),
+                          AccessEvent.__table__.delete(), AccessEvent.__table__.update().values(action="y")):
+            with pytest.raises(AppendOnlyError):
+                db.session.execute(statement)
+            db.session.rollback()
+        assert db.session.get(AccessEvent, ids[0]).action == "profile.view"
+
+
+def test_pruning_removes_old_entries_and_keeps_the_chain_verifiable(app, ctx):
+    old = utcnow() - timedelta(days=500)
+    _fill(ctx, 3, start=old)
+    recent = _fill(ctx, 2)[-2:]
+    result = _run(app, "prune", "--months", "12")
+    assert result.exit_code == 0 and "Removed 3 entries" in result.output
+    with ctx():
+        assert list(db.session.scalars(select(AccessEvent.id).order_by(AccessEvent.id))) == recent
+        head = db.session.get(AuditHead, 1)
+        assert head.anchor_hash == db.session.get(AccessEvent, recent[0]).prev_hash
+    assert _run(app, "verify").exit_code == 0
+    # New entries still chain on.
+    _fill(ctx, 1)
+    assert _run(app, "verify").exit_code == 0
+
+
+def test_pruning_everything_leaves_an_empty_but_valid_log(app, ctx):
+    _fill(ctx, 2, start=utcnow() - timedelta(days=800))
+    with ctx():
+        assert access_log.prune(12) == 2
+        db.session.commit()
+        assert audit.verify().ok
+    _fill(ctx, 1)
+    assert _run(app, "verify").exit_code == 0
+
+
+def test_retention_is_between_one_month_and_three_years():
+    assert access_log.retention_months(0) == 1
+    assert access_log.retention_months(120) == 36
+    assert access_log.retention_months(12) == 12
+
+
+def test_two_first_entries_at_once_on_an_empty_log_both_land_in_one_chain(app, backend):
+    """The chain's head row is created by whichever first entry gets there; the other waits."""
+    import threading
+
+    from companion.extensions import db as _db
+    from companion.services import audit as _audit
+
+    errors, barrier = [], threading.Barrier(2)
+
+    def first_entry(n):
+        with app.app_context():
+            try:
+                barrier.wait()
+                _audit.record(actor=None, actor_role="system", action=f"test.first.{n}")
+                _db.session.commit()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+                _db.session.rollback()
+
+    threads = [threading.Thread(target=first_entry, args=(n,)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if backend == "sqlite":
+        # One writer at a time: a loser may be told the database is busy, never a broken chain.
+        errors = [e for e in errors if "locked" not in str(e)]
+    assert errors == []
+    with app.app_context():
+        assert _audit.verify().ok

@@ -1,0 +1,288 @@
+"""Browsing, editing, hiding, trash, pins and the offline manifest; caregivers and the access log;
+CDA import."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from companion.demo.documents import make_pdf
+from companion.extensions import db
+from companion.models.account import User
+from companion.models.audit import AccessEvent
+from companion.models.document import Document
+from companion.models.profile import Profile
+from companion.models.types import utcnow
+from companion.services import documents
+
+from .documents_support import (  # noqa: F401
+    CDA_EXAMPLE,
+    PDF,
+    _empty_document_store,
+    cda,
+    delegate,
+    signed_in,
+    upload,
+)
+
+
+@pytest.fixture
+def owner(web, ctx):
+    return signed_in(web, ctx)
+
+
+def _doc_id(resp) -> int:
+    return int(resp.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_search_by_title_source_and_type_and_filters(web, owner):
+    upload(web, owner, make_pdf("A"), title="Bilan de mars", source="Labo Loire", type_code="11502-2",
+           care_date="2025-03-02")
+    upload(web, owner, make_pdf("B"), title="Radio du genou", source="Clinique du Parc", type_code="18748-4",
+           care_date="2026-01-10")
+    base = f"/p/{owner}/documents"
+    def search(q):
+        return web.post(base, {"q": q}, from_url=base).get_data(as_text=True)
+
+    assert "Radio du genou" not in search("mars")
+    assert "Bilan de mars" in search("loire")
+    by_type = search("imagerie")  # the type's label
+    assert "Radio du genou" in by_type and "Bilan de mars" not in by_type
+    assert "Bilan de mars" not in web.get(base + "?class=31").get_data(as_text=True)
+    assert "Radio du genou" not in web.get(base + "?year=2025").get_data(as_text=True)
+    assert "Bilan de mars" in web.get(base + "?type=11502-2").get_data(as_text=True)
+    listing = web.get(base).get_data(as_text=True)
+    assert listing.index("Comptes rendus") < listing.index("Imagerie")  # grouped by category
+    assert "2025" in listing and "2026" in listing
+
+
+def test_the_list_paginates(web, ctx, owner):
+    for i in range(23):
+        upload(web, owner, make_pdf(f"doc {i}"), title=f"Document {i:02d}")
+    page1 = web.get(f"/p/{owner}/documents").get_data(as_text=True)
+    page2 = web.get(f"/p/{owner}/documents?page=2").get_data(as_text=True)
+    assert page1.count('class="muted">') >= 20 and "23 documents" in page1
+    assert "Page 2" in page2 and page2.count("/documents/") < page1.count("/documents/")
+
+
+def test_rename_retype_hide_delete_restore_and_purge(web, app, ctx, owner):
+    doc = _doc_id(upload(web, owner, PDF, title="Ancien nom"))
+    url = f"/p/{owner}/documents/{doc}"
+    web.post(url + "/edit", {"title": "Nouveau nom", "type_code": "57833-6", "care_date": "",
+                             "source": "Dr X"})
+    page = web.get(url).get_data(as_text=True)
+    assert "Nouveau nom" in page and "Prescription de produits de santé" in page
+    bad = web.post(url + "/edit", {"title": "x", "type_code": "NOPE"}, from_url=url + "/edit")
+    assert bad.status_code == 400
+    web.post(url + "/hide", {"hidden": "1"}, from_url=url)
+    with ctx():
+        assert db.session.get(Document, doc).hidden_at is not None
+    assert "Oui, supprimer" in web.get(url + "/delete").get_data(as_text=True)
+    web.post(url + "/delete", {}, from_url=url + "/delete")
+    assert web.get(url).status_code == 404
+    assert "Nouveau nom" in web.get(f"/p/{owner}/documents/trash").get_data(as_text=True)
+    web.post(url + "/restore", {}, from_url=f"/p/{owner}/documents/trash")
+    assert web.get(url).status_code == 200
+    web.post(url + "/delete", {}, from_url=url + "/delete")
+    with ctx():
+        db.session.get(Document, doc).deleted_at = utcnow() - timedelta(days=31)
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["documents", "purge-trash"])
+    assert result.exit_code == 0, result.output
+    with ctx():
+        assert db.session.get(Document, doc) is None
+
+
+def test_uploading_a_file_that_is_in_the_trash_brings_it_back(web, ctx, owner):
+    doc = _doc_id(upload(web, owner, PDF))
+    web.post(f"/p/{owner}/documents/{doc}/delete", {}, from_url=f"/p/{owner}/documents/{doc}/delete")
+    again = upload(web, owner, PDF)
+    assert _doc_id(again) == doc and web.get(f"/p/{owner}/documents/{doc}").status_code == 200
+
+
+def test_pin_then_the_manifest_lists_it_with_its_page(web, ctx, owner):
+    doc = _doc_id(upload(web, owner, PDF, type_code="89601-9"))
+    url = f"/p/{owner}/documents/{doc}"
+    page = web.get(url)
+    assert "X-Offline-Cache" not in page.headers
+    resp = web.post(url + "/pin", {"pinned": "1"}, from_url=url, headers={"Accept": "application/json"})
+    assert resp.get_json()["pinned"] is True
+    manifest = web.get(f"/p/{owner}/documents/offline.json").get_json()
+    [entry] = manifest["documents"]
+    assert entry["page"] == url and entry["file"] == url + "/file" and entry["pinned"]
+    assert web.get(url).headers["X-Offline-Cache"] == "1"
+    assert web.get(f"/p/{owner}/documents").headers["X-Offline-Cache"] == "1"
+    web.post(url + "/pin", {"pinned": "0"}, from_url=url)
+    assert web.get(f"/p/{owner}/documents/offline.json").get_json()["documents"] == []
+
+
+def test_key_documents_are_in_the_manifest_unless_data_saver(web, ctx, owner):
+    upload(web, owner, make_pdf("old"), type_code="11502-2", care_date="2024-01-01", title="Ancien bilan")
+    recent = _doc_id(upload(web, owner, make_pdf("new"), type_code="11502-2", care_date="2026-01-01"))
+    upload(web, owner, make_pdf("c"), type_code="89601-9")  # not a key type
+    manifest = web.get(f"/p/{owner}/documents/offline.json").get_json()
+    assert [d["id"] for d in manifest["documents"]] == [recent] and manifest["documents"][0]["key"]
+    web.post("/settings/data", {"data_saver": "y"})
+    manifest = web.get(f"/p/{owner}/documents/offline.json").get_json()
+    assert manifest["data_saver"] is True and manifest["documents"] == []
+
+
+def test_on_a_shared_computer_pinning_is_off(web, ctx, owner):
+    doc = _doc_id(upload(web, owner, PDF, type_code="11502-2"))
+    web.logout()
+    web.login(shared_computer="y")
+    url = f"/p/{owner}/documents/{doc}"
+    assert "Keep on this phone" not in web.get(url).get_data(as_text=True)
+    assert web.post(url + "/pin", {"pinned": "1"}, from_url=url).status_code == 403
+    assert web.get(f"/p/{owner}/documents/offline.json").get_json()["documents"] == []
+
+
+def test_caregivers_read_or_write_by_scope_hidden_stays_hidden_and_all_is_logged(web, ctx, owner):
+    shown = _doc_id(upload(web, owner, make_pdf("shown"), title="Visible report"))
+    hidden = _doc_id(upload(web, owner, make_pdf("hidden"), title="Private report"))
+    web.post(f"/p/{owner}/documents/{hidden}/hide", {"hidden": "1"},
+             from_url=f"/p/{owner}/documents/{hidden}")
+    web.logout()
+    web.register(email="carer@example.fr", name="Carl Aidant")
+    delegate(ctx, owner, "carer@example.fr", "documents:read")
+    listing = web.get(f"/p/{owner}/documents").get_data(as_text=True)
+    assert "Visible report" in listing and "Private report" not in listing
+    assert web.get(f"/p/{owner}/documents/{hidden}").status_code == 404
+    assert web.get(f"/p/{owner}/documents/{hidden}/file").status_code == 404
+    assert web.get(f"/p/{owner}/documents/{shown}/file").status_code == 200
+    assert web.get(f"/p/{owner}/documents/upload").status_code == 404  # no write scope
+    with ctx():
+        events = db.session.scalars(select(AccessEvent).where(AccessEvent.profile_id == owner)).all()
+        labelled = {(e.action, e.object_label) for e in events}
+    assert ("document.open", "Visible report") in labelled and ("document.list", "") in labelled
+    assert all(label != "Private report" for _a, label in labelled if _a != "access.refused")
+
+
+def test_caregiver_with_see_hidden_and_write_can_upload_and_is_logged(web, ctx, owner):
+    hidden = _doc_id(upload(web, owner, make_pdf("h"), title="Private report"))
+    web.post(f"/p/{owner}/documents/{hidden}/hide", {"hidden": "1"},
+             from_url=f"/p/{owner}/documents/{hidden}")
+    web.logout()
+    web.register(email="carer@example.fr", name="Carl Aidant")
+    delegate(ctx, owner, "carer@example.fr", "documents:read documents:write", see_hidden=True)
+    assert web.get(f"/p/{owner}/documents/{hidden}").status_code == 200
+    assert upload(web, owner, PDF, title="Added by carer").status_code == 302
+    with ctx():
+        actions = {(e.action, e.object_label) for e in db.session.scalars(select(AccessEvent))}
+    assert ("document.add", "Added by carer") in actions and ("document.view", "Private report") in actions
+
+
+def test_a_stranger_gets_404_on_every_document_url(web, ctx, owner):
+    doc = _doc_id(upload(web, owner, PDF))
+    web.logout()
+    web.register(email="other@example.fr", name="Olga Autre")
+    for suffix in ("", "/upload", f"/{doc}", f"/{doc}/file", f"/{doc}/download", "/offline.json"):
+        assert web.get(f"/p/{owner}/documents{suffix}").status_code == 404, suffix
+
+
+def _import(web, owner, data, confirm=False):
+    form = {"file": (io.BytesIO(data), "doc.xml")}
+    if confirm:
+        form["confirm_identity"] = "y"
+    return web.post(f"/p/{owner}/documents/import", form, content_type="multipart/form-data")
+
+
+def test_the_official_cda_example_imports_with_its_header(web, ctx, owner):
+    data = CDA_EXAMPLE.read_bytes()
+    first = _import(web, owner, data)
+    assert first.status_code == 409  # profile has no INS: warn and ask
+    assert "INS" in first.get_data(as_text=True)
+    resp = _import(web, owner, data, confirm=True)
+    assert resp.status_code == 302
+    with ctx():
+        doc = db.session.scalar(select(Document))
+        expected = ("11502-2", "Compte rendu d'examens biologiques", "cda")
+        assert (doc.type_code, doc.title, doc.origin) == expected
+        assert doc.care_date.isoformat() == "2021-01-04" and "CAMPARINI" in doc.source
+    assert web.get(resp.headers["Location"] + "/file").get_data().startswith(b"%PDF")
+
+
+def test_cda_with_matching_ins_imports_directly_and_a_different_one_asks(web, ctx, owner):
+    with ctx():
+        db.session.get(Profile, owner).ins = "279035121518989"
+        db.session.commit()
+    assert _import(web, owner, cda()).status_code == 302
+    other = _import(web, owner, cda(ins="253072A07300443").replace(b"Ordonnance", b"Autre"))
+    assert other.status_code == 409 and "INS" in other.get_data(as_text=True)
+
+
+XXE = '<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+LAUGHS = '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+BAD_CDA = [
+    ("xxe", cda(doctype=XXE).replace(b"Ordonnance &amp;", b"&xxe;"), 422),
+    ("billion laughs", cda(doctype=LAUGHS).replace(b"Ordonnance &amp;", b"&lol2;"), 422),
+    ("malformed", b"<ClinicalDocument xmlns='urn:hl7-org:v3'><title>", 422),
+    ("not cda", b"<html><body>hi</body></html>", 422),
+    ("no pdf", cda(media="text/plain"), 422),
+    ("broken base64", cda(body_b64="@@@not-base64@@@"), 422),
+    ("exe inside", cda(body_b64="TVqQAAMAAAAEAAAA//8AALgAAAA="), 422),
+]
+
+
+@pytest.mark.parametrize("name,data,status", BAD_CDA, ids=[b[0] for b in BAD_CDA])
+def test_bad_cda_files_are_refused_cleanly(web, app, ctx, owner, name, data, status):
+    resp = _import(web, owner, data, confirm=True)
+    assert resp.status_code == status, name
+    assert "root:" not in resp.get_data(as_text=True)
+    with ctx():
+        assert db.session.scalar(select(Document)) is None
+    from pathlib import Path
+    assert [p for p in (Path(app.config["INSTANCE_DIR"]) / "documents").rglob("*") if p.is_file()] == []
+
+
+def test_data_settings_page_saves_the_choice(web, ctx, owner):
+    assert web.get("/settings/data").status_code == 200
+    web.post("/settings/data", {"data_saver": "y"})
+    with ctx():
+        assert db.session.scalar(select(User.data_saver)) is True
+
+
+def test_purge_removes_orphan_blobs_but_not_live_ones(web, app, ctx, owner):
+    upload(web, owner, PDF)
+    with app.test_request_context():
+        store = documents.storage()
+        store.put("0" * 32, b"orphan")
+        import os
+        old = (utcnow() - timedelta(hours=2)).timestamp()
+        os.utime(store._path("0" * 32), (old, old))
+        for key in store.keys():
+            os.utime(store._path(key), (old, old))
+        purged, orphans = documents.purge_trash()
+        db.session.commit()
+        assert (purged, orphans) == (0, 1) and len(store.keys()) == 1
+
+
+def test_key_types_are_configurable(app, web, ctx, owner, monkeypatch):
+    cert = _doc_id(upload(web, owner, make_pdf("c"), type_code="89601-9"))
+    upload(web, owner, make_pdf("lab"), type_code="11502-2")
+    monkeypatch.setitem(app.config, "DOCUMENTS_KEY_TYPES", "89601-9")
+    manifest = web.get(f"/p/{owner}/documents/offline.json").get_json()
+    assert [d["id"] for d in manifest["documents"]] == [cert]
+
+
+def test_a_cda_file_over_the_limit_is_refused_413(app, web, ctx, owner):
+    big = cda(body_b64="QUFB" * (app.config["MAX_UPLOAD_BYTES"] // 4 + 10))
+    resp = _import(web, owner, big, confirm=True)
+    assert resp.status_code == 413 and "10 Mo" in resp.get_data(as_text=True)
+    with ctx():
+        assert db.session.scalar(select(Document)) is None
+
+
+def test_the_account_manifest_lists_only_profiles_whose_documents_may_be_kept(web, ctx, owner):
+    web.logout()
+    web.register(email="carer@example.fr", name="Carl Aidant")
+    mine = web.get("/documents/offline.json").get_json()["profiles"]
+    assert owner not in mine and len(mine) == 1
+    delegate(ctx, owner, "carer@example.fr", "documents:read")
+    assert owner in web.get("/documents/offline.json").get_json()["profiles"]
+    with ctx():
+        from companion.models.delegation import Delegation
+        db.session.scalar(select(Delegation)).revoked_at = utcnow()
+        db.session.commit()
+    assert owner not in web.get("/documents/offline.json").get_json()["profiles"]

@@ -1,0 +1,54 @@
+"""The hourly upkeep: ended delegations reach the log, old log entries go, the chain still holds."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from companion.commands.housekeeping import run_once
+from companion.commands.serve import JOBS
+from companion.extensions import db
+from companion.models.audit import AccessEvent
+from companion.models.delegation import Delegation
+from companion.models.types import utcnow
+from companion.services import accounts, audit
+
+
+def _people(app):
+    cost = (app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
+    owner = accounts.register("louis@example.fr", "une phrase facile", "Louis Bernard", cost=cost)
+    helper = accounts.register("sophie@example.fr", "une phrase facile", "Sophie Bernard", cost=cost)
+    return owner, helper
+
+
+def test_housekeeping_runs_every_hour_beside_the_server(app):
+    assert any(job.name == "housekeeping" and job.every_seconds == 3600 for job in JOBS)
+
+
+def test_an_ended_delegation_is_written_to_the_owners_log_once(app, ctx):
+    with ctx():
+        owner, helper = _people(app)
+        profile = accounts.own_profile(owner)
+        db.session.add(Delegation(profile_id=profile.id, caregiver_id=helper.id, scopes="agenda",
+                                  accepted_at=utcnow() - timedelta(days=40),
+                                  expires_at=utcnow() - timedelta(days=1)))
+        db.session.commit()
+        assert run_once()["delegations_expired"] == 1
+        assert run_once()["delegations_expired"] == 0
+        actions = db.session.scalars(select(AccessEvent.action).where(AccessEvent.profile_id == profile.id))
+        assert list(actions).count("delegation.expired") == 1
+
+
+def test_log_entries_past_retention_are_removed_and_the_chain_still_verifies(app, ctx):
+    with ctx():
+        owner, _ = _people(app)
+        old = utcnow() - timedelta(days=800)
+        audit.record(actor=owner, actor_role="owner", action="account.login", account_id=owner.id, at=old)
+        audit.record(actor=owner, actor_role="owner", action="account.login", account_id=owner.id)
+        db.session.commit()
+        before = db.session.query(AccessEvent).count()
+        assert run_once()["log_entries_pruned"] >= 1
+        assert db.session.query(AccessEvent).count() < before
+        assert db.session.scalars(select(AccessEvent.at)).all() and all(
+            at > utcnow() - timedelta(days=400) for at in db.session.scalars(select(AccessEvent.at))
+        )
+        assert audit.verify().ok

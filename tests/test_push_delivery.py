@@ -1,0 +1,238 @@
+"""Reminders delivered as real encrypted Web Push to a local push service that checks VAPID and
+decrypts the body; pruning on 410, retries on 503, exactly once under concurrent batches."""
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from companion.extensions import db
+from companion.models.agenda import PersonalReminder, Reminder
+from companion.models.delegation import Delegation
+from companion.models.profile import Profile
+from companion.models.push import PushDelivery, PushSubscription
+from companion.prevention import load_rules
+from companion.services import accounts, reminders
+from companion.services import push as push_service
+
+from .push_receiver import PushService
+
+# The local push service is accepted only because the tests configure it, as an operator would.
+LOCAL = push_service.allowed_hosts({"PUSH_ALLOWED_HOSTS": "127.0.0.1"})
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday morning in Paris, in the flu season
+
+
+@pytest.fixture
+def service():
+    svc = PushService()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def sender():
+    return push_service.Sender(push_service.generate_keys(), subject="mailto:test@companion.example",
+                               allowed=LOCAL)
+
+
+def person(email, name, birth, sex, locale="fr"):
+    user = accounts.register(email, None, name, locale=locale, cost=(1, 1024))
+    profile = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
+    profile.birth_date, profile.sex = birth, sex
+    db.session.flush()
+    return user, profile
+
+
+def device(service, user, token):
+    dev = service.device(token)
+    push_service.subscribe(user, service.endpoint(token), dev.p256dh, push_service.b64url(dev.auth),
+                           allowed=LOCAL)
+    return dev
+
+
+def schedule_and_send(sender, now=NOW):
+    reminders.schedule(now)
+    db.session.commit()
+    return reminders.send_due(sender, now)
+
+
+def test_a_due_reminder_arrives_encrypted_and_says_nothing_about_health(app, ctx, service, sender):
+    with ctx():
+        user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        device(service, user, "phone")
+        db.session.commit()
+        pid = profile.id
+        counts = schedule_and_send(sender)
+    assert counts["sent"] >= 1 and not service.errors
+    # Louis is due flu, shingles, pneumococcal...: reminders "on the day" are due now.
+    got = service.received[0]
+    assert got["payload"]["body"] == "Un rappel pour Louis vous attend dans Companion."
+    assert got["payload"]["url"] == f"/p/{pid}/agenda"
+    assert got["ttl"] == 7 * 86400 and got["urgency"] == "normal"
+    words = {w.lower() for r in load_rules().values() for w in (r.label_fr + " " + r.label_en).split()
+             if len(w) > 4} - {"rappel"}  # "rappel" is the generic word "reminder" too
+    for msg in service.received:
+        text = str(msg["payload"]).lower()
+        assert not [w for w in words if w in text], text
+
+
+def test_reminders_go_to_the_caregiver_with_the_agenda_scope(app, ctx, service, sender):
+    with ctx():
+        louis, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        sophie, _ = person("sophie@example.fr", "Sophie Bernard", date(1988, 9, 21), "F", locale="en")
+        nadia, _ = person("nadia@example.fr", "Nadia Haddad", date(1991, 1, 15), "F")
+        for who, scopes in ((sophie, "documents:read agenda"), (nadia, "documents:read")):
+            db.session.add(Delegation(profile_id=profile.id, caregiver_id=who.id, scopes=scopes,
+                                      accepted_at=NOW - timedelta(days=3),
+                                      expires_at=NOW + timedelta(days=90)))
+        device(service, sophie, "sophie")
+        device(service, nadia, "nadia")
+        db.session.commit()
+        pid = profile.id
+        schedule_and_send(sender)
+    about_louis = [m for m in service.received if m["payload"]["url"] == f"/p/{pid}/agenda"]
+    assert {m["token"] for m in about_louis} == {"sophie"}
+    assert about_louis[0]["payload"]["body"] == "A reminder for Louis is waiting in Companion."
+
+
+def test_a_gone_subscription_is_deleted_and_the_answer_recorded(app, ctx, service, sender):
+    with ctx():
+        user, _ = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        device(service, user, "old-phone")
+        service.answers["old-phone"] = [410]
+        db.session.commit()
+        schedule_and_send(sender)
+        assert db.session.scalar(select(func.count()).select_from(PushSubscription)) == 0
+        assert db.session.scalar(select(PushDelivery.status).where(PushDelivery.result == "gone")) == 410
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_busy_push_service_is_retried_later_with_backoff(app, ctx, service, sender, status):
+    with ctx():
+        user, _ = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        device(service, user, "phone")
+        db.session.commit()
+        reminders.schedule(NOW)
+        db.session.commit()
+        due = db.session.scalar(select(func.count()).select_from(Reminder)
+                                .where(Reminder.scheduled_at <= NOW))
+        service.answers["phone"] = [status] * due
+        counts = reminders.send_due(sender, NOW)
+        assert counts["retry"] == due and not service.received
+        waiting = db.session.scalars(select(Reminder).where(Reminder.attempts == 1)).all()
+        assert len(waiting) == due and all(r.sent_at is None for r in waiting)
+        assert reminders.send_due(sender, NOW + timedelta(seconds=30))["sent"] == 0  # backoff holds
+        later = reminders.send_due(sender, NOW + timedelta(minutes=3))
+        assert later["sent"] == due and len(service.received) == due
+        results = db.session.scalars(select(PushDelivery.result)).all()
+        assert results.count("retry") == due and results.count("sent") == due
+
+
+def test_scheduling_twice_adds_nothing_and_respects_quiet_hours(app, ctx, service):
+    paris = ZoneInfo("Europe/Paris")
+    with ctx():
+        user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        device(service, user, "phone")
+        db.session.add(PersonalReminder(profile_id=profile.id, kind="appointment", title="Cardiologue",
+                                        notes="", starts_at=datetime(2026, 11, 25, 7, 30, tzinfo=paris),
+                                        timezone="Europe/Paris", repeat=""))
+        night = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
+        assert reminders.schedule(night) == 2 and reminders.schedule(night) == 0
+        times = sorted(r.scheduled_at.astimezone(paris) for r in db.session.scalars(select(Reminder)))
+        # The day before at 7:30 moves to 8:00; two hours before (5:30) moves to the evening before.
+        assert [t.strftime("%d %H:%M") for t in times] == ["24 08:00", "24 20:59"]
+
+
+def _concurrent_batches(app, sender, now, runs=2):
+    results, errors = [], []
+
+    def run():
+        try:
+            with app.app_context():
+                results.append(reminders.send_due(sender, now, limit=5))
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(runs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def _many_due(service, count=40):
+    user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+    device(service, user, "phone")
+    for i in range(count):
+        db.session.add(Reminder(key=f"k{i}", user_id=user.id, profile_id=profile.id, kind="prevention",
+                                item_ref="ADU_FLU", due_at=NOW, scheduled_at=NOW - timedelta(minutes=i),
+                                attempts=0))
+    db.session.commit()
+
+
+def test_two_concurrent_batches_send_each_reminder_exactly_once_on_postgresql(app, ctx, backend, service,
+                                                                             sender):
+    if backend == "sqlite":
+        pytest.skip("row locking is the PostgreSQL path; the SQLite path has its own test")
+    with ctx():
+        _many_due(service)
+    results, errors = _concurrent_batches(app, sender, NOW)
+    assert not errors and sum(r["sent"] for r in results) == 40
+    assert len(service.received) == 40
+    with ctx():
+        unsent = select(func.count()).select_from(Reminder).where(Reminder.sent_at.is_(None))
+        assert db.session.scalar(unsent) == 0
+
+
+def test_on_sqlite_a_claimed_reminder_cannot_be_claimed_again(app, ctx, backend, service, sender):
+    with ctx():
+        _many_due(service, 10)
+        first = reminders.claim(NOW, limit=6)
+        second = reminders.claim(NOW, limit=100)
+        assert len(first) == 6 and len(second) == 4 and not set(first) & set(second)
+        assert reminders.claim(NOW, limit=100) == []
+        # An expired lease (a batch that crashed) is taken over.
+        assert len(reminders.claim(NOW + reminders.LEASE + timedelta(seconds=1), limit=100)) == 10
+    if backend == "sqlite":
+        with ctx():
+            db.session.execute(Reminder.__table__.update().values(claimed_until=None))
+            db.session.commit()
+        results, errors = _concurrent_batches(app, sender, NOW)
+        assert not errors and sum(r["sent"] for r in results) == 10 and len(service.received) == 10
+
+
+def test_a_caregiver_whose_delegation_ended_gets_nothing(app, ctx, service, sender):
+    with ctx():
+        louis, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        sophie, _ = person("sophie@example.fr", "Sophie Bernard", date(1988, 9, 21), "F")
+        grant = Delegation(profile_id=profile.id, caregiver_id=sophie.id, scopes="agenda",
+                           accepted_at=NOW - timedelta(days=3), expires_at=NOW + timedelta(days=90))
+        db.session.add(grant)
+        device(service, sophie, "sophie")
+        db.session.commit()
+        reminders.schedule(NOW)
+        grant.revoked_at = NOW - timedelta(minutes=1)  # revoked after the reminders were planned
+        db.session.commit()
+        pid = profile.id
+        counts = reminders.send_due(sender, NOW)
+    assert counts["failed"] >= 1
+    assert not [m for m in service.received if m["payload"]["url"] == f"/p/{pid}/agenda"]
+
+
+def test_a_push_service_that_times_out_is_retried(app, ctx, service):
+    slow = push_service.Sender(push_service.generate_keys(), timeout=0.3, allowed=LOCAL)
+    with ctx():
+        user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        device(service, user, "phone")
+        db.session.add(Reminder(key="t", user_id=user.id, profile_id=profile.id, kind="appointment",
+                                item_ref="p1", due_at=NOW, scheduled_at=NOW, attempts=0))
+        db.session.commit()
+        service.delays["phone"] = 1.0
+        assert reminders.send_due(slow, NOW)["retry"] == 1
+        assert db.session.scalar(select(PushDelivery.result)) == "retry"
+        assert reminders.send_due(slow, NOW + timedelta(minutes=5))["sent"] == 1
+    assert service.received[-1]["ttl"] == 86400 and service.received[-1]["urgency"] == "high"
