@@ -1,0 +1,65 @@
+"""First paint of the public pages on an emulated slow 3G line (400 ms latency, 50 KB/s), in Chromium.
+
+Prints, per page: bytes on the wire, first contentful paint, and the ratio of that paint to one
+request's cost on that line (the 2 s of DESIGN.md). A ratio near 1 means the page paints after its
+first response. Run: .venv/bin/python bench/page_load.py
+"""
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from companion import create_app  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+REQUEST_COST_MS = 2000
+RUNS = 3
+
+
+def measure(page, url):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000})
+    sizes = {}
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    page.goto(url, wait_until="load")
+    fcp = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime || 0")
+    return sum(sizes.values()), fcp
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/b.sqlite3", "INSTANCE_DIR": tmp})
+        with app.app_context():
+            upgrade()
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://localhost:{server.server_port}"
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            print(f"{'page':12} {'bytes':>7} {'first paint':>12} {'paint / request cost':>21}")
+            for path in ("/", "/login", "/register"):
+                results = []
+                for _ in range(RUNS):
+                    ctx = browser.new_context(service_workers="block")
+                    results.append(measure(ctx.new_page(), base + path))
+                    ctx.close()
+                size = min(r[0] for r in results)
+                fcp = sorted(r[1] for r in results)[len(results) // 2]
+                print(f"{path:12} {size:7d} {fcp:10.0f}ms {fcp / REQUEST_COST_MS:21.2f}")
+            browser.close()
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Real-browser tests: the app served on http://localhost:PORT (a secure context, and the only host
+where WebAuthn accepts the RP ID), driven by Debian's Chromium through Playwright."""
+
+import os
+import tempfile
+import threading
+import uuid
+
+import pytest
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from companion import create_app
+from companion.extensions import db
+
+CHROMIUM = os.environ.get("COMPANION_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+PHONE = {"width": 360, "height": 740}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": PHONE, "locale": "fr-FR"}
+
+
+class LiveServer:
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://localhost:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    with tempfile.TemporaryDirectory() as tmpdir:
+        app = create_app({
+            "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmpdir}/e2e.sqlite3",
+            "INSTANCE_DIR": tmpdir, "SECRET_KEY": "e2e-secret-key-long-enough-0000000000",
+            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+            "LOGIN_RATE_LIMIT": "1000 per minute", "REGISTER_RATE_LIMIT": "1000 per minute",
+            "CODE_RATE_LIMIT": "1000 per minute",
+        })
+        with app.app_context():
+            upgrade()
+        server = LiveServer(app).start()
+        yield server
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def unique_email():
+    return f"e2e-{uuid.uuid4().hex[:10]}@example.fr"
+
+
+def register(page, base_url: str, email: str, password: str = "une phrase facile", name: str = "Anna Petit"):
+    """Create an account through the real form (French by default)."""
+    page.goto(f"{base_url}/register")
+    page.get_by_label("Vos prénom et nom").fill(name)
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Choisissez un mot de passe").fill(password)
+    page.get_by_role("button", name="Créer mon espace").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def login(page, base_url: str, email: str, password: str = "une phrase facile", shared: bool = False):
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    if shared:
+        page.get_by_label("Je suis sur un ordinateur partagé", exact=False).check()
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def logout(page):
+    page.get_by_role("button", name="Se déconnecter").click()
+
+
+def wait_for_service_worker(page, seconds: int = 20):
+    """`ready` can resolve before the worker is activated and controls the page: wait for both.
+    A worker whose install failed never becomes ready: fail with a message instead of hanging."""
+    state = page.evaluate("""async (ms) => {
+        const limit = new Promise(r => setTimeout(() => r('timeout'), ms));
+        const ready = (async () => {
+            const reg = await navigator.serviceWorker.ready;
+            const w = reg.active;
+            if (w && w.state !== 'activated') {
+                await new Promise(r => w.addEventListener('statechange', () => w.state === 'activated' && r()));
+            }
+            if (!navigator.serviceWorker.controller) {
+                await new Promise(r => navigator.serviceWorker.addEventListener('controllerchange', r));
+            }
+            return 'ready';
+        })();
+        return Promise.race([ready, limit]);
+    }""", seconds * 1000)
+    assert state == "ready", f"the service worker did not activate and control the page within {seconds}s"
+
+
+def axe_check(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    tags = ["wcag2a", "wcag2aa", "wcag21aa"]
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": tags}})
+    assert results.violations_count == 0, results.generate_report()

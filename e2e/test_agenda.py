@@ -1,0 +1,207 @@
+"""The agenda in a real Chromium: turn on reminders (the PushManager replaced by a test subscription),
+a push delivered to the worker shows a notification, mark an item done (also offline, replayed once
+the network is back), the agenda opens offline, and axe finds nothing on the agenda pages."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from companion.extensions import db
+from companion.models.account import User
+from companion.models.agenda import AgendaItem
+from companion.models.outbox import OutboxReceipt
+from companion.models.profile import Profile
+from companion.models.push import PushSubscription
+from companion.services import push as push_service
+from tests.push_receiver import Device, b64e
+
+from .conftest import axe_check, login, logout, register, wait_for_service_worker
+
+pytestmark = pytest.mark.e2e
+
+
+def _born(live_server, email, birth=date(1974, 3, 12), sex="F") -> int:
+    with live_server.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        profile = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
+        profile.birth_date, profile.sex = birth, sex
+        db.session.commit()
+        return profile.id
+
+
+def _keys(live_server):
+    folder = live_server.app.config["INSTANCE_DIR"]
+    if not (Path(folder) / push_service.KEY_FILE).exists():
+        push_service.write_dev_keys(folder)
+
+
+FAKE_PUSH = """(() => {
+  const sub = { endpoint: %(endpoint)s, expirationTime: null, options: { userVisibleOnly: true },
+    getKey() { return null; },
+    toJSON() { return { endpoint: this.endpoint, expirationTime: null, keys: %(keys)s }; },
+    unsubscribe() { active = false; return Promise.resolve(true); } };
+  let active = false;
+  PushManager.prototype.subscribe = function () { active = true; return Promise.resolve(sub); };
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(active ? sub : null); };
+})();"""
+
+
+def test_a_person_turns_on_reminders_and_a_push_shows_a_notification(page, context, live_server,
+                                                                     unique_email):
+    base = live_server.url
+    _keys(live_server)
+    dev = Device("e2e")
+    endpoint = f"https://fcm.googleapis.com/fcm/send/{unique_email}"
+    context.add_init_script(FAKE_PUSH % {"endpoint": json.dumps(endpoint), "keys": json.dumps(
+        {"p256dh": dev.p256dh, "auth": b64e(dev.auth)})})
+    context.grant_permissions(["notifications"], origin=base)
+    register(page, base, unique_email)
+    page.goto(f"{base}/settings/reminders")
+    wait_for_service_worker(page)
+    page.get_by_role("button", name="Activer les rappels sur cet appareil", exact=True).click()
+    page.get_by_text("Les rappels sont activés sur cet appareil.").wait_for()
+    assert page.get_by_role("button", name="Désactiver les rappels sur cet appareil").is_visible()
+    with live_server.app.app_context():
+        assert db.session.scalar(select(PushSubscription.endpoint).where(
+            PushSubscription.endpoint == endpoint)) == endpoint
+
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda ev: registrations.extend(r["registrationId"] for r in ev["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    for _ in range(50):
+        if registrations:
+            break
+        page.wait_for_timeout(100)
+    body = {"title": "Rappel Companion", "body": "Un rappel pour Anna vous attend dans Companion.",
+            "url": "/", "tag": "agenda-1"}
+    cdp.send("ServiceWorker.deliverPushMessage", {"origin": base + "/", "registrationId": registrations[-1],
+                                                  "data": json.dumps(body)})
+    shown = []
+    for _ in range(50):
+        shown = page.evaluate("""navigator.serviceWorker.ready.then(r => r.getNotifications())
+            .then(ns => ns.map(n => [n.title, n.body, n.data && n.data.url]))""")
+        if shown:
+            break
+        page.wait_for_timeout(100)
+    assert shown == [["Rappel Companion", "Un rappel pour Anna vous attend dans Companion.", "/"]]
+
+
+def _item(page, rule):
+    return page.locator(f"#item-{rule}")
+
+
+def test_mark_done_online_and_offline_and_the_agenda_opens_offline(page, context, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    pid = _born(live_server, unique_email)
+    url = f"{base}/p/{pid}/agenda"
+    page.goto(url)
+    wait_for_service_worker(page)
+    page.reload()  # now through the worker, which keeps a copy for offline use
+    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    page.wait_for_load_state("load")
+    page.locator("#done-h").wait_for()
+    assert _item(page, "DO_BREAST").get_by_text("Fait le").is_visible()
+
+    context.set_offline(True)
+    resp = page.reload()
+    assert resp is not None and resp.from_service_worker
+    assert page.get_by_role("heading", name="Agenda de prévention de Anna Petit").is_visible()
+    _item(page, "DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
+    page.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_url(url)
+    page.locator("#item-DO_COLORECTAL.done").wait_for(timeout=15000)
+    assert _item(page, "DO_COLORECTAL").get_by_text("Fait le").is_visible()
+
+
+def test_a_change_made_offline_is_applied_once_after_a_new_sign_in(page, context, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    pid = _born(live_server, unique_email)
+    url = f"{base}/p/{pid}/agenda"
+    page.goto(url)
+    wait_for_service_worker(page)
+    page.reload()
+    context.set_offline(True)
+    page.reload()
+    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    page.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    # The action cannot get through until the person has signed out and in again (a new session,
+    # so a new CSRF token): the queue must not send the token of the page it was made on.
+    context.route("**/agenda/*/done", lambda route: route.abort())
+    context.set_offline(False)
+    logout(page)
+    login(page, base, unique_email)
+    page.wait_for_load_state("load")
+    context.unroute("**/agenda/*/done")
+    page.goto(url)
+    page.locator("#item-DO_BREAST.done").wait_for(timeout=15000)
+    assert _item(page, "DO_BREAST").get_by_text("Fait le").is_visible()
+    assert not page.locator("#outbox-attention").is_visible()
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxReceipt)
+                                 .join(User, User.id == OutboxReceipt.user_id)
+                                 .where(User.email == unique_email)) == 1
+        assert db.session.scalar(select(AgendaItem.done_on).where(
+            AgendaItem.profile_id == pid, AgendaItem.rule_id == "DO_BREAST")) == date.today()
+
+
+def test_a_refused_change_waits_in_plain_words_to_retry_or_discard(page, context, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    pid = _born(live_server, unique_email)
+    url = f"{base}/p/{pid}/agenda"
+    page.goto(url)
+    wait_for_service_worker(page)
+    refusal = json.dumps({"error": 403, "message": "Votre compte ne permet pas cette action."})
+    context.route("**/agenda/*/done", lambda route: route.fulfill(status=403, body=refusal,
+                                                                  content_type="application/json"))
+    context.set_offline(True)
+    page.reload()
+    _item(page, "DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    box = page.locator("#outbox-attention")
+    box.get_by_text("À vérifier").wait_for()
+    assert "Votre compte ne permet pas cette action." in box.inner_text()
+    assert "cancer colorectal" in box.inner_text()  # which change, in words
+    context.unroute("**/agenda/*/done")
+    box.get_by_role("button", name="Réessayer").click()
+    page.locator("#item-DO_COLORECTAL.done").wait_for(timeout=15000)
+
+    context.route("**/agenda/*/done", lambda route: route.fulfill(status=400, body=refusal,
+                                                                  content_type="application/json"))
+    context.set_offline(True)
+    page.reload()
+    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    box.get_by_text("À vérifier").wait_for()
+    box.get_by_role("button", name="Abandonner cette modification").click()
+    box.wait_for(state="hidden")
+    with live_server.app.app_context():
+        assert db.session.scalar(select(AgendaItem.done_on).where(
+            AgendaItem.profile_id == pid, AgendaItem.rule_id == "DO_BREAST")) is None
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_agenda_pages_have_no_accessibility_violations(page, live_server, unique_email, lang):
+    base = live_server.url
+    _keys(live_server)
+    register(page, base, unique_email)
+    pid = _born(live_server, unique_email, date(1959, 5, 4), "M")
+    if lang == "en":
+        page.get_by_role("button", name="English").click()
+    for path in [f"/p/{pid}/agenda", f"/p/{pid}/agenda/reminders/new", "/settings/reminders"]:
+        page.goto(base + path)
+        axe_check(page)
+    _born(live_server, unique_email, date.today().replace(day=1), "F")  # an infant: months scale
+    page.goto(f"{base}/p/{pid}/agenda")
+    axe_check(page)

@@ -1,0 +1,243 @@
+"""Documents in a real Chromium: upload with the progress bar on a slow line, pin, open the list and the
+document with no network (bytes checked by sha256 from the page), logout wipes the account cache, a
+shared-computer login keeps nothing; axe on every documents page in French and English."""
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from companion.services.cda import parse
+
+from .conftest import axe_check, login, logout, register, wait_for_service_worker
+
+pytestmark = pytest.mark.e2e
+
+CDA = Path(__file__).resolve().parent.parent / "tests" / "data" / "DOC_NON_STRUCTURE_CDA-R2-N1.xml"
+PDF = parse(CDA.read_bytes()).pdf  # a real 320 KB PDF: long enough to see the progress bar move
+
+ACCOUNT_CACHES = "async () => (await caches.keys()).filter(k => k.startsWith('acct-'))"
+FILE_CACHED = """async (path) => {
+  for (const k of await caches.keys()) {
+    if (k.startsWith('acct-') && await (await caches.open(k)).match(path)) return true;
+  }
+  return false;
+}"""
+SHA_FROM_PAGE = """async (path) => {
+  const buf = await (await fetch(path)).arrayBuffer();
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', buf));
+  return Array.from(d, b => b.toString(16).padStart(2, '0')).join('');
+}"""
+
+
+def _documents_url(page, base) -> str:
+    page.goto(f"{base}/")
+    href = page.get_by_role("link", name="Documents").first.get_attribute("href")
+    return f"{base}{href}"
+
+
+def _until(page, script, arg=None, tries=60):
+    for _ in range(tries):
+        try:
+            if page.evaluate(script, arg):
+                return True
+        except Exception:  # noqa: BLE001  (the page may be navigating)
+            pass
+        page.wait_for_timeout(250)
+    return False
+
+
+def _upload_slowly(page, context, docs_url, type_code="89601-9"):
+    page.goto(docs_url + "/upload")
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 200,
+                                                  "downloadThroughput": 50_000, "uploadThroughput": 60_000})
+    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+        files=[{"name": "bilan.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.get_by_label("Type de document").select_option(type_code)
+    page.get_by_label("Nom du document").fill("Bilan sanguin de mars")
+    page.get_by_role("button", name="Ajouter le document").click()
+    moving = ("() => !document.getElementById('upload-progress').hidden"
+              " && document.getElementById('upload-bar').value > 0")
+    assert _until(page, moving, tries=80), "the progress bar did not move"
+    page.wait_for_url(re.compile(r".*/documents/\d+$"), timeout=30_000)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                  "downloadThroughput": -1, "uploadThroughput": -1})
+    return page.url
+
+
+def test_upload_pin_open_offline_then_logout_leaves_nothing(page, context, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    docs_url = _documents_url(page, base)
+    doc_url = _upload_slowly(page, context, docs_url)
+    path = doc_url.removeprefix(base)
+
+    # The size is shown before opening or pinning.
+    assert re.search(r"Ouvrir \(\d+ Ko\)", page.locator("#doc-open").inner_text())
+    assert re.search(r"Garder sur ce téléphone \(\d+ Ko\)", page.locator(".pin-form button").inner_text())
+    page.get_by_role("button", name=re.compile("Garder sur ce téléphone")).click()
+    page.get_by_text("Ce document s’ouvre sans réseau sur ce téléphone.").wait_for()
+    assert _until(page, FILE_CACHED, path + "/file"), "the worker did not keep the file"
+    assert _until(page, FILE_CACHED, path), "the worker did not keep the document page"
+    page.goto(docs_url)  # the list page is kept on its visit
+    assert _until(page, FILE_CACHED, docs_url.removeprefix(base))
+
+    context.set_offline(True)
+    page.goto(docs_url)
+    assert page.get_by_text("Bilan sanguin de mars").is_visible()
+    notice = page.locator("#offline-notice")
+    assert notice.is_visible() and "enregistrée sur ce téléphone le" in notice.inner_text()
+    page.goto(doc_url)
+    assert page.get_by_role("heading", name="Bilan sanguin de mars").is_visible()
+    assert page.locator("#offline-notice").is_visible()
+    assert page.evaluate(SHA_FROM_PAGE, path + "/file") == hashlib.sha256(PDF).hexdigest()
+
+    context.set_offline(False)
+    page.goto(docs_url)
+    logout(page)
+    assert _until(page, "async () => (await caches.keys()).every(k => !k.startsWith('acct-'))")
+    assert page.evaluate(ACCOUNT_CACHES) == []
+
+
+def test_a_shared_computer_login_caches_nothing(page, context, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    docs_url = _documents_url(page, base)
+    doc_url = _upload_slowly(page, context, docs_url)
+    logout(page)
+    login(page, base, unique_email, shared=True)
+    page.wait_for_url(f"{base}/")
+    page.goto(docs_url)
+    page.goto(doc_url)
+    assert page.get_by_text("Sur un ordinateur partagé, rien n’est gardé").is_visible()
+    assert page.get_by_role("button", name=re.compile("Garder sur ce téléphone")).count() == 0
+    page.wait_for_timeout(1000)
+    assert page.evaluate(ACCOUNT_CACHES) == []
+    context.set_offline(True)
+    page.goto(docs_url)
+    assert page.get_by_text("Bilan sanguin de mars").count() == 0
+
+
+def test_documents_pages_have_no_axe_violations_in_french_and_english(page, context, live_server,
+                                                                    unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    docs_url = _documents_url(page, base)
+    doc_url = _upload_slowly(page, context, docs_url)
+    urls = [docs_url, docs_url + "?year=2026&page=1", docs_url + "/upload", docs_url + "/import", doc_url,
+            doc_url + "/edit", doc_url + "/delete", docs_url + "/trash", f"{base}/settings/data"]
+    for lang_button in (None, "English"):
+        if lang_button:
+            page.get_by_role("button", name=lang_button).click()
+            page.wait_for_load_state()
+        for url in urls:
+            page.goto(url)
+            axe_check(page)
+        # Search results (a POST: the words stay out of the URL) are a page too.
+        page.goto(docs_url)
+        page.locator("#q").fill("bilan")
+        page.locator('form.doc-search button[type="submit"]').click()
+        page.wait_for_load_state()
+        assert page.url == docs_url and page.get_by_text("Bilan sanguin de mars").is_visible()
+        axe_check(page)
+        # The refusals and the identity question are pages too.
+        page.goto(docs_url + "/upload")
+        page.locator("#upload-form").evaluate("f => f.submit()")  # no file: the server explains
+        page.locator(".error").first.wait_for()
+        axe_check(page)
+        page.goto(docs_url + "/import")
+        page.locator('input[type="file"]').set_input_files(str(CDA))
+        page.locator('main button[type="submit"]').click()
+        page.locator('input[name="confirm_identity"]').wait_for()
+        axe_check(page)
+
+
+def test_key_documents_are_kept_automatically_unless_data_saver(page, context, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    docs_url = _documents_url(page, base)
+    doc_url = _upload_slowly(page, context, docs_url, type_code="11502-2")  # a lab report: a key type
+    path = doc_url.removeprefix(base)
+    page.goto(docs_url)
+    assert page.get_by_text("Document essentiel").is_visible()
+    assert _until(page, FILE_CACHED, path + "/file"), "the key document was not kept"
+
+    page.goto(f"{base}/settings/data")
+    page.get_by_label("Économie de données", exact=False).check()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.goto(docs_url)  # the next sync drops what is no longer wanted
+    assert _until(page, f"async (p) => !(await ({FILE_CACHED})(p))", path + "/file"), "data saver kept it"
+    page.wait_for_timeout(1000)
+    assert not page.evaluate(FILE_CACHED, path + "/file")
+
+
+def test_a_caregiver_whose_access_ends_keeps_nothing(page, live_server, unique_email):
+    from sqlalchemy import select
+
+    from companion.demo.documents import make_pdf
+    from companion.extensions import db
+    from companion.models.account import User
+    from companion.models.delegation import Delegation
+    from companion.models.profile import Profile
+    from companion.models.types import utcnow
+    from companion.services import accounts, documents
+    from companion.services.access import find_access
+
+    base, app = live_server.url, live_server.app
+    with app.test_request_context():
+        owner = accounts.register(f"owner-{unique_email}", "une phrase facile", "Louis Bernard",
+                                  cost=(1, 1024))
+        db.session.flush()
+        profile = db.session.scalar(select(Profile).where(Profile.user_id == owner.id))
+        doc = documents.add(find_access(owner, profile.id), owner, make_pdf("INR"), title="Bilan INR",
+                            type_code="11502-2").document
+        db.session.commit()
+        profile_id, path = profile.id, f"/p/{profile.id}/documents/{doc.id}/file"
+    register(page, base, unique_email, name="Sophie Bernard")
+    wait_for_service_worker(page)
+    with app.app_context():
+        carer_id = db.session.scalar(select(User.id).where(User.email == unique_email))
+        now = utcnow()
+        db.session.add(Delegation(profile_id=profile_id, caregiver_id=carer_id, scopes="documents:read",
+                                  accepted_at=now, expires_at=now.replace(year=now.year + 1)))
+        db.session.commit()
+    page.goto(f"{base}/p/{profile_id}/documents")
+    assert _until(page, FILE_CACHED, path), "the caregiver's phone did not keep the key document"
+    with app.app_context():
+        delegation = db.session.scalar(select(Delegation).where(Delegation.caregiver_id == carer_id))
+        delegation.revoked_at = utcnow()
+        db.session.commit()
+    page.goto(f"{base}/")
+    assert _until(page, f"async (p) => !(await ({FILE_CACHED})(p))", path), "revoked, yet still kept"
+
+
+def test_the_worker_asks_the_account_manifest_for_json(page, live_server, unique_email):
+    """The key policy answers a background fetch plainly only when it asks for JSON: otherwise the
+    worker gets the key page and cannot drop documents a caregiver may no longer keep."""
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    seen = []
+    inner = app.wsgi_app
+
+    def spy(environ, start_response):
+        if environ.get("PATH_INFO") == "/documents/offline.json":
+            seen.append(environ.get("HTTP_ACCEPT", ""))
+        return inner(environ, start_response)
+
+    app.wsgi_app = spy
+    try:
+        page.goto(f"{base}/")
+        for _ in range(40):
+            if seen:
+                break
+            page.wait_for_timeout(250)
+    finally:
+        app.wsgi_app = inner
+    assert seen and all(accept == "application/json" for accept in seen), seen
