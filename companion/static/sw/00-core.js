@@ -34,8 +34,16 @@ async function wipeAccounts(keep) {
 }
 const WIPE_HOOKS = [];
 
-// The server steers what is kept through response headers; this reads them.
-async function observe(resp) {
+// The server steers what is kept through response headers; this reads them. One at a time: the home
+// page and its documents check arrive together, and two account switches run side by side would each
+// read the other's half-written state (the second one deleted the offline queue kept for this account).
+let observing = Promise.resolve();
+function observe(resp) {
+  const run = observing.then(() => observeNow(resp));
+  observing = run.catch(() => {});
+  return run;
+}
+async function observeNow(resp) {
   const wipe = resp.headers.get("X-Companion-Wipe");
   const key = resp.headers.get("X-Account-Key");
   const shared = resp.headers.get("X-Shared-Device") === "1";
