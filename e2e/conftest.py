@@ -103,7 +103,8 @@ def wait_for_service_worker(page, seconds: int = 20):
             const reg = await navigator.serviceWorker.ready;
             const w = reg.active;
             if (w && w.state !== 'activated') {
-                await new Promise(r => w.addEventListener('statechange', () => w.state === 'activated' && r()));
+                await new Promise(r => w.addEventListener('statechange',
+                    () => w.state === 'activated' && r()));
             }
             if (!navigator.serviceWorker.controller) {
                 await new Promise(r => navigator.serviceWorker.addEventListener('controllerchange', r));
