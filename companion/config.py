@@ -42,6 +42,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
+        # The cookie is sent only when the session changes: a background request answering last must
+        # not put back the session as it was before (a form token, a key challenge). Idle and
+        # absolute timeouts are kept on the server.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "PERMANENT_SESSION_LIFETIME": timedelta(hours=_int("COMPANION_SESSION_ABSOLUTE_HOURS", 12)),
         "SESSION_IDLE_MINUTES": _int("COMPANION_SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _int("COMPANION_SESSION_ABSOLUTE_HOURS", 12),

@@ -4,8 +4,9 @@ Not a blueprint: views import these helpers instead of importing each other."""
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask_login import current_user, login_user
+from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
 from ..services import audit, sessions
@@ -21,6 +22,10 @@ def start_session(user, *, shared_device: bool = False, method: str = "password"
     session.clear()
     if lang:
         session["lang"] = lang
+    # The form token is made now, once: pages and background requests that start together after the
+    # sign-in then all carry the same one, whichever answer sets the cookie last.
+    g.pop("csrf_token", None)
+    generate_csrf()
     token, sess = sessions.open_session(
         user, user_agent=request.headers.get("User-Agent", ""), shared_device=shared_device, method=method
     )
