@@ -111,9 +111,14 @@ def wait_for_service_worker(page, seconds: int = 20):
             }
             return 'ready';
         })();
-        return Promise.race([ready, limit]);
+        const state = await Promise.race([ready, limit]);
+        if (state === 'ready') return state;
+        const reg = await navigator.serviceWorker.getRegistration();
+        const w = (x) => x ? x.state : '-';
+        return reg ? `installing=${w(reg.installing)} waiting=${w(reg.waiting)} active=${w(reg.active)} `
+            + `controller=${!!navigator.serviceWorker.controller}` : 'no registration';
     }""", seconds * 1000)
-    assert state == "ready", f"the service worker did not activate and control the page within {seconds}s"
+    assert state == "ready", f"the service worker did not take control of the page in {seconds}s: {state}"
 
 
 def axe_check(page):
