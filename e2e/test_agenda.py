@@ -95,13 +95,18 @@ def _item(page, rule):
     return page.locator(f"#item-{rule}")
 
 
-def test_mark_done_online_and_offline_and_the_agenda_opens_offline(page, context, live_server, unique_email):
-    base = live_server.url
-    register(page, base, unique_email)
-    pid = _born(live_server, unique_email)
-    url = f"{base}/p/{pid}/agenda"
+def _agenda_with_worker(page, live_server, email):
+    """A new account born in 1974 (screenings due), on its agenda, with the worker in control."""
+    register(page, live_server.url, email)
+    pid = _born(live_server, email)
+    url = f"{live_server.url}/p/{pid}/agenda"
     page.goto(url)
     wait_for_service_worker(page)
+    return pid, url
+
+
+def test_mark_done_online_and_offline_and_the_agenda_opens_offline(page, context, live_server, unique_email):
+    pid, url = _agenda_with_worker(page, live_server, unique_email)
     page.reload()  # now through the worker, which keeps a copy for offline use
     _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
     page.wait_for_load_state("load")
@@ -123,11 +128,7 @@ def test_mark_done_online_and_offline_and_the_agenda_opens_offline(page, context
 
 def test_a_change_made_offline_is_applied_once_after_a_new_sign_in(page, context, live_server, unique_email):
     base = live_server.url
-    register(page, base, unique_email)
-    pid = _born(live_server, unique_email)
-    url = f"{base}/p/{pid}/agenda"
-    page.goto(url)
-    wait_for_service_worker(page)
+    pid, url = _agenda_with_worker(page, live_server, unique_email)
     page.reload()
     context.set_offline(True)
     page.reload()
@@ -154,12 +155,7 @@ def test_a_change_made_offline_is_applied_once_after_a_new_sign_in(page, context
 
 
 def test_a_refused_change_waits_in_plain_words_to_retry_or_discard(page, context, live_server, unique_email):
-    base = live_server.url
-    register(page, base, unique_email)
-    pid = _born(live_server, unique_email)
-    url = f"{base}/p/{pid}/agenda"
-    page.goto(url)
-    wait_for_service_worker(page)
+    pid, url = _agenda_with_worker(page, live_server, unique_email)
     refusal = json.dumps({"error": 403, "message": "Votre compte ne permet pas cette action."})
     context.route("**/agenda/*/done", lambda route: route.fulfill(status=403, body=refusal,
                                                                   content_type="application/json"))
