@@ -94,30 +94,37 @@ def logout(page):
     page.get_by_role("button", name="Se déconnecter").click()
 
 
+SW_STATE = """async (ms) => {
+    const limit = (t) => new Promise(r => setTimeout(() => r('timeout'), t));
+    const active = (async () => {
+        const w = (await navigator.serviceWorker.ready).active;
+        if (w && w.state !== 'activated') {
+            await new Promise(r => w.addEventListener('statechange', () => w.state === 'activated' && r()));
+        }
+        return 'active';
+    })();
+    if (await Promise.race([active, limit(ms)]) === 'active') {
+        if (navigator.serviceWorker.controller) return 'ready';
+        const claimed = new Promise(r => navigator.serviceWorker.addEventListener('controllerchange',
+            () => r('ready')));
+        return (await Promise.race([claimed, limit(3000)])) === 'ready' ? 'ready' : 'uncontrolled';
+    }
+    const reg = await navigator.serviceWorker.getRegistration();
+    const w = (x) => x ? x.state : '-';
+    return reg ? `installing=${w(reg.installing)} waiting=${w(reg.waiting)} active=${w(reg.active)}`
+        : 'no registration';
+}"""
+
+
 def wait_for_service_worker(page, seconds: int = 20):
     """`ready` can resolve before the worker is activated and controls the page: wait for both.
-    A worker whose install failed never becomes ready: fail with a message instead of hanging."""
-    state = page.evaluate("""async (ms) => {
-        const limit = new Promise(r => setTimeout(() => r('timeout'), ms));
-        const ready = (async () => {
-            const reg = await navigator.serviceWorker.ready;
-            const w = reg.active;
-            if (w && w.state !== 'activated') {
-                await new Promise(r => w.addEventListener('statechange',
-                    () => w.state === 'activated' && r()));
-            }
-            if (!navigator.serviceWorker.controller) {
-                await new Promise(r => navigator.serviceWorker.addEventListener('controllerchange', r));
-            }
-            return 'ready';
-        })();
-        const state = await Promise.race([ready, limit]);
-        if (state === 'ready') return state;
-        const reg = await navigator.serviceWorker.getRegistration();
-        const w = (x) => x ? x.state : '-';
-        return reg ? `installing=${w(reg.installing)} waiting=${w(reg.waiting)} active=${w(reg.active)} `
-            + `controller=${!!navigator.serviceWorker.controller}` : 'no registration';
-    }""", seconds * 1000)
+    A worker whose install failed never becomes ready: fail with a message instead of hanging.
+    A page whose navigation began while the worker was installing (the redirect after a form) may be
+    missed by the worker's claim; the next navigation is always controlled, as it is for a person."""
+    state = page.evaluate(SW_STATE, seconds * 1000)
+    if state == "uncontrolled":
+        page.reload()
+        state = page.evaluate(SW_STATE, 3000)
     assert state == "ready", f"the service worker did not take control of the page in {seconds}s: {state}"
 
 
