@@ -12,14 +12,16 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from . import options
+
 
 class DoneForm(FlaskForm):
     done_on = DateField(_l("Date it was done"), validators=[DataRequired(_l("Enter a date."))])
 
 
 class SnoozeForm(FlaskForm):
-    weeks = SelectField(_l("Remind me again in"), choices=[
-        ("1", _l("1 week")), ("4", _l("1 month")), ("13", _l("3 months")), ("26", _l("6 months"))],
+    weeks = SelectField(_l("Remind me again in"), choices=options([
+        ("1", _l("1 week")), ("4", _l("1 month")), ("13", _l("3 months")), ("26", _l("6 months"))]),
         default="4")
 
 
@@ -33,16 +35,16 @@ class ReopenForm(FlaskForm):
 
 
 class PersonalReminderForm(FlaskForm):
-    kind = RadioField(_l("What is it?"), default="appointment", choices=[
-        ("appointment", _l("An appointment")), ("medicine", _l("A medicine to take"))])
+    kind = RadioField(_l("What is it?"), default="appointment", choices=options([
+        ("appointment", _l("An appointment")), ("medicine", _l("A medicine to take"))]))
     title = StringField(
         _l("Name"), validators=[DataRequired(_l("Give this reminder a name.")), Length(max=120)],
         description=_l("For example: dentist, Doliprane. It never appears on the lock screen."))
     day = DateField(_l("Date"), validators=[DataRequired(_l("Enter a date."))])
     at = TimeField(_l("Time"), validators=[DataRequired(_l("Enter a time."))])
-    repeat = SelectField(_l("Repeat"), choices=[("", _l("Does not repeat")), ("daily", _l("Every day")),
-                                                ("weekly", _l("Every week")), ("monthly", _l("Every month"))],
-                         default="")
+    repeat = SelectField(_l("Repeat"), default="", choices=options([
+        ("", _l("Does not repeat")), ("daily", _l("Every day")), ("weekly", _l("Every week")),
+        ("monthly", _l("Every month"))]))
     until_on = DateField(_l("Last date (optional)"), validators=[Optional()])
     notes = TextAreaField(_l("Notes (optional)"), validators=[Optional(), Length(max=1000)])
 
@@ -56,8 +58,8 @@ class PreferencesForm(FlaskForm):
     profiles = MultiCheckboxField(_l("Send me reminders for"), coerce=int, validate_choice=False)
     quiet_start = TimeField(_l("Quiet from"), validators=[DataRequired(_l("Enter a time."))])
     quiet_end = TimeField(_l("Quiet until"), validators=[DataRequired(_l("Enter a time."))])
-    prevention_leads = MultiCheckboxField(_l("For vaccines and check-ups"), coerce=int, choices=[
+    prevention_leads = MultiCheckboxField(_l("For vaccines and check-ups"), coerce=int, choices=options([
         (20160, _l("2 weeks before")), (10080, _l("1 week before")), (1440, _l("the day before")),
-        (0, _l("on the day"))])
-    appointment_leads = MultiCheckboxField(_l("For appointments"), coerce=int, choices=[
-        (1440, _l("the day before")), (120, _l("2 hours before")), (30, _l("30 minutes before"))])
+        (0, _l("on the day"))]))
+    appointment_leads = MultiCheckboxField(_l("For appointments"), coerce=int, choices=options([
+        (1440, _l("the day before")), (120, _l("2 hours before")), (30, _l("30 minutes before"))]))

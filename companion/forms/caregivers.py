@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, RadioField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length, Optional
 
+from . import options
+
 SCOPE_LABELS = {
     "documents:read": _l("See the documents"),
     "documents:write": _l("Add and change documents (includes seeing them)"),
@@ -19,22 +21,25 @@ class CheckboxList(SelectMultipleField):
 
 class InviteForm(FlaskForm):
     how = RadioField(_l("How do you want to invite them?"), default="email", validators=[DataRequired()],
-                     choices=[("email", _l("By e-mail address: they see the invitation when they log in")),
-                              ("code", _l("With a code to read out or send them"))])
+                     choices=options([
+                         ("email", _l("By e-mail address: they see the invitation when they log in")),
+                         ("code", _l("With a code to read out or send them"))]))
     email = EmailField(_l("Their e-mail address"), validators=[Optional(), Length(max=254)],
                        description=_l("Only for someone who already has a Companion account. "
                                       "Otherwise, choose a code."),
                        render_kw={"autocomplete": "off", "inputmode": "email"})
     label = StringField(_l("Who is it? (for you, with a code)"), validators=[Optional(), Length(max=120)],
                         description=_l("For example: my neighbour Marie."))
-    scopes = CheckboxList(_l("What may they do?"), choices=list(SCOPE_LABELS.items()))
+    scopes = CheckboxList(_l("What may they do?"), choices=options(SCOPE_LABELS.items()))
     see_hidden = BooleanField(_l("They may also see the documents I hid"))
-    term = RadioField(_l("For how long?"), default="1m", choices=TERM_CHOICES, validators=[DataRequired()])
+    term = RadioField(_l("For how long?"), default="1m", choices=options(TERM_CHOICES),
+                      validators=[DataRequired()])
     end_date = DateField(_l("End date"), validators=[Optional()])
 
 
 class RenewForm(FlaskForm):
-    term = RadioField(_l("Extend by"), default="1m", choices=TERM_CHOICES, validators=[DataRequired()])
+    term = RadioField(_l("Extend by"), default="1m", choices=options(TERM_CHOICES),
+                      validators=[DataRequired()])
     end_date = DateField(_l("End date"), validators=[Optional()])
 
 

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from . import options
+
 
 class JoinForm(FlaskForm):
     code = StringField(_l("The code your advisor gives you"),
@@ -37,7 +39,7 @@ class StepForm(FlaskForm):
 class ProfileStepForm(FlaskForm):
     birth_date = DateField(_l("Your birth date"), validators=[DataRequired(_l("Enter your birth date."))])
     sex = RadioField(_l("Your sex (as on your health card)"),
-                     choices=[("F", _l("Female")), ("M", _l("Male"))],
+                     choices=options([("F", _l("Female")), ("M", _l("Male"))]),
                      validators=[DataRequired(_l("Choose one of the answers."))])
 
 

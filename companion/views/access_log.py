@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..audit_phrases import phrase_for, register_phrase
 from ..extensions import db
+from ..forms import options
 from ..forms.access_log import FilterForm
 from ..services import access_log, delegations
 from .guard import profile_route
@@ -61,7 +62,7 @@ def _filters(access, form) -> access_log.Filters:
     own = access.profile.user_id == current_user.id
     base = access_log.Filters(profile_ids=(access.profile.id,), account_id=current_user.id if own else None,
                               tz=current_user.timezone)
-    form.who.choices = [("", _("Everyone"))] + [(str(i), n) for i, n in access_log.actors(base)]
+    form.who.choices = options([("", _("Everyone"))] + [(str(i), n) for i, n in access_log.actors(base)])
     who = form.who.data if form.who.data and form.who.data.isdigit() else None
     return access_log.Filters(base.profile_ids, base.account_id, int(who) if who else None,
                               form.since.data, form.until.data, base.tz)

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from ..forms import options
 from ..services import document_types
 from .navigation import add_profile_link
 
@@ -58,5 +59,5 @@ def doc_urls(access):
 
 
 def detail_choices(form, lang: str):
-    form.type_code.choices = document_types.choices(lang)
+    form.type_code.choices = options(document_types.choices(lang))
     return form

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import csrf, db
+from ..forms import options
 from ..forms.agenda import PreferencesForm
 from ..services import ServiceError
 from ..services import push as push_service
@@ -47,7 +48,7 @@ def settings():
     pref = reminder_service.preferences(current_user.id)
     profiles = _agenda_profiles()
     form = PreferencesForm()
-    form.profiles.choices = [(p.id, p.full_name) for p in profiles]
+    form.profiles.choices = options((p.id, p.full_name) for p in profiles)
     if request.method == "GET":
         muted = set(pref.muted_profiles.split())
         form.profiles.data = [p.id for p in profiles if str(p.id) not in muted]
