@@ -78,9 +78,10 @@ def update(access: Access, actor: User, *, first_name: str, last_name: str, birt
 
 
 def owners(profile_id: int) -> list[tuple[ProfileOwner, User]]:
-    return list(db.session.execute(
+    rows = db.session.execute(
         select(ProfileOwner, User).join(User, User.id == ProfileOwner.user_id)
-        .where(ProfileOwner.profile_id == profile_id).order_by(ProfileOwner.id)).tuples())
+        .where(ProfileOwner.profile_id == profile_id).order_by(ProfileOwner.id))
+    return [(owner, user) for owner, user in rows]
 
 
 def remove_owner(access: Access, actor: User, owner_id: int) -> None:
