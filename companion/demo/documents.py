@@ -104,5 +104,6 @@ def seed(ctx) -> list[str]:
                 documents.add(access, user, data, title=title, type_code=type_code, care_date=care,
                               source=source)
                 added += 1
-        lines.append(f"  {profile.full_name}: {len(rows)} documents ({added} new)")
+        noun = "document" if len(rows) == 1 else "documents"
+        lines.append(f"  {profile.full_name}: {len(rows)} {noun} ({added} new)")
     return lines
