@@ -62,6 +62,25 @@ def compile_catalogs(force: bool = False) -> list[str]:
     return done
 
 
+def fill_source_catalog(locale: str = "en") -> int:
+    """The strings are written in English: the English catalog says so entry by entry (msgstr =
+    msgid), so an empty entry always means something left to do, in either language."""
+    po_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+    with catalog_lock():
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        count = 0
+        for msg in catalog:
+            if msg.id and (msg.fuzzy or not all(msg.string if isinstance(msg.id, tuple) else (msg.string,))):
+                msg.string = (msg.id[0],) + (msg.id[1],) * (catalog.num_plurals - 1) \
+                    if isinstance(msg.id, tuple) else msg.id
+                msg.flags.discard("fuzzy")
+                count += 1
+        with po_path.open("wb") as fh:
+            write_po(fh, catalog, width=100)
+    return count
+
+
 def fill_catalog(locale: str, mapping_file: Path) -> int:
     """Set msgstr for msgids from a JSON object {msgid: msgstr}; clears the fuzzy flag on them."""
     mapping = json.loads(Path(mapping_file).read_text())

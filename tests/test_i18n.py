@@ -1,4 +1,4 @@
-"""Both languages on every page, and a French catalog with nothing left untranslated."""
+"""Both languages on every page, and catalogs with nothing left untranslated."""
 
 import re
 
@@ -17,15 +17,16 @@ def _catalog(lang):
         return read_po(fh, locale=lang)
 
 
-def test_the_french_catalog_has_no_untranslated_or_fuzzy_entry():
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_catalogs_have_no_untranslated_or_fuzzy_entry(lang):
     problems = []
-    for msg in _catalog("fr"):
+    for msg in _catalog(lang):
         if not msg.id:
             continue
         strings = msg.string if isinstance(msg.string, tuple) else (msg.string,)
         if msg.fuzzy or not all(strings):
             problems.append(msg.id)
-    assert problems == [], f"untranslated or fuzzy French entries: {problems}"
+    assert problems == [], f"untranslated or fuzzy {lang} entries: {problems}"
 
 
 def test_the_catalogs_are_up_to_date_with_the_code():

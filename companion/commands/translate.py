@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from ..config import PROJECT_ROOT
-from ..i18n import TRANSLATIONS, catalog_lock, compile_catalogs, fill_catalog
+from ..i18n import TRANSLATIONS, catalog_lock, compile_catalogs, fill_catalog, fill_source_catalog
 
 group = AppGroup("translate", help="Extract, update, fill and compile the fr and en catalogs.")
 POT = TRANSLATIONS / "messages.pot"
@@ -33,7 +33,8 @@ def extract():
 
 @group.command("update")
 def update():
-    """Extract, then merge new strings into each language's .po (new French ones need a translation)."""
+    """Extract, then merge new strings into each language's .po (new French ones need a translation;
+    English, the language they are written in, is filled in)."""
     with catalog_lock():
         _extract()
         for lang in ("fr", "en"):
@@ -43,6 +44,7 @@ def update():
                          "--no-fuzzy-matching", "--width=100")
             else:
                 _pybabel("init", "-i", str(POT), "-d", str(TRANSLATIONS), "-l", lang, "--width=100")
+    fill_source_catalog("en")
     click.echo("catalogs updated")
 
 
