@@ -24,7 +24,7 @@ def start_session(user, *, shared_device: bool = False, method: str = "password"
         session["lang"] = lang
     # The form token is made now, once: pages and background requests that start together after the
     # sign-in then all carry the same one, whichever answer sets the cookie last.
-    g.pop("csrf_token", None)
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # this request's, if any
     generate_csrf()
     token, sess = sessions.open_session(
         user, user_agent=request.headers.get("User-Agent", ""), shared_device=shared_device, method=method
