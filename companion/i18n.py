@@ -62,42 +62,43 @@ def compile_catalogs(force: bool = False) -> list[str]:
     return done
 
 
-def fill_source_catalog(locale: str = "en") -> int:
-    """The strings are written in English: the English catalog says so entry by entry (msgstr =
-    msgid), so an empty entry always means something left to do, in either language."""
+def _set_strings(locale: str, string_for) -> int:
+    """Rewrite one catalog: string_for(msg, catalog) gives an entry's new msgstr, or None to keep it.
+    Entries set lose their fuzzy flag. Returns how many were set."""
     po_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
     with catalog_lock():
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
         count = 0
         for msg in catalog:
-            if msg.id and (msg.fuzzy or not all(msg.string if isinstance(msg.id, tuple) else (msg.string,))):
-                msg.string = (msg.id[0],) + (msg.id[1],) * (catalog.num_plurals - 1) \
-                    if isinstance(msg.id, tuple) else msg.id
+            value = string_for(msg, catalog) if msg.id else None
+            if value is not None:
+                msg.string = value
                 msg.flags.discard("fuzzy")
                 count += 1
         with po_path.open("wb") as fh:
             write_po(fh, catalog, width=100)
     return count
+
+
+def fill_source_catalog(locale: str = "en") -> int:
+    """The strings are written in English: the English catalog says so entry by entry (msgstr =
+    msgid), so an empty entry always means something left to do, in either language."""
+    def source(msg, catalog):
+        plural = isinstance(msg.id, tuple)
+        if not msg.fuzzy and all(msg.string if plural else (msg.string,)):
+            return None
+        return (msg.id[0],) + (msg.id[1],) * (catalog.num_plurals - 1) if plural else msg.id
+
+    return _set_strings(locale, source)
 
 
 def fill_catalog(locale: str, mapping_file: Path) -> int:
     """Set msgstr for msgids from a JSON object {msgid: msgstr}; clears the fuzzy flag on them."""
     mapping = json.loads(Path(mapping_file).read_text())
-    po_path = TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
-    with catalog_lock():
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh, locale=locale)
-        count = 0
-        for msg in catalog:
-            if not msg.id:
-                continue
-            key = msg.id if isinstance(msg.id, str) else msg.id[0]
-            if key in mapping:
-                value = mapping[key]
-                msg.string = tuple(value) if isinstance(msg.id, tuple) else value
-                msg.flags.discard("fuzzy")
-                count += 1
-        with po_path.open("wb") as fh:
-            write_po(fh, catalog, width=100)
-    return count
+
+    def mapped(msg, _catalog):
+        value = mapping.get(msg.id if isinstance(msg.id, str) else msg.id[0])
+        return tuple(value) if value is not None and isinstance(msg.id, tuple) else value
+
+    return _set_strings(locale, mapped)
