@@ -259,3 +259,73 @@ def test_recover_page_has_no_accessibility_violations(page, live_server, lang):
     page.context.add_cookies([{"name": "lang", "value": lang, "url": live_server.url}])
     page.goto(f"{live_server.url}/onboarding/recover")
     axe_check(page)
+
+
+USB_KEY = {"protocol": "ctap2", "transport": "usb", "hasResidentKey": True, "hasUserVerification": True,
+           "isUserVerified": True, "automaticPresenceSimulation": True}
+
+
+def test_the_next_person_at_a_shared_computer_cannot_enter_the_previous_persons_space(browser, live_server):
+    """The whole France Services scenario: the computer has its own authenticator (Windows Hello), the
+    person registers a key during a shared session, ends it, leaves with her key; the next person taps
+    "use my phone instead (passkey)" and must stay on the login page."""
+    t, base = T["fr"], live_server.url
+    mctx, _mpage, code = mediator_starts(browser, live_server, "fr")
+    shared = browser.new_context(viewport=DESKTOP, locale="fr-FR")
+    page = shared.new_page()
+    station = Phone(shared, page)  # the computer's own authenticator, there for everyone at this desk
+    usb = station.cdp.send("WebAuthn.addVirtualAuthenticator", {"options": USB_KEY})["authenticatorId"]
+    person_joins(page, base, code, t, shared=True)
+    expect(page.get_by_text("QR code")).to_be_visible()
+    page.get_by_role("link", name=t["register_phone"]).click()
+    page.wait_for_url(re.compile(r"/account/security/keys/new"))
+    expect(page.locator(".callout")).to_contain_text("ordinateur est partagé")
+    add_key_and_sheet(page, t, "Ma clé USB")
+    keys_in = station.cdp.send("WebAuthn.getCredentials", {"authenticatorId": usb})["credentials"]
+    assert len(keys_in) == 1  # the key that leaves with the person
+    assert station.credentials() == []  # nothing in the computer itself
+    session_cookie = next(c for c in shared.cookies() if c["name"] == "companion_session")
+    assert session_cookie["expires"] == -1  # a browser-session cookie, not a 12-hour one
+    page.goto(f"{base}/onboarding/")
+    page.get_by_role("button", name=t["end"]).click()
+    expect(page.get_by_text(t["wiped"])).to_be_visible()
+    station.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": usb})  # she leaves with it
+
+    # The next person, at the same computer.
+    page.goto(f"{base}/login")
+    page.get_by_role("button", name="Utiliser mon téléphone à la place (clé d’accès)").click()
+    page.wait_for_timeout(1500)
+    page.goto(f"{base}/")
+    expect(page.get_by_role("link", name=t["welcome_link"])).to_be_visible()  # the login page, signed out
+    expect(page.get_by_text("Anna Petit")).to_have_count(0)
+    shared.close()
+    mctx.close()
+
+
+def test_a_shared_computer_refuses_a_key_kept_inside_it(browser, live_server):
+    """Only the computer's own authenticator is there: the key cannot be added, said in plain words."""
+    t, base = T["fr"], live_server.url
+    mctx, _mpage, code = mediator_starts(browser, live_server, "fr")
+    shared = browser.new_context(viewport=DESKTOP, locale="fr-FR")
+    page = shared.new_page()
+    Phone(shared, page)  # only the computer's own authenticator
+    person_joins(page, base, code, t, shared=True)
+    page.goto(f"{base}/account/security/keys/new")
+    # A browser that ignored the request for a key outside the computer: the server still refuses.
+    page.add_init_script("""(() => {
+        const create = navigator.credentials.create.bind(navigator.credentials);
+        navigator.credentials.create = (o) => {
+            delete o.publicKey.authenticatorSelection.authenticatorAttachment;
+            return create(o);
+        };
+    })()""")
+    page.reload()
+    page.get_by_label(t["key_name"]).fill("Ordinateur")
+    page.get_by_role("button", name=t["add_key"]).click()
+    expect(page.locator("#wa-status")).to_contain_text("ordinateur partagé")
+    with live_server.app.app_context():
+        from companion.models.credential import WebAuthnCredential
+
+        assert db.session.query(WebAuthnCredential).filter_by(name="Ordinateur").count() == 0
+    shared.close()
+    mctx.close()

@@ -23,12 +23,18 @@ def find_by_email(email: str) -> User | None:
 
 
 def register(email: str, password: str | None, display_name: str, *, locale: str | None = None,
-             role: str = "person", cost: tuple[int, int] = (3, 65536)) -> User:
-    """A new account with its own health profile (people only: mediators and admins hold no record)."""
+             role: str = "person", cost: tuple[int, int] = (3, 65536), shared_device: bool = False) -> User:
+    """A new account with its own health profile (people only: mediators and admins hold no record).
+
+    Without a password the account opens with a passkey only; on a shared computer that key could not
+    stay on the computer, so a password is required there."""
     email = normalise_email(email)
     name = display_name.strip()
     if not name:
         raise ServiceError(_l("Enter your first name."), field="display_name")
+    if password is None and shared_device:
+        raise ServiceError(_l("On a shared computer, choose a password: you will need it to log in "
+                              "from your phone or from another computer."), field="password")
     if password is not None:
         reason = policy_error(password)
         if reason:

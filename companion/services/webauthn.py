@@ -23,9 +23,11 @@ from webauthn import (
 from webauthn.helpers import base64url_to_bytes, generate_challenge
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
+    AuthenticatorAttachment,
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
     PublicKeyCredentialDescriptor,
+    PublicKeyCredentialHint,
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
@@ -158,8 +160,12 @@ def _descriptors(creds: list[WebAuthnCredential]) -> list[PublicKeyCredentialDes
     ]
 
 
-def registration_options(user: User, rp: RelyingParty) -> dict:
-    """Options for navigator.credentials.create(), excluding the keys the account already has."""
+def registration_options(user: User, rp: RelyingParty, *, shared_device: bool = False) -> dict:
+    """Options for navigator.credentials.create(), excluding the keys the account already has.
+
+    On a shared computer the key must leave with the person: a phone reached by QR code (hybrid) or a
+    USB key, never the computer's own authenticator, which the next person at that desk would unlock."""
+    attachment = AuthenticatorAttachment.CROSS_PLATFORM if shared_device else None
     options = generate_registration_options(
         rp_id=rp.rp_id,
         rp_name=rp.name,
@@ -168,10 +174,12 @@ def registration_options(user: User, rp: RelyingParty) -> dict:
         user_display_name=user.display_name,
         challenge=issue_challenge("register", user),
         authenticator_selection=AuthenticatorSelectionCriteria(
+            authenticator_attachment=attachment,
             resident_key=ResidentKeyRequirement.PREFERRED,
             user_verification=UserVerificationRequirement.PREFERRED,
         ),
         exclude_credentials=_descriptors(credentials_of(user)),
+        hints=[PublicKeyCredentialHint.HYBRID, PublicKeyCredentialHint.SECURITY_KEY] if attachment else None,
     )
     return json.loads(options_to_json(options))
 
@@ -211,14 +219,34 @@ def _check_shape(payload) -> None:
         )
 
 
+def on_this_computer(payload) -> bool:
+    """Whether the browser says the key lives in the computer itself (Windows Hello, Touch ID...)."""
+    transports = (payload.get("response") or {}).get("transports") or []
+    return payload.get("authenticatorAttachment") == "platform" or "internal" in transports
+
+
+def refuse_on_shared_computer(payload, shared_device: bool) -> None:
+    """A key kept inside a shared computer would let the next person at that desk into the account.
+    Browsers honour the cross-platform request; this refuses an answer that ignored it."""
+    if shared_device and on_this_computer(payload):
+        raise KeyRefused(
+            _l("On a shared computer, your key cannot stay in the computer. Use your phone "
+               "(scan the QR code) or a USB key."),
+            "platform authenticator on a shared computer",
+            status=403,
+        )
+
+
 def _name(raw: str | None) -> str:
     name = " ".join((raw or "").split())[:60]
     return name or str(_l("My key"))
 
 
-def register_key(user: User, rp: RelyingParty, payload, name: str | None) -> WebAuthnCredential:
+def register_key(user: User, rp: RelyingParty, payload, name: str | None, *,
+                 shared_device: bool = False) -> WebAuthnCredential:
     """Check the browser's answer to create() and store the new key."""
     _check_shape(payload)
+    refuse_on_shared_computer(payload, shared_device)
     challenge = challenge_of(payload)
     consume_challenge(challenge, "register", user)
     try:
@@ -269,10 +297,13 @@ def _find(payload, user: User | None) -> WebAuthnCredential:
     return cred
 
 
-def authenticate(rp: RelyingParty, payload, purpose: str, user: User | None = None) -> WebAuthnCredential:
+def authenticate(rp: RelyingParty, payload, purpose: str, user: User | None = None, *,
+                 shared_device: bool = False) -> WebAuthnCredential:
     """Check the browser's answer to get(). For a passkey (no user given) the credential id names the
-    account (it is unique) and the key must have verified the person (PIN, fingerprint): two factors."""
+    account (it is unique) and the key must have verified the person (PIN, fingerprint): two factors.
+    On a shared computer only a key that leaves with the person signs in."""
     _check_shape(payload)
+    refuse_on_shared_computer(payload, shared_device)
     challenge = challenge_of(payload)
     consume_challenge(challenge, purpose, user)
     cred = _find(payload, user)

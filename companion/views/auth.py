@@ -268,10 +268,11 @@ def passkey_options():
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"])
 def passkey_check():
     def done(body):
-        cred = wa.authenticate(webauthn_io.relying_party(), body, "passkey")
-        user = db.session.get(User, cred.user_id)
         extra = request.get_json(silent=True) or {}
-        sign_in(user, shared_device=bool(extra.get("shared")), method="passkey")
+        shared = bool(extra.get("shared"))
+        cred = wa.authenticate(webauthn_io.relying_party(), body, "passkey", shared_device=shared)
+        user = db.session.get(User, cred.user_id)
+        sign_in(user, shared_device=shared, method="passkey")
         return jsonify(redirect=safe_next(extra.get("next") if isinstance(extra.get("next"), str) else None))
 
     return webauthn_io.run("wa_passkey", done)

@@ -170,12 +170,14 @@ def account():
         onboarding.attach_person(sess, current_user)
         if sess.shared_device and _ran_here(sess) and current_user.current_session is not None:
             current_user.current_session.shared_device = True  # so the end wipes it, whoever ends
+            flask_session.permanent = False  # and the cookie goes with the browser
         return _after(sess, "account", "done")
     form = AccountForm()
     if form.validate_on_submit():
         try:
             user = accounts.register(form.email.data, form.password.data or None, form.display_name.data,
-                                     locale=request.cookies.get("lang"), cost=_code())
+                                     locale=request.cookies.get("lang"), cost=_code(),
+                                     shared_device=sess.shared_device)
         except ServiceError as exc:
             db.session.rollback()
             getattr(form, exc.field or "email").errors.append(exc.message)

@@ -147,6 +147,7 @@ def add_key():
         "security/add_key.html",
         next_url=next_url,
         has_key=wa.has_key(current_user),
+        shared=webauthn_io.on_shared_device(),
         default_name=_describe(request.headers.get("User-Agent", "")),
     )
 
@@ -180,7 +181,8 @@ def register_key():
         extra = request.get_json(silent=True) or {}
         name = extra.get("name") if isinstance(extra.get("name"), str) else None
         first = not wa.has_key(current_user)
-        cred = wa.register_key(current_user, webauthn_io.relying_party(), body, name)
+        cred = wa.register_key(current_user, webauthn_io.relying_party(), body, name,
+                               shared_device=webauthn_io.on_shared_device())
         _audit("security.key_added", object_type="key", object_id=cred.id, object_label=cred.name)
         db.session.commit()
         log.info("key added user=%s key=%s", current_user.id, cred.id)

@@ -32,7 +32,8 @@ def start_session(user, *, shared_device: bool = False, method: str = "password"
     user._session_token = token
     user.current_session = sess
     login_user(user)
-    session.permanent = True
+    # On a shared computer the cookie ends with the browser: nothing outlives the person's visit.
+    session.permanent = not shared_device
     return token
 
 
