@@ -36,7 +36,7 @@ def register(email: str, password: str | None, display_name: str, *, locale: str
         raise ServiceError(_l("On a shared computer, choose a password: you will need it to log in "
                               "from your phone or from another computer."), field="password")
     if password is not None:
-        reason = policy_error(password)
+        reason = policy_error(password, user_inputs=(email, name))
         if reason:
             raise ServiceError(reason, field="password")
     if find_by_email(email):

@@ -85,7 +85,7 @@ def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int],
         AssistedRecoveryCode.used_at.is_(None), AssistedRecoveryCode.expires_at > now))
     if not row:
         raise wrong
-    reason = policy_error(new_password)
+    reason = policy_error(new_password, user_inputs=(person.email, person.display_name))
     if reason:
         raise ServiceError(reason, field="password")
     # Check and use in one conditional UPDATE: of two requests racing with the same code, only one

@@ -283,7 +283,8 @@ def sign_out_device(session_id: int):
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        problem = passwords.policy_error(form.password.data)
+        problem = passwords.policy_error(form.password.data,
+                                         user_inputs=(current_user.email, current_user.display_name))
         if problem:
             form.password.errors.append(problem)
         else:
