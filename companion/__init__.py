@@ -37,6 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     _login(app)
     i18n.compile_catalogs()
 
+    from .web import inputs  # noqa: PLC0415
+
+    inputs.register(app)  # before the blueprints, so every `<int:...>` in their rules is bounded
     from . import views  # noqa: PLC0415  (blueprints import the app's pieces)
     views.register(app)
     errors.register(app)

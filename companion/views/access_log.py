@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms import options
 from ..forms.access_log import FilterForm
 from ..services import access_log, delegations
+from ..web.inputs import as_db_int
 from .guard import profile_route
 from .navigation import add_profile_link
 from .signin import fresh_login_required
@@ -63,8 +64,7 @@ def _filters(access, form) -> access_log.Filters:
     base = access_log.Filters(profile_ids=(access.profile.id,), account_id=current_user.id if own else None,
                               tz=current_user.timezone)
     form.who.choices = options([("", _("Everyone"))] + [(str(i), n) for i, n in access_log.actors(base)])
-    who = form.who.data if form.who.data and form.who.data.isdigit() else None
-    return access_log.Filters(base.profile_ids, base.account_id, int(who) if who else None,
+    return access_log.Filters(base.profile_ids, base.account_id, as_db_int(form.who.data),
                               form.since.data, form.until.data, base.tz)
 
 

@@ -9,6 +9,7 @@ from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
 from ..services import ServiceError, delegation_rows, profiles
 from ..services.access import accessible_profiles, require_access
+from ..web.inputs import db_int
 from .form_errors import show_refusal
 from .guard import account_route, profile_route
 from .signin import fresh_login_required
@@ -114,7 +115,7 @@ def new_child():
 @account_route
 def switch():
     """The profile switcher: a plain GET form, so it works without JavaScript."""
-    target = request.args.get("to", type=int)
+    target = request.args.get("to", type=db_int)
     if target is None:
         return redirect(url_for("main.home"))
     access = require_access(current_user, target, "profile")
