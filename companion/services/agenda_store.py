@@ -173,11 +173,6 @@ def occurrences(rem: PersonalReminder, start: datetime, end: datetime, limit: in
     return found
 
 
-def next_occurrence(rem: PersonalReminder, now: datetime) -> datetime | None:
-    hits = occurrences(rem, now, now + timedelta(days=400), limit=1)
-    return hits[0] if hits else None
-
-
 def receipt(user_id: int, key: str):
     """The stored answer of an offline action already applied (None the first time)."""
     from ..models.outbox import OutboxReceipt  # noqa: PLC0415
