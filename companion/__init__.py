@@ -1,6 +1,6 @@
 """Companion: an offline-first patient companion.
 
-create_app(config=None): config -> extensions -> blueprints -> CLI -> security headers.
+create_app(config=None, testing=False): config -> extensions -> blueprints -> CLI -> security headers.
 """
 
 import logging
@@ -17,9 +17,10 @@ from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
+    """The app with the environment's settings, then config.TEST_SETTINGS when `testing`, then `config`."""
     app = Flask(__name__, static_folder=None, instance_path=str(PROJECT_ROOT / "instance"))
-    app.config.update(build_config(config, (config or {}).get("INSTANCE_DIR")))
+    app.config.update(build_config(config, (config or {}).get("INSTANCE_DIR"), testing=testing))
     _logging(app)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     if app.config["PROXY_HOPS"]:

@@ -51,12 +51,10 @@ class LiveServer:
 def live_server():
     with tempfile.TemporaryDirectory() as tmpdir:
         app = create_app({
-            "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmpdir}/e2e.sqlite3",
-            "INSTANCE_DIR": tmpdir, "SECRET_KEY": "e2e-secret-key-long-enough-0000000000",
-            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmpdir}/e2e.sqlite3", "INSTANCE_DIR": tmpdir,
             "LOGIN_RATE_LIMIT": "1000 per minute", "REGISTER_RATE_LIMIT": "1000 per minute",
             "CODE_RATE_LIMIT": "1000 per minute",
-        })
+        }, testing=True)
         with app.app_context():
             upgrade()
         server = LiveServer(app).start()

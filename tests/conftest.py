@@ -19,16 +19,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 def make_app(backend: str, tmpdir: str, **extra):
     url = f"sqlite:///{tmpdir}/test.sqlite3" if backend == "sqlite" else PG_URL
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    config = {
-        "TESTING": True, "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url,
-        "INSTANCE_DIR": tmpdir, "SECRET_KEY": "test-secret-key-with-enough-length-000",
-        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "RATELIMIT_STORAGE_URI": "memory://",
-        "SERVER_NAME": "localhost",
-    }
-    config.update(extra)
-    return create_app(config)
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": tmpdir,
+              "SERVER_NAME": "localhost"}
+    return create_app({**config, **extra}, testing=True)
 
 
 def reset_schema(app):
