@@ -36,7 +36,6 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     compress.init_app(app)
     limiter.init_app(app)
     _login(app)
-    i18n.compile_catalogs()
 
     from . import views  # noqa: PLC0415  (blueprints import the app's pieces)
     views.register(app)

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from companion import create_app
 from companion.extensions import db
+from companion.i18n import compile_catalogs
 
 CHROMIUM = os.environ.get("COMPANION_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,6 +51,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server():
     with tempfile.TemporaryDirectory() as tmpdir:
+        compile_catalogs()  # the pages are read in French; a fresh checkout has no .mo yet
         app = create_app({
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmpdir}/e2e.sqlite3", "INSTANCE_DIR": tmpdir,
             "LOGIN_RATE_LIMIT": "1000 per minute", "REGISTER_RATE_LIMIT": "1000 per minute",

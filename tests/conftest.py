@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from companion import create_app
 from companion.extensions import db, limiter
+from companion.i18n import compile_catalogs
 
 PG_URL = os.environ.get("COMPANION_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -30,6 +31,13 @@ def reset_schema(app):
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _catalogs():
+    """Pages are asserted in French: compile the catalogs once if this checkout has none yet (.mo files
+    are built, not committed; `make test` compiles them first, a bare `pytest` lands here)."""
+    compile_catalogs()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
