@@ -24,7 +24,7 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     _logging(app)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     if app.config["PROXY_HOPS"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -37,11 +37,11 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     limiter.init_app(app)
     _login(app)
 
-    from . import views  # noqa: PLC0415  (blueprints import the app's pieces)
+    from . import views  # blueprints import the app's pieces
     views.register(app)
     errors.register(app)
 
-    from . import commands  # noqa: PLC0415
+    from . import commands
     commands.register(app)
 
     _templates(app)
@@ -55,13 +55,13 @@ def _logging(app: Flask) -> None:
 
 
 def _login(app: Flask) -> None:
-    from .models.account import User  # noqa: PLC0415
-    from .services import sessions  # noqa: PLC0415
+    from .models.account import User
+    from .services import sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # the server-side session row is the protection
-    from flask_babel import lazy_gettext as _l  # noqa: PLC0415
+    from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
@@ -89,7 +89,7 @@ def _on_shared_device() -> bool:
 
 
 def _templates(app: Flask) -> None:
-    from .headers import style_hash  # noqa: PLC0415
+    from .headers import style_hash
 
     with app.app_context():
         css = asset_text("css/app.css")
@@ -110,5 +110,5 @@ def _templates(app: Flask) -> None:
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
-    from .views.navigation import profile_links  # noqa: PLC0415
+    from .views.navigation import profile_links
     app.jinja_env.globals["profile_links"] = profile_links

@@ -91,7 +91,7 @@ def _check_scopes(scopes) -> str:
 def _check_invitee(access: Access, actor, email: str, now: datetime):
     """The account an e-mail invitation is bound to. Addresses are never verified at registration,
     so an invitation to an address nobody holds yet could be claimed by whoever registers it first."""
-    from .accounts import find_by_email  # noqa: PLC0415  (accounts imports nothing from here)
+    from .accounts import find_by_email  # accounts imports nothing from here
 
     if email == (actor.email or "").lower():
         raise ServiceError(_l("You cannot invite yourself."), field="email")
@@ -121,7 +121,7 @@ def _check_invitee(access: Access, actor, email: str, now: datetime):
 def _lock_account(user_id: int) -> None:
     """Two invitations to one person (or an invitation and an acceptance) at the same moment would both
     count the people they help before either is saved: the second waits here (PostgreSQL)."""
-    from ..models.account import User  # noqa: PLC0415
+    from ..models.account import User
 
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
@@ -144,7 +144,7 @@ def invite(access: Access, actor, *, scopes, email: str | None = None, label: st
     db.session.execute(select(Profile.id).where(Profile.id == access.profile.id).with_for_update())
     invitee = None
     if email:
-        from .accounts import normalise_email  # noqa: PLC0415
+        from .accounts import normalise_email
         email = normalise_email(email)
         invitee = _check_invitee(access, actor, email, now)
     limit = current_app.config["DELEGATION_MAX_CAREGIVERS"]
@@ -248,7 +248,7 @@ def decline(actor, d: Delegation, now: datetime | None = None) -> Delegation:
 
 
 def _who(d: Delegation) -> str:
-    from ..models.account import User  # noqa: PLC0415
+    from ..models.account import User
 
     user = db.session.get(User, d.caregiver_id) if d.caregiver_id else None
     return user.display_name if user else (d.invited_email or d.label or "")
