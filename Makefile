@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint e2e bench clean
+.PHONY: run test setup catalogs lint e2e bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,8 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The .mo files are built here, never at app start-up (nor committed).
+catalogs: $(STAMP)
 	$(BIN)/flask --app companion translate compile >/dev/null
+
+setup: catalogs
 	$(BIN)/flask --app companion db upgrade
 
 run: setup
@@ -24,14 +27,13 @@ run: setup
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests e2e bench migrations
 
-test: $(STAMP) lint
-	$(BIN)/flask --app companion translate compile >/dev/null
+test: lint catalogs
 	$(BIN)/pytest
 
-e2e: $(STAMP)
+e2e: catalogs
 	$(BIN)/pytest e2e
 
-bench: $(STAMP)
+bench: catalogs
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 clean:

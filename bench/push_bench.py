@@ -17,16 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask_migrate import upgrade  # noqa: E402
-from pywebpush import WebPusher  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from flask_migrate import upgrade
+from pywebpush import WebPusher
+from sqlalchemy import insert
 
-from companion import create_app  # noqa: E402
-from companion.extensions import db  # noqa: E402
-from companion.models.agenda import Reminder  # noqa: E402
-from companion.services import accounts, reminders  # noqa: E402
-from companion.services import push as push_service  # noqa: E402
-from tests.push_receiver import PushService, b64e  # noqa: E402
+from companion import create_app
+from companion.extensions import db
+from companion.models.agenda import Reminder
+from companion.services import accounts, reminders
+from companion.services import push as push_service
+from tests.push_receiver import PushService, b64e
 
 LOCAL = push_service.allowed_hosts({"PUSH_ALLOWED_HOSTS": "127.0.0.1"})  # the local push service only
 
@@ -40,7 +40,7 @@ def setup(app, service, count: int) -> None:
         profile = user.id  # the account's own profile is created with it
         dev = service.device("bench")
         push_service.subscribe(user, service.endpoint("bench"), dev.p256dh, b64e(dev.auth), allowed=LOCAL)
-        from companion.models.profile import Profile  # noqa: PLC0415
+        from companion.models.profile import Profile
 
         profile = db.session.query(Profile).filter_by(user_id=user.id).one()
         profile.birth_date = date(1959, 5, 4)

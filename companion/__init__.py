@@ -1,6 +1,6 @@
 """Companion: an offline-first patient companion.
 
-create_app(config=None): config -> extensions -> blueprints -> CLI -> security headers.
+create_app(config=None, testing=False): config -> extensions -> blueprints -> CLI -> security headers.
 """
 
 import logging
@@ -17,13 +17,14 @@ from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
+    """The app with the environment's settings, then config.TEST_SETTINGS when `testing`, then `config`."""
     app = Flask(__name__, static_folder=None, instance_path=str(PROJECT_ROOT / "instance"))
-    app.config.update(build_config(config, (config or {}).get("INSTANCE_DIR")))
+    app.config.update(build_config(config, (config or {}).get("INSTANCE_DIR"), testing=testing))
     _logging(app)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     if app.config["PROXY_HOPS"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: PLC0415
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -35,16 +36,15 @@ def create_app(config: dict | None = None) -> Flask:
     compress.init_app(app)
     limiter.init_app(app)
     _login(app)
-    i18n.compile_catalogs()
 
-    from .web import inputs  # noqa: PLC0415
+    from .web import inputs
 
     inputs.register(app)  # before the blueprints, so every `<int:...>` in their rules is bounded
-    from . import views  # noqa: PLC0415  (blueprints import the app's pieces)
+    from . import views  # blueprints import the app's pieces
     views.register(app)
     errors.register(app)
 
-    from . import commands  # noqa: PLC0415
+    from . import commands
     commands.register(app)
 
     _templates(app)
@@ -58,13 +58,13 @@ def _logging(app: Flask) -> None:
 
 
 def _login(app: Flask) -> None:
-    from .models.account import User  # noqa: PLC0415
-    from .services import sessions  # noqa: PLC0415
+    from .models.account import User
+    from .services import sessions
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # the server-side session row is the protection
-    from flask_babel import lazy_gettext as _l  # noqa: PLC0415
+    from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 
@@ -92,7 +92,7 @@ def _on_shared_device() -> bool:
 
 
 def _templates(app: Flask) -> None:
-    from .headers import style_hash  # noqa: PLC0415
+    from .headers import style_hash
 
     with app.app_context():
         css = asset_text("css/app.css")
@@ -113,5 +113,5 @@ def _templates(app: Flask) -> None:
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
-    from .views.navigation import profile_links  # noqa: PLC0415
+    from .views.navigation import profile_links
     app.jinja_env.globals["profile_links"] = profile_links

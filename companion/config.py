@@ -2,6 +2,8 @@
 
 `COMPANION_ENV` is development (default), testing or production. Production refuses to start on
 a missing or default secret key: a leaked default would let anyone forge sessions.
+Tests ask for the testing settings as an argument (`create_app(config, testing=True)`), so every suite
+gets the same ones without setting the environment.
 """
 
 import os
@@ -10,6 +12,18 @@ from pathlib import Path
 
 DEFAULT_SECRET = "dev-only-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+# What every test run shares, whichever suite starts the app (tests/, e2e/): cheap hashing with the same
+# algorithm (argon2id) keeps the suite fast; a fixed key long enough for the production check; rate limits
+# counted in this process, whatever the developer's environment says.
+TEST_SETTINGS = {
+    "ENV_NAME": "testing",
+    "SECRET_KEY": "test-secret-key-with-enough-length-000",
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 1024,
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
 
 
 class ConfigError(RuntimeError):
@@ -21,8 +35,10 @@ def _int(name: str, default: int) -> int:
     return int(raw) if raw else default
 
 
-def build_config(overrides: dict | None = None, instance_path: str | None = None) -> dict:
-    env = os.environ.get("COMPANION_ENV", "development")
+def build_config(overrides: dict | None = None, instance_path: str | None = None, *,
+                 testing: bool = False) -> dict:
+    """The settings from the environment, then TEST_SETTINGS when testing, then `overrides`."""
+    env = "testing" if testing else os.environ.get("COMPANION_ENV", "development")
     instance = Path(instance_path or PROJECT_ROOT / "instance")
     cfg = {
         "ENV_NAME": env,
@@ -85,14 +101,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         # Assisted recovery codes a France Services mediator may give per 24 hours (issue 7).
         "ASSISTED_RECOVERY_DAILY_LIMIT": _int("COMPANION_ASSISTED_RECOVERY_DAILY_LIMIT", 5),
     }
-    if env == "testing":
-        # Cheap hashing keeps the suite fast; the algorithm (argon2id) is the same.
-        cfg.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_COST=1024)
-    cfg["RATELIMIT_STORAGE_EXPLICIT"] = "COMPANION_RATELIMIT_STORAGE" in os.environ
-    if overrides:
-        cfg.update(overrides)
-        if "RATELIMIT_STORAGE_URI" in overrides:
-            cfg["RATELIMIT_STORAGE_EXPLICIT"] = True
+    chosen = {**(TEST_SETTINGS if env == "testing" else {}), **(overrides or {})}
+    cfg.update(chosen)
+    cfg["RATELIMIT_STORAGE_EXPLICIT"] = ("COMPANION_RATELIMIT_STORAGE" in os.environ
+                                         or "RATELIMIT_STORAGE_URI" in chosen)
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace(
             "postgresql://", "postgresql+psycopg://", 1

@@ -1,4 +1,4 @@
-"""Language choice, date formatting helpers, and catalog compilation."""
+"""Language choice, date formatting helpers, and the catalog workflow (compiled by `make`, not at start)."""
 
 import fcntl
 import json
@@ -47,7 +47,9 @@ def catalog_lock():
 
 
 def compile_catalogs(force: bool = False) -> list[str]:
-    """Compile each .po into .mo when the .mo is missing or older. Fuzzy entries are not used."""
+    """Compile each .po into .mo when the .mo is missing or older (every one when forced). Fuzzy entries
+    are not used. A .mo is built, not committed: `make` runs this (flask translate compile) and so does
+    the test session; the app only reads translations/, so starting it never writes into the tree."""
     done = []
     with catalog_lock():
         for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from companion import create_app
 from companion.extensions import db
+from companion.i18n import compile_catalogs
 
 CHROMIUM = os.environ.get("COMPANION_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,13 +51,12 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server():
     with tempfile.TemporaryDirectory() as tmpdir:
+        compile_catalogs()  # the pages are read in French; a fresh checkout has no .mo yet
         app = create_app({
-            "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmpdir}/e2e.sqlite3",
-            "INSTANCE_DIR": tmpdir, "SECRET_KEY": "e2e-secret-key-long-enough-0000000000",
-            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmpdir}/e2e.sqlite3", "INSTANCE_DIR": tmpdir,
             "LOGIN_RATE_LIMIT": "1000 per minute", "REGISTER_RATE_LIMIT": "1000 per minute",
             "CODE_RATE_LIMIT": "1000 per minute",
-        })
+        }, testing=True)
         with app.app_context():
             upgrade()
         server = LiveServer(app).start()

@@ -42,7 +42,7 @@ def _until(page, script, arg=None, tries=60):
         try:
             if page.evaluate(script, arg):
                 return True
-        except Exception:  # noqa: BLE001  (the page may be navigating)
+        except Exception:  # the page may be navigating
             pass
         page.wait_for_timeout(250)
     return False

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from companion import create_app
 from companion.extensions import db, limiter
+from companion.i18n import compile_catalogs
 
 PG_URL = os.environ.get("COMPANION_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -19,16 +20,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 def make_app(backend: str, tmpdir: str, **extra):
     url = f"sqlite:///{tmpdir}/test.sqlite3" if backend == "sqlite" else PG_URL
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-    config = {
-        "TESTING": True, "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": url,
-        "INSTANCE_DIR": tmpdir, "SECRET_KEY": "test-secret-key-with-enough-length-000",
-        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "RATELIMIT_STORAGE_URI": "memory://",
-        "SERVER_NAME": "localhost",
-    }
-    config.update(extra)
-    return create_app(config)
+    config = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": tmpdir,
+              "SERVER_NAME": "localhost"}
+    return create_app({**config, **extra}, testing=True)
 
 
 def reset_schema(app):
@@ -37,6 +31,13 @@ def reset_schema(app):
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _catalogs():
+    """Pages are asserted in French: compile the catalogs once if this checkout has none yet (.mo files
+    are built, not committed; `make test` compiles them first, a bare `pytest` lands here)."""
+    compile_catalogs()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

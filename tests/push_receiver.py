@@ -111,12 +111,12 @@ class PushService:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real push services (HTTP/2) allow
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 token = self.path.rsplit("/", 1)[-1]
                 try:
                     status = service._handle(token, self.headers, body)
-                except Exception as exc:  # noqa: BLE001  (reported to the test, answered as a refusal)
+                except Exception as exc:  # reported to the test, answered as a refusal
                     service.errors.append(repr(exc))
                     status = 400
                 self.send_response(status)

@@ -144,7 +144,7 @@ def test_two_first_entries_at_once_on_an_empty_log_both_land_in_one_chain(app, b
                 barrier.wait()
                 _audit.record(actor=None, actor_role="system", action=f"test.first.{n}")
                 _db.session.commit()
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.append(exc)
                 _db.session.rollback()
 

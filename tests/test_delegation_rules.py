@@ -3,9 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from companion.extensions import db
-from companion.services import ServiceError, accounts, delegations
+from companion.models.delegation import Delegation
+from companion.services import ServiceError, accounts, delegation_rows, delegations
 from companion.services.access import find_access, require_access
 
 
@@ -51,6 +53,10 @@ def test_a_caregiver_cannot_help_more_people_than_allowed(app, ctx):
 
 
 def test_ending_soon_lists_active_delegations_near_their_end(app, ctx):
+    def ending_soon(now):
+        query = select(Delegation.id).where(Delegation.is_ending_soon(now)).order_by(Delegation.expires_at)
+        return list(db.session.scalars(query))
+
     with app.test_request_context():
         owner, helper, other = _people(3)
         now = datetime.now(UTC)
@@ -59,12 +65,14 @@ def test_ending_soon_lists_active_delegations_near_their_end(app, ctx):
         delegations.accept(helper, soon.delegation)
         later = delegations.invite(_own(owner), owner, scopes=["agenda"], email=other.email, term="6m")
         delegations.accept(other, later.delegation)
-        assert [d.id for d in delegations.ending_soon(now, days=7)] == [soon.delegation.id]
-        assert [d.id for d in delegations.ending_soon_for_owner(owner, now)] == [soon.delegation.id]
-        assert delegations.ending_soon_for_owner(helper, now) == []
+        assert ending_soon(now) == [soon.delegation.id]
+        reminders = delegation_rows.reminders_for_owner(owner, now)
+        assert [r.delegation.id for r in reminders] == [soon.delegation.id]
+        assert delegation_rows.reminders_for_owner(helper, now) == []
         # Once ended, it is no longer "ending soon".
         delegations.end(owner, soon.delegation, role="owner")
-        assert delegations.ending_soon(now, days=7) == []
+        assert ending_soon(now) == []
+        assert delegation_rows.reminders_for_owner(owner, now) == []
 
 
 def test_a_code_is_long_hashed_and_typed_loosely(app, ctx):

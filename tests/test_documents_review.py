@@ -59,7 +59,7 @@ def test_a_caregivers_look_at_the_edit_delete_and_trash_pages_is_in_the_owners_l
 
 
 def test_the_trash_list_has_a_plain_words_phrase(app):
-    from companion.audit_phrases import phrase_for  # noqa: PLC0415
+    from companion.audit_phrases import phrase_for
 
     with app.test_request_context():
         assert "corbeille" in str(phrase_for("document.trash_list"))  # French by default
@@ -115,9 +115,9 @@ def test_a_year_in_range_still_filters(web, owner):
 
 
 def test_the_service_ignores_a_year_it_cannot_turn_into_a_date(app, web, ctx, owner):
-    from companion.models.account import User  # noqa: PLC0415
-    from companion.services import documents  # noqa: PLC0415
-    from companion.services.access import find_access  # noqa: PLC0415
+    from companion.models.account import User
+    from companion.services import documents
+    from companion.services.access import find_access
 
     upload(web, owner, PDF)
     with app.test_request_context():
@@ -127,11 +127,11 @@ def test_the_service_ignores_a_year_it_cannot_turn_into_a_date(app, web, ctx, ow
 
 
 def _old_trashed_document(app, ctx, web, owner) -> int:
-    import os  # noqa: PLC0415
-    from datetime import timedelta  # noqa: PLC0415
+    import os
+    from datetime import timedelta
 
-    from companion.models.types import utcnow  # noqa: PLC0415
-    from companion.services import documents  # noqa: PLC0415
+    from companion.models.types import utcnow
+    from companion.services import documents
 
     doc = _doc_id(upload(web, owner, PDF, title="Ancien bilan"))
     with ctx():
@@ -147,7 +147,7 @@ def _old_trashed_document(app, ctx, web, owner) -> int:
 
 
 def _readable(app, doc) -> bool:
-    from companion.services import documents  # noqa: PLC0415
+    from companion.services import documents
 
     with app.test_request_context():
         row = db.session.get(Document, doc)
@@ -155,7 +155,7 @@ def _readable(app, doc) -> bool:
 
 
 def test_a_purge_whose_commit_fails_leaves_the_document_readable(app, ctx, web, owner, monkeypatch):
-    from companion.services import documents  # noqa: PLC0415
+    from companion.services import documents
 
     doc = _old_trashed_document(app, ctx, web, owner)
     with app.test_request_context():
@@ -178,7 +178,7 @@ def test_a_purge_whose_commit_fails_leaves_the_document_readable(app, ctx, web, 
 
 
 def test_the_purge_command_removes_the_file_once_the_rows_are_gone(app, ctx, web, owner):
-    from companion.services import documents  # noqa: PLC0415
+    from companion.services import documents
 
     doc = _old_trashed_document(app, ctx, web, owner)
     result = app.test_cli_runner().invoke(args=["documents", "purge-trash"])
@@ -188,8 +188,8 @@ def test_the_purge_command_removes_the_file_once_the_rows_are_gone(app, ctx, web
 
 
 def test_hourly_housekeeping_purges_rows_then_files_on_its_next_run(app, ctx, web, owner):
-    from companion.commands.housekeeping import run_once  # noqa: PLC0415
-    from companion.services import documents  # noqa: PLC0415
+    from companion.commands.housekeeping import run_once
+    from companion.services import documents
 
     doc = _old_trashed_document(app, ctx, web, owner)
     with app.app_context():
@@ -204,7 +204,7 @@ def test_hourly_housekeeping_purges_rows_then_files_on_its_next_run(app, ctx, we
 
 
 def test_a_search_keeps_its_words_out_of_the_url_and_works_without_javascript(web, ctx, owner):
-    from .conftest import csrf_from  # noqa: PLC0415
+    from .conftest import csrf_from
 
     upload(web, owner, make_pdf("a"), title="Sérologie VIH", source="Labo Loire")
     upload(web, owner, make_pdf("b"), title="Radio du genou")
@@ -250,8 +250,8 @@ def test_a_caregivers_search_is_in_the_owners_log_without_the_words(web, ctx, ow
 
 
 def _imports(module: str) -> set:
-    import ast  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
+    import ast
+    from pathlib import Path
 
     views = Path(__file__).resolve().parent.parent / "companion" / "views"
     tree = ast.parse((views / f"{module}.py").read_text())
@@ -267,9 +267,9 @@ def test_the_documents_views_do_not_import_each_other():
 
 
 def test_the_ins_check_is_a_service_rule():
-    from types import SimpleNamespace  # noqa: PLC0415
+    from types import SimpleNamespace
 
-    from companion.services import cda  # noqa: PLC0415
+    from companion.services import cda
 
     profile = SimpleNamespace(ins="279035121518989", full_name="Anna Petit")
     same = SimpleNamespace(ins="279035121518989")

@@ -153,7 +153,7 @@ def _concurrent_batches(app, sender, now, runs=2):
             with app.app_context():
                 results.append(reminders.send_due(sender, now, limit=5))
                 db.session.remove()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(runs)]

@@ -12,7 +12,7 @@ group = AppGroup("audit", help="Check the access log's hash chain and apply its 
 @group.command("verify")
 def verify():
     """Walk the chain; exit 1 and name the first broken entry if anything was changed."""
-    from ..services import audit  # noqa: PLC0415
+    from ..services import audit
 
     verdict = audit.verify()
     if verdict.ok:
@@ -28,7 +28,7 @@ def verify():
 @click.option("--months", type=int, default=None, help="Months to keep (default: AUDIT_RETENTION_MONTHS).")
 def prune(months):
     """Delete entries older than the retention period (1 to 36 months); the chain stays verifiable."""
-    from ..services import access_log, delegations  # noqa: PLC0415
+    from ..services import access_log, delegations
 
     months = access_log.retention_months(months or current_app.config["AUDIT_RETENTION_MONTHS"])
     delegations.note_expired()  # log what ended before the oldest entries go

@@ -8,7 +8,7 @@ from ..extensions import db
 @click.command("demo")
 def demo():
     """Load demo data a newcomer can log in with (safe to run again)."""
-    from ..demo import seed_all  # noqa: PLC0415
+    from ..demo import seed_all
 
     lines = seed_all()
     db.session.commit()

@@ -12,7 +12,7 @@ group = AppGroup("documents", help="Health documents maintenance.")
 @click.option("--days", default=30, show_default=True, help="Days a document stays in the trash.")
 def purge_trash(days):
     """Delete documents in the trash for more than DAYS days, and stored files no document uses."""
-    from ..services import documents  # noqa: PLC0415
+    from ..services import documents
 
     purged, orphans = documents.purge_trash(days=days)
     db.session.commit()

@@ -29,7 +29,7 @@ def run_once() -> dict[str, int]:
         try:
             done[name] = step()
             db.session.commit()
-        except Exception:  # noqa: BLE001  (logged; the next run tries again)
+        except Exception:  # logged; the next run tries again
             db.session.rollback()
             log.exception("housekeeping step %s failed", name)
             done[name] = -1

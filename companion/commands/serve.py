@@ -33,7 +33,7 @@ def _loop(app, job: Job, stop: threading.Event) -> None:
         started = time.monotonic()
         try:
             job.run(app)
-        except Exception:  # noqa: BLE001  (a failed run is logged; the next one tries again)
+        except Exception:  # a failed run is logged; the next one tries again
             log.exception("job %s failed", job.name)
         log.debug("job %s took %.2fs", job.name, time.monotonic() - started)
 
@@ -43,7 +43,7 @@ def _loop(app, job: Job, stop: threading.Event) -> None:
 @click.option("--port", default=5000, type=int)
 def serve(host, port):
     """Serve the app and run the background jobs beside it."""
-    from flask import current_app  # noqa: PLC0415
+    from flask import current_app
 
     app = current_app._get_current_object()
     stop = threading.Event()

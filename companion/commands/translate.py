@@ -58,7 +58,7 @@ def fill(locale, mapping):
 
 @group.command("compile")
 def compile_():
-    """Compile .po files into .mo (also done at start-up when stale)."""
+    """Compile .po files into .mo (make setup, test, e2e and bench run this; the app does not)."""
     for path in compile_catalogs(force=True):
         click.echo(f"compiled {path}")
 

@@ -86,7 +86,7 @@ OWNER = {"lea": "claire"}  # Léa has no account: her mother adds her documents
 
 
 def seed(ctx) -> list[str]:
-    from ..services import documents  # noqa: PLC0415  (needs the app's storage and key)
+    from ..services import documents  # needs the app's storage and key
 
     lines = ["Demo documents"]
     for key, rows in DOCUMENTS.items():

@@ -10,7 +10,7 @@ from ..models.delegation import Delegation
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
 from ..services import audit
-from ..services.delegations import add_term
+from ..services.delegations import INVITATION_DAYS, add_term
 
 ORDER = 20
 
@@ -45,7 +45,8 @@ def _delegation(owner_key, caregiver_key, ctx, scopes, start, end) -> bool:
         return False
     d = Delegation(profile_id=profile.id, caregiver_id=caregiver.id, granted_by_id=owner.id,
                    invited_email=caregiver.email, scopes=" ".join(scopes), created_at=start,
-                   invitation_expires_at=start + timedelta(days=7), accepted_at=start, expires_at=end)
+                   invitation_expires_at=start + timedelta(days=INVITATION_DAYS), accepted_at=start,
+                   expires_at=end)
     db.session.add(d)
     db.session.flush()
     audit.record(actor=owner, actor_role="owner", action="delegation.invited", profile_id=profile.id,

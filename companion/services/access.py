@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, select
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models.account import User
@@ -49,22 +49,6 @@ class Access:
         return scope in self.scopes
 
 
-def caregiver_scopes(delegation: Delegation) -> frozenset[str]:
-    """What a delegation lets its caregiver do. Adding documents without seeing them makes no sense,
-    and older delegations may hold documents:write alone: writing always includes reading."""
-    scopes = delegation.scope_set
-    if "documents:write" in scopes:
-        scopes = scopes | {"documents:read"}
-    return scopes
-
-
-def active_delegation_clause(now: datetime):
-    return and_(
-        Delegation.accepted_at.is_not(None), Delegation.revoked_at.is_(None),
-        Delegation.declined_at.is_(None), Delegation.expires_at > now,
-    )
-
-
 def _can_hold_access(actor: User | None) -> bool:
     # Mediators and admins never see health data, whatever else they are.
     return actor is not None and getattr(actor, "is_authenticated", False) and actor.role == "person"
@@ -83,12 +67,12 @@ def accessible_profiles(actor: User | None, now: datetime | None = None) -> list
     owned_ids = {p.id for p in owned}
     rows = db.session.execute(
         select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
-        .where(Delegation.caregiver_id == actor.id, active_delegation_clause(now))
+        .where(Delegation.caregiver_id == actor.id, Delegation.is_active(now))
         .order_by(Profile.id)
     ).all()
     for profile, delegation in rows:
         if profile.id not in owned_ids:
-            scopes = frozenset({"profile"}) | caregiver_scopes(delegation)
+            scopes = frozenset({"profile"}) | delegation.granted_scopes
             result.append(Access(profile, "caregiver", scopes, delegation))
     return result
 
@@ -105,13 +89,13 @@ def find_access(actor: User | None, profile_id: int, now: datetime | None = None
         return Access(owner, "owner", OWNER_SCOPES)
     row = db.session.execute(
         select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
-        .where(Profile.id == profile_id, Delegation.caregiver_id == actor.id, active_delegation_clause(now))
+        .where(Profile.id == profile_id, Delegation.caregiver_id == actor.id, Delegation.is_active(now))
         .order_by(Delegation.expires_at.desc())
     ).first()
     if row is None:
         return None
     profile, delegation = row
-    return Access(profile, "caregiver", frozenset({"profile"}) | caregiver_scopes(delegation), delegation)
+    return Access(profile, "caregiver", frozenset({"profile"}) | delegation.granted_scopes, delegation)
 
 
 def require_access(actor: User | None, profile_id: int, scope: str, now: datetime | None = None) -> Access:
@@ -138,9 +122,9 @@ def caregiver_ids(profile_id: int, scope: str, now: datetime | None = None) -> l
     """Accounts with an active delegation carrying `scope` (for reminders and notifications)."""
     now = now or utcnow()
     rows = db.session.scalars(
-        select(Delegation).where(Delegation.profile_id == profile_id, active_delegation_clause(now))
+        select(Delegation).where(Delegation.profile_id == profile_id, Delegation.is_active(now))
     )
-    return sorted({d.caregiver_id for d in rows if scope in caregiver_scopes(d)})
+    return sorted({d.caregiver_id for d in rows if scope in d.granted_scopes})
 
 
 def owner_ids(profile_id: int) -> list[int]:

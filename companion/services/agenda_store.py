@@ -173,14 +173,9 @@ def occurrences(rem: PersonalReminder, start: datetime, end: datetime, limit: in
     return found
 
 
-def next_occurrence(rem: PersonalReminder, now: datetime) -> datetime | None:
-    hits = occurrences(rem, now, now + timedelta(days=400), limit=1)
-    return hits[0] if hits else None
-
-
 def receipt(user_id: int, key: str):
     """The stored answer of an offline action already applied (None the first time)."""
-    from ..models.outbox import OutboxReceipt  # noqa: PLC0415
+    from ..models.outbox import OutboxReceipt
 
     return db.session.scalar(select(OutboxReceipt).where(OutboxReceipt.key == key,
                                                          OutboxReceipt.user_id == user_id))
@@ -191,7 +186,7 @@ def claim_receipt(user_id: int, key: str, action: str):
     stored receipt) when another request holds the key. The unique key decides, so two replays at
     once cannot both apply. It must be the request's first write: a refused claim rolls the
     transaction back (no savepoint: pysqlite would commit the claim on releasing it)."""
-    from ..models.outbox import OutboxReceipt  # noqa: PLC0415
+    from ..models.outbox import OutboxReceipt
 
     stored = receipt(user_id, key)
     if stored is not None:

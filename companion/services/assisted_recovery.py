@@ -112,7 +112,7 @@ def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int],
 def _remove_second_factors(person: User) -> int:
     """Delete the account's keys and printed recovery codes (lost, maybe in someone else's hands)."""
     try:
-        from ..models.credential import RecoveryCode, WebAuthnCredential  # noqa: PLC0415
+        from ..models.credential import RecoveryCode, WebAuthnCredential
     except ImportError:  # the WebAuthn area is not there
         return 0
     removed = db.session.execute(delete(WebAuthnCredential).where(WebAuthnCredential.user_id == person.id)

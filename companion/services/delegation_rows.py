@@ -2,7 +2,7 @@
 and the rules those pages apply: who counts as a current caregiver, how many places are left."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -10,21 +10,16 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models.account import User
-from ..models.delegation import Delegation
+from ..models.delegation import Delegation, DelegationState
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from .access import active_delegation_clause
-from .delegations import _pending, status
-
-SOON_DAYS = 7  # the owner is reminded this many days before an access ends
-OPEN = ("active", "pending")  # the states that count against the caregiver limit
 
 
 @dataclass(frozen=True)
 class Row:
     delegation: Delegation
     profile: Profile
-    status: str
+    status: DelegationState
     caregiver: str  # the account's name, else the address or the owner's label ("" for an unnamed code)
     inviter: str
     ending_soon: bool
@@ -54,10 +49,8 @@ def _rows(where, now: datetime, order) -> list[Row]:
              .where(*where).order_by(*order))
     rows = []
     for d, profile, caregiver_name, inviter_name in db.session.execute(query).all():
-        state = status(d, now)
-        soon = state == "active" and d.expires_at <= now + timedelta(days=SOON_DAYS)
-        rows.append(Row(d, profile, state, caregiver_name or d.invited_email or d.label or "",
-                        inviter_name or "", soon))
+        rows.append(Row(d, profile, d.state(now), caregiver_name or d.invited_email or d.label or "",
+                        inviter_name or "", d.is_ending_soon(now)))
     return rows
 
 
@@ -66,15 +59,15 @@ def for_profile(profile_id: int, now: datetime | None = None) -> ProfileCaregive
     now = now or utcnow()
     rows = _rows([Delegation.profile_id == profile_id], now,
                  [Delegation.created_at.desc(), Delegation.id.desc()])
-    return ProfileCaregivers(current=[r for r in rows if r.status in OPEN],
-                             past=[r for r in rows if r.status not in OPEN],
+    return ProfileCaregivers(current=[r for r in rows if r.delegation.is_open(now)],
+                             past=[r for r in rows if not r.delegation.is_open(now)],
                              limit=current_app.config["DELEGATION_MAX_CAREGIVERS"])
 
 
 def current_caregivers(profile_id: int, now: datetime | None = None) -> list[Row]:
     """The caregivers who have access right now (named on the owner's profile page)."""
     now = now or utcnow()
-    return _rows([Delegation.profile_id == profile_id, active_delegation_clause(now)], now,
+    return _rows([Delegation.profile_id == profile_id, Delegation.is_active(now)], now,
                  [Delegation.expires_at])
 
 
@@ -83,15 +76,16 @@ def invitations_for(user, now: datetime | None = None) -> list[Row]:
     if getattr(user, "role", "") != "person":
         return []
     now = now or utcnow()
-    return _rows([Delegation.caregiver_id == user.id, _pending(now)], now, [Delegation.created_at])
+    return _rows([Delegation.caregiver_id == user.id, Delegation.is_pending(now)], now,
+                 [Delegation.created_at])
 
 
 def reminders_for_owner(user, now: datetime | None = None) -> list[Row]:
-    """Accesses to the profiles this account owns that end within SOON_DAYS."""
+    """Accesses to the profiles this account owns that end soon (Delegation.is_ending_soon)."""
     now = now or utcnow()
     owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user.id)
-    return _rows([Delegation.profile_id.in_(owned), active_delegation_clause(now),
-                  Delegation.expires_at <= now + timedelta(days=SOON_DAYS)], now, [Delegation.expires_at])
+    return _rows([Delegation.profile_id.in_(owned), Delegation.is_ending_soon(now)], now,
+                 [Delegation.expires_at])
 
 
 def one(d: Delegation, now: datetime | None = None) -> Row:
@@ -104,5 +98,5 @@ def helped(user, now: datetime | None = None) -> list[tuple[Delegation, Profile]
     now = now or utcnow()
     return list(db.session.execute(
         select(Delegation, Profile).join(Profile, Profile.id == Delegation.profile_id)
-        .where(Delegation.caregiver_id == user.id, active_delegation_clause(now))
+        .where(Delegation.caregiver_id == user.id, Delegation.is_active(now))
         .order_by(Delegation.expires_at)).all())

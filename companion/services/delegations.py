@@ -1,7 +1,7 @@
 """Caregiver delegation: invite (by e-mail or by a single-use code), accept or decline, renew, end.
 
 Nothing is shared until the invited person accepts; an ended or expired delegation gives no access
-at the next request (access.active_delegation_clause decides). Every step goes into the access log."""
+at the next request (models.delegation.Delegation.is_active decides). Every step goes into the access log."""
 
 import calendar
 import hashlib
@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
-from ..models.delegation import SCOPES, Delegation
+from ..models.delegation import SCOPES, Delegation, DelegationState, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
 from . import ServiceError, audit
-from .access import Access, active_delegation_clause
+from .access import Access
 
 TERMS = {"1d": 0, "1m": 1, "6m": 6, "1y": 12}  # months; "1d" is one day
 INVITATION_DAYS = 7
@@ -73,43 +73,15 @@ def _hash_code(code: str) -> str:
     return hmac.new(key, b"invite:" + normalise_code(code).encode(), hashlib.sha256).hexdigest()
 
 
-def status(d: Delegation, now: datetime | None = None) -> str:
-    """pending | active | declined | ended | expired | lapsed (an invitation nobody answered in time)."""
-    now = now or utcnow()
-    if d.declined_at:
-        return "declined"
-    if d.revoked_at:
-        return "ended"
-    if d.accepted_at is None:
-        return "pending" if d.invitation_expires_at and d.invitation_expires_at > now else "lapsed"
-    return "active" if d.expires_at > now else "expired"
-
-
-def _open_clause(now: datetime):
-    """Delegations that count against the limits: active ones and invitations still open."""
-    pending = and_(Delegation.accepted_at.is_(None), Delegation.invitation_expires_at > now)
-    return and_(Delegation.revoked_at.is_(None), Delegation.declined_at.is_(None),
-                or_(active_delegation_clause(now), pending))
-
-
 def _people_helped(user_id: int, now: datetime, *, with_pending: bool = True) -> int:
     """People this account helps, plus (when inviting) the invitations still waiting for it."""
-    held = active_delegation_clause(now)
-    if with_pending:
-        held = or_(held, _pending(now))
+    held = Delegation.is_open(now) if with_pending else Delegation.is_active(now)
     return db.session.scalar(select(func.count()).select_from(Delegation)
                              .where(Delegation.caregiver_id == user_id, held)) or 0
 
 
-def _pending(now: datetime):
-    return and_(Delegation.accepted_at.is_(None), Delegation.declined_at.is_(None),
-                Delegation.revoked_at.is_(None), Delegation.invitation_expires_at > now)
-
-
 def _check_scopes(scopes) -> str:
-    wanted = set(scopes or ())
-    if "documents:write" in wanted:
-        wanted.add("documents:read")  # adding and changing documents includes seeing them
+    wanted = with_implied(scopes or ())
     chosen = [s for s in SCOPES if s in wanted]
     if not chosen:
         raise ServiceError(_l("Choose at least one thing the caregiver may do."), field="scopes")
@@ -119,7 +91,7 @@ def _check_scopes(scopes) -> str:
 def _check_invitee(access: Access, actor, email: str, now: datetime):
     """The account an e-mail invitation is bound to. Addresses are never verified at registration,
     so an invitation to an address nobody holds yet could be claimed by whoever registers it first."""
-    from .accounts import find_by_email  # noqa: PLC0415  (accounts imports nothing from here)
+    from .accounts import find_by_email  # accounts imports nothing from here
 
     if email == (actor.email or "").lower():
         raise ServiceError(_l("You cannot invite yourself."), field="email")
@@ -133,8 +105,9 @@ def _check_invitee(access: Access, actor, email: str, now: datetime):
         raise ServiceError(_l("This person already manages this profile."), field="email")
     if invitee.role != "person":
         raise ServiceError(_l("This account cannot be a caregiver."), field="email")
-    dup = select(Delegation.id).where(Delegation.profile_id == access.profile.id, _open_clause(now), or_(
-        func.lower(Delegation.invited_email) == email, Delegation.caregiver_id == invitee.id))
+    dup = select(Delegation.id).where(
+        Delegation.profile_id == access.profile.id, Delegation.is_open(now),
+        or_(func.lower(Delegation.invited_email) == email, Delegation.caregiver_id == invitee.id))
     if db.session.scalar(dup) is not None:
         raise ServiceError(_l("This person is already invited or already helps with this profile."),
                            field="email")
@@ -148,7 +121,7 @@ def _check_invitee(access: Access, actor, email: str, now: datetime):
 def _lock_account(user_id: int) -> None:
     """Two invitations to one person (or an invitation and an acceptance) at the same moment would both
     count the people they help before either is saved: the second waits here (PostgreSQL)."""
-    from ..models.account import User  # noqa: PLC0415
+    from ..models.account import User
 
     db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
@@ -171,17 +144,17 @@ def invite(access: Access, actor, *, scopes, email: str | None = None, label: st
     db.session.execute(select(Profile.id).where(Profile.id == access.profile.id).with_for_update())
     invitee = None
     if email:
-        from .accounts import normalise_email  # noqa: PLC0415
+        from .accounts import normalise_email
         email = normalise_email(email)
         invitee = _check_invitee(access, actor, email, now)
     limit = current_app.config["DELEGATION_MAX_CAREGIVERS"]
     count = db.session.scalar(select(func.count()).select_from(Delegation)
-                              .where(Delegation.profile_id == access.profile.id, _open_clause(now)))
+                              .where(Delegation.profile_id == access.profile.id, Delegation.is_open(now)))
     if count >= limit:
         raise ServiceError(_l("This profile already has %(n)d caregivers or invitations, the most allowed. "
                               "End one before inviting someone else.", n=limit))
     code = None if email else "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    # An e-mail invitation names its account now; access still needs accepted_at (active_delegation_clause).
+    # An e-mail invitation names its account now; access still needs accepted_at (Delegation.is_active).
     d = Delegation(profile_id=access.profile.id, granted_by_id=actor.id, invited_email=email,
                    caregiver_id=invitee.id if invitee else None,
                    code_hash=_hash_code(code) if code else None, scopes=scope_text,
@@ -196,15 +169,16 @@ def invite(access: Access, actor, *, scopes, email: str | None = None, label: st
 
 
 def _refuse_closed(d: Delegation, now: datetime) -> None:
-    state = status(d, now)
-    if state == "pending":
+    state = d.state(now)
+    if state == DelegationState.PENDING:
         return
     messages = {
-        "active": _l("This invitation was already accepted."),
-        "expired": _l("This invitation was already accepted."),
-        "declined": _l("This invitation was declined. Ask for a new one if you changed your mind."),
-        "ended": _l("This invitation was cancelled by the person who sent it."),
-        "lapsed": _l("This invitation has expired. Ask the person to send you a new one."),
+        DelegationState.ACTIVE: _l("This invitation was already accepted."),
+        DelegationState.EXPIRED: _l("This invitation was already accepted."),
+        DelegationState.DECLINED: _l("This invitation was declined. "
+                                     "Ask for a new one if you changed your mind."),
+        DelegationState.ENDED: _l("This invitation was cancelled by the person who sent it."),
+        DelegationState.LAPSED: _l("This invitation has expired. Ask the person to send you a new one."),
     }
     raise ServiceError(messages[state], status=409, field="code")
 
@@ -241,7 +215,7 @@ def accept(actor, d: Delegation, now: datetime | None = None) -> Delegation:
     if actor.id == d.granted_by_id:
         raise ServiceError(_l("You cannot accept your own invitation."), status=409)
     already = select(Delegation.id).where(Delegation.profile_id == d.profile_id,
-                                          Delegation.caregiver_id == actor.id, active_delegation_clause(now))
+                                          Delegation.caregiver_id == actor.id, Delegation.is_active(now))
     if db.session.scalar(already) is not None:
         raise ServiceError(_l("You already help this person."), status=409)
     limit = current_app.config["DELEGATION_MAX_PEOPLE"]
@@ -250,9 +224,8 @@ def accept(actor, d: Delegation, now: datetime | None = None) -> Delegation:
         raise ServiceError(_l("You already help %(n)d people, the most allowed.", n=limit), status=409)
     # One conditional UPDATE: of two people racing with the same code, only one gets it.
     claimed = db.session.execute(
-        update(Delegation).where(Delegation.id == d.id, Delegation.accepted_at.is_(None),
-                                 or_(Delegation.caregiver_id.is_(None), Delegation.caregiver_id == actor.id),
-                                 Delegation.declined_at.is_(None), Delegation.revoked_at.is_(None))
+        update(Delegation).where(Delegation.id == d.id, Delegation.is_pending(now),
+                                 or_(Delegation.caregiver_id.is_(None), Delegation.caregiver_id == actor.id))
         .values(caregiver_id=actor.id, accepted_at=now,
                 expires_at=add_term(now, d.term) if d.term else d.expires_at)
         .execution_options(synchronize_session=False))
@@ -275,7 +248,7 @@ def decline(actor, d: Delegation, now: datetime | None = None) -> Delegation:
 
 
 def _who(d: Delegation) -> str:
-    from ..models.account import User  # noqa: PLC0415
+    from ..models.account import User
 
     user = db.session.get(User, d.caregiver_id) if d.caregiver_id else None
     return user.display_name if user else (d.invited_email or d.label or "")
@@ -284,7 +257,7 @@ def _who(d: Delegation) -> str:
 def end(actor, d: Delegation, *, role: str, now: datetime | None = None) -> Delegation:
     """Either side ends it (role: owner or caregiver); the next request has no access."""
     now = now or utcnow()
-    if d.revoked_at or d.declined_at:
+    if d.state(now) in (DelegationState.ENDED, DelegationState.DECLINED):
         raise ServiceError(_l("This access has already ended."), status=409)
     d.revoked_at, d.revoked_by_id = now, actor.id
     db.session.flush()
@@ -298,7 +271,7 @@ def renew(access: Access, actor, d: Delegation, *, term: str | None = None, end_
     now = now or utcnow()
     if not access.is_owner or d.profile_id != access.profile.id:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
-    if status(d, now) != "active":
+    if not d.is_active(now):
         raise ServiceError(_l("Only a current access can be renewed. Invite the person again."), status=409)
     new_end = end_of_day(end_date, tz) if end_date else add_term(max(now, d.expires_at), term or "")
     if new_end <= d.expires_at:
@@ -312,28 +285,10 @@ def renew(access: Access, actor, d: Delegation, *, term: str | None = None, end_
     return d
 
 
-def ending_soon(now: datetime | None = None, days: int = 7) -> list[Delegation]:
-    """Active delegations that end within `days` (for reminders: the home page, and Web Push)."""
-    now = now or utcnow()
-    return list(db.session.scalars(select(Delegation).where(
-        active_delegation_clause(now), Delegation.expires_at <= now + timedelta(days=days),
-    ).order_by(Delegation.expires_at)))
-
-
-def ending_soon_for_owner(user, now: datetime | None = None, days: int = 7) -> list[Delegation]:
-    now = now or utcnow()
-    owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user.id)
-    return list(db.session.scalars(select(Delegation).where(
-        Delegation.profile_id.in_(owned), active_delegation_clause(now),
-        Delegation.expires_at <= now + timedelta(days=days),
-    ).order_by(Delegation.expires_at)))
-
-
 def note_expired(now: datetime | None = None, profile_ids=None) -> int:
     """Write one "expired" entry per delegation that reached its end date (idempotent)."""
     now = now or utcnow()
-    query = select(Delegation).where(Delegation.accepted_at.is_not(None), Delegation.revoked_at.is_(None),
-                                     Delegation.expires_at <= now, Delegation.expiry_logged_at.is_(None))
+    query = select(Delegation).where(Delegation.is_expired(now), Delegation.expiry_logged_at.is_(None))
     if profile_ids is not None:
         query = query.where(Delegation.profile_id.in_(list(profile_ids)))
     count = 0

@@ -105,7 +105,7 @@ def remove_owner(access: Access, actor: User, owner_id: int) -> None:
 
 def add_co_owner(access: Access, actor: User, email: str, relation: str) -> ProfileOwner:
     """Share a child's management with the other parent or a legal guardian (an existing account)."""
-    from .accounts import find_by_email, normalise_email  # noqa: PLC0415
+    from .accounts import find_by_email, normalise_email
 
     if not access.is_owner:
         raise ServiceError(_l("Only the owners of a profile can share it."), status=403)

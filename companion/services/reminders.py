@@ -291,7 +291,7 @@ KEEP_DELIVERIES = timedelta(days=90)
 
 def prune(now: datetime) -> None:
     """Old idempotency receipts and send results are of no use any more."""
-    from ..models.outbox import OutboxReceipt  # noqa: PLC0415
+    from ..models.outbox import OutboxReceipt
 
     db.session.execute(OutboxReceipt.__table__.delete().where(OutboxReceipt.created_at < now - KEEP_RECEIPTS))
     db.session.execute(PushDelivery.__table__.delete().where(PushDelivery.at < now - KEEP_DELIVERIES))

@@ -57,7 +57,7 @@ def _check_image(data: bytes, fmt: str, mime: str) -> str:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ServiceError(_l("This image is far too large. Please send a smaller photo."), 422,
                            field="file") from None
-    except Exception:  # noqa: BLE001  (any decoder failure means a broken image)
+    except Exception:  # any decoder failure means a broken image
         raise broken from None
     if mime == JPEG and b"\xff\xd9" not in data[-4096:]:
         raise broken

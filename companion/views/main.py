@@ -47,7 +47,7 @@ def set_language():
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
-    except Exception:  # noqa: BLE001  (any database failure means unhealthy)
+    except Exception:  # any database failure means unhealthy
         db.session.rollback()
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok")

@@ -37,7 +37,7 @@ def add_profile_link(endpoint: str, label, scope: str, order: int = 50) -> None:
 
 
 def profile_links(access) -> list[dict]:
-    from flask import current_app  # noqa: PLC0415
+    from flask import current_app
 
     return [
         {"url": url_for(link.endpoint, profile_id=access.profile.id), "label": link.label}
