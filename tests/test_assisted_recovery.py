@@ -12,9 +12,8 @@ from companion.models.onboarding import AssistedRecoveryCode
 from companion.models.types import utcnow
 from companion.services import ServiceError, accounts, assisted_recovery
 
+from .cast import give_key, make_mediator, make_person, make_structure, mediator_browser, signed_in
 from .conftest import Browser
-from .test_onboarding_flow import mediator_browser
-from .test_onboarding_services import give_key, make_mediator, make_person, make_structure
 
 
 def test_issue_limits_identity_check_and_unknown_accounts(app):
@@ -106,11 +105,11 @@ def test_the_person_is_told_at_next_login_and_the_lead_sees_the_log(app, ctx):
     person.logout()
     person.login()
     assert "code de récupération pour votre compte" not in person.get("/").get_data(as_text=True)  # once
-    from .test_onboarding_flow import signed_in
-    log = signed_in(app, lead_id).get("/mediators/recovery/log")
+    log = signed_in(app.test_client(), lead_id).get("/mediators/recovery/log")
     assert log.status_code == 200 and "Léa Roux" in log.get_data(as_text=True)
     assert "anna@example.fr" not in log.get_data(as_text=True)
-    assert signed_in(app, helper_id).get("/mediators/recovery/log").status_code == 404  # not the lead
+    not_lead = signed_in(app.test_client(), helper_id)
+    assert not_lead.get("/mediators/recovery/log").status_code == 404  # not the lead
     with ctx():
         assert db.session.query(AssistedRecoveryCode).one().notified_at is not None
 

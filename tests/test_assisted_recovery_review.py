@@ -6,7 +6,7 @@ from companion.extensions import db
 from companion.models.onboarding import AssistedRecoveryCode
 from companion.services import ServiceError, accounts, assisted_recovery
 
-from .test_onboarding_services import make_mediator, make_person, make_structure
+from .cast import make_mediator, make_person, make_structure
 
 COST = (1, 1024)
 

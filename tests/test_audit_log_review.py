@@ -2,15 +2,15 @@
 
 import pytest
 
-from .test_delegation_flow import own_profile_id, person
+from .cast import own_profile_id, registered
 
 EXTREMES = ["until=9999-12-31", "since=0001-01-01", "since=0001-01-01&until=9999-12-31"]
 
 
 @pytest.mark.parametrize("query", EXTREMES)
 def test_extreme_dates_in_the_filter_still_show_the_log(app, ctx, query):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    pid = own_profile_id(ctx, "claire@example.fr")
+    claire = registered(app, "claire")
+    pid = own_profile_id(ctx, "claire")
     page = claire.get(f"/p/{pid}/access-log?{query}")
     assert page.status_code == 200
     assert "Claire Martin (vous)" in page.get_data(as_text=True)

@@ -8,36 +8,15 @@ from sqlalchemy import select
 from companion.extensions import db
 from companion.models.audit import AccessEvent
 from companion.models.delegation import Delegation
-from companion.models.profile import Profile
 from companion.models.types import utcnow
 
-from .conftest import Browser
-
-PASSWORD = "une phrase facile"
-
-
-def person(app, email, name):
-    browser = Browser(app.test_client())
-    resp = browser.register(email=email, name=name, password=PASSWORD)
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-    return browser
-
-
-def own_profile_id(ctx, email):
-    with ctx():
-        return db.session.scalar(select(Profile.id).join(Profile.owners).where(
-            Profile.first_name == email.split("@")[0].title()))
-
-
-def invite(browser, pid, **fields):
-    data = {"how": "email", "scopes": ["documents:read", "agenda"], "term": "6m", **fields}
-    return browser.post(f"/p/{pid}/caregivers/invite", data, from_url=f"/p/{pid}/caregivers")
+from .cast import invite, make_person, own_profile_id, registered
 
 
 def test_a_father_invites_his_daughter_who_accepts_acts_with_the_banner_and_is_revoked(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     resp = invite(louis, pid, email="Sophie@Example.fr")
     assert resp.status_code == 302
     # Until she accepts, nothing is shared.
@@ -66,9 +45,9 @@ def test_a_father_invites_his_daughter_who_accepts_acts_with_the_banner_and_is_r
 
 
 def test_an_invitation_by_code_is_shown_once_accepted_once_and_stored_hashed(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    marie = person(app, "marie@example.fr", "Marie Voisine")
-    pid = own_profile_id(ctx, "claire@example.fr")
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    pid = own_profile_id(ctx, "claire")
     page = invite(claire, pid, how="code", email="", label="Ma voisine Marie", term="1m",
                   scopes=["agenda"]).get_data(as_text=True)
     code = re.search(r'<p class="code" lang="en">([A-Z0-9-]+)</p>', page).group(1)
@@ -88,7 +67,7 @@ def test_an_invitation_by_code_is_shown_once_accepted_once_and_stored_hashed(app
         # "1 month" counts from acceptance.
         assert timedelta(days=27) < d.expires_at - d.accepted_at < timedelta(days=32)
     # Single use: a second person gets a clear message and no access.
-    other = person(app, "other@example.fr", "Autre Personne")
+    other = registered(app, email="other@example.fr", name="Autre Personne")
     resp = other.post("/invitations/code/accept", {"code": code}, from_url="/invitations/code")
     assert resp.status_code == 409
     assert "déjà été acceptée" in resp.get_data(as_text=True)
@@ -96,7 +75,7 @@ def test_an_invitation_by_code_is_shown_once_accepted_once_and_stored_hashed(app
 
 
 def test_guessing_codes_is_rate_limited(app, ctx):
-    nadia = person(app, "nadia@example.fr", "Nadia Haddad")
+    nadia = registered(app, "nadia")
     first = nadia.post("/invitations/code", {"code": "ABCD-EFGH-JKMN"}, from_url="/invitations/code")
     assert first.status_code == 404 and "Aucune invitation ne correspond" in first.get_data(as_text=True)
     statuses = [nadia.post("/invitations/code", {"code": f"ABCD-EFGH-{i:04d}"}, from_url="/invitations/code")
@@ -105,9 +84,9 @@ def test_guessing_codes_is_rate_limited(app, ctx):
 
 
 def test_bad_invitations_get_a_clear_message_and_change_nothing(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     assert "vous inviter vous-même" in invite(louis, pid, email="louis@example.fr").get_data(as_text=True)
     assert invite(louis, pid, email="sophie@example.fr").status_code == 302
     resp = invite(louis, pid, email="sophie@example.fr")
@@ -124,9 +103,9 @@ def test_bad_invitations_get_a_clear_message_and_change_nothing(app, ctx):
 
 
 def test_a_revoked_or_expired_invitation_cannot_be_accepted(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -145,9 +124,9 @@ def test_a_revoked_or_expired_invitation_cannot_be_accepted(app, ctx):
 
 
 def test_the_caregiver_can_decline_or_stop_helping(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -168,9 +147,9 @@ def test_the_caregiver_can_decline_or_stop_helping(app, ctx):
 
 
 def test_the_owner_is_reminded_before_the_end_and_can_renew(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr", term="1d")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -187,9 +166,9 @@ def test_the_owner_is_reminded_before_the_end_and_can_renew(app, ctx):
 
 
 def test_an_expired_delegation_gives_no_access_and_is_logged_once(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -209,11 +188,9 @@ def test_an_expired_delegation_gives_no_access_and_is_logged_once(app, ctx):
 
 
 def test_a_mediator_cannot_be_invited(app, ctx):
-    from companion.services import accounts
-
-    louis = person(app, "louis@example.fr", "Louis Bernard")
+    louis = registered(app, "louis")
     with ctx():
-        accounts.register("karim@example.fr", PASSWORD, "Karim Benali", role="mediator", cost=(1, 1024))
+        make_person("karim", role="mediator")
         db.session.commit()
-    pid = own_profile_id(ctx, "louis@example.fr")
-    assert "ne peut pas être aidant" in invite(louis, pid, email="karim@example.fr").get_data(as_text=True)
+    pid = own_profile_id(ctx, "louis")
+    assert "ne peut pas être aidant" in invite(louis, pid, email="karim@fs.example.fr").get_data(as_text=True)

@@ -15,7 +15,7 @@ from companion.models.delegation import Delegation
 from companion.services import ServiceError, accounts, audit, delegations
 from companion.services.access import require_access
 
-from .test_delegation_flow import invite, own_profile_id, person
+from .cast import invite, own_profile_id, registered
 
 
 def _accept_by_code(owner, helper, pid, scopes):
@@ -26,9 +26,9 @@ def _accept_by_code(owner, helper, pid, scopes):
 
 
 def test_a_caregiver_who_may_add_documents_also_sees_them(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    marie = person(app, "marie@example.fr", "Marie Voisine")
-    pid = own_profile_id(ctx, "claire@example.fr")
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    pid = own_profile_id(ctx, "claire")
     form = claire.get(f"/p/{pid}/caregivers").get_data(as_text=True)
     assert "Ajouter et modifier des documents (y compris les voir)" in form
     _accept_by_code(claire, marie, pid, ["documents:write"])
@@ -37,9 +37,9 @@ def test_a_caregiver_who_may_add_documents_also_sees_them(app, ctx):
 
 
 def test_an_older_delegation_holding_only_documents_write_also_reads(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    marie = person(app, "marie@example.fr", "Marie Voisine")
-    pid = own_profile_id(ctx, "claire@example.fr")
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    pid = own_profile_id(ctx, "claire")
     _accept_by_code(claire, marie, pid, ["agenda"])
     assert marie.get(f"/p/{pid}/documents").status_code == 404
     with ctx():  # as stored before the fix: write without read
@@ -50,8 +50,8 @@ def test_an_older_delegation_holding_only_documents_write_also_reads(app, ctx):
 
 
 def test_an_email_invitation_needs_an_existing_account_and_is_bound_to_it(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    pid = own_profile_id(ctx, "louis")
     form = louis.get(f"/p/{pid}/caregivers").get_data(as_text=True)
     assert "Seulement pour une personne qui a déjà un compte Companion. Sinon, choisissez un code." in form
     resp = invite(louis, pid, email="sophie@example.fr")
@@ -61,7 +61,7 @@ def test_an_email_invitation_needs_an_existing_account_and_is_bound_to_it(app, c
     with ctx():
         assert db.session.query(Delegation).count() == 0
     # Whoever registers the address afterwards finds no invitation waiting.
-    squatter = person(app, "sophie@example.fr", "Quelqu'un d'autre")
+    squatter = registered(app, email="sophie@example.fr", name="Quelqu'un d'autre")
     assert "vous invite à aider" not in squatter.get("/").get_data(as_text=True)
     # Once the account exists, the invitation names that account, not just its address.
     assert invite(louis, pid, email="Sophie@example.fr").status_code == 302
@@ -70,7 +70,7 @@ def test_an_email_invitation_needs_an_existing_account_and_is_bound_to_it(app, c
         squatter_id, d_id = d.caregiver_id, d.id
         assert d.accepted_at is None and squatter_id is not None
     assert "vous invite à aider" in squatter.get("/").get_data(as_text=True)
-    other = person(app, "nadia@example.fr", "Nadia Haddad")
+    other = registered(app, "nadia")
     assert other.post(f"/invitations/{d_id}/accept", from_url="/").status_code == 404
     assert other.get(f"/p/{pid}/").status_code == 404
     # Bound but not accepted: still nothing shared.
@@ -78,10 +78,10 @@ def test_an_email_invitation_needs_an_existing_account_and_is_bound_to_it(app, c
 
 
 def test_granting_access_or_downloading_the_log_needs_a_fresh_login(app, ctx, monkeypatch):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    marie = person(app, "marie@example.fr", "Marie Voisine")
-    person(app, "paul@example.fr", "Paul Martin")
-    pid = own_profile_id(ctx, "claire@example.fr")
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    registered(app, "paul")
+    pid = own_profile_id(ctx, "claire")
     _accept_by_code(claire, marie, pid, ["agenda"])
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -183,7 +183,8 @@ def _queries(app, browser, url):
 def test_the_caregivers_page_does_not_query_once_per_caregiver(app, ctx):
     app.config["DELEGATION_MAX_CAREGIVERS"] = 10
     try:
-        one, many = person(app, "one@example.fr", "One Owner"), person(app, "many@example.fr", "Many Owner")
+        one = registered(app, email="one@example.fr", name="One Owner")
+        many = registered(app, email="many@example.fr", name="Many Owner")
         _helpers(app, "one@example.fr", 1)
         _helpers(app, "many@example.fr", 5)
         pid_one, pid_many = own_profile_id(ctx, "one@example.fr"), own_profile_id(ctx, "many@example.fr")
@@ -200,8 +201,8 @@ def test_the_caregivers_page_does_not_query_once_per_caregiver(app, ctx):
 
 def test_the_home_page_does_not_query_once_per_invitation(app, ctx):
     for i in range(3):
-        person(app, f"o{i}@example.fr", f"Owner {i}")
-    helper = person(app, "helper@example.fr", "Helper")
+        registered(app, email=f"o{i}@example.fr", name=f"Owner {i}")
+    helper = registered(app, email="helper@example.fr", name="Helper")
 
     def invited_by(i):
         with app.test_request_context():
@@ -221,8 +222,8 @@ def test_the_home_page_does_not_query_once_per_invitation(app, ctx):
 
 
 def test_a_full_profile_says_so_before_the_owner_fills_in_the_form(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    pid = own_profile_id(ctx, "claire@example.fr")
+    claire = registered(app, "claire")
+    pid = own_profile_id(ctx, "claire")
     page = claire.get(f"/p/{pid}/caregivers").get_data(as_text=True)
     assert "Au plus 3 aidants ou invitations en cours par profil." in page
     _helpers(app, "claire@example.fr", 2)

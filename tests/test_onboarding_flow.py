@@ -6,31 +6,12 @@ from companion.extensions import db
 from companion.models.account import User, UserSession
 from companion.models.onboarding import AssistedSession
 from companion.models.profile import Profile
-from companion.services import recovery, sessions
+from companion.services import recovery
 
+from .cast import give_key, mediator_browser
 from .conftest import Browser
-from .test_onboarding_services import make_mediator, make_structure
 
 CODE_RE = re.compile(r'class="onb-digits"[^>]*>(\d{3}) (\d{3})<')
-
-
-def signed_in(app, user_id: int) -> Browser:
-    """A browser signed in as this account (mediators' keys cannot be used by the test client)."""
-    client = app.test_client()
-    with app.app_context():
-        token, _sess = sessions.open_session(db.session.get(User, user_id))
-        db.session.commit()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = token
-    return Browser(client)
-
-
-def mediator_browser(app, **kw) -> tuple[Browser, int]:
-    with app.test_request_context():
-        mediator = make_mediator(make_structure(**kw.pop("structure", {})), **kw)
-        db.session.commit()
-        mediator_id = mediator.id
-    return signed_in(app, mediator_id), mediator_id
 
 
 def start_session(mediator: Browser) -> tuple[str, int]:
@@ -220,7 +201,6 @@ def test_the_key_step_is_done_only_when_a_key_exists_and_then_the_sheet_counts_t
     resp = person.get("/onboarding/step/key/back")  # came back without adding a key
     assert resp.headers["Location"].endswith("/onboarding/step/key")
     with app.test_request_context():
-        from .test_onboarding_services import give_key
         anna = db.session.query(User).filter_by(email="anna@example.fr").one()
         give_key(anna)
         recovery.generate(anna)

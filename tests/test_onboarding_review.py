@@ -10,9 +10,9 @@ from companion.services import ServiceError, onboarding, recovery
 from companion.views import mediators as views_mediators
 from companion.views import onboarding as views_onboarding
 
+from .cast import give_key, make_mediator, make_person, make_structure, mediator_browser
 from .conftest import Browser
-from .test_onboarding_flow import consent_and_create, join, mediator_browser, start_session
-from .test_onboarding_services import give_key, make_mediator, make_person, make_structure
+from .test_onboarding_flow import consent_and_create, join, start_session
 
 
 def test_after_a_shared_computer_session_the_own_phone_opens_the_steps_without_being_wiped(app):

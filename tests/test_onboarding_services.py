@@ -5,43 +5,12 @@ from datetime import timedelta
 import pytest
 
 from companion.extensions import db
-from companion.models.account import User
 from companion.models.audit import AccessEvent
-from companion.models.onboarding import AssistedSession, Structure
+from companion.models.onboarding import AssistedSession
 from companion.models.types import utcnow
-from companion.services import ServiceError, accounts, onboarding
+from companion.services import ServiceError, onboarding
 
-
-def make_structure(name="France Services de Guéret", commune="23096") -> Structure:
-    structure = Structure(name=name, commune_code=commune)
-    db.session.add(structure)
-    db.session.flush()
-    return structure
-
-
-def make_mediator(structure, email="karim@fs.example.fr", name="Karim Benali", lead=False) -> User:
-    user = accounts.register(email, "une phrase facile", name, role="mediator", cost=(1, 1024))
-    user.structure_id = structure.id
-    if lead:
-        structure.lead_id = user.id
-    give_key(user)
-    db.session.flush()
-    return user
-
-
-def give_key(user) -> None:
-    """Mediators need a key before anything else (WebAuthn policy): a credential row stands for it."""
-    try:
-        from companion.models.credential import WebAuthnCredential
-    except ImportError:
-        return
-    db.session.add(WebAuthnCredential(user_id=user.id, credential_id=f"test-{user.id}".encode(),
-                                      public_key=b"k", name="test key"))
-    db.session.flush()
-
-
-def make_person(email="anna@example.fr", name="Anna Petit") -> User:
-    return accounts.register(email, "une phrase facile", name, cost=(1, 1024))
+from .cast import make_mediator, make_person, make_structure
 
 
 def test_a_session_goes_from_code_to_consent_to_steps_to_end_and_the_person_log_shows_it(app, ctx):
@@ -121,8 +90,7 @@ def test_a_mediator_of_another_structure_cannot_see_the_session(app, ctx):
 def test_people_and_unattached_mediators_cannot_start_a_session(app, ctx):
     with app.test_request_context():
         person = make_person()
-        loose = accounts.register("loose@fs.example.fr", "une phrase facile", "Loose", role="mediator",
-                                  cost=(1, 1024))
+        loose = make_person(email="loose@fs.example.fr", name="Loose", role="mediator")
         for actor in (person, loose):
             with pytest.raises(ServiceError):
                 onboarding.start(actor)
@@ -145,4 +113,4 @@ def test_a_done_step_stays_done_and_a_skipped_one_can_be_done_later_alone(app, c
         last = db.session.query(AccessEvent).order_by(AccessEvent.id.desc()).first()
         assert last.actor_role == "owner"  # done alone, after the session
         with pytest.raises(ServiceError):
-            onboarding.record_step(sess, make_person("x@example.fr"), "key", "done")
+            onboarding.record_step(sess, make_person(email="x@example.fr"), "key", "done")
