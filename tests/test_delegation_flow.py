@@ -118,8 +118,13 @@ def test_a_revoked_or_expired_invitation_cannot_be_accepted(app, ctx):
         d2_id = d2.id
         d2.invitation_expires_at = d2.created_at - timedelta(seconds=1)
         db.session.commit()
+    # The invitation is still bound to her account, so it is found, and refused as lapsed.
     resp = sophie.post(f"/invitations/{d2_id}/accept", from_url="/caregiving")
-    assert resp.status_code == 404 or "expiré" in resp.get_data(as_text=True)
+    assert resp.status_code == 409
+    assert "Cette invitation a expiré. Demandez à la personne de vous en envoyer une nouvelle." \
+        in resp.get_data(as_text=True)
+    with ctx():
+        assert db.session.get(Delegation, d2_id).accepted_at is None
     assert sophie.get(f"/p/{pid}/").status_code == 404
 
 
