@@ -1,9 +1,11 @@
-"""The owner reads the access log in plain words, filters it by person and period, downloads it."""
+"""The owner reads the access log in plain words, filters it by person and period (extreme dates
+typed in the address bar included), downloads it."""
 
 import csv
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from companion.extensions import db
@@ -79,3 +81,17 @@ def test_a_co_owner_does_not_see_the_other_owners_security_events(app, ctx):
     page = paul.get(f"/p/{pid}/access-log").get_data(as_text=True)
     assert "a partagé la gestion du profil avec « Paul Martin »" in page
     assert "a créé le compte" not in page  # neither parent's own account events
+
+
+EXTREMES = ["until=9999-12-31", "since=0001-01-01", "since=0001-01-01&until=9999-12-31"]
+
+
+@pytest.mark.parametrize("query", EXTREMES)
+def test_extreme_dates_in_the_filter_still_show_the_log(app, ctx, query):
+    claire = registered(app, "claire")
+    pid = own_profile_id(ctx, "claire")
+    page = claire.get(f"/p/{pid}/access-log?{query}")
+    assert page.status_code == 200
+    assert "Claire Martin (vous)" in page.get_data(as_text=True)
+    csv = claire.get(f"/p/{pid}/access-log.csv?{query}")
+    assert csv.status_code == 200 and "Claire Martin" in csv.get_data(as_text=True)
