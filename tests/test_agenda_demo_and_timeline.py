@@ -1,4 +1,5 @@
-"""The demo agendas against the rule table, the timeline picture and its words, the .ics format."""
+"""The demo agendas against the rule table, the timeline picture and its words, the .ics format (which
+a title cannot break)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -76,3 +77,13 @@ def test_ics_escapes_folds_and_uses_crlf():
     assert all(len(line.encode()) <= 75 for line in lines)
     assert "SUMMARY:Dentiste\\, contrôle\\; " in text and "DTSTART:20261201T093000Z" in text
     assert "RRULE:FREQ=WEEKLY;UNTIL=20270101T235959Z" in text and "TRIGGER:-PT120M" in text
+
+
+def test_a_lone_carriage_return_cannot_add_a_calendar_property():
+    event = ics.Event(uid="u@companion", summary="RDV\rATTENDEE:mailto:x@evil.example",
+                      start=date(2030, 1, 2), description="a\r\nb\nc\rd")
+    text = ics.calendar([event])
+    lines = text.split("\r\n")
+    assert not any(line.startswith("ATTENDEE") for line in lines)
+    assert "\r" not in text.replace("\r\n", "")
+    assert "SUMMARY:RDV\\nATTENDEE:mailto:x@evil.example" in text and "DESCRIPTION:a\\nb\\nc\\nd" in text
