@@ -8,6 +8,7 @@ test commits): `make_person`, `make_profile`, `make_delegation`, `make_structure
 `give_key`.
 
 Builders that go through the web, each with one meaning:
+- `sign_up(web, ctx, who)`: `who` signs up on this browser; their own profile's id;
 - `registered(app, who)`: a new browser that signed up with the real registration form;
 - `signed_in(client, user)`: a browser signed in as an existing account, without its password or key
   (the only way to sign in a mediator: the test client cannot use a security key);
@@ -136,6 +137,15 @@ def give_key(user: User) -> None:
 
 
 # --- through the web ---------------------------------------------------------------------------
+
+def sign_up(web: Browser, ctx, who: str = "anna") -> int:
+    """`who` signs up with the registration form on this browser (and so is signed in on it); the id
+    of their own profile."""
+    cast = CAST[who]
+    resp = web.register(email=cast.email, name=cast.name)
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return own_profile_id(ctx, who)
+
 
 def registered(app, who: str = "anna", *, email: str | None = None, name: str | None = None) -> Browser:
     """A new browser that signed up with the registration form (and so is signed in)."""
