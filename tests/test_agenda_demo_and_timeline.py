@@ -9,24 +9,22 @@ from companion.demo import DemoContext
 from companion.demo import agenda as demo_agenda
 from companion.extensions import db
 from companion.models.agenda import AgendaItem, PersonalReminder
-from companion.models.profile import Profile
 from companion.prevention import load_rules
 from companion.services import accounts, agenda_store, ics, timeline
 from companion.services.agenda import Facts, History, agenda
+
+from .cast import make_person, make_profile
 
 DAY = date(2026, 11, 23)
 
 
 def _world():
+    """Claire and Louis with their accounts, and Léa's profile, as the demo's accounts seed leaves them."""
     ctx = DemoContext()
-    for key, name in (("claire", "Claire Martin"), ("louis", "Louis Bernard")):
-        user = accounts.register(f"{key}@example.fr", None, name, locale="fr", cost=(1, 1024))
-        ctx.users[key] = user
-        ctx.profiles[key] = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
-    lea = Profile(first_name="Léa", last_name="Martin")
-    db.session.add(lea)
-    db.session.flush()
-    ctx.profiles["lea"] = lea
+    for key in ("claire", "louis"):
+        ctx.users[key] = make_person(key, password=None, locale="fr")
+        ctx.profiles[key] = accounts.own_profile(ctx.users[key])
+    ctx.profiles["lea"] = make_profile(None, "Léa", "Martin")
     return ctx
 
 
