@@ -94,15 +94,16 @@ def make_profile(owner: User | None = None, first_name: str = "Léa", last_name:
 
 
 def make_delegation(profile_id: int, caregiver: User | None, scopes: str | Iterable[str] = "agenda", *,
-                    accepted_at: datetime | None = None, expires_at: datetime | None = None,
-                    **fields) -> Delegation:
+                    accepted: bool = True, accepted_at: datetime | None = None,
+                    expires_at: datetime | None = None, **fields) -> Delegation:
     """A delegation as if invited and accepted (at `accepted_at`, now by default) for 30 days, unless
-    `expires_at` says otherwise; any other column in `fields` (revoked_at, see_hidden...)."""
-    accepted_at = accepted_at or utcnow()
+    `expires_at` says otherwise; `accepted=False` leaves it an invitation. Any other column goes in
+    `fields` (granted_by_id, revoked_at, see_hidden...)."""
+    start = accepted_at or utcnow()
     d = Delegation(profile_id=profile_id, caregiver_id=caregiver.id if caregiver else None,
                    scopes=scopes if isinstance(scopes, str) else " ".join(sorted(scopes)),
-                   accepted_at=accepted_at, expires_at=expires_at or accepted_at + timedelta(days=30),
-                   **fields)
+                   accepted_at=start if accepted else None,
+                   expires_at=expires_at or start + timedelta(days=30), **fields)
     db.session.add(d)
     db.session.flush()
     return d
