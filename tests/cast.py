@@ -5,7 +5,8 @@ Like healthchecks' alice/bob/charlie or CTFd's gen_* helpers: a test names a per
 
 Builders that write rows directly (call them inside an app or request context; they flush, the
 test commits): `make_person`, `make_profile`, `make_delegation`, `make_structure`, `make_mediator`,
-`give_key`.
+`give_key`; and `delegate(ctx, pid, who, scopes)`, which commits a delegation to a person of the cast
+for a test that holds the `ctx` fixture.
 
 Builders that go through the web, each with one meaning:
 - `sign_up(web, ctx, who)`: `who` signs up on this browser; their own profile's id;
@@ -107,6 +108,14 @@ def make_delegation(profile_id: int, caregiver: User | None, scopes: str | Itera
     db.session.add(d)
     db.session.flush()
     return d
+
+
+def delegate(ctx, profile_id: int, who: str, scopes: str, see_hidden: bool = False) -> None:
+    """`who` (a person of the cast, with an account) now helps with the profile, for `scopes`."""
+    with ctx():
+        caregiver = db.session.scalar(select(User).where(User.email == email_of(who)))
+        make_delegation(profile_id, caregiver, scopes, see_hidden=see_hidden)
+        db.session.commit()
 
 
 def make_structure(name: str = GUERET[0], commune: str = GUERET[1]) -> Structure:

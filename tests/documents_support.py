@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from companion.demo.documents import make_pdf
-from companion.extensions import db
-from companion.models.account import User
 
-from .cast import email_of, make_delegation, sign_up
+from .cast import delegate, sign_up
 
 CDA_EXAMPLE = Path(__file__).resolve().parent / "data" / "DOC_NON_STRUCTURE_CDA-R2-N1.xml"
 PDF = make_pdf("Bilan sanguin", ["Hemoglobine 13,8 g/dL", "Laboratoire test"])
@@ -51,14 +48,6 @@ def cda(body_b64: str = "", *, doctype: str = "", ins: str = "279035121518989",
  </name></assignedPerson></assignedAuthor></author>
  <component><nonXMLBody><text mediaType="{media}" representation="B64">{body}</text></nonXMLBody></component>
 </ClinicalDocument>""").encode()
-
-
-def delegate(ctx, profile_id: int, who: str, scopes: str, see_hidden=False) -> None:
-    """`who` (a person of the cast, with an account) now helps with the profile, for `scopes`."""
-    with ctx():
-        caregiver = db.session.scalar(select(User).where(User.email == email_of(who)))
-        make_delegation(profile_id, caregiver, scopes, see_hidden=see_hidden)
-        db.session.commit()
 
 
 def as_caregiver(web, ctx, profile_id: int, scopes: str, see_hidden=False, who="sophie") -> None:

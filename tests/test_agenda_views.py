@@ -16,19 +16,17 @@ from companion.models.outbox import OutboxReceipt
 from companion.models.profile import Profile
 from companion.services import agenda_store
 
-from .cast import CAST, make_delegation, own_profile_id
+from .cast import CAST, delegate, sign_up
 from .conftest import csrf_from
 
 
 @pytest.fixture
 def claire(web, ctx):
     """Claire (born 1974) signed in on `web`; her profile's id."""
-    cast = CAST["claire"]
-    web.register(email=cast.email, name=cast.name)
-    pid = own_profile_id(ctx, "claire")
+    pid = sign_up(web, ctx, "claire")
     with ctx():
         profile = db.session.get(Profile, pid)
-        profile.birth_date, profile.sex = cast.birth_date, cast.sex
+        profile.birth_date, profile.sex = CAST["claire"].birth_date, CAST["claire"].sex
         db.session.commit()
     return pid
 
@@ -225,11 +223,8 @@ def test_the_calendar_alarm_says_nothing_about_health_or_who(web, client, claire
 
 def test_a_caregiver_with_the_agenda_scope_acts_and_it_is_logged(app, web, client, ctx, claire):
     web.logout()
-    web.register(email=CAST["sophie"].email, name=CAST["sophie"].name)
-    with ctx():
-        sophie = db.session.scalar(select(User).where(User.email == CAST["sophie"].email))
-        make_delegation(claire, sophie, "agenda")
-        db.session.commit()
+    sign_up(web, ctx, "sophie")
+    delegate(ctx, claire, "sophie", "agenda")
     url = f"/p/{claire}/agenda"
     assert "cancer du sein" in page(client, claire).get_data(as_text=True)
     web.post(f"{url}/DO_BREAST/done", {"done_on": date.today().isoformat()}, from_url=url)
