@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from companion.extensions import db
 from companion.models.account import User
+from companion.models.credential import WebAuthnCredential
 from companion.models.delegation import Delegation
 from companion.models.onboarding import Structure
 from companion.models.profile import Profile, ProfileOwner
@@ -72,7 +73,7 @@ def make_person(who: str = "anna", *, email: str | None = None, name: str | None
                 with_birth: bool = False) -> User:
     """An account registered through the accounts service (a person gets their own profile);
     `with_birth` gives that profile the cast's birth date and sex."""
-    cast = CAST.get(who, Person("", ""))
+    cast = CAST[who]
     user = accounts.register(email or cast.email, password, name or cast.name, locale=locale, role=role,
                              cost=COST)
     if with_birth:
@@ -139,8 +140,6 @@ def make_mediator(structure: Structure, email: str = CAST["karim"].email, name: 
 
 def give_key(user: User) -> None:
     """Mediators need a key before anything else (WebAuthn policy): a credential row stands for it."""
-    from companion.models.credential import WebAuthnCredential  # noqa: PLC0415
-
     db.session.add(WebAuthnCredential(user_id=user.id, credential_id=f"test-{user.id}".encode(),
                                       public_key=b"k", name="test key"))
     db.session.flush()
@@ -159,7 +158,7 @@ def sign_up(web: Browser, ctx, who: str = "anna") -> int:
 
 def registered(app, who: str = "anna", *, email: str | None = None, name: str | None = None) -> Browser:
     """A new browser that signed up with the registration form (and so is signed in)."""
-    cast = CAST.get(who, Person("", ""))
+    cast = CAST[who]
     browser = Browser(app.test_client())
     resp = browser.register(email=email or cast.email, name=name or cast.name, password=PASSWORD)
     assert resp.status_code == 302, resp.get_data(as_text=True)
