@@ -1,21 +1,16 @@
-"""Helpers for the documents tests: files good and bad, and a signed-in owner with a profile."""
+"""Helpers for the documents tests: files good and bad, uploads, and caregivers of the owner's profile."""
 
 import io
 import struct
 import zlib
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy import select
 
 from companion.demo.documents import make_pdf
-from companion.extensions import db
-from companion.models.account import User
-from companion.models.delegation import Delegation
-from companion.models.profile import Profile
-from companion.models.types import utcnow
+
+from .cast import delegate, sign_up
 
 CDA_EXAMPLE = Path(__file__).resolve().parent / "data" / "DOC_NON_STRUCTURE_CDA-R2-N1.xml"
 PDF = make_pdf("Bilan sanguin", ["Hemoglobine 13,8 g/dL", "Laboratoire test"])
@@ -55,22 +50,16 @@ def cda(body_b64: str = "", *, doctype: str = "", ins: str = "279035121518989",
 </ClinicalDocument>""").encode()
 
 
-def signed_in(web, ctx, email="anna@example.fr", name="Anna Petit") -> int:
-    """Register (which signs in) and return the new account's own profile id."""
-    web.register(email=email, name=name)
-    with ctx():
-        user = db.session.scalar(select(User).where(User.email == email))
-        return db.session.scalar(select(Profile.id).where(Profile.user_id == user.id))
+def as_caregiver(web, ctx, profile_id: int, scopes: str, see_hidden=False, who="sophie") -> None:
+    """The owner signs out of this browser; `who` signs up on it and helps with the profile."""
+    web.logout()
+    sign_up(web, ctx, who)
+    delegate(ctx, profile_id, who, scopes, see_hidden=see_hidden)
 
 
-def delegate(ctx, profile_id: int, caregiver_email: str, scopes: str, see_hidden=False) -> None:
-    with ctx():
-        caregiver = db.session.scalar(select(User).where(User.email == caregiver_email))
-        now = utcnow()
-        db.session.add(Delegation(profile_id=profile_id, caregiver_id=caregiver.id, scopes=scopes,
-                                  see_hidden=see_hidden, accepted_at=now,
-                                  expires_at=now + timedelta(days=30)))
-        db.session.commit()
+def doc_id(resp) -> int:
+    """The id of the document an upload redirected to."""
+    return int(resp.headers["Location"].rsplit("/", 1)[1])
 
 
 def upload(web, profile_id: int, data: bytes, filename="scan.pdf", json=False, **fields):

@@ -1,4 +1,5 @@
-"""The demo agendas against the rule table, the timeline picture and its words, the .ics format."""
+"""The demo agendas against the rule table, the timeline picture and its words, the .ics format (which
+a title cannot break)."""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -8,24 +9,22 @@ from companion.demo import DemoContext
 from companion.demo import agenda as demo_agenda
 from companion.extensions import db
 from companion.models.agenda import AgendaItem, PersonalReminder
-from companion.models.profile import Profile
 from companion.prevention import load_rules
 from companion.services import accounts, agenda_store, ics, timeline
 from companion.services.agenda import Facts, History, agenda
+
+from .cast import make_person, make_profile
 
 DAY = date(2026, 11, 23)
 
 
 def _world():
+    """Claire and Louis with their accounts, and Léa's profile, as the demo's accounts seed leaves them."""
     ctx = DemoContext()
-    for key, name in (("claire", "Claire Martin"), ("louis", "Louis Bernard")):
-        user = accounts.register(f"{key}@example.fr", None, name, locale="fr", cost=(1, 1024))
-        ctx.users[key] = user
-        ctx.profiles[key] = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
-    lea = Profile(first_name="Léa", last_name="Martin")
-    db.session.add(lea)
-    db.session.flush()
-    ctx.profiles["lea"] = lea
+    for key in ("claire", "louis"):
+        ctx.users[key] = make_person(key, password=None, locale="fr")
+        ctx.profiles[key] = accounts.own_profile(ctx.users[key])
+    ctx.profiles["lea"] = make_profile(None, "Léa", "Martin")
     return ctx
 
 
@@ -76,3 +75,13 @@ def test_ics_escapes_folds_and_uses_crlf():
     assert all(len(line.encode()) <= 75 for line in lines)
     assert "SUMMARY:Dentiste\\, contrôle\\; " in text and "DTSTART:20261201T093000Z" in text
     assert "RRULE:FREQ=WEEKLY;UNTIL=20270101T235959Z" in text and "TRIGGER:-PT120M" in text
+
+
+def test_a_lone_carriage_return_cannot_add_a_calendar_property():
+    event = ics.Event(uid="u@companion", summary="RDV\rATTENDEE:mailto:x@evil.example",
+                      start=date(2030, 1, 2), description="a\r\nb\nc\rd")
+    text = ics.calendar([event])
+    lines = text.split("\r\n")
+    assert not any(line.startswith("ATTENDEE") for line in lines)
+    assert "\r" not in text.replace("\r\n", "")
+    assert "SUMMARY:RDV\\nATTENDEE:mailto:x@evil.example" in text and "DESCRIPTION:a\\nb\\nc\\nd" in text

@@ -1,30 +1,34 @@
 """The agenda pages as a person and a caregiver use them: see what is due, mark done (form and
-offline-queue JSON with an idempotency key), snooze, "not for me", personal reminders and .ics."""
+offline-queue JSON with an idempotency key: a replay, even racing the first send, applies once, and a
+body that is not a JSON object gets a plain 400), snooze, "not for me", personal reminders and .ics
+files that keep health detail off the lock screen."""
 
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from companion.extensions import db
 from companion.models.account import User
 from companion.models.agenda import AgendaItem, PersonalReminder, Reminder
 from companion.models.audit import AccessEvent
-from companion.models.delegation import Delegation
 from companion.models.outbox import OutboxReceipt
 from companion.models.profile import Profile
+from companion.services import agenda_store
 
+from .cast import CAST, delegate, sign_up
 from .conftest import csrf_from
 
 
 @pytest.fixture
 def claire(web, ctx):
-    web.register(email="claire@example.fr", name="Claire Martin")
+    """Claire (born 1974) signed in on `web`; her profile's id."""
+    pid = sign_up(web, ctx, "claire")
     with ctx():
-        profile = db.session.scalar(select(Profile).where(Profile.first_name == "Claire"))
-        profile.birth_date, profile.sex = date(1974, 3, 12), "F"
+        profile = db.session.get(Profile, pid)
+        profile.birth_date, profile.sex = CAST["claire"].birth_date, CAST["claire"].sex
         db.session.commit()
-        return profile.id
+    return pid
 
 
 def page(client, pid):
@@ -68,6 +72,11 @@ def test_a_future_done_date_is_refused(web, client, claire):
     assert resp.status_code == 400 and "dans le futur" in resp.get_data(as_text=True)
 
 
+def _headers(client, pid, key="r" * 24):
+    token = csrf_from(client.get(f"/p/{pid}/agenda").get_data(as_text=True))
+    return {"X-CSRFToken": token, "Idempotency-Key": key, "Accept": "application/json"}
+
+
 def test_an_offline_replay_is_applied_once(client, ctx, claire):
     url = f"/p/{claire}/agenda"
     token = csrf_from(page(client, claire).get_data(as_text=True))
@@ -86,6 +95,71 @@ def test_json_without_csrf_header_is_refused(client, claire):
     resp = client.post(f"/p/{claire}/agenda/DO_BREAST/done", json={"done_on": "2026-02-01"},
                        headers={"Accept": "application/json"})
     assert resp.status_code == 400
+
+
+def test_a_replay_racing_the_first_send_does_not_apply_twice(client, ctx, claire, monkeypatch):
+    """Both requests pass the "already applied?" look-up before either has committed (simulated by
+    hiding the stored receipt from the look-up): the key's claim still lets only one apply."""
+    url, headers = f"/p/{claire}/agenda/DO_COLORECTAL/done", _headers(client, claire)
+    first = client.post(url, json={"done_on": "2026-02-01"}, headers=headers)
+    original, seen = agenda_store.receipt, []
+
+    def late_lookup(user_id, key):
+        seen.append(key)
+        return None if len(seen) == 1 else original(user_id, key)  # the race: first look-up misses
+
+    monkeypatch.setattr(agenda_store, "receipt", late_lookup)
+    again = client.post(url, json={"done_on": "2026-03-01"}, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.get_json() == first.get_json()
+    with ctx():
+        row = db.session.scalar(select(AgendaItem).where(AgendaItem.rule_id == "DO_COLORECTAL"))
+        assert row.done_on == date(2026, 2, 1)  # the second send changed nothing
+        assert db.session.scalar(select(func.count()).select_from(OutboxReceipt)) == 1
+
+
+def test_claiming_a_key_another_request_just_took_returns_its_answer(app, ctx, claire, monkeypatch):
+    """Service level: between our look-up and our insert, another transaction commits the same key."""
+    with ctx():
+        user_id = db.session.scalar(select(User.id))
+        mine, stored = agenda_store.claim_receipt(user_id, "race-key-1", "agenda.done")
+        assert stored is None and mine is not None
+        db.session.rollback()  # our action failed: the key stays free
+        with db.engine.begin() as other:  # the other request wins the key and commits
+            other.execute(insert(OutboxReceipt).values(
+                key="race-key-1", user_id=user_id, action="agenda.done", status=200, body='{"ok": true}',
+                created_at=datetime.now(UTC)))
+        original, calls = agenda_store.receipt, []
+
+        def late_lookup(u, k):  # our look-up ran before the other request committed
+            calls.append(k)
+            return None if len(calls) == 1 else original(u, k)
+
+        monkeypatch.setattr(agenda_store, "receipt", late_lookup)
+        mine, stored = agenda_store.claim_receipt(user_id, "race-key-1", "agenda.done")
+        assert mine is None and stored.status == 200 and stored.body == '{"ok": true}'
+        assert db.session.scalar(select(func.count()).select_from(OutboxReceipt)) == 1  # still usable
+        db.session.rollback()
+
+
+def test_a_refused_action_leaves_its_key_free_for_the_corrected_replay(client, ctx, claire):
+    url, headers = f"/p/{claire}/agenda/DO_BREAST/done", _headers(client, claire, "f" * 24)
+    refused = client.post(url, json={"done_on": "2099-01-01"}, headers=headers)
+    assert refused.status_code == 400 and "futur" in refused.get_json()["message"]
+    assert client.post(url, json={"done_on": "2026-01-05"}, headers=headers).status_code == 200
+    with ctx():
+        assert db.session.scalar(select(AgendaItem.done_on).where(AgendaItem.rule_id == "DO_BREAST")) \
+            == date(2026, 1, 5)
+
+
+@pytest.mark.parametrize("body", ['["2026-01-05"]', '"2026-01-05"', "42", "{broken"])
+@pytest.mark.parametrize("action", ["done", "snooze", "dismiss", "reopen"])
+def test_a_body_that_is_not_an_object_gets_a_plain_400(client, claire, body, action):
+    headers = _headers(client, claire)
+    del headers["Idempotency-Key"]
+    resp = client.post(f"/p/{claire}/agenda/DO_BREAST/{action}", data=body, headers=headers,
+                       content_type="application/json")
+    assert resp.status_code == 400
+    assert resp.get_json()["message"] == "Quelque chose n’allait pas dans la demande"
 
 
 def test_snooze_not_for_me_and_undo(web, client, claire):
@@ -136,15 +210,21 @@ def test_a_personal_appointment_with_its_calendar_file(web, client, ctx, claire)
     assert "Dentiste" not in section(page(client, claire).get_data(as_text=True), "personal-h")
 
 
+def test_the_calendar_alarm_says_nothing_about_health_or_who(web, client, claire):
+    url = f"/p/{claire}/agenda/reminders/new"
+    web.post(url, {"kind": "appointment", "title": "Oncologue", "day": "2030-05-02", "at": "10:30",
+                   "repeat": "", "notes": ""}, from_url=url)
+    for path in [f"/p/{claire}/agenda/reminders/1.ics", f"/p/{claire}/agenda/DO_BREAST.ics"]:
+        text = client.get(path).get_data(as_text=True)
+        alarm = text[text.index("BEGIN:VALARM"):text.index("END:VALARM")]
+        assert "DESCRIPTION:Un rappel vous attend dans Companion" in alarm
+        assert "Oncologue" not in alarm and "Claire" not in alarm and "sein" not in alarm
+
+
 def test_a_caregiver_with_the_agenda_scope_acts_and_it_is_logged(app, web, client, ctx, claire):
     web.logout()
-    web.register(email="sophie@example.fr", name="Sophie Bernard")
-    with ctx():
-        sophie = db.session.scalar(select(User).where(User.email == "sophie@example.fr"))
-        db.session.add(Delegation(profile_id=claire, caregiver_id=sophie.id, scopes="agenda",
-                                  accepted_at=datetime.now(UTC),
-                                  expires_at=datetime.now(UTC) + timedelta(days=30)))
-        db.session.commit()
+    sign_up(web, ctx, "sophie")
+    delegate(ctx, claire, "sophie", "agenda")
     url = f"/p/{claire}/agenda"
     assert "cancer du sein" in page(client, claire).get_data(as_text=True)
     web.post(f"{url}/DO_BREAST/done", {"done_on": date.today().isoformat()}, from_url=url)

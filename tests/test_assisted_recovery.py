@@ -1,4 +1,5 @@
-"""Assisted recovery: a mediator checks identity in person and gives a single-use code valid 24 hours."""
+"""Assisted recovery: a mediator checks identity in person and gives a single-use code valid 24 hours
+(one code, one new password, even when two tries come at once)."""
 
 from datetime import timedelta
 
@@ -12,9 +13,8 @@ from companion.models.onboarding import AssistedRecoveryCode
 from companion.models.types import utcnow
 from companion.services import ServiceError, accounts, assisted_recovery
 
+from .cast import COST, give_key, make_mediator, make_person, make_structure, mediator_browser, signed_in
 from .conftest import Browser
-from .test_onboarding_flow import mediator_browser
-from .test_onboarding_services import give_key, make_mediator, make_person, make_structure
 
 
 def test_issue_limits_identity_check_and_unknown_accounts(app):
@@ -46,14 +46,56 @@ def test_a_code_works_once_within_24_hours_and_replaces_earlier_codes(app):
         _r1, first = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
         _r2, second = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
         with pytest.raises(ServiceError):  # the earlier code stopped working
-            assisted_recovery.redeem("anna@example.fr", first, "un nouveau départ", cost=(1, 1024))
+            assisted_recovery.redeem("anna@example.fr", first, "un nouveau départ", cost=COST)
         with pytest.raises(ServiceError):  # expired after 24 hours
-            assisted_recovery.redeem("anna@example.fr", second, "un nouveau départ", cost=(1, 1024),
+            assisted_recovery.redeem("anna@example.fr", second, "un nouveau départ", cost=COST,
                                      now=utcnow() + timedelta(hours=24, minutes=1))
-        assisted_recovery.redeem("anna@example.fr", second.lower(), "un nouveau départ", cost=(1, 1024))
+        assisted_recovery.redeem("anna@example.fr", second.lower(), "un nouveau départ", cost=COST)
         with pytest.raises(ServiceError):  # single use
-            assisted_recovery.redeem("anna@example.fr", second, "encore un autre", cost=(1, 1024))
-        assert accounts.authenticate("anna@example.fr", "un nouveau départ", (1, 1024)) is not None
+            assisted_recovery.redeem("anna@example.fr", second, "encore un autre", cost=COST)
+        assert accounts.authenticate("anna@example.fr", "un nouveau départ", COST) is not None
+
+
+def test_two_redemptions_of_one_code_at_the_same_moment_let_only_the_first_in(app, monkeypatch):
+    """Another request redeems the code between this one's lookup and its write (a race)."""
+    with app.test_request_context():
+        mediator = make_mediator(make_structure())
+        make_person()
+        _row, code = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
+        checked = assisted_recovery.policy_error
+        raced = []
+
+        def other_request_goes_first(password, **kw):
+            if not raced:
+                raced.append(True)
+                assisted_recovery.redeem("anna@example.fr", code, "la première phrase", cost=COST)
+            return checked(password, **kw)
+
+        monkeypatch.setattr(assisted_recovery, "policy_error", other_request_goes_first)
+        with pytest.raises(ServiceError) as refused:
+            assisted_recovery.redeem("anna@example.fr", code, "la seconde phrase", cost=COST)
+        assert refused.value.field == "code"
+        assert raced  # the other request did run in between
+        db.session.flush()
+        assert accounts.authenticate("anna@example.fr", "la première phrase", COST) is not None
+        assert accounts.authenticate("anna@example.fr", "la seconde phrase", COST) is None
+        assert db.session.query(AssistedRecoveryCode).one().used_at is not None
+
+
+def test_a_used_code_is_refused_and_keeps_the_password_it_set(app, ctx):
+    with app.test_request_context():
+        mediator = make_mediator(make_structure())
+        make_person()
+        _row, code = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
+        db.session.commit()
+    with app.test_request_context():
+        assisted_recovery.redeem("anna@example.fr", code, "la première phrase", cost=COST)
+        db.session.commit()
+    with app.test_request_context():
+        with pytest.raises(ServiceError):
+            assisted_recovery.redeem("anna@example.fr", code, "la seconde phrase", cost=COST)
+        db.session.rollback()
+        assert accounts.authenticate("anna@example.fr", "la première phrase", COST) is not None
 
 
 def test_recovery_removes_old_keys_and_recovery_codes_and_signs_out_other_devices(app, ctx):
@@ -106,11 +148,11 @@ def test_the_person_is_told_at_next_login_and_the_lead_sees_the_log(app, ctx):
     person.logout()
     person.login()
     assert "code de récupération pour votre compte" not in person.get("/").get_data(as_text=True)  # once
-    from .test_onboarding_flow import signed_in
-    log = signed_in(app, lead_id).get("/mediators/recovery/log")
+    log = signed_in(app.test_client(), lead_id).get("/mediators/recovery/log")
     assert log.status_code == 200 and "Léa Roux" in log.get_data(as_text=True)
     assert "anna@example.fr" not in log.get_data(as_text=True)
-    assert signed_in(app, helper_id).get("/mediators/recovery/log").status_code == 404  # not the lead
+    not_lead = signed_in(app.test_client(), helper_id)
+    assert not_lead.get("/mediators/recovery/log").status_code == 404  # not the lead
     with ctx():
         assert db.session.query(AssistedRecoveryCode).one().notified_at is not None
 

@@ -1,9 +1,11 @@
-"""The owner reads the access log in plain words, filters it by person and period, downloads it."""
+"""The owner reads the access log in plain words, filters it by person and period (extreme dates
+typed in the address bar included), downloads it."""
 
 import csv
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from companion.extensions import db
@@ -12,11 +14,11 @@ from companion.models.delegation import Delegation
 from companion.models.types import utcnow
 from companion.services import audit
 
-from .test_delegation_flow import invite, own_profile_id, person
+from .cast import invite, own_profile_id, registered
 
 
 def _caregiver(app, ctx, owner, pid, email, name):
-    helper = person(app, email, name)
+    helper = registered(app, email=email, name=name)
     invite(owner, pid, email=email)
     with ctx():
         d_id = db.session.scalar(select(Delegation.id).where(Delegation.invited_email == email))
@@ -25,8 +27,8 @@ def _caregiver(app, ctx, owner, pid, email, name):
 
 
 def test_the_log_names_each_person_and_can_be_filtered_by_person_and_period(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    pid = own_profile_id(ctx, "louis")
     sophie = _caregiver(app, ctx, louis, pid, "sophie@example.fr", "Sophie Bernard")
     marie = _caregiver(app, ctx, louis, pid, "marie@example.fr", "Marie Voisine")
     sophie.get(f"/p/{pid}/")
@@ -52,8 +54,8 @@ def test_the_log_names_each_person_and_can_be_filtered_by_person_and_period(app,
 
 
 def test_the_log_downloads_as_csv_in_plain_words(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    pid = own_profile_id(ctx, "louis")
     sophie = _caregiver(app, ctx, louis, pid, "sophie@example.fr", "=Sophie")
     sophie.get(f"/p/{pid}/")
     resp = louis.get(f"/p/{pid}/access-log.csv")
@@ -67,8 +69,8 @@ def test_the_log_downloads_as_csv_in_plain_words(app, ctx):
 
 
 def test_a_co_owner_does_not_see_the_other_owners_security_events(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    paul = person(app, "paul@example.fr", "Paul Martin")
+    claire = registered(app, "claire")
+    paul = registered(app, "paul")
     claire.post("/profiles/new", {"first_name": "Léa", "last_name": "Martin", "birth_date": "2026-07-10",
                                   "sex": "F"})
     from companion.models.profile import Profile
@@ -79,3 +81,17 @@ def test_a_co_owner_does_not_see_the_other_owners_security_events(app, ctx):
     page = paul.get(f"/p/{pid}/access-log").get_data(as_text=True)
     assert "a partagé la gestion du profil avec « Paul Martin »" in page
     assert "a créé le compte" not in page  # neither parent's own account events
+
+
+EXTREMES = ["until=9999-12-31", "since=0001-01-01", "since=0001-01-01&until=9999-12-31"]
+
+
+@pytest.mark.parametrize("query", EXTREMES)
+def test_extreme_dates_in_the_filter_still_show_the_log(app, ctx, query):
+    claire = registered(app, "claire")
+    pid = own_profile_id(ctx, "claire")
+    page = claire.get(f"/p/{pid}/access-log?{query}")
+    assert page.status_code == 200
+    assert "Claire Martin (vous)" in page.get_data(as_text=True)
+    csv = claire.get(f"/p/{pid}/access-log.csv?{query}")
+    assert csv.status_code == 200 and "Claire Martin" in csv.get_data(as_text=True)

@@ -9,13 +9,14 @@ from companion.services import documents
 from companion.services.access import find_access
 
 from .budgets import KB, first_visit
-from .documents_support import _empty_document_store, signed_in  # noqa: F401
+from .cast import sign_up
+from .documents_support import _empty_document_store  # noqa: F401
 
 TYPES = ["11502-2", "18748-4", "57833-6", "11490-0", "60591-5", "11369-6", "89601-9", "PRESC-KINE"]
 
 
 def test_the_document_list_with_50_documents_is_at_most_50_kb_first_visit(app, web, ctx):
-    profile_id = signed_in(web, ctx)
+    profile_id = sign_up(web, ctx)
     with app.test_request_context():
         user = db.session.scalar(select(User))
         access = find_access(user, profile_id)

@@ -23,9 +23,9 @@ def test_login_page_first_visit_is_at_most_14_kb_and_paints_from_its_first_respo
 def test_every_page_first_visit_is_at_most_50_kb(app, client, web):
     anonymous = page_urls(app, client)
     web.register(email="anna@example.fr")
-    signed_in = page_urls(app, client, "anna@example.fr")
+    signed_in_urls = page_urls(app, client, "anna@example.fr")
     over = {}
-    for url in sorted(set(signed_in)):
+    for url in sorted(set(signed_in_urls)):
         total, sizes = first_visit(client, url)
         if total > 50 * KB:
             over[url] = sizes

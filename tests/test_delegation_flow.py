@@ -1,43 +1,27 @@
-"""Caregiver delegation through the web: invite, accept, act with the banner, get logged, be revoked."""
+"""Caregiver delegation through the web: invite, accept, act with the banner, get logged, be revoked;
+what a scope implies, who may claim an invitation, fresh logins for granting access, and pages whose
+number of queries does not grow with the caregivers."""
 
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
 
 from companion.extensions import db
 from companion.models.audit import AccessEvent
 from companion.models.delegation import Delegation
-from companion.models.profile import Profile
 from companion.models.types import utcnow
+from companion.services import accounts, delegations
+from companion.services.access import require_access
 
-from .conftest import Browser
-
-PASSWORD = "une phrase facile"
-
-
-def person(app, email, name):
-    browser = Browser(app.test_client())
-    resp = browser.register(email=email, name=name, password=PASSWORD)
-    assert resp.status_code == 302, resp.get_data(as_text=True)
-    return browser
-
-
-def own_profile_id(ctx, email):
-    with ctx():
-        return db.session.scalar(select(Profile.id).join(Profile.owners).where(
-            Profile.first_name == email.split("@")[0].title()))
-
-
-def invite(browser, pid, **fields):
-    data = {"how": "email", "scopes": ["documents:read", "agenda"], "term": "6m", **fields}
-    return browser.post(f"/p/{pid}/caregivers/invite", data, from_url=f"/p/{pid}/caregivers")
+from .cast import invite, make_person, own_profile_id, registered
 
 
 def test_a_father_invites_his_daughter_who_accepts_acts_with_the_banner_and_is_revoked(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     resp = invite(louis, pid, email="Sophie@Example.fr")
     assert resp.status_code == 302
     # Until she accepts, nothing is shared.
@@ -66,9 +50,9 @@ def test_a_father_invites_his_daughter_who_accepts_acts_with_the_banner_and_is_r
 
 
 def test_an_invitation_by_code_is_shown_once_accepted_once_and_stored_hashed(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    marie = person(app, "marie@example.fr", "Marie Voisine")
-    pid = own_profile_id(ctx, "claire@example.fr")
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    pid = own_profile_id(ctx, "claire")
     page = invite(claire, pid, how="code", email="", label="Ma voisine Marie", term="1m",
                   scopes=["agenda"]).get_data(as_text=True)
     code = re.search(r'<p class="code" lang="en">([A-Z0-9-]+)</p>', page).group(1)
@@ -88,7 +72,7 @@ def test_an_invitation_by_code_is_shown_once_accepted_once_and_stored_hashed(app
         # "1 month" counts from acceptance.
         assert timedelta(days=27) < d.expires_at - d.accepted_at < timedelta(days=32)
     # Single use: a second person gets a clear message and no access.
-    other = person(app, "other@example.fr", "Autre Personne")
+    other = registered(app, email="other@example.fr", name="Autre Personne")
     resp = other.post("/invitations/code/accept", {"code": code}, from_url="/invitations/code")
     assert resp.status_code == 409
     assert "déjà été acceptée" in resp.get_data(as_text=True)
@@ -96,7 +80,7 @@ def test_an_invitation_by_code_is_shown_once_accepted_once_and_stored_hashed(app
 
 
 def test_guessing_codes_is_rate_limited(app, ctx):
-    nadia = person(app, "nadia@example.fr", "Nadia Haddad")
+    nadia = registered(app, "nadia")
     first = nadia.post("/invitations/code", {"code": "ABCD-EFGH-JKMN"}, from_url="/invitations/code")
     assert first.status_code == 404 and "Aucune invitation ne correspond" in first.get_data(as_text=True)
     statuses = [nadia.post("/invitations/code", {"code": f"ABCD-EFGH-{i:04d}"}, from_url="/invitations/code")
@@ -105,9 +89,9 @@ def test_guessing_codes_is_rate_limited(app, ctx):
 
 
 def test_bad_invitations_get_a_clear_message_and_change_nothing(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     assert "vous inviter vous-même" in invite(louis, pid, email="louis@example.fr").get_data(as_text=True)
     assert invite(louis, pid, email="sophie@example.fr").status_code == 302
     resp = invite(louis, pid, email="sophie@example.fr")
@@ -124,9 +108,9 @@ def test_bad_invitations_get_a_clear_message_and_change_nothing(app, ctx):
 
 
 def test_a_revoked_or_expired_invitation_cannot_be_accepted(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -139,15 +123,20 @@ def test_a_revoked_or_expired_invitation_cannot_be_accepted(app, ctx):
         d2_id = d2.id
         d2.invitation_expires_at = d2.created_at - timedelta(seconds=1)
         db.session.commit()
+    # The invitation is still bound to her account, so it is found, and refused as lapsed.
     resp = sophie.post(f"/invitations/{d2_id}/accept", from_url="/caregiving")
-    assert resp.status_code == 404 or "expiré" in resp.get_data(as_text=True)
+    assert resp.status_code == 409
+    assert "Cette invitation a expiré. Demandez à la personne de vous en envoyer une nouvelle." \
+        in resp.get_data(as_text=True)
+    with ctx():
+        assert db.session.get(Delegation, d2_id).accepted_at is None
     assert sophie.get(f"/p/{pid}/").status_code == 404
 
 
 def test_the_caregiver_can_decline_or_stop_helping(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -168,9 +157,9 @@ def test_the_caregiver_can_decline_or_stop_helping(app, ctx):
 
 
 def test_the_owner_is_reminded_before_the_end_and_can_renew(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr", term="1d")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -187,9 +176,9 @@ def test_the_owner_is_reminded_before_the_end_and_can_renew(app, ctx):
 
 
 def test_an_expired_delegation_gives_no_access_and_is_logged_once(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    sophie = person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     invite(louis, pid, email="sophie@example.fr")
     with ctx():
         d_id = db.session.scalar(select(Delegation.id))
@@ -209,11 +198,186 @@ def test_an_expired_delegation_gives_no_access_and_is_logged_once(app, ctx):
 
 
 def test_a_mediator_cannot_be_invited(app, ctx):
-    from companion.services import accounts
-
-    louis = person(app, "louis@example.fr", "Louis Bernard")
+    louis = registered(app, "louis")
     with ctx():
-        accounts.register("karim@example.fr", PASSWORD, "Karim Benali", role="mediator", cost=(1, 1024))
+        make_person("karim", role="mediator")
         db.session.commit()
-    pid = own_profile_id(ctx, "louis@example.fr")
-    assert "ne peut pas être aidant" in invite(louis, pid, email="karim@example.fr").get_data(as_text=True)
+    pid = own_profile_id(ctx, "louis")
+    assert "ne peut pas être aidant" in invite(louis, pid, email="karim@fs.example.fr").get_data(as_text=True)
+
+
+def _accept_by_code(owner, helper, pid, scopes):
+    page = invite(owner, pid, how="code", email="", label="Marie", term="1m", scopes=scopes)
+    code = re.search(r'<p class="code" lang="en">([A-Z0-9-]+)</p>', page.get_data(as_text=True)).group(1)
+    resp = helper.post("/invitations/code/accept", {"code": code}, from_url="/invitations/code")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+
+
+def test_a_caregiver_who_may_add_documents_also_sees_them(app, ctx):
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    pid = own_profile_id(ctx, "claire")
+    form = claire.get(f"/p/{pid}/caregivers").get_data(as_text=True)
+    assert "Ajouter et modifier des documents (y compris les voir)" in form
+    _accept_by_code(claire, marie, pid, ["documents:write"])
+    assert marie.get(f"/p/{pid}/documents").status_code == 200
+    assert marie.get(f"/p/{pid}/documents/upload").status_code == 200
+
+
+def test_an_older_delegation_holding_only_documents_write_also_reads(app, ctx):
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    pid = own_profile_id(ctx, "claire")
+    _accept_by_code(claire, marie, pid, ["agenda"])
+    assert marie.get(f"/p/{pid}/documents").status_code == 404
+    with ctx():  # as stored before the fix: write without read
+        db.session.execute(update(Delegation).values(scopes="documents:write"))
+        db.session.commit()
+        assert db.session.scalar(select(Delegation.scopes)) == "documents:write"
+    assert marie.get(f"/p/{pid}/documents").status_code == 200
+
+
+def test_an_email_invitation_needs_an_existing_account_and_is_bound_to_it(app, ctx):
+    louis = registered(app, "louis")
+    pid = own_profile_id(ctx, "louis")
+    form = louis.get(f"/p/{pid}/caregivers").get_data(as_text=True)
+    assert "Seulement pour une personne qui a déjà un compte Companion. Sinon, choisissez un code." in form
+    resp = invite(louis, pid, email="sophie@example.fr")
+    assert resp.status_code == 400
+    assert "Cette personne n’a pas encore de compte Companion. Donnez-lui plutôt un code d’invitation." \
+        in resp.get_data(as_text=True)
+    with ctx():
+        assert db.session.query(Delegation).count() == 0
+    # Whoever registers the address afterwards finds no invitation waiting.
+    squatter = registered(app, email="sophie@example.fr", name="Quelqu'un d'autre")
+    assert "vous invite à aider" not in squatter.get("/").get_data(as_text=True)
+    # Once the account exists, the invitation names that account, not just its address.
+    assert invite(louis, pid, email="Sophie@example.fr").status_code == 302
+    with ctx():
+        d = db.session.scalars(select(Delegation)).one()
+        squatter_id, d_id = d.caregiver_id, d.id
+        assert d.accepted_at is None and squatter_id is not None
+    assert "vous invite à aider" in squatter.get("/").get_data(as_text=True)
+    other = registered(app, "nadia")
+    assert other.post(f"/invitations/{d_id}/accept", from_url="/").status_code == 404
+    assert other.get(f"/p/{pid}/").status_code == 404
+    # Bound but not accepted: still nothing shared.
+    assert squatter.get(f"/p/{pid}/").status_code == 404
+
+
+def test_granting_access_or_downloading_the_log_needs_a_fresh_login(app, ctx, monkeypatch):
+    claire = registered(app, "claire")
+    marie = registered(app, "marie")
+    registered(app, "paul")
+    pid = own_profile_id(ctx, "claire")
+    _accept_by_code(claire, marie, pid, ["agenda"])
+    with ctx():
+        d_id = db.session.scalar(select(Delegation.id))
+    monkeypatch.setitem(app.config, "FRESH_LOGIN_MINUTES", -1)
+    page = f"/p/{pid}/caregivers"
+    stale = [
+        claire.post(f"{page}/invite", {"how": "email", "email": "paul@example.fr", "scopes": ["agenda"],
+                                       "term": "1m"}, from_url=page, headers={"Referer": f"http://localhost{page}"}),
+        claire.post(f"{page}/{d_id}/renew", {"term": "1y"}, from_url=page),
+        claire.post(f"/p/{pid}/owners", {"email": "paul@example.fr", "relation": "parent"},
+                    from_url=f"/p/{pid}/owners"),
+        claire.get(f"/p/{pid}/access-log.csv?who="),
+    ]
+    for resp in stale:
+        assert resp.status_code == 302 and "/reauth" in resp.headers["Location"], resp.request.path
+    with ctx():  # nothing changed
+        assert db.session.query(Delegation).count() == 1
+    assert "Paul Martin" not in claire.get(f"/p/{pid}/owners").get_data(as_text=True)
+    # Confirming the password brings the owner back where they were, and the download works.
+    assert f"next=/p/{pid}/caregivers" in stale[0].headers["Location"]  # back to the form it came from
+    assert "next=/p/" in stale[3].headers["Location"]
+    monkeypatch.setitem(app.config, "FRESH_LOGIN_MINUTES", 5)
+    back = claire.post("/reauth", {"password": "une phrase facile", "next": f"/p/{pid}/access-log.csv?who="},
+                       from_url="/reauth")
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"/p/{pid}/access-log.csv?who=")
+    csv = claire.get(f"/p/{pid}/access-log.csv?who=")
+    assert csv.status_code == 200 and "Marie Voisine" in csv.get_data(as_text=True)
+    assert invite(claire, pid, email="paul@example.fr").status_code == 302
+
+
+def _helpers(app, owner_email, n, accept=True):
+    """n caregivers for the owner's profile (accepted or still invited), created directly."""
+    with app.test_request_context():
+        owner = accounts.find_by_email(owner_email)
+        access = require_access(owner, accounts.own_profile(owner).id, "manage")
+        for i in range(n):
+            helper = make_person(email=f"h{i}-{owner.id}@example.fr", name=f"Aidant {i}", password=None)
+            db.session.flush()
+            inv = delegations.invite(access, owner, scopes=["agenda"], email=helper.email, term="1y")
+            if accept:
+                delegations.accept(helper, inv.delegation)
+        db.session.commit()
+
+
+def _queries(app, browser, url):
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        resp = browser.get(url)
+        assert resp.status_code == 200
+        return len(statements), resp.get_data(as_text=True)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+
+
+def test_the_caregivers_page_does_not_query_once_per_caregiver(app, ctx):
+    app.config["DELEGATION_MAX_CAREGIVERS"] = 10
+    try:
+        one = registered(app, email="one@example.fr", name="One Owner")
+        many = registered(app, email="many@example.fr", name="Many Owner")
+        _helpers(app, "one@example.fr", 1)
+        _helpers(app, "many@example.fr", 5)
+        pid_one, pid_many = own_profile_id(ctx, "one@example.fr"), own_profile_id(ctx, "many@example.fr")
+        few, _page = _queries(app, one, f"/p/{pid_one}/caregivers")
+        lots, page = _queries(app, many, f"/p/{pid_many}/caregivers")
+        assert all(f"Mettre fin à l’accès de Aidant {i}" in page for i in range(5))
+        assert lots == few
+        few, _page = _queries(app, one, f"/p/{pid_one}/")
+        lots, page = _queries(app, many, f"/p/{pid_many}/")
+        assert "Aidants en ce moment : Aidant" in page and lots == few
+    finally:
+        app.config["DELEGATION_MAX_CAREGIVERS"] = 3
+
+
+def test_the_home_page_does_not_query_once_per_invitation(app, ctx):
+    for i in range(3):
+        registered(app, email=f"o{i}@example.fr", name=f"Owner {i}")
+    helper = registered(app, email="helper@example.fr", name="Helper")
+
+    def invited_by(i):
+        with app.test_request_context():
+            owner = accounts.find_by_email(f"o{i}@example.fr")
+            access = require_access(owner, accounts.own_profile(owner).id, "manage")
+            delegations.invite(access, owner, scopes=["agenda"], email="helper@example.fr", term="1m")
+            db.session.commit()
+
+    invited_by(0)
+    with_one = _queries(app, helper, "/")[0]
+    invited_by(1)
+    invited_by(2)
+    with_three, page = _queries(app, helper, "/")
+    assert all(f"Owner {i} vous invite à aider pour le profil de Owner {i}" in page for i in range(3))
+    assert with_three == with_one
+    assert _queries(app, helper, "/caregiving")[1].count("vous invite à aider") == 3
+
+
+def test_a_full_profile_says_so_before_the_owner_fills_in_the_form(app, ctx):
+    claire = registered(app, "claire")
+    pid = own_profile_id(ctx, "claire")
+    page = claire.get(f"/p/{pid}/caregivers").get_data(as_text=True)
+    assert "Au plus 3 aidants ou invitations en cours par profil." in page
+    _helpers(app, "claire@example.fr", 2)
+    invite(claire, pid, how="code", email="", label="Voisine", term="1m", scopes=["agenda"])
+    page = claire.get(f"/p/{pid}/caregivers").get_data(as_text=True)
+    assert "Ce profil a déjà 3 aidants ou invitations" in page

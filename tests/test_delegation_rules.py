@@ -1,20 +1,24 @@
-"""Delegation rules at the service level: terms, limits per caregiver, reminders for the push batch."""
+"""Delegation rules at the service level: terms, limits per caregiver (held under concurrent
+invitations), reminders for the push batch."""
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from companion.extensions import db
+from companion.models.account import User
 from companion.models.delegation import Delegation
-from companion.services import ServiceError, accounts, delegation_rows, delegations
+from companion.services import ServiceError, accounts, audit, delegation_rows, delegations
 from companion.services.access import find_access, require_access
+
+from .cast import make_person
 
 
 def _people(n):
-    users = [accounts.register(f"p{i}@example.fr", None, f"Person {i}", cost=(1, 1024)) for i in range(n)]
-    db.session.flush()
-    return users
+    return [make_person(email=f"p{i}@example.fr", name=f"Person {i}", password=None) for i in range(n)]
 
 
 def _own(user):
@@ -101,3 +105,79 @@ def test_two_people_racing_with_one_code_only_one_gets_it(app):
         db.session.rollback()
         assert find_access(second, accounts.own_profile(owner).id) is None
         assert find_access(first, accounts.own_profile(owner).id) is not None
+
+
+def test_two_invitations_at_the_same_moment_do_not_exceed_the_caregiver_limit(app, monkeypatch):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time: the race exists on PostgreSQL")
+    monkeypatch.setitem(app.config, "DELEGATION_MAX_CAREGIVERS", 1)
+    with app.app_context():
+        owner = make_person(email="owner@example.fr", name="Owner", password=None)
+        db.session.commit()
+        owner_id, pid = owner.id, accounts.own_profile(owner).id
+        # A log that already has entries, as in real life (its first entry is another race).
+        audit.record(actor=owner, actor_role="owner", action="profile.view", profile_id=pid)
+        db.session.commit()
+    outcome = {}
+
+    def second_invitation():
+        with app.test_request_context():
+            user = db.session.get(User, owner_id)
+            try:
+                delegations.invite(require_access(user, pid, "manage"), user, scopes=["agenda"], term="1m")
+                db.session.commit()
+                outcome["second"] = "sent"
+            except ServiceError as exc:
+                db.session.rollback()
+                outcome["second"] = str(exc.message)
+
+    with app.app_context():
+        user = db.session.get(User, owner_id)
+        delegations.invite(require_access(user, pid, "manage"), user, scopes=["agenda"], term="1m")
+        other = threading.Thread(target=second_invitation)
+        other.start()
+        time.sleep(0.5)  # the other request counts while this one is not yet committed
+        db.session.commit()
+    other.join(10)
+    assert "le maximum autorisé" in outcome["second"]
+    with app.app_context():
+        assert db.session.query(Delegation).filter_by(profile_id=pid).count() == 1
+
+
+def test_two_invitations_to_one_person_at_the_same_moment_do_not_exceed_their_limit(app, monkeypatch):
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("SQLite lets one writer at a time: the race exists on PostgreSQL")
+    monkeypatch.setitem(app.config, "DELEGATION_MAX_PEOPLE", 1)
+    with app.app_context():
+        owners = [make_person(email=f"o{i}@example.fr", name=f"Owner {i}", password=None) for i in range(2)]
+        make_person(email="helper@example.fr", name="Helper", password=None)
+        db.session.flush()
+        audit.record(actor=owners[0], actor_role="owner", action="profile.view",
+                     profile_id=accounts.own_profile(owners[0]).id)
+        db.session.commit()
+        ids = [(o.id, accounts.own_profile(o).id) for o in owners]
+    outcome = {}
+
+    def send(index):
+        user = db.session.get(User, ids[index][0])
+        access = require_access(user, ids[index][1], "manage")
+        delegations.invite(access, user, scopes=["agenda"], email="helper@example.fr", term="1m")
+
+    def second_invitation():
+        with app.test_request_context():
+            try:
+                send(1)
+                db.session.commit()
+                outcome["second"] = "sent"
+            except ServiceError as exc:
+                db.session.rollback()
+                outcome["second"] = str(exc.message)
+
+    with app.app_context():
+        send(0)
+        other = threading.Thread(target=second_invitation)
+        other.start()
+        time.sleep(0.5)
+        db.session.commit()
+    other.join(10)
+    assert "le maximum autorisé" in outcome["second"]

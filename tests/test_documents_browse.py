@@ -1,12 +1,18 @@
-"""Browsing, editing, hiding, trash, pins and the offline manifest; caregivers and the access log;
-CDA import."""
+"""Browsing, editing, hiding, trash (and its purge, files after rows), pins and the offline manifest;
+search (its words never in a URL) and the year filter; caregivers and the access log (reads on the
+edit, delete and trash pages included); CDA import; views that do not import each other."""
 
+import ast
 import io
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from companion.audit_phrases import phrase_for
+from companion.commands.housekeeping import run_once
 from companion.demo.documents import make_pdf
 from companion.extensions import db
 from companion.models.account import User
@@ -15,25 +21,37 @@ from companion.models.document import Document
 from companion.models.profile import Profile
 from companion.models.types import utcnow
 from companion.services import documents
+from companion.services.access import find_access
 
+from .cast import sign_up
+from .conftest import csrf_from
 from .documents_support import (  # noqa: F401
     CDA_EXAMPLE,
     PDF,
     _empty_document_store,
+    as_caregiver,
     cda,
     delegate,
-    signed_in,
+    doc_id,
     upload,
 )
 
 
 @pytest.fixture
 def owner(web, ctx):
-    return signed_in(web, ctx)
+    return sign_up(web, ctx)
 
 
-def _doc_id(resp) -> int:
-    return int(resp.headers["Location"].rsplit("/", 1)[1])
+def _logged(ctx, owner) -> set:
+    with ctx():
+        events = db.session.scalars(select(AccessEvent).where(AccessEvent.profile_id == owner))
+        return {(e.action, e.object_label) for e in events}
+
+
+def _views(ctx, owner) -> list:
+    with ctx():
+        return list(db.session.scalars(select(AccessEvent.object_label).where(
+            AccessEvent.profile_id == owner, AccessEvent.action == "document.view")))
 
 
 def test_search_by_title_source_and_type_and_filters(web, owner):
@@ -67,7 +85,7 @@ def test_the_list_paginates(web, ctx, owner):
 
 
 def test_rename_retype_hide_delete_restore_and_purge(web, app, ctx, owner):
-    doc = _doc_id(upload(web, owner, PDF, title="Ancien nom"))
+    doc = doc_id(upload(web, owner, PDF, title="Ancien nom"))
     url = f"/p/{owner}/documents/{doc}"
     web.post(url + "/edit", {"title": "Nouveau nom", "type_code": "57833-6", "care_date": "",
                              "source": "Dr X"})
@@ -95,14 +113,14 @@ def test_rename_retype_hide_delete_restore_and_purge(web, app, ctx, owner):
 
 
 def test_uploading_a_file_that_is_in_the_trash_brings_it_back(web, ctx, owner):
-    doc = _doc_id(upload(web, owner, PDF))
+    doc = doc_id(upload(web, owner, PDF))
     web.post(f"/p/{owner}/documents/{doc}/delete", {}, from_url=f"/p/{owner}/documents/{doc}/delete")
     again = upload(web, owner, PDF)
-    assert _doc_id(again) == doc and web.get(f"/p/{owner}/documents/{doc}").status_code == 200
+    assert doc_id(again) == doc and web.get(f"/p/{owner}/documents/{doc}").status_code == 200
 
 
 def test_pin_then_the_manifest_lists_it_with_its_page(web, ctx, owner):
-    doc = _doc_id(upload(web, owner, PDF, type_code="89601-9"))
+    doc = doc_id(upload(web, owner, PDF, type_code="89601-9"))
     url = f"/p/{owner}/documents/{doc}"
     page = web.get(url)
     assert "X-Offline-Cache" not in page.headers
@@ -119,7 +137,7 @@ def test_pin_then_the_manifest_lists_it_with_its_page(web, ctx, owner):
 
 def test_key_documents_are_in_the_manifest_unless_data_saver(web, ctx, owner):
     upload(web, owner, make_pdf("old"), type_code="11502-2", care_date="2024-01-01", title="Ancien bilan")
-    recent = _doc_id(upload(web, owner, make_pdf("new"), type_code="11502-2", care_date="2026-01-01"))
+    recent = doc_id(upload(web, owner, make_pdf("new"), type_code="11502-2", care_date="2026-01-01"))
     upload(web, owner, make_pdf("c"), type_code="89601-9")  # not a key type
     manifest = web.get(f"/p/{owner}/documents/offline.json").get_json()
     assert [d["id"] for d in manifest["documents"]] == [recent] and manifest["documents"][0]["key"]
@@ -129,7 +147,7 @@ def test_key_documents_are_in_the_manifest_unless_data_saver(web, ctx, owner):
 
 
 def test_on_a_shared_computer_pinning_is_off(web, ctx, owner):
-    doc = _doc_id(upload(web, owner, PDF, type_code="11502-2"))
+    doc = doc_id(upload(web, owner, PDF, type_code="11502-2"))
     web.logout()
     web.login(shared_computer="y")
     url = f"/p/{owner}/documents/{doc}"
@@ -139,13 +157,11 @@ def test_on_a_shared_computer_pinning_is_off(web, ctx, owner):
 
 
 def test_caregivers_read_or_write_by_scope_hidden_stays_hidden_and_all_is_logged(web, ctx, owner):
-    shown = _doc_id(upload(web, owner, make_pdf("shown"), title="Visible report"))
-    hidden = _doc_id(upload(web, owner, make_pdf("hidden"), title="Private report"))
+    shown = doc_id(upload(web, owner, make_pdf("shown"), title="Visible report"))
+    hidden = doc_id(upload(web, owner, make_pdf("hidden"), title="Private report"))
     web.post(f"/p/{owner}/documents/{hidden}/hide", {"hidden": "1"},
              from_url=f"/p/{owner}/documents/{hidden}")
-    web.logout()
-    web.register(email="carer@example.fr", name="Carl Aidant")
-    delegate(ctx, owner, "carer@example.fr", "documents:read")
+    as_caregiver(web, ctx, owner, "documents:read")
     listing = web.get(f"/p/{owner}/documents").get_data(as_text=True)
     assert "Visible report" in listing and "Private report" not in listing
     assert web.get(f"/p/{owner}/documents/{hidden}").status_code == 404
@@ -160,12 +176,10 @@ def test_caregivers_read_or_write_by_scope_hidden_stays_hidden_and_all_is_logged
 
 
 def test_caregiver_with_see_hidden_and_write_can_upload_and_is_logged(web, ctx, owner):
-    hidden = _doc_id(upload(web, owner, make_pdf("h"), title="Private report"))
+    hidden = doc_id(upload(web, owner, make_pdf("h"), title="Private report"))
     web.post(f"/p/{owner}/documents/{hidden}/hide", {"hidden": "1"},
              from_url=f"/p/{owner}/documents/{hidden}")
-    web.logout()
-    web.register(email="carer@example.fr", name="Carl Aidant")
-    delegate(ctx, owner, "carer@example.fr", "documents:read documents:write", see_hidden=True)
+    as_caregiver(web, ctx, owner, "documents:read documents:write", see_hidden=True)
     assert web.get(f"/p/{owner}/documents/{hidden}").status_code == 200
     assert upload(web, owner, PDF, title="Added by carer").status_code == 302
     with ctx():
@@ -173,10 +187,28 @@ def test_caregiver_with_see_hidden_and_write_can_upload_and_is_logged(web, ctx, 
     assert ("document.add", "Added by carer") in actions and ("document.view", "Private report") in actions
 
 
+def test_a_caregivers_look_at_the_edit_delete_and_trash_pages_is_in_the_owners_log(web, ctx, owner):
+    doc = doc_id(upload(web, owner, make_pdf("a"), title="Bilan rénal"))
+    gone = doc_id(upload(web, owner, make_pdf("b"), title="Vieille ordonnance"))
+    web.post(f"/p/{owner}/documents/{gone}/delete", {}, from_url=f"/p/{owner}/documents/{gone}/delete")
+    as_caregiver(web, ctx, owner, "documents:read documents:write")
+    assert "Bilan rénal" in web.get(f"/p/{owner}/documents/{doc}/edit").get_data(as_text=True)
+    assert _views(ctx, owner) == ["Bilan rénal"]
+    assert "Bilan rénal" in web.get(f"/p/{owner}/documents/{doc}/delete").get_data(as_text=True)
+    assert _views(ctx, owner) == ["Bilan rénal", "Bilan rénal"]
+    assert "Vieille ordonnance" in web.get(f"/p/{owner}/documents/trash").get_data(as_text=True)
+    assert ("document.trash_list", "") in _logged(ctx, owner)
+
+
+def test_the_trash_list_has_a_plain_words_phrase(app):
+    with app.test_request_context():
+        assert "corbeille" in str(phrase_for("document.trash_list"))  # French by default
+
+
 def test_a_stranger_gets_404_on_every_document_url(web, ctx, owner):
-    doc = _doc_id(upload(web, owner, PDF))
+    doc = doc_id(upload(web, owner, PDF))
     web.logout()
-    web.register(email="other@example.fr", name="Olga Autre")
+    sign_up(web, ctx, "nadia")
     for suffix in ("", "/upload", f"/{doc}", f"/{doc}/file", f"/{doc}/download", "/offline.json"):
         assert web.get(f"/p/{owner}/documents{suffix}").status_code == 404, suffix
 
@@ -259,7 +291,7 @@ def test_purge_removes_orphan_blobs_but_not_live_ones(web, app, ctx, owner):
 
 
 def test_key_types_are_configurable(app, web, ctx, owner, monkeypatch):
-    cert = _doc_id(upload(web, owner, make_pdf("c"), type_code="89601-9"))
+    cert = doc_id(upload(web, owner, make_pdf("c"), type_code="89601-9"))
     upload(web, owner, make_pdf("lab"), type_code="11502-2")
     monkeypatch.setitem(app.config, "DOCUMENTS_KEY_TYPES", "89601-9")
     manifest = web.get(f"/p/{owner}/documents/offline.json").get_json()
@@ -276,13 +308,156 @@ def test_a_cda_file_over_the_limit_is_refused_413(app, web, ctx, owner):
 
 def test_the_account_manifest_lists_only_profiles_whose_documents_may_be_kept(web, ctx, owner):
     web.logout()
-    web.register(email="carer@example.fr", name="Carl Aidant")
+    sign_up(web, ctx, "sophie")
     mine = web.get("/documents/offline.json").get_json()["profiles"]
     assert owner not in mine and len(mine) == 1
-    delegate(ctx, owner, "carer@example.fr", "documents:read")
+    delegate(ctx, owner, "sophie", "documents:read")
     assert owner in web.get("/documents/offline.json").get_json()["profiles"]
     with ctx():
         from companion.models.delegation import Delegation
         db.session.scalar(select(Delegation)).revoked_at = utcnow()
         db.session.commit()
     assert owner not in web.get("/documents/offline.json").get_json()["profiles"]
+
+
+@pytest.mark.parametrize("year", ["10000", "0", "1899", "2101", "99999999999999999999", "abc"])
+def test_a_year_out_of_range_shows_all_documents_with_a_plain_message(web, owner, year):
+    upload(web, owner, PDF, title="Bilan annuel", care_date="2025-03-02")
+    resp = web.get(f"/p/{owner}/documents?year={year}")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Bilan annuel" in page
+    assert "1900" in page and "2100" in page
+
+
+def test_a_year_in_range_still_filters(web, owner):
+    upload(web, owner, PDF, title="Bilan annuel", care_date="2025-03-02")
+    assert "Bilan annuel" not in web.get(f"/p/{owner}/documents?year=2024").get_data(as_text=True)
+    assert "Bilan annuel" in web.get(f"/p/{owner}/documents?year=2025").get_data(as_text=True)
+
+
+def test_the_service_ignores_a_year_it_cannot_turn_into_a_date(app, web, ctx, owner):
+    upload(web, owner, PDF)
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.email == "anna@example.fr"))
+        listing = documents.search(find_access(user, owner), documents.Filters(year=10000))
+        assert listing.total == 1
+
+
+def _old_trashed_document(app, ctx, web, owner) -> int:
+    doc = doc_id(upload(web, owner, PDF, title="Ancien bilan"))
+    with ctx():
+        row = db.session.get(Document, doc)
+        row.deleted_at = utcnow() - timedelta(days=31)
+        db.session.commit()
+    with app.test_request_context():
+        store = documents.storage()
+        old = (utcnow() - timedelta(days=31)).timestamp()
+        for key in store.keys():
+            os.utime(store._path(key), (old, old))
+    return doc
+
+
+def _readable(app, doc) -> bool:
+    with app.test_request_context():
+        row = db.session.get(Document, doc)
+        return row is not None and documents.read_bytes(row) == PDF
+
+
+def test_a_purge_whose_commit_fails_leaves_the_document_readable(app, ctx, web, owner, monkeypatch):
+    doc = _old_trashed_document(app, ctx, web, owner)
+    with app.test_request_context():
+        assert documents.purge_trash()[0] == 1
+        db.session.rollback()  # the commit that never happened
+    assert _readable(app, doc)
+
+    def failing_commit():
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    result = app.test_cli_runner().invoke(args=["documents", "purge-trash"])
+    monkeypatch.undo()
+    assert result.exit_code != 0
+    with ctx():
+        db.session.rollback()
+    assert _readable(app, doc)
+    web.post(f"/p/{owner}/documents/{doc}/restore", {}, from_url=f"/p/{owner}/documents/trash")
+    assert web.get(f"/p/{owner}/documents/{doc}/file").get_data() == PDF
+
+
+def test_the_purge_command_removes_the_file_once_the_rows_are_gone(app, ctx, web, owner):
+    doc = _old_trashed_document(app, ctx, web, owner)
+    result = app.test_cli_runner().invoke(args=["documents", "purge-trash"])
+    assert result.exit_code == 0 and "1 documents purged, 1 orphan" in result.output
+    with app.test_request_context():
+        assert db.session.get(Document, doc) is None and documents.storage().keys() == []
+
+
+def test_hourly_housekeeping_purges_rows_then_files_on_its_next_run(app, ctx, web, owner):
+    doc = _old_trashed_document(app, ctx, web, owner)
+    with app.app_context():
+        assert run_once()["documents_purged"] == 1
+        assert db.session.get(Document, doc) is None
+    with app.test_request_context():
+        assert len(documents.storage().keys()) == 1  # kept until the rows are surely gone
+    with app.app_context():
+        run_once()
+    with app.test_request_context():
+        assert documents.storage().keys() == []
+
+
+def test_a_search_keeps_its_words_out_of_the_url_and_works_without_javascript(web, ctx, owner):
+    upload(web, owner, make_pdf("a"), title="Sérologie VIH", source="Labo Loire")
+    upload(web, owner, make_pdf("b"), title="Radio du genou")
+    base = f"/p/{owner}/documents"
+    listing = web.get(base).get_data(as_text=True)
+    assert 'method="post"' in listing and f'action="{base}"' in listing  # the plain HTML form
+    resp = web.client.post(base, data={"q": "VIH", "csrf_token": csrf_from(listing)})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Location" not in resp.headers  # rendered here, no redirect
+    assert "Sérologie VIH" in page and "Radio du genou" not in page
+    assert resp.request.url.endswith(base) and "VIH" not in resp.request.url
+    assert "no-store" in resp.headers["Cache-Control"]
+    # A search word in the URL is not a search: the URL never carries one.
+    assert "Radio du genou" in web.get(base + "?q=VIH").get_data(as_text=True)
+    assert "VIH" not in str(_logged(ctx, owner))
+
+
+def test_a_search_without_its_token_is_refused(web, owner):
+    upload(web, owner, make_pdf("a"), title="Sérologie VIH")
+    resp = web.client.post(f"/p/{owner}/documents", data={"q": "VIH"})
+    assert resp.status_code == 400 and "Sérologie VIH" not in resp.get_data(as_text=True)
+
+
+def test_pages_of_a_search_stay_in_the_search_with_no_words_in_links(web, owner):
+    for i in range(23):
+        upload(web, owner, make_pdf(f"doc {i}"), title=f"Analyse {i:02d}")
+    upload(web, owner, make_pdf("other"), title="Radio du genou")
+    base = f"/p/{owner}/documents"
+    page1 = web.post(base, {"q": "Analyse"}, from_url=base).get_data(as_text=True)
+    assert "23 documents" in page1 and "Page 1 sur 2" in page1
+    assert "q=" not in page1 and 'name="page" value="2"' in page1
+    page2 = web.post(base, {"q": "Analyse", "page": "2"}, from_url=base).get_data(as_text=True)
+    assert "Page 2 sur 2" in page2 and "Radio du genou" not in page2 and "Analyse" in page2
+
+
+def test_a_caregivers_search_is_in_the_owners_log_without_the_words(web, ctx, owner):
+    upload(web, owner, make_pdf("a"), title="Sérologie VIH")
+    as_caregiver(web, ctx, owner, "documents:read")
+    base = f"/p/{owner}/documents"
+    assert "Sérologie VIH" in web.post(base, {"q": "VIH"}, from_url=base).get_data(as_text=True)
+    logged = _logged(ctx, owner)
+    assert ("document.search", "") in logged and "VIH" not in str(logged)
+
+
+def _imports(module: str) -> set:
+    views = Path(__file__).resolve().parent.parent / "companion" / "views"
+    tree = ast.parse((views / f"{module}.py").read_text())
+    return {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)} | {
+        alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and not node.module
+        for alias in node.names}
+
+
+def test_the_documents_views_do_not_import_each_other():
+    assert "documents" not in _imports("documents_manage")
+    assert "documents_manage" not in _imports("documents_common") and "documents" not in _imports(
+        "documents_common")

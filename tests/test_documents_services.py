@@ -4,6 +4,7 @@ sniffing, CDA parsing of the official example, and the reference list of types."
 import base64
 import logging
 import os
+from types import SimpleNamespace
 
 import pytest
 
@@ -138,3 +139,13 @@ def test_the_reference_types_are_loaded_with_their_class():
                                                                   "Laboratory report")
     assert "18748-4" in document_types.codes_matching("imagerie")
     assert document_types.class_label("31", "en") == "Medical imaging"
+
+
+def test_the_ins_check_is_a_service_rule():
+    profile = SimpleNamespace(ins="279035121518989", full_name="Anna Petit")
+    same = SimpleNamespace(ins="279035121518989")
+    other = SimpleNamespace(ins="180000000000000")
+    unknown = SimpleNamespace(ins=None)
+    assert cda.identity_warning(profile, same) is None
+    assert "Anna Petit" in str(cda.identity_warning(profile, other))
+    assert "missing" in str(cda.identity_warning(profile, unknown))

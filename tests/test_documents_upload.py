@@ -1,5 +1,6 @@
-"""Uploading documents: sniffing, dedupe, encryption at rest, integrity, and every bad input refused
-cleanly (right status, plain message, nothing half-written on disk or in the database)."""
+"""Uploading documents: sniffing, dedupe (which never reveals a hidden or deleted document), encryption
+at rest, integrity, and every bad input refused cleanly (right status, plain message, nothing
+half-written on disk or in the database)."""
 
 import hashlib
 import io
@@ -12,7 +13,17 @@ from companion.extensions import db
 from companion.models.document import Document
 from companion.services import documents
 
-from .documents_support import EXE, PDF, _empty_document_store, image, png_bomb, signed_in, upload  # noqa: F401
+from .cast import sign_up
+from .documents_support import (  # noqa: F401
+    EXE,
+    PDF,
+    _empty_document_store,
+    as_caregiver,
+    doc_id,
+    image,
+    png_bomb,
+    upload,
+)
 
 
 def _blobs(app) -> list[Path]:
@@ -27,7 +38,7 @@ def _count(ctx) -> int:
 
 @pytest.fixture
 def owner(web, ctx):
-    return signed_in(web, ctx)
+    return sign_up(web, ctx)
 
 
 def test_a_pdf_upload_is_listed_and_opens_with_the_same_bytes(web, ctx, owner):
@@ -64,6 +75,40 @@ def test_the_same_file_twice_is_recognised(web, ctx, owner, app):
     assert _count(ctx) == 1 and len(_blobs(app)) == 1
     shown = web.get(again.headers["Location"]).get_data(as_text=True)
     assert "Ce fichier est déjà dans les documents" in shown
+
+
+def _state(ctx, document_id):
+    with ctx():
+        doc = db.session.get(Document, document_id)
+        return doc.hidden_at is not None, doc.deleted_at is not None
+
+
+def test_uploading_the_same_bytes_never_reveals_a_hidden_document(web, ctx, owner):
+    doc = doc_id(upload(web, owner, PDF, title="Compte rendu privé"))
+    web.post(f"/p/{owner}/documents/{doc}/hide", {"hidden": "1"}, from_url=f"/p/{owner}/documents/{doc}")
+    as_caregiver(web, ctx, owner, "documents:read documents:write")
+    for as_json in (False, True):
+        resp = upload(web, owner, PDF, json=as_json)
+        body = resp.get_data(as_text=True)
+        assert resp.status_code == 409 and "Location" not in resp.headers
+        assert "Compte rendu privé" not in body and f"/documents/{doc}" not in body
+    assert _state(ctx, doc) == (True, False)
+
+
+def test_a_caregiver_cannot_bring_a_document_back_from_the_trash_by_uploading_it(web, ctx, owner):
+    doc = doc_id(upload(web, owner, PDF, title="Ordonnance supprimée"))
+    web.post(f"/p/{owner}/documents/{doc}/delete", {}, from_url=f"/p/{owner}/documents/{doc}/delete")
+    as_caregiver(web, ctx, owner, "documents:read documents:write", see_hidden=True)
+    resp = upload(web, owner, PDF, json=True)
+    assert resp.status_code == 409 and "url" not in resp.get_json()
+    assert "Ordonnance supprimée" not in resp.get_data(as_text=True)
+    assert _state(ctx, doc) == (False, True)
+
+
+def test_a_caregiver_uploading_a_file_they_can_see_is_sent_to_it(web, ctx, owner):
+    doc = doc_id(upload(web, owner, PDF, title="Bilan partagé"))
+    as_caregiver(web, ctx, owner, "documents:read documents:write")
+    assert doc_id(upload(web, owner, PDF)) == doc
 
 
 def test_stored_bytes_are_encrypted_and_do_not_contain_the_pdf(web, app, owner):

@@ -8,16 +8,14 @@ from companion.commands.housekeeping import run_once
 from companion.commands.serve import JOBS
 from companion.extensions import db
 from companion.models.audit import AccessEvent
-from companion.models.delegation import Delegation
 from companion.models.types import utcnow
 from companion.services import accounts, audit
 
+from .cast import make_delegation, make_person
 
-def _people(app):
-    cost = (app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
-    owner = accounts.register("louis@example.fr", "une phrase facile", "Louis Bernard", cost=cost)
-    helper = accounts.register("sophie@example.fr", "une phrase facile", "Sophie Bernard", cost=cost)
-    return owner, helper
+
+def _people():
+    return make_person("louis"), make_person("sophie")
 
 
 def test_housekeeping_runs_every_hour_beside_the_server(app):
@@ -26,11 +24,10 @@ def test_housekeeping_runs_every_hour_beside_the_server(app):
 
 def test_an_ended_delegation_is_written_to_the_owners_log_once(app, ctx):
     with ctx():
-        owner, helper = _people(app)
+        owner, helper = _people()
         profile = accounts.own_profile(owner)
-        db.session.add(Delegation(profile_id=profile.id, caregiver_id=helper.id, scopes="agenda",
-                                  accepted_at=utcnow() - timedelta(days=40),
-                                  expires_at=utcnow() - timedelta(days=1)))
+        make_delegation(profile.id, helper, "agenda", accepted_at=utcnow() - timedelta(days=40),
+                        expires_at=utcnow() - timedelta(days=1))
         db.session.commit()
         assert run_once()["delegations_expired"] == 1
         assert run_once()["delegations_expired"] == 0
@@ -40,7 +37,7 @@ def test_an_ended_delegation_is_written_to_the_owners_log_once(app, ctx):
 
 def test_log_entries_past_retention_are_removed_and_the_chain_still_verifies(app, ctx):
     with ctx():
-        owner, _ = _people(app)
+        owner, _ = _people()
         old = utcnow() - timedelta(days=800)
         audit.record(actor=owner, actor_role="owner", action="account.login", account_id=owner.id, at=old)
         audit.record(actor=owner, actor_role="owner", action="account.login", account_id=owner.id)

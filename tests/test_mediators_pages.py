@@ -9,7 +9,7 @@ from companion.models.account import User
 from companion.models.onboarding import AssistedSession, AssistedStep, Structure
 from companion.models.types import utcnow
 
-from .test_onboarding_flow import mediator_browser
+from .cast import mediator_browser
 
 
 def _sessions(app, structure_name="France Services de Guéret"):

@@ -9,8 +9,7 @@ from companion.models.onboarding import AssistedSession, AssistedStep, Structure
 from companion.models.profile import Profile
 from companion.models.types import utcnow
 
-from .test_onboarding_flow import signed_in
-from .test_onboarding_services import give_key
+from .cast import give_key, signed_in
 
 
 def _demo_session(app):
@@ -42,7 +41,7 @@ def _demo_session(app):
 
 def test_the_mediators_pages_show_no_name_date_or_document_of_the_demo_person(app):
     mediator_id, sid, profile_id, secrets = _demo_session(app)
-    mediator = signed_in(app, mediator_id)
+    mediator = signed_in(app.test_client(), mediator_id)
     urls = [f"/mediators/sessions/{sid}", f"/mediators/sessions/{sid}/status.json", "/mediators/",
             "/mediators/activation", "/mediators/activation.csv"]
     pages = [mediator.get(url) for url in urls]
@@ -56,7 +55,7 @@ def test_the_mediators_pages_show_no_name_date_or_document_of_the_demo_person(ap
 
 def test_the_mediator_is_refused_on_the_persons_profile_routes(app):
     mediator_id, _sid, profile_id, secrets = _demo_session(app)
-    mediator = signed_in(app, mediator_id)
+    mediator = signed_in(app.test_client(), mediator_id)
     candidates = [f"/p/{profile_id}/{tail}" for tail in
                   ("", "documents", "agenda", "caregivers", "onboarding/profile", "onboarding")]
     for url in candidates:

@@ -1,36 +1,23 @@
-"""An assisted onboarding over HTTP, with two browsers: the mediator's and the person's."""
+"""An assisted onboarding over HTTP, with two browsers: the mediator's and the person's (and the
+person's own phone afterwards, which is never wiped); pages that speak to the person without
+gendered words; views that reach data through services only."""
 
+import ast
 import re
+from pathlib import Path
 
 from companion.extensions import db
 from companion.models.account import User, UserSession
 from companion.models.onboarding import AssistedSession
 from companion.models.profile import Profile
-from companion.services import recovery, sessions
+from companion.services import recovery
+from companion.views import mediators as views_mediators
+from companion.views import onboarding as views_onboarding
 
+from .cast import give_key, mediator_browser
 from .conftest import Browser
-from .test_onboarding_services import make_mediator, make_structure
 
 CODE_RE = re.compile(r'class="onb-digits"[^>]*>(\d{3}) (\d{3})<')
-
-
-def signed_in(app, user_id: int) -> Browser:
-    """A browser signed in as this account (mediators' keys cannot be used by the test client)."""
-    client = app.test_client()
-    with app.app_context():
-        token, _sess = sessions.open_session(db.session.get(User, user_id))
-        db.session.commit()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = token
-    return Browser(client)
-
-
-def mediator_browser(app, **kw) -> tuple[Browser, int]:
-    with app.test_request_context():
-        mediator = make_mediator(make_structure(**kw.pop("structure", {})), **kw)
-        db.session.commit()
-        mediator_id = mediator.id
-    return signed_in(app, mediator_id), mediator_id
 
 
 def start_session(mediator: Browser) -> tuple[str, int]:
@@ -220,7 +207,6 @@ def test_the_key_step_is_done_only_when_a_key_exists_and_then_the_sheet_counts_t
     resp = person.get("/onboarding/step/key/back")  # came back without adding a key
     assert resp.headers["Location"].endswith("/onboarding/step/key")
     with app.test_request_context():
-        from .test_onboarding_services import give_key
         anna = db.session.query(User).filter_by(email="anna@example.fr").one()
         give_key(anna)
         recovery.generate(anna)
@@ -283,3 +269,105 @@ def test_the_persons_access_log_shows_the_session_in_plain_words(app, ctx):
     assert "a marqué comme faite l’étape de préparation « Compte »" in page
     assert "a terminé la séance d’aide. Étapes faites : « Compte »" in page
     assert "« key »" not in page and "« account »" not in page  # never the internal step codes
+
+
+def test_after_a_shared_computer_session_the_own_phone_opens_the_steps_without_being_wiped(app):
+    mediator, _ = mediator_browser(app)
+    code, _sid = start_session(mediator)
+    shared = join(app, code, shared=True)
+    consent_and_create(shared)
+    ended = shared.post("/onboarding/end", from_url="/onboarding/step/key")
+    assert ended.headers["Clear-Site-Data"] == '"cache", "storage"'  # the shared computer is wiped
+    phone = Browser(app.test_client())
+    phone.login()
+    for url in ("/onboarding/", "/onboarding/step/key", "/onboarding/step/key/back", "/onboarding/ended"):
+        resp = phone.get(url)
+        assert "Clear-Site-Data" not in resp.headers, url
+        assert "X-Companion-Wipe" not in resp.headers, url
+        assert "effacé de cet ordinateur" not in resp.get_data(as_text=True), url
+    guide = phone.get("/onboarding/").get_data(as_text=True)
+    assert "Vos étapes de préparation" in guide and "/onboarding/step/key" in guide
+    # The person can still finish a step alone on the phone, and stays signed in.
+    resp = phone.post("/onboarding/step/reminders", {"answer": "done"}, from_url="/onboarding/step/reminders")
+    assert resp.status_code == 302 and "Clear-Site-Data" not in resp.headers
+    assert "Anna Petit" in phone.get("/").get_data(as_text=True)
+
+
+def test_ending_a_live_shared_session_from_the_own_phone_does_not_wipe_the_phone(app):
+    mediator, _ = mediator_browser(app)
+    code, _sid = start_session(mediator)
+    shared = join(app, code, shared=True)
+    consent_and_create(shared)
+    phone = Browser(app.test_client())
+    phone.login()
+    resp = phone.post("/onboarding/end", from_url="/onboarding/")
+    assert resp.status_code == 200 and "Clear-Site-Data" not in resp.headers
+    assert "Anna Petit" in phone.get("/").get_data(as_text=True)
+    # The shared computer, which ran the session, is signed out and wiped.
+    resp = shared.get("/onboarding/ended")
+    assert resp.headers["Clear-Site-Data"] == '"cache", "storage"'
+    assert "Anna Petit" not in shared.get("/").get_data(as_text=True)
+
+
+def _imports(module) -> set:
+    tree = ast.parse(Path(module.__file__).read_text())
+    return {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+
+
+def test_the_onboarding_views_reach_data_through_services_only():
+    for module in (views_onboarding, views_mediators):
+        imported = _imports(module)
+        assert not {m for m in imported if m and m.startswith("models")}, (module.__name__, imported)
+        assert "auth" not in imported  # views do not import other views; the login helpers are in .signin
+    assert "signin" in _imports(views_onboarding)
+
+
+GENDERED = re.compile(r"\b(aidée?s?|déconnectée?s?|connectée?s?)(?!\w)", re.IGNORECASE)
+
+
+def _text(resp) -> str:
+    return re.sub(r"<[^>]+>", " ", resp.get_data(as_text=True))
+
+
+def test_the_consent_and_the_end_speak_to_the_person_without_gendered_words(app):
+    mediator, _ = mediator_browser(app)
+    code, _sid = start_session(mediator)
+    shared = join(app, code, shared=True)
+    consent = _text(shared.get("/onboarding/consent"))
+    assert ("J’accepte que Karim Benali, de France Services de Guéret, m’aide à ouvrir mon espace santé."
+            in consent)
+    assert not GENDERED.search(consent), GENDERED.search(consent)
+    shared.post("/onboarding/consent", {"answer": "agree"}, from_url="/onboarding/consent")
+    data = {"display_name": "Anna Petit", "email": "anna@example.fr", "password": "une phrase facile"}
+    shared.post("/onboarding/account", data, from_url="/onboarding/account")
+    ended = _text(shared.post("/onboarding/end", from_url="/onboarding/step/key"))
+    assert "effacé de cet ordinateur" in ended
+    assert not GENDERED.search(ended), GENDERED.search(ended)
+
+
+def test_opening_the_account_step_on_the_own_phone_does_not_tie_the_phone_to_the_shared_session(app):
+    mediator, _ = mediator_browser(app)
+    code, sid = start_session(mediator)
+    shared = join(app, code, shared=True)
+    consent_and_create(shared)
+    phone = Browser(app.test_client())
+    phone.login()
+    assert phone.get("/onboarding/account").status_code == 302
+    mediator.post(f"/mediators/sessions/{sid}/end", from_url=f"/mediators/sessions/{sid}")
+    assert "Anna Petit" in phone.get("/").get_data(as_text=True)  # the phone stays signed in
+    assert "Anna Petit" not in shared.get("/").get_data(as_text=True)  # the shared computer does not
+
+
+def test_the_persons_pages_do_not_assume_the_advisor_is_a_man(app):
+    """« votre conseiller » said the advisor is a man: the pages name France Services or the helper."""
+    mediator, _ = mediator_browser(app)
+    code, _sid = start_session(mediator)
+    person = Browser(app.test_client())
+    wrong = person.post("/onboarding/join", {"code": "000000"}, from_url="/onboarding/join")
+    pages = {"join": _text(person.get("/onboarding/join")), "wrong code": _text(wrong),
+             "recover": _text(person.get("/onboarding/recover"))}
+    pages["consent"] = _text(join(app, code).get("/onboarding/consent"))
+    pages["welcome"] = _text(Browser(app.test_client()).get("/"))
+    for name, text in pages.items():
+        assert "conseiller" not in text, name
+    assert "la personne qui vous aide" in pages["wrong code"]

@@ -1,47 +1,17 @@
-"""Assisted onboarding rules: session life cycle, consent first, expiry, one person per code."""
+"""Assisted onboarding rules: session life cycle, consent first, expiry, one person per code, steps that
+count as done only when what they set up exists."""
 
 from datetime import timedelta
 
 import pytest
 
 from companion.extensions import db
-from companion.models.account import User
 from companion.models.audit import AccessEvent
-from companion.models.onboarding import AssistedSession, Structure
+from companion.models.onboarding import AssistedSession
 from companion.models.types import utcnow
-from companion.services import ServiceError, accounts, onboarding
+from companion.services import ServiceError, onboarding, recovery
 
-
-def make_structure(name="France Services de Guéret", commune="23096") -> Structure:
-    structure = Structure(name=name, commune_code=commune)
-    db.session.add(structure)
-    db.session.flush()
-    return structure
-
-
-def make_mediator(structure, email="karim@fs.example.fr", name="Karim Benali", lead=False) -> User:
-    user = accounts.register(email, "une phrase facile", name, role="mediator", cost=(1, 1024))
-    user.structure_id = structure.id
-    if lead:
-        structure.lead_id = user.id
-    give_key(user)
-    db.session.flush()
-    return user
-
-
-def give_key(user) -> None:
-    """Mediators need a key before anything else (WebAuthn policy): a credential row stands for it."""
-    try:
-        from companion.models.credential import WebAuthnCredential
-    except ImportError:
-        return
-    db.session.add(WebAuthnCredential(user_id=user.id, credential_id=f"test-{user.id}".encode(),
-                                      public_key=b"k", name="test key"))
-    db.session.flush()
-
-
-def make_person(email="anna@example.fr", name="Anna Petit") -> User:
-    return accounts.register(email, "une phrase facile", name, cost=(1, 1024))
+from .cast import give_key, make_mediator, make_person, make_structure
 
 
 def test_a_session_goes_from_code_to_consent_to_steps_to_end_and_the_person_log_shows_it(app, ctx):
@@ -121,8 +91,7 @@ def test_a_mediator_of_another_structure_cannot_see_the_session(app, ctx):
 def test_people_and_unattached_mediators_cannot_start_a_session(app, ctx):
     with app.test_request_context():
         person = make_person()
-        loose = accounts.register("loose@fs.example.fr", "une phrase facile", "Loose", role="mediator",
-                                  cost=(1, 1024))
+        loose = make_person(email="loose@fs.example.fr", name="Loose", role="mediator")
         for actor in (person, loose):
             with pytest.raises(ServiceError):
                 onboarding.start(actor)
@@ -145,4 +114,42 @@ def test_a_done_step_stays_done_and_a_skipped_one_can_be_done_later_alone(app, c
         last = db.session.query(AccessEvent).order_by(AccessEvent.id.desc()).first()
         assert last.actor_role == "owner"  # done alone, after the session
         with pytest.raises(ServiceError):
-            onboarding.record_step(sess, make_person("x@example.fr"), "key", "done")
+            onboarding.record_step(sess, make_person(email="x@example.fr"), "key", "done")
+
+
+def _live_session_with_person(password=True):
+    mediator = make_mediator(make_structure())
+    sess, code = onboarding.start(mediator)
+    onboarding.claim(code, shared_device=False)
+    onboarding.consent(sess)
+    person = make_person()
+    if not password:
+        person.password_hash = None
+    onboarding.attach_person(sess, person)
+    return sess, person
+
+
+def test_the_key_and_sheet_steps_are_done_only_when_they_exist(app):
+    """The step rules live in the service: a claimed key or sheet that does not exist is refused."""
+    with app.test_request_context():
+        sess, person = _live_session_with_person()
+        for step in ("key", "recovery"):
+            with pytest.raises(ServiceError):
+                onboarding.confirm_done(sess, person, step)
+            assert sess.status_of(step) == "todo"
+        give_key(person)
+        recovery.generate(person)
+        onboarding.confirm_done(sess, person, "key")  # the key page goes on to the sheet by itself
+        assert sess.status_of("key") == "done" and sess.status_of("recovery") == "done"
+        onboarding.confirm_done(sess, person, "reminders")  # not checkable: the person's word
+        assert sess.status_of("reminders") == "done"
+
+
+def test_without_a_password_the_key_step_cannot_be_skipped_in_the_service(app):
+    with app.test_request_context():
+        sess, person = _live_session_with_person(password=False)
+        with pytest.raises(ServiceError):
+            onboarding.skip(sess, person, "key")
+        assert sess.status_of("key") == "todo"
+        onboarding.skip(sess, person, "recovery")
+        assert sess.status_of("recovery") == "skipped"

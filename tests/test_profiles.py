@@ -9,7 +9,7 @@ from companion.models.profile import Profile, ProfileOwner
 from companion.models.types import utcnow
 from companion.services import ServiceError, profiles
 
-from .test_delegation_flow import own_profile_id, person
+from .cast import own_profile_id, registered
 
 VALID_INS = "2 95 10 99 126 111 93"
 
@@ -21,8 +21,8 @@ def _child(**fields):
 
 
 def test_a_parent_creates_a_child_profile_and_shares_it_with_the_other_parent(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    paul = person(app, "paul@example.fr", "Paul Martin")
+    claire = registered(app, "claire")
+    paul = registered(app, "paul")
     resp = claire.post("/profiles/new", _child())
     assert resp.status_code == 302
     with ctx():
@@ -46,7 +46,7 @@ def test_a_parent_creates_a_child_profile_and_shares_it_with_the_other_parent(ap
 
 
 def test_a_wrong_ins_is_refused_with_a_plain_message_and_a_right_one_is_kept(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
+    claire = registered(app, "claire")
     resp = claire.post("/profiles/new", _child(ins="2 95 10 99 126 111 94"))
     assert resp.status_code == 400
     assert "pas un numéro de sécurité sociale (INS) valide" in resp.get_data(as_text=True)
@@ -58,7 +58,7 @@ def test_a_wrong_ins_is_refused_with_a_plain_message_and_a_right_one_is_kept(app
 
 
 def test_a_profile_created_by_a_parent_is_for_a_minor(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
+    claire = registered(app, "claire")
     resp = claire.post("/profiles/new", _child(birth_date="1990-01-01"))
     assert resp.status_code == 400 and "moins de 18 ans" in resp.get_data(as_text=True)
     resp = claire.post("/profiles/new", _child(birth_date="2999-01-01"))
@@ -66,20 +66,20 @@ def test_a_profile_created_by_a_parent_is_for_a_minor(app, ctx):
 
 
 def test_an_adult_profile_cannot_get_a_co_owner(app, ctx):
-    louis = person(app, "louis@example.fr", "Louis Bernard")
-    person(app, "sophie@example.fr", "Sophie Bernard")
-    pid = own_profile_id(ctx, "louis@example.fr")
+    louis = registered(app, "louis")
+    registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
     resp = louis.post(f"/p/{pid}/owners", {"email": "sophie@example.fr", "relation": "guardian"})
     assert resp.status_code == 400 and "Invitez plutôt un aidant" in resp.get_data(as_text=True)
 
 
 def test_the_switcher_opens_only_profiles_one_may_see(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
+    claire = registered(app, "claire")
     claire.post("/profiles/new", _child())
-    stranger = person(app, "x@example.fr", "Xavier Inconnu")
+    stranger = registered(app, email="x@example.fr", name="Xavier Inconnu")
     with ctx():
         pid = db.session.scalar(select(Profile.id).where(Profile.first_name == "Léa"))
-    own = claire.get(f"/p/{own_profile_id(ctx, 'claire@example.fr')}/").get_data(as_text=True)
+    own = claire.get(f"/p/{own_profile_id(ctx, 'claire')}/").get_data(as_text=True)
     assert "Passer à un autre profil" in own and "Léa Martin" in own
     resp = claire.get(f"/profiles/switch?to={pid}")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/p/{pid}/")
@@ -105,8 +105,8 @@ def test_ins_accepts_spaces_and_refuses_garbage():
 
 
 def test_a_parent_stops_sharing_and_the_last_owner_stays(app, ctx):
-    claire = person(app, "claire@example.fr", "Claire Martin")
-    paul = person(app, "paul@example.fr", "Paul Martin")
+    claire = registered(app, "claire")
+    paul = registered(app, "paul")
     claire.post("/profiles/new", _child())
     with ctx():
         pid = db.session.scalar(select(Profile.id).where(Profile.first_name == "Léa"))

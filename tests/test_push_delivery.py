@@ -1,8 +1,9 @@
 """Reminders delivered as real encrypted Web Push to a local push service that checks VAPID and
-decrypts the body; pruning on 410, retries on 503, exactly once under concurrent batches."""
+decrypts the body; pruning on 410, retries on 503, exactly once under concurrent batches; never to an
+address that is not a known push service; never from inside a web request."""
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,13 +11,12 @@ from sqlalchemy import func, select
 
 from companion.extensions import db
 from companion.models.agenda import PersonalReminder, Reminder
-from companion.models.delegation import Delegation
-from companion.models.profile import Profile
 from companion.models.push import PushDelivery, PushSubscription
 from companion.prevention import load_rules
 from companion.services import accounts, reminders
 from companion.services import push as push_service
 
+from .cast import make_delegation, make_person
 from .push_receiver import PushService
 
 # The local push service is accepted only because the tests configure it, as an operator would.
@@ -37,12 +37,10 @@ def sender():
                                allowed=LOCAL)
 
 
-def person(email, name, birth, sex, locale="fr"):
-    user = accounts.register(email, None, name, locale=locale, cost=(1, 1024))
-    profile = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
-    profile.birth_date, profile.sex = birth, sex
-    db.session.flush()
-    return user, profile
+def person(who, locale="fr"):
+    """A person of the cast with the demo's birth date, and their own profile."""
+    user = make_person(who, password=None, locale=locale, with_birth=True)
+    return user, accounts.own_profile(user)
 
 
 def device(service, user, token):
@@ -60,7 +58,7 @@ def schedule_and_send(sender, now=NOW):
 
 def test_a_due_reminder_arrives_encrypted_and_says_nothing_about_health(app, ctx, service, sender):
     with ctx():
-        user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        user, profile = person("louis")
         device(service, user, "phone")
         db.session.commit()
         pid = profile.id
@@ -80,13 +78,12 @@ def test_a_due_reminder_arrives_encrypted_and_says_nothing_about_health(app, ctx
 
 def test_reminders_go_to_the_caregiver_with_the_agenda_scope(app, ctx, service, sender):
     with ctx():
-        louis, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
-        sophie, _ = person("sophie@example.fr", "Sophie Bernard", date(1988, 9, 21), "F", locale="en")
-        nadia, _ = person("nadia@example.fr", "Nadia Haddad", date(1991, 1, 15), "F")
+        louis, profile = person("louis")
+        sophie, _ = person("sophie", locale="en")
+        nadia, _ = person("nadia")
         for who, scopes in ((sophie, "documents:read agenda"), (nadia, "documents:read")):
-            db.session.add(Delegation(profile_id=profile.id, caregiver_id=who.id, scopes=scopes,
-                                      accepted_at=NOW - timedelta(days=3),
-                                      expires_at=NOW + timedelta(days=90)))
+            make_delegation(profile.id, who, scopes, accepted_at=NOW - timedelta(days=3),
+                            expires_at=NOW + timedelta(days=90))
         device(service, sophie, "sophie")
         device(service, nadia, "nadia")
         db.session.commit()
@@ -99,7 +96,7 @@ def test_reminders_go_to_the_caregiver_with_the_agenda_scope(app, ctx, service, 
 
 def test_a_gone_subscription_is_deleted_and_the_answer_recorded(app, ctx, service, sender):
     with ctx():
-        user, _ = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        user, _ = person("louis")
         device(service, user, "old-phone")
         service.answers["old-phone"] = [410]
         db.session.commit()
@@ -111,7 +108,7 @@ def test_a_gone_subscription_is_deleted_and_the_answer_recorded(app, ctx, servic
 @pytest.mark.parametrize("status", [503, 429])
 def test_a_busy_push_service_is_retried_later_with_backoff(app, ctx, service, sender, status):
     with ctx():
-        user, _ = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        user, _ = person("louis")
         device(service, user, "phone")
         db.session.commit()
         reminders.schedule(NOW)
@@ -133,7 +130,7 @@ def test_a_busy_push_service_is_retried_later_with_backoff(app, ctx, service, se
 def test_scheduling_twice_adds_nothing_and_respects_quiet_hours(app, ctx, service):
     paris = ZoneInfo("Europe/Paris")
     with ctx():
-        user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        user, profile = person("louis")
         device(service, user, "phone")
         db.session.add(PersonalReminder(profile_id=profile.id, kind="appointment", title="Cardiologue",
                                         notes="", starts_at=datetime(2026, 11, 25, 7, 30, tzinfo=paris),
@@ -165,7 +162,7 @@ def _concurrent_batches(app, sender, now, runs=2):
 
 
 def _many_due(service, count=40):
-    user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+    user, profile = person("louis")
     device(service, user, "phone")
     for i in range(count):
         db.session.add(Reminder(key=f"k{i}", user_id=user.id, profile_id=profile.id, kind="prevention",
@@ -207,11 +204,10 @@ def test_on_sqlite_a_claimed_reminder_cannot_be_claimed_again(app, ctx, backend,
 
 def test_a_caregiver_whose_delegation_ended_gets_nothing(app, ctx, service, sender):
     with ctx():
-        louis, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
-        sophie, _ = person("sophie@example.fr", "Sophie Bernard", date(1988, 9, 21), "F")
-        grant = Delegation(profile_id=profile.id, caregiver_id=sophie.id, scopes="agenda",
-                           accepted_at=NOW - timedelta(days=3), expires_at=NOW + timedelta(days=90))
-        db.session.add(grant)
+        louis, profile = person("louis")
+        sophie, _ = person("sophie")
+        grant = make_delegation(profile.id, sophie, "agenda", accepted_at=NOW - timedelta(days=3),
+                                expires_at=NOW + timedelta(days=90))
         device(service, sophie, "sophie")
         db.session.commit()
         reminders.schedule(NOW)
@@ -226,7 +222,7 @@ def test_a_caregiver_whose_delegation_ended_gets_nothing(app, ctx, service, send
 def test_a_push_service_that_times_out_is_retried(app, ctx, service):
     slow = push_service.Sender(push_service.generate_keys(), timeout=0.3, allowed=LOCAL)
     with ctx():
-        user, profile = person("louis@example.fr", "Louis Bernard", date(1959, 5, 4), "M")
+        user, profile = person("louis")
         device(service, user, "phone")
         db.session.add(Reminder(key="t", user_id=user.id, profile_id=profile.id, kind="appointment",
                                 item_ref="p1", due_at=NOW, scheduled_at=NOW, attempts=0))
@@ -236,3 +232,19 @@ def test_a_push_service_that_times_out_is_retried(app, ctx, service):
         assert db.session.scalar(select(PushDelivery.result)) == "retry"
         assert reminders.send_due(slow, NOW + timedelta(minutes=5))["sent"] == 1
     assert service.received[-1]["ttl"] == 86400 and service.received[-1]["urgency"] == "high"
+
+
+def test_a_subscription_kept_before_the_check_is_not_called(app, ctx, monkeypatch):
+    called = []
+    monkeypatch.setattr(push_service, "webpush", lambda *a, **k: called.append(a))
+    with ctx():
+        sub = PushSubscription(endpoint="https://192.168.1.1/x", user_id=1, p256dh="p", auth="a", failures=0)
+        outcome = push_service.Sender(push_service.generate_keys(), allowed=push_service.PUSH_HOSTS).send(
+            sub, {"title": "x"}, "prevention")
+    assert outcome.result == "gone" and called == []
+
+
+def test_the_batch_refuses_to_run_inside_a_web_request(app):
+    with app.test_request_context("/"):
+        with pytest.raises(RuntimeError):
+            reminders.claim(reminders.utcnow())

@@ -17,7 +17,8 @@ from companion.models.audit import AccessEvent
 from companion.models.credential import WebAuthnCredential
 from companion.services import recovery
 from companion.services import webauthn as wa
-from tests.conftest import csrf_from
+from tests.cast import give_key
+from tests.conftest import Browser, csrf_from
 
 REC = json.loads((Path(__file__).parent / "fixtures" / "webauthn" / "chromium.json").read_text())
 META = REC["meta"]
@@ -58,7 +59,8 @@ def add_key(web, keys, name="Mon téléphone"):
     )
 
 
-def signed_in(client) -> bool:
+def home_shows_anna(client) -> bool:
+    """Anna is signed in on this client: the home page greets her by name."""
     return "Anna Petit" in client.get("/").get_data(as_text=True)
 
 
@@ -73,12 +75,12 @@ def test_add_a_key_then_log_in_with_password_and_key(web, keys, ctx):
 
     resp = web.login()
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/login/key")
-    assert not signed_in(web.client)  # the password alone opens nothing
+    assert not home_shows_anna(web.client)  # the password alone opens nothing
     keys("authentication_1")
     assert post_json(web.client, "/login/key/options", {}).status_code == 200
     resp = post_json(web.client, "/login/key/check", {"credential": copy.deepcopy(REC["authentication_1"])})
     assert resp.status_code == 200 and resp.json["redirect"] == "/"
-    assert signed_in(web.client)
+    assert home_shows_anna(web.client)
     with ctx():
         cred = db.session.scalar(select(WebAuthnCredential))
         assert cred.sign_count == 2 and cred.last_used_at is not None
@@ -102,7 +104,7 @@ def test_passkey_alone_signs_in(web, keys, client):
         client, "/login/passkey/check", {"credential": copy.deepcopy(REC["passkey"]), "next": "//evil"}
     )
     assert resp.status_code == 200 and resp.json["redirect"] == "/"
-    assert signed_in(client)
+    assert home_shows_anna(client)
 
 
 def test_recovery_code_replaces_the_key_once_then_asks_for_a_new_key(web, keys, ctx):
@@ -116,15 +118,15 @@ def test_recovery_code_replaces_the_key_once_then_asks_for_a_new_key(web, keys, 
 
     web.login()
     wrong = web.post("/login/recovery", {"code": "AAAAA-BBBBB"}, from_url="/login/key")
-    assert wrong.status_code == 401 and not signed_in(web.client)
+    assert wrong.status_code == 401 and not home_shows_anna(web.client)
     web.login()
     resp = web.post("/login/recovery", {"code": codes[0].lower().replace("-", " ")}, from_url="/login/key")
     assert resp.status_code == 302 and "/account/security/keys/new" in resp.headers["Location"]
-    assert signed_in(web.client)
+    assert home_shows_anna(web.client)
     web.logout()
     web.login()
     again = web.post("/login/recovery", {"code": codes[0]}, from_url="/login/key")
-    assert again.status_code == 401 and not signed_in(web.client)
+    assert again.status_code == 401 and not home_shows_anna(web.client)
     with ctx():
         assert recovery.remaining(db.session.scalar(select(User))) == 9
 
@@ -164,7 +166,7 @@ def test_second_step_refuses_bad_input_with_json_4xx_and_no_login(web, keys, cap
     assert no_csrf.status_code == 400
     # The malformed try spent the challenge: the real answer now fails too.
     late = post_json(web.client, "/login/key/check", {"credential": copy.deepcopy(REC["authentication_1"])})
-    assert late.status_code == 400 and not signed_in(web.client)
+    assert late.status_code == 400 and not home_shows_anna(web.client)
 
 
 def test_a_challenge_cannot_be_reused(web, keys, client):
@@ -178,7 +180,7 @@ def test_a_challenge_cannot_be_reused(web, keys, client):
     web.logout()
     web.login()
     again = post_json(client, "/login/key/check", {"credential": REC["authentication_1"]})
-    assert again.status_code == 400 and not signed_in(client)
+    assert again.status_code == 400 and not home_shows_anna(client)
 
 
 def test_a_key_whose_counter_goes_back_is_refused_and_reported(web, keys, ctx, client):
@@ -192,7 +194,7 @@ def test_a_key_whose_counter_goes_back_is_refused_and_reported(web, keys, ctx, c
     keys("authentication_1")
     post_json(client, "/login/key/options", {})
     resp = post_json(client, "/login/key/check", {"credential": REC["authentication_1"]})
-    assert resp.status_code == 403 and not signed_in(client)
+    assert resp.status_code == 403 and not home_shows_anna(client)
     with ctx():
         event = db.session.scalar(
             select(AccessEvent).where(AccessEvent.action == "security.key_counter_refused")
@@ -206,10 +208,7 @@ def test_another_account_cannot_use_the_first_accounts_key(web, keys, client, ct
     web.logout()
     web.register(email="bob@example.fr", name="Bob Durand")
     with ctx():  # Bob has a key of his own, so his login has a second step
-        bob = db.session.scalar(select(User).where(User.email == "bob@example.fr"))
-        db.session.add(
-            WebAuthnCredential(user_id=bob.id, credential_id=b"bob-key", public_key=b"x", name="Bob")
-        )
+        give_key(db.session.scalar(select(User).where(User.email == "bob@example.fr")))
         db.session.commit()
     web.logout()
     assert web.login(email="bob@example.fr").headers["Location"].endswith("/login/key")
@@ -288,14 +287,12 @@ def test_rename_a_key(web, keys, ctx):
 def test_devices_list_and_sign_out_everywhere_else(app, web, ctx):
     web.register()
     other = app.test_client()
-    from tests.conftest import Browser
-
     Browser(other).login()
-    assert signed_in(other)
+    assert home_shows_anna(other)
     page = web.get("/account/security/").get_data(as_text=True)
     assert page.count("Sign out this device") + page.count("Déconnecter cet appareil") == 1
     web.post("/account/security/devices/others/sign-out", {}, from_url="/account/security/")
-    assert not signed_in(other) and signed_in(web.client)
+    assert not home_shows_anna(other) and home_shows_anna(web.client)
 
 
 def test_change_password_offers_to_sign_out_elsewhere(web, ctx):
@@ -306,7 +303,7 @@ def test_change_password_offers_to_sign_out_elsewhere(web, ctx):
     assert resp.status_code == 302
     web.logout()
     assert web.login(password="une autre phrase").status_code == 302
-    assert signed_in(web.client)
+    assert home_shows_anna(web.client)
 
 
 def test_mediator_without_key_reaches_only_enrolment(web, keys, ctx):

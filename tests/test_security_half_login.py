@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from companion.extensions import db
 from companion.models.account import User
-from companion.models.credential import WebAuthnCredential
+
+from .cast import give_key
 
 SAMPLE_ARGS = {"int": "1", "string": "fr", "path": "x", "uuid": "00000000-0000-0000-0000-000000000000"}
 CONVERTER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
@@ -22,7 +23,7 @@ def test_every_get_route_refuses_a_half_logged_in_session(app, web, ctx):
     web.register(email="anna@example.fr", name="Anna Secretname")
     with ctx():
         user = db.session.scalar(select(User))
-        db.session.add(WebAuthnCredential(user_id=user.id, credential_id=b"k", public_key=b"x", name="Clé"))
+        give_key(user)
         db.session.commit()
     web.logout()
     assert web.login().headers["Location"].endswith("/login/key")

@@ -4,12 +4,14 @@ from sqlalchemy import select
 
 from companion.extensions import db
 from companion.models.credential import RecoveryCode
-from companion.services import accounts, recovery
+from companion.services import recovery
+
+from .cast import make_person
 
 
 def test_codes_are_ten_distinct_hashed_single_use(app):
     with app.test_request_context():
-        user = accounts.register("anna@example.fr", "une phrase facile", "Anna Petit", cost=(1, 1024))
+        user = make_person()
         codes = recovery.generate(user)
         assert len(codes) == 10 and len(set(codes)) == 10
         assert all(
@@ -30,7 +32,7 @@ def test_codes_are_ten_distinct_hashed_single_use(app):
 
 def test_a_new_set_replaces_the_old_one(app):
     with app.test_request_context():
-        user = accounts.register("anna@example.fr", "une phrase facile", "Anna Petit", cost=(1, 1024))
+        user = make_person()
         old = recovery.generate(user)
         new = recovery.generate(user)
         assert not set(old) & set(new)
@@ -41,8 +43,8 @@ def test_a_new_set_replaces_the_old_one(app):
 
 def test_codes_of_one_account_do_not_open_another(app):
     with app.test_request_context():
-        anna = accounts.register("anna@example.fr", "une phrase facile", "Anna Petit", cost=(1, 1024))
-        bob = accounts.register("bob@example.fr", "une phrase facile", "Bob Durand", cost=(1, 1024))
+        anna = make_person()
+        bob = make_person(email="bob@example.fr", name="Bob Durand")
         codes = recovery.generate(anna)
         assert not recovery.use(bob, codes[0])
         assert recovery.use(anna, codes[0])

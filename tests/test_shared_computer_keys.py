@@ -10,8 +10,9 @@ from companion.models.account import User
 from companion.services import webauthn as wa
 
 from . import test_webauthn_service as recorded
+from .cast import mediator_browser
 from .conftest import Browser
-from .test_onboarding_flow import join, mediator_browser, start_session
+from .test_onboarding_flow import join, start_session
 from .test_webauthn_service import REC, RP, make_user
 
 fixed = recorded.fixed  # the fixture that replays the recorded challenges

@@ -10,8 +10,9 @@ import pytest
 
 from companion.extensions import db
 from companion.models.credential import WebAuthnCredential
-from companion.services import accounts
 from companion.services import webauthn as wa
+
+from .cast import make_person
 
 REC = json.loads((Path(__file__).parent / "fixtures" / "webauthn" / "chromium.json").read_text())
 META = REC["meta"]
@@ -37,7 +38,7 @@ def fixed(monkeypatch):
 
 
 def make_user(email="anna@example.fr"):
-    user = accounts.register(email, "une phrase facile", "Anna Petit", cost=(1, 1024))
+    user = make_person(email=email)
     db.session.commit()  # a refusal rolls back: the account must outlive it
     return user
 

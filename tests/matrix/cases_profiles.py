@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from companion.extensions import db
 from companion.models.account import User
-from companion.models.delegation import Delegation
 from companion.models.types import utcnow
 
+from ..cast import make_delegation
 from . import Case, World
 
 # A business-rule refusal (a limit, a profile that cannot be shared) still proves the route let
@@ -20,13 +20,11 @@ def _extra_delegation(world: World, *, accepted: bool) -> None:
                   role="person")
     db.session.add(helper)
     db.session.flush()
-    d = Delegation(profile_id=world.profile_id, granted_by_id=world.users["owner"].id, scopes="agenda",
-                   created_at=now, expires_at=now + timedelta(days=3),
-                   caregiver_id=helper.id if accepted else None, accepted_at=now if accepted else None,
-                   invited_email=None if accepted else helper.email,
-                   invitation_expires_at=now + timedelta(days=7))
-    db.session.add(d)
-    db.session.flush()
+    d = make_delegation(world.profile_id, helper if accepted else None, "agenda", accepted=accepted,
+                        accepted_at=now, expires_at=now + timedelta(days=3), created_at=now,
+                        granted_by_id=world.users["owner"].id,
+                        invited_email=None if accepted else helper.email,
+                        invitation_expires_at=now + timedelta(days=7))
     world.objects["delegation_id"] = d.id
 
 

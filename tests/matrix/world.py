@@ -8,12 +8,13 @@ from datetime import date, timedelta
 
 from companion.extensions import db
 from companion.models.account import User
-from companion.models.delegation import SCOPES, Delegation
+from companion.models.delegation import SCOPES
 from companion.models.profile import Profile, ProfileOwner
 from companion.models.types import utcnow
 from companion.services import sessions
 from companion.services.access import OWNER_SCOPES
 
+from ..cast import give_key, make_delegation
 from . import World
 
 ACTORS = ("owner", "co_owner", "caregiver_with_scope", "caregiver_without_scope", "caregiver_expired",
@@ -50,17 +51,6 @@ def _user(key: str, suffix: str, role: str = "person") -> User:
     return user
 
 
-def _give_key(user: User) -> None:
-    """Mediators must hold a security key to reach anything: give this one a (fake) key, so the
-    matrix tests a fully signed-in mediator rather than the "add a key first" detour."""
-    try:
-        from companion.models.credential import WebAuthnCredential
-    except ImportError:  # the security-key area is not built yet
-        return
-    db.session.add(WebAuthnCredential(user_id=user.id, credential_id=uuid.uuid4().bytes, public_key=b"matrix",
-                                      name="Matrix key"))
-
-
 def build(scope: str) -> World:
     """Call inside an app context; commits."""
     now = utcnow()
@@ -82,17 +72,16 @@ def build(scope: str) -> World:
     }
     for key, extra in states.items():
         fields = {"expires_at": now + timedelta(days=30), **extra}
-        db.session.add(Delegation(profile_id=profile.id, caregiver_id=users[key].id, granted_by_id=owner.id,
-                                  scopes=" ".join(sorted(delegation_scopes(key, scope))),
-                                  accepted_at=now - timedelta(days=40), created_at=now - timedelta(days=40),
-                                  **fields))
+        make_delegation(profile.id, users[key], delegation_scopes(key, scope), granted_by_id=owner.id,
+                        accepted_at=now - timedelta(days=40), created_at=now - timedelta(days=40), **fields)
     invited = users["invited_not_accepted"]
     # An e-mail invitation names the account from the start: only accepted_at may open access.
-    db.session.add(Delegation(profile_id=profile.id, granted_by_id=owner.id, invited_email=invited.email,
-                              caregiver_id=invited.id, scopes=" ".join(SCOPES), created_at=now,
-                              expires_at=now + timedelta(days=30),
-                              invitation_expires_at=now + timedelta(days=7)))
-    _give_key(users["mediator"])
+    make_delegation(profile.id, invited, " ".join(SCOPES), accepted=False, granted_by_id=owner.id,
+                    invited_email=invited.email, created_at=now, expires_at=now + timedelta(days=30),
+                    invitation_expires_at=now + timedelta(days=7))
+    # Mediators must hold a security key to reach anything: this one has a (fake) key, so the matrix
+    # tests a fully signed-in mediator rather than the "add a key first" detour.
+    give_key(users["mediator"])
     db.session.flush()
     world = World(profile_id=profile.id, users=users)
     world.objects["_tokens"] = {key: sessions.open_session(user)[0] for key, user in users.items()}
