@@ -1,5 +1,7 @@
 """Unbound extensions; create_app binds them."""
 
+from typing import TYPE_CHECKING
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
@@ -25,6 +27,12 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+# Models subclass `Model`: at run time Flask-SQLAlchemy's db.Model, and for the type checker the typed
+# declarative base it is built on (mypy cannot see through db.Model, which is made at run time).
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

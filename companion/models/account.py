@@ -6,13 +6,13 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 ROLES = ("person", "mediator", "admin")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +42,7 @@ class User(UserMixin, db.Model):
         return self._session_token
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in device. The cookie carries a random token; only its hash is stored."""
 
     __tablename__ = "user_sessions"

@@ -6,11 +6,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class AgendaItem(db.Model):
+class AgendaItem(Model):
     """What happened to one prevention rule for one profile (the engine computes the rest)."""
 
     __tablename__ = "agenda_items"
@@ -28,7 +28,7 @@ class AgendaItem(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
-class PersonalReminder(db.Model):
+class PersonalReminder(Model):
     """An appointment or a medicine, at a local time in the person's time zone."""
 
     __tablename__ = "personal_reminders"
@@ -47,7 +47,7 @@ class PersonalReminder(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class ReminderPreference(db.Model):
+class ReminderPreference(Model):
     """One account's reminder settings. Lead times are lists of minutes before the due time."""
 
     __tablename__ = "reminder_preferences"
@@ -61,7 +61,7 @@ class ReminderPreference(db.Model):
     appointment_leads: Mapped[str] = mapped_column(String(60), default="1440 120")  # day before, 2 hours
 
 
-class Reminder(db.Model):
+class Reminder(Model):
     """One notification to one account. `key` makes scheduling idempotent; `claimed_until` is the
     lease a batch takes before sending, so two batches never send the same row."""
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -13,7 +13,7 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-class AccessEvent(db.Model):
+class AccessEvent(Model):
     __tablename__ = "access_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,7 +32,7 @@ class AccessEvent(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class AuditHead(db.Model):
+class AuditHead(Model):
     """One row: the chain's last hash. Locked while appending so concurrent writers cannot fork it."""
 
     __tablename__ = "audit_head"

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class WebAuthnCredential(db.Model):
+class WebAuthnCredential(Model):
     """A security key or passkey. The credential id is unique across all accounts."""
 
     __tablename__ = "webauthn_credentials"
@@ -33,7 +33,7 @@ class WebAuthnCredential(db.Model):
         return [t for t in self.transports.split(",") if t]
 
 
-class RecoveryCode(db.Model):
+class RecoveryCode(Model):
     """A single-use code (only its hash is kept). A new set replaces the old one."""
 
     __tablename__ = "recovery_codes"
@@ -45,7 +45,7 @@ class RecoveryCode(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class WebAuthnChallenge(db.Model):
+class WebAuthnChallenge(Model):
     """A challenge handed to the browser, kept server-side so it can be used once only
     (the Flask session cookie alone could be replayed)."""
 

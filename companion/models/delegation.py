@@ -10,13 +10,14 @@ both ways, so the Python answer and the database's answer cannot drift apart
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, and_, case, or_
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.operators import ColumnOperators
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 SCOPES = ("documents:read", "documents:write", "agenda")
@@ -69,14 +70,14 @@ def _any(*terms):
     return or_(*terms) if any(_sql(t) for t in terms) else any(terms)
 
 
-def _first(default: DelegationState, *cases: tuple[object, DelegationState]):
+def _first(default: DelegationState, *cases: tuple[Any, DelegationState]):
     """The state of the first true condition: a CASE in SQL, a plain lookup in Python."""
     if any(_sql(cond) for cond, _state in cases):
         return case(*((cond, state.value) for cond, state in cases), else_=default.value)
     return next((state for cond, state in cases if cond), default)
 
 
-class Delegation(db.Model):
+class Delegation(Model):
     __tablename__ = "delegations"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,11 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Document(db.Model):
+class Document(Model):
     __tablename__ = "documents"
     # The same file twice in one profile is recognised (even in the trash: it is restored instead).
     __table_args__ = (
@@ -39,7 +39,7 @@ class Document(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # in the trash
 
 
-class DocumentPin(db.Model):
+class DocumentPin(Model):
     """"Available offline" on one device of one account."""
 
     __tablename__ = "document_pins"

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 # The guided steps, in order. "account" to "document" are the activation funnel ("family" is optional).
@@ -17,7 +17,7 @@ FUNNEL = ("account", "key", "recovery", "profile", "reminders", "document")
 STEP_STATUSES = ("done", "skipped")
 
 
-class Structure(db.Model):
+class Structure(Model):
     """A France Services site."""
 
     __tablename__ = "structures"
@@ -30,7 +30,7 @@ class Structure(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class AssistedSession(db.Model):
+class AssistedSession(Model):
     __tablename__ = "assisted_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,7 +62,7 @@ class AssistedSession(db.Model):
         return "todo"
 
 
-class AssistedStep(db.Model):
+class AssistedStep(Model):
     __tablename__ = "assisted_steps"
     __table_args__ = (UniqueConstraint("session_id", "name"),)
 
@@ -76,7 +76,7 @@ class AssistedStep(db.Model):
     session: Mapped[AssistedSession] = relationship(back_populates="steps")
 
 
-class AssistedRecoveryCode(db.Model):
+class AssistedRecoveryCode(Model):
     """A single-use code a mediator hands to a person whose identity they checked in person."""
 
     __tablename__ = "assisted_recovery_codes"

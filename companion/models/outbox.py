@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class OutboxReceipt(db.Model):
+class OutboxReceipt(Model):
     __tablename__ = "outbox_receipts"
 
     id: Mapped[int] = mapped_column(primary_key=True)

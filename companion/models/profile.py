@@ -5,13 +5,13 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 SEXES = ("F", "M")
 
 
-class Profile(db.Model):
+class Profile(Model):
     __tablename__ = "profiles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,7 +33,7 @@ class Profile(db.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
-class ProfileOwner(db.Model):
+class ProfileOwner(Model):
     """An account that owns a profile: the person themself, a parent, a legal guardian."""
 
     __tablename__ = "profile_owners"

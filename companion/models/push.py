@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class PushSubscription(db.Model):
+class PushSubscription(Model):
     __tablename__ = "push_subscriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,7 +23,7 @@ class PushSubscription(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class PushDelivery(db.Model):
+class PushDelivery(Model):
     """The answer of the push service for one reminder on one device (kept after a prune: no FK)."""
 
     __tablename__ = "push_deliveries"
