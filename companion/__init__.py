@@ -9,12 +9,12 @@ from pathlib import Path
 
 from flask import Flask, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
-from flask_login import current_user
 
 from . import errors, headers, i18n
 from .assets import asset_text, asset_url
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from .web import client, sw_contract
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -45,6 +45,7 @@ def create_app(config: dict | None = None) -> Flask:
     commands.register(app)
 
     _templates(app)
+    app.after_request(sw_contract.account_headers)
     app.after_request(headers.apply)
     return app
 
@@ -83,11 +84,6 @@ def _login(app: Flask) -> None:
         return user
 
 
-def _on_shared_device() -> bool:
-    sess = getattr(current_user, "current_session", None)
-    return bool(sess is not None and sess.shared_device)
-
-
 def _templates(app: Flask) -> None:
     from .headers import style_hash  # noqa: PLC0415
 
@@ -102,7 +98,7 @@ def _templates(app: Flask) -> None:
             "inline_css": css,
             "current_locale": str(get_locale()),
             "acting_for": getattr(g, "acting_for", None),
-            "shared_device": _on_shared_device(),
+            "shared_device": client.shared_device(),
         }
 
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
@@ -110,5 +106,5 @@ def _templates(app: Flask) -> None:
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
     app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
-    from .views.navigation import profile_links  # noqa: PLC0415
+    from .web.navigation import profile_links  # noqa: PLC0415
     app.jinja_env.globals["profile_links"] = profile_links

@@ -261,9 +261,8 @@ def _imports(module: str) -> set:
 
 
 def test_the_documents_views_do_not_import_each_other():
-    assert "documents" not in _imports("documents_manage")
-    assert "documents_manage" not in _imports("documents_common") and "documents" not in _imports(
-        "documents_common")
+    assert "browse" not in _imports("documents/manage")
+    assert "manage" not in _imports("documents/browse")
 
 
 def test_the_ins_check_is_a_service_rule():

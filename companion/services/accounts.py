@@ -10,6 +10,8 @@ from ..models.profile import Profile, ProfileOwner
 from . import ServiceError
 from .passwords import hash_password, policy_error, verify_password
 
+UNPROCESSABLE = 422
+
 
 def normalise_email(raw: str) -> str:
     try:
@@ -27,22 +29,27 @@ def register(email: str, password: str | None, display_name: str, *, locale: str
     """A new account with its own health profile (people only: mediators and admins hold no record).
 
     Without a password the account opens with a passkey only; on a shared computer that key could not
-    stay on the computer, so a password is required there."""
-    email = normalise_email(email)
+    stay on the computer, so a password is required there.
+
+    Refusals are 422: the form was read, and what it says cannot make an account."""
+    try:
+        email = normalise_email(email)
+    except ServiceError as exc:
+        raise ServiceError(exc.message, UNPROCESSABLE, field="email") from exc
     name = display_name.strip()
     if not name:
-        raise ServiceError(_l("Enter your first name."), field="display_name")
+        raise ServiceError(_l("Enter your first name."), UNPROCESSABLE, field="display_name")
     if password is None and shared_device:
         raise ServiceError(_l("On a shared computer, choose a password: you will need it to log in "
-                              "from your phone or from another computer."), field="password")
+                              "from your phone or from another computer."), UNPROCESSABLE, field="password")
     if password is not None:
         reason = policy_error(password)
         if reason:
-            raise ServiceError(reason, field="password")
+            raise ServiceError(reason, UNPROCESSABLE, field="password")
     if find_by_email(email):
         # Said plainly on purpose: registration is rate-limited, and hiding it would strand people.
         raise ServiceError(_l("An account already exists with this e-mail address. Log in instead."),
-                           field="email")
+                           UNPROCESSABLE, field="email")
     user = User(email=email, display_name=name[:120], locale=locale, role=role,
                 password_hash=hash_password(password, cost) if password else None)
     db.session.add(user)

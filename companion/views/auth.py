@@ -28,10 +28,12 @@ from ..forms.security import RecoveryLoginForm
 from ..models.account import User
 from ..services import ServiceError, accounts, audit, recovery, sessions
 from ..services import webauthn as wa
-from . import webauthn_io
-from .guard import account_route, public_route
-from .navigation import redirect_next, safe_next
-from .signin import finish_login, fresh_login_required, sign_in, start_session, wipe_headers  # noqa: F401
+from ..web import webauthn_io
+from ..web.navigation import redirect_next, safe_next
+from ..web.refusals import refuse
+from ..web.routes import account_route, public_route
+from ..web.signin import finish_login, sign_in, start_session
+from ..web.sw_contract import wipe_headers
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("companion.auth")
@@ -62,9 +64,7 @@ def register():
                 cost=_cost(),
             )
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "email").errors.append(exc.message)
-            return render_template("auth/register.html", form=form), 422
+            return refuse(form, exc, "auth/register.html", default_field="email")
         audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
         start_session(user)
         db.session.commit()

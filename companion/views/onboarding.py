@@ -22,9 +22,11 @@ from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
 from ..services import ServiceError, accounts, assisted_recovery, audit, onboarding
 from ..services import sessions as user_sessions
-from .guard import account_route, profile_route, public_route
-from .navigation import add_profile_link
-from .signin import start_session, wipe_headers
+from ..web.navigation import add_profile_link
+from ..web.refusals import refuse, show_refusal
+from ..web.routes import account_route, profile_route, public_route
+from ..web.signin import start_session
+from ..web.sw_contract import wipe_headers
 
 bp = Blueprint("onboarding", __name__)
 STEPS = onboarding.STEPS
@@ -128,9 +130,7 @@ def join():
         try:
             sess, token = onboarding.claim(form.code.data, bool(form.shared_computer.data))
         except ServiceError as exc:
-            db.session.rollback()
-            form.code.errors.append(exc.message)
-            return render_template("onboarding/join.html", form=form), 400
+            return refuse(form, exc, "onboarding/join.html", default_field="code")
         db.session.commit()
         resp = redirect(url_for("onboarding.consent"))
         resp.set_cookie(DEVICE_COOKIE, token, max_age=3600, httponly=True, samesite="Lax",
@@ -179,9 +179,7 @@ def account():
                                      locale=request.cookies.get("lang"), cost=_code(),
                                      shared_device=sess.shared_device)
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "email").errors.append(exc.message)
-            return render_template("onboarding/account.html", form=form, sess=sess), 422
+            return refuse(form, exc, "onboarding/account.html", default_field="email", sess=sess)
         audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
         start_session(user, shared_device=sess.shared_device)
         onboarding.attach_person(sess, user)
@@ -245,8 +243,7 @@ def _answer(sess, name: str, answer: str | None):
         else:
             onboarding.skip(sess, current_user, name)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(None, exc)
         return redirect(url_for("onboarding.step", name=name))
     db.session.commit()
     return redirect(_step_url(onboarding.next_step(sess)))
@@ -266,9 +263,8 @@ def profile_step(access):
         try:
             onboarding.complete_profile(access, form.birth_date.data, form.sex.data)
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "birth_date").errors.append(exc.message)
-            return render_template("onboarding/profile.html", form=form, sess=sess, steps=STEPS), 422
+            return refuse(form, exc, "onboarding/profile.html", default_field="birth_date", sess=sess,
+                          steps=STEPS)
         return _after(sess, "profile", "done")
     if request.method == "POST" and request.form.get("answer") == "skip":
         return _after(sess, "profile", "skipped")
@@ -339,9 +335,7 @@ def recover():
         try:
             user = assisted_recovery.redeem(form.email.data, form.code.data, form.password.data, cost=_code())
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "code").errors.append(exc.message)
-            return render_template("onboarding/recover.html", form=form), 400
+            return refuse(form, exc, "onboarding/recover.html", default_field="code")
         start_session(user, method="recovery code")
         db.session.commit()
         target = url_for("main.home")

@@ -9,16 +9,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..audit_phrases import register_phrase
-from ..errors import wants_json
 from ..extensions import db
 from ..forms.security import ActionForm, PasswordChangeForm, RenameKeyForm
 from ..models.types import utcnow
 from ..services import audit, passwords, recovery, sessions
 from ..services import webauthn as wa
-from . import webauthn_io
-from .guard import account_route
-from .navigation import safe_next
-from .signin import fresh_login_required
+from ..web import webauthn_io
+from ..web.client import shared_device, wants_json
+from ..web.navigation import safe_next
+from ..web.routes import account_route
+from ..web.signin import fresh_login_required
 
 bp = Blueprint("security", __name__, url_prefix="/account/security")
 log = logging.getLogger("companion.security")
@@ -147,7 +147,7 @@ def add_key():
         "security/add_key.html",
         next_url=next_url,
         has_key=wa.has_key(current_user),
-        shared=webauthn_io.on_shared_device(),
+        shared=shared_device(),
         default_name=_describe(request.headers.get("User-Agent", "")),
     )
 
@@ -182,7 +182,7 @@ def register_key():
         name = extra.get("name") if isinstance(extra.get("name"), str) else None
         first = not wa.has_key(current_user)
         cred = wa.register_key(current_user, webauthn_io.relying_party(), body, name,
-                               shared_device=webauthn_io.on_shared_device())
+                               shared_device=shared_device())
         _audit("security.key_added", object_type="key", object_id=cred.id, object_label=cred.name)
         db.session.commit()
         log.info("key added user=%s key=%s", current_user.id, cred.id)

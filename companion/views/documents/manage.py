@@ -1,17 +1,19 @@
 """Documents, continued: edit, hide, trash, pins, the offline manifest and the data-saver setting.
-Routes join the "documents" blueprint (views/documents_common.py); views/documents.py imports this module."""
+Routes join the "documents" blueprint (views/documents/__init__.py), which imports this module."""
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..audit_phrases import register_phrase
-from ..extensions import db
-from ..forms.documents import DataSaverForm, EditForm
-from ..services import documents, offline_documents
-from ..services.access import accessible_profiles
-from .documents_common import bp, detail_choices, device_id, doc_urls, locale, shared_device, wants_json
-from .guard import account_route, profile_route
+from ...audit_phrases import register_phrase
+from ...extensions import db
+from ...forms.documents import DataSaverForm, EditForm
+from ...services import documents, offline_documents
+from ...services.access import accessible_profiles
+from ...web.client import locale, shared_device, wants_json
+from ...web.devices import device_id
+from ...web.routes import account_route, profile_route
+from . import bp, detail_choices, doc_urls
 
 for _code, _phrase in {
     "document.list": _l("looked at the list of documents"),

@@ -1,4 +1,4 @@
-"""Helpers shared by views: safe redirects after login."""
+"""Where a page sends the person next: safe redirects after login, and the links of a profile card."""
 
 from urllib.parse import urlsplit
 
@@ -44,10 +44,3 @@ def profile_links(access) -> list[dict]:
         for link in PROFILE_LINKS
         if link.endpoint in current_app.view_functions and access.allows(link.scope)
     ]
-
-
-def keep_offline(response):
-    """Let the service worker keep a copy of this page for the signed-in account (never on a
-    shared computer: the worker checks X-Shared-Device)."""
-    response.headers["X-Offline-Cache"] = "1"
-    return response

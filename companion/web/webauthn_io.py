@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, jsonify, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ..extensions import db
 from ..services import audit
 from ..services import webauthn as wa
+from .client import shared_device
 
 log = logging.getLogger("companion.webauthn")
 
@@ -34,16 +34,11 @@ def relying_party() -> wa.RelyingParty:
     return wa.RelyingParty(rp_id=rp_id, origin=origin)
 
 
-def on_shared_device() -> bool:
-    """Whether this browser's session was marked as a shared computer (at login or by onboarding)."""
-    return bool(getattr(getattr(current_user, "current_session", None), "shared_device", False))
-
-
 def options(purpose: str, user, slot: str):
     """Issue a challenge, keep it in this browser's session slot, answer the options as JSON."""
     rp = relying_party()
     if purpose == "register":
-        opts = wa.registration_options(user, rp, shared_device=on_shared_device())
+        opts = wa.registration_options(user, rp, shared_device=shared_device())
     else:
         opts = wa.authentication_options(rp, purpose, user)
     session[slot] = opts["challenge"]

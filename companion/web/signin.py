@@ -1,5 +1,5 @@
-"""Signing an account in and out on this device, shared by the login, security and onboarding views.
-Not a blueprint: views import these helpers instead of importing each other."""
+"""Signing an account in on this device, shared by the login, security and onboarding views, and
+the fresh-login check before sensitive actions."""
 
 from functools import wraps
 from urllib.parse import urlsplit
@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from ..extensions import db
 from ..services import audit, sessions
 from .navigation import redirect_next, safe_next
+from .sw_contract import wipe_others
 
 
 def start_session(user, *, shared_device: bool = False, method: str = "password"):
@@ -37,14 +38,6 @@ def start_session(user, *, shared_device: bool = False, method: str = "password"
     return token
 
 
-def wipe_headers(response, *, everything: bool):
-    """Tell the browser to forget this account: the worker drops its caches on X-Companion-Wipe;
-    Clear-Site-Data also clears the HTTP cache (and, on a shared computer, all storage)."""
-    response.headers["Clear-Site-Data"] = '"cache", "storage"' if everything else '"cache"'
-    response.headers["X-Companion-Wipe"] = "all" if everything else "account"
-    return response
-
-
 def sign_in(user, *, shared_device: bool, method: str) -> None:
     start_session(user, shared_device=shared_device, method=method)
     audit.record(
@@ -60,10 +53,7 @@ def sign_in(user, *, shared_device: bool, method: str) -> None:
 
 def finish_login(user, *, shared_device: bool, next_url: str | None, method: str = "password"):
     sign_in(user, shared_device=shared_device, method=method)
-    resp = redirect_next(next_url)
-    # A new account on this browser: drop whatever another account left in the worker's caches.
-    resp.headers["X-Companion-Wipe"] = "others"
-    return resp
+    return wipe_others(redirect_next(next_url))
 
 
 def _come_back_to() -> str:
