@@ -1,20 +1,23 @@
 """Companion: an offline-first patient companion.
 
 create_app(config=None): config -> extensions -> blueprints -> CLI -> security headers.
+What is not a blueprint (profile-card links, background jobs, signal receivers) is declared in
+companion/wiring.py and connected here.
 """
 
 import logging
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, g, request, session
 from flask_babel import format_date, format_datetime, get_locale
 
-from . import errors, headers, i18n
+from . import errors, headers, i18n, wiring
 from .assets import asset_text, asset_url
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
-from .web import client, sw_contract
+from .web import client, navigation, sw_contract
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -40,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import views  # noqa: PLC0415  (blueprints import the app's pieces)
     views.register(app)
     errors.register(app)
+    wiring.connect(app)
 
     from . import commands  # noqa: PLC0415
     commands.register(app)
@@ -105,6 +109,4 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
-    from .web.navigation import profile_links  # noqa: PLC0415
-    app.jinja_env.globals["profile_links"] = profile_links
+    app.jinja_env.globals["profile_links"] = partial(navigation.profile_links, links=wiring.PROFILE_LINKS)

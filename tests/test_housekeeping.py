@@ -5,12 +5,12 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from companion.commands.housekeeping import run_once
-from companion.commands.serve import JOBS
 from companion.extensions import db
 from companion.models.audit import AccessEvent
 from companion.models.delegation import Delegation
 from companion.models.types import utcnow
 from companion.services import accounts, audit
+from companion.wiring import JOBS
 
 
 def _people(app):

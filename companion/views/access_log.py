@@ -11,12 +11,10 @@ from ..extensions import db
 from ..forms import options
 from ..forms.access_log import FilterForm
 from ..services import access_log, delegations
-from ..web.navigation import add_profile_link
 from ..web.routes import profile_route
 from ..web.signin import fresh_login_required
 
 bp = Blueprint("access_log", __name__)
-add_profile_link("access_log.show", _l("Access log"), "manage", 90)
 
 for _code, _phrase in {
     "profile.view": _l("opened the profile"),

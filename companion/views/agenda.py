@@ -15,14 +15,12 @@ from ..prevention import load_rules
 from ..services import ServiceError, agenda_store, ics, timeline
 from ..services.agenda import add_months
 from ..web.client import locale, wants_json
-from ..web.navigation import add_profile_link
 from ..web.refusals import refuse
 from ..web.routes import profile_route
 from ..web.sw_contract import keep_offline
 
 bp = Blueprint("agenda", __name__)
 load_rules()  # a bad rules file stops the app at start-up, not at the first page
-add_profile_link("agenda.index", _l("Prevention agenda"), "agenda", order=30)
 for code, phrase in {
     "agenda.view": _l("looked at the prevention agenda"),
     "agenda.export": _l("downloaded an agenda item for a calendar"),

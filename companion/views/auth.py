@@ -38,10 +38,6 @@ from ..web.sw_contract import wipe_headers
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("companion.auth")
 
-# Hooks later areas add to the login flow (e.g. the second factor) without editing this module.
-LOGIN_STEPS: list = []
-
-
 def _cost() -> tuple[int, int]:
     cfg = current_app.config
     return cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]
@@ -101,10 +97,8 @@ def login():
             )
             return render_template("auth/login.html", form=form), 401
         shared = bool(form.shared_computer.data)
-        for step in LOGIN_STEPS:
-            detour = step(user, shared_device=shared, next_url=safe_next(form.next.data))
-            if detour is not None:
-                return detour
+        if wa.has_key(user):  # an account with a key must use it: the password result waits
+            return _second_step(user, shared_device=shared, next_url=safe_next(form.next.data))
         return finish_login(user, shared_device=shared, next_url=form.next.data)
     return render_template("auth/login.html", form=form), (422 if form.errors else 200)
 
@@ -157,9 +151,7 @@ PENDING_SECONDS = 300
 
 
 def _second_step(user, *, shared_device: bool, next_url: str):
-    """An account with a key must use it: keep the password result pending, log nobody in."""
-    if not wa.has_key(user):
-        return None
+    """Keep the password result pending for the key, log nobody in."""
     if current_user.is_authenticated:
         sessions.revoke(current_user.current_session)
         db.session.commit()
@@ -175,9 +167,6 @@ def _second_step(user, *, shared_device: bool, next_url: str):
         "until": time.time() + PENDING_SECONDS,
     }
     return redirect(url_for("auth.second_factor"))
-
-
-LOGIN_STEPS.append(_second_step)
 
 
 def pending_user() -> User | None:

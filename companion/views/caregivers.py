@@ -8,13 +8,11 @@ from flask_login import current_user
 from ..extensions import db, limiter
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
 from ..services import ServiceError, delegation_rows, delegations
-from ..web.navigation import add_profile_link
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route
 from ..web.signin import fresh_login_required
 
 bp = Blueprint("caregivers", __name__)
-add_profile_link("caregivers.index", _l("Caregivers"), "manage", 80)
 
 
 def _code_limit():

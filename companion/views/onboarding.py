@@ -13,16 +13,14 @@ from flask import (
     url_for,
 )
 from flask import session as flask_session
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user, user_logged_in
+from flask_login import current_user, logout_user
 
 from ..audit_phrases import register_phrase
 from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
 from ..services import ServiceError, accounts, assisted_recovery, audit, onboarding
 from ..services import sessions as user_sessions
-from ..web.navigation import add_profile_link
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route, public_route
 from ..web.signin import start_session
@@ -39,14 +37,14 @@ register_phrase("onboarding.step_skipped", _l("skipped this setup step:"))
 register_phrase("onboarding.session_ended", _l("ended the help session. Steps done:"))
 register_phrase("recovery.assisted_issued", _l("gave you a recovery code after checking your identity"))
 register_phrase("recovery.assisted_used", _l("set a new password with a recovery code from France Services"))
-add_profile_link("onboarding.resume", _l("Setup steps"), "manage", order=90)
 
-# Where each step sends the person, first existing endpoint wins; (endpoint, needs profile_id).
+# Where each step sends the person: (endpoint, needs profile_id). Family offers both a child's
+# profile and a caregiver.
 TARGETS = {
-    "key": [("security.add_key", False), ("security.index", False)],
+    "key": [("security.add_key", False)],
     "recovery": [("security.recovery_sheet", False)],
     "family": [("profiles.new_child", False), ("caregivers.index", True)],
-    "reminders": [("push.index", False), ("push.settings", False), ("push.subscribe_page", False)],
+    "reminders": [("push.settings", False)],
     "document": [("documents.index", True)],
 }
 TITLES = {
@@ -191,15 +189,8 @@ def _targets(step: str) -> list[dict]:
     """Links to the other areas' pages for a step, with a `next` that comes back here."""
     back = url_for("onboarding.back", name=step)
     own = accounts.own_profile(current_user)
-    links = []
-    for endpoint, needs_profile in TARGETS.get(step, []):
-        if endpoint not in current_app.view_functions or (needs_profile and own is None):
-            continue
-        args = {"profile_id": own.id} if needs_profile else {}
-        links.append(url_for(endpoint, next=back, **args))
-        if step != "family":  # family offers both a child's profile and a caregiver
-            break
-    return links
+    return [url_for(endpoint, next=back, **({"profile_id": own.id} if needs_profile else {}))
+            for endpoint, needs_profile in TARGETS.get(step, []) if own is not None or not needs_profile]
 
 
 @bp.route("/onboarding/step/<name>", methods=["GET", "POST"])
@@ -338,22 +329,7 @@ def recover():
             return refuse(form, exc, "onboarding/recover.html", default_field="code")
         start_session(user, method="recovery code")
         db.session.commit()
-        target = url_for("main.home")
-        for endpoint in ("security.add_key", "security.index"):
-            if endpoint in current_app.view_functions:
-                target = url_for(endpoint, next=url_for("main.home"))
-                break
         flash(_l("Your new password is set. Now register your phone as a key."), "success")
-        return redirect(target)
+        return redirect(url_for("security.add_key", next=url_for("main.home")))
     return render_template("onboarding/recover.html", form=form), (422 if form.errors else 200)
 
-
-@user_logged_in.connect
-def _tell_about_recovery(app, user, **_extra):
-    """At each login, say if a France Services advisor issued a recovery code for this account."""
-    if getattr(user, "role", "") != "person":
-        return
-    for row in assisted_recovery.pending_notice(user):
-        flash(_l("On %(date)s, a France Services advisor gave a recovery code for your account. "
-                 "If it was not you, call your France Services office.",
-                 date=format_datetime(row.created_at, "medium")), "info")

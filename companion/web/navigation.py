@@ -1,5 +1,6 @@
 """Where a page sends the person next: safe redirects after login, and the links of a profile card."""
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import redirect, url_for
@@ -20,27 +21,20 @@ def redirect_next(target: str | None, default_endpoint: str = "main.home"):
     return redirect(safe_next(target, default_endpoint))
 
 
+@dataclass(frozen=True)
 class ProfileLink:
-    """A link shown on each profile card of the home page, for those whose access includes `scope`."""
+    """A link shown on each profile card, for those whose access includes `scope` (companion/wiring.py
+    declares them)."""
 
-    def __init__(self, endpoint: str, label, scope: str, order: int):
-        self.endpoint, self.label, self.scope, self.order = endpoint, label, scope, order
-
-
-PROFILE_LINKS: list[ProfileLink] = []
-
-
-def add_profile_link(endpoint: str, label, scope: str, order: int = 50) -> None:
-    if all(link.endpoint != endpoint for link in PROFILE_LINKS):
-        PROFILE_LINKS.append(ProfileLink(endpoint, label, scope, order))
-        PROFILE_LINKS.sort(key=lambda link: link.order)
+    endpoint: str
+    label: object  # a lazy translated string
+    scope: str
 
 
-def profile_links(access) -> list[dict]:
-    from flask import current_app  # noqa: PLC0415
-
+def profile_links(access, links) -> list[dict]:
+    """The links of this profile's card that this access allows, as URLs and labels."""
     return [
         {"url": url_for(link.endpoint, profile_id=access.profile.id), "label": link.label}
-        for link in PROFILE_LINKS
-        if link.endpoint in current_app.view_functions and access.allows(link.scope)
+        for link in links
+        if access.allows(link.scope)
     ]

@@ -4,12 +4,14 @@ the fresh-login check before sensitive actions."""
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
-from ..services import audit, sessions
+from ..services import assisted_recovery, audit, sessions
 from .navigation import redirect_next, safe_next
 from .sw_contract import wipe_others
 
@@ -77,3 +79,14 @@ def fresh_login_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def tell_about_assisted_recovery(app, user, **_extra):
+    """At each login, say if a France Services advisor issued a recovery code for this account
+    (connected to Flask-Login's `user_logged_in` in companion/wiring.py)."""
+    if getattr(user, "role", "") != "person":
+        return
+    for row in assisted_recovery.pending_notice(user):
+        flash(_l("On %(date)s, a France Services advisor gave a recovery code for your account. "
+                 "If it was not you, call your France Services office.",
+                 date=format_datetime(row.created_at, "medium")), "info")

@@ -3,15 +3,12 @@ CDA import, view, download; manage: edit, hide, trash, pins, the offline manifes
 Both import `bp` and the two helpers below from here; this module imports both once, at the end."""
 
 from flask import Blueprint, url_for
-from flask_babel import lazy_gettext as _l
 
 from ...forms import options
 from ...services import document_types
 from ...web.devices import remember_device
-from ...web.navigation import add_profile_link
 
 bp = Blueprint("documents", __name__)
-add_profile_link("documents.index", _l("Documents"), "documents:read", order=20)
 bp.after_request(remember_device)
 
 
