@@ -59,7 +59,7 @@ def test_a_caregivers_look_at_the_edit_delete_and_trash_pages_is_in_the_owners_l
 
 
 def test_the_trash_list_has_a_plain_words_phrase(app):
-    from companion.audit_phrases import phrase_for  # noqa: PLC0415
+    from companion.services.audit_actions import phrase_for  # noqa: PLC0415
 
     with app.test_request_context():
         assert "corbeille" in str(phrase_for("document.trash_list"))  # French by default

@@ -1,6 +1,7 @@
 """The ladder views -> web -> services -> models, read from every module's imports (no app needed).
 
-- a view (a blueprint: a module or a package under companion/views/) imports no other view;
+- a view (a blueprint: a module or a package under companion/views/) imports no other view, and
+  never writes the access log itself;
 - web plumbing never imports a view;
 - a service imports neither web nor views, nor Flask's request or session (the actor is a parameter);
 - a model imports only the extensions, other models and the standard and third-party libraries."""
@@ -59,6 +60,12 @@ def test_no_view_imports_another_view():
         if _view_of(target) not in (None, _view_of(name)) and target in MODULES
     )
     assert crossings == []
+
+
+def test_no_view_writes_the_access_log():
+    """Events are recorded by the service that owns the rule, never by a view."""
+    writers = [n for n, imports in _layer("companion.views").items() if "companion.services.audit" in imports]
+    assert writers == []
 
 
 def test_views_hold_only_blueprints():

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models.account import User
 from ..models.profile import Profile, ProfileOwner
-from . import ServiceError
+from . import ServiceError, audit
 from .passwords import hash_password, policy_error, verify_password
 
 UNPROCESSABLE = 422
@@ -62,6 +62,24 @@ def register(email: str, password: str | None, display_name: str, *, locale: str
         db.session.add(ProfileOwner(profile_id=profile.id, user_id=user.id, relation="self"))
         db.session.flush()
     return user
+
+
+def sign_up(email: str, password: str | None, display_name: str, **options) -> User:
+    """A person opening their own account (the register form, an assisted onboarding): register()
+    plus the first line of the account's access log. Demo data and commands use register() alone."""
+    user = register(email, password, display_name, **options)
+    audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
+    return user
+
+
+def change_password(user: User, password: str, cost: tuple[int, int] = (3, 65536)) -> None:
+    """A new password for the account, under the same policy as at registration (a refusal is 422)."""
+    reason = policy_error(password)
+    if reason:
+        raise ServiceError(reason, UNPROCESSABLE, field="password")
+    user.password_hash = hash_password(password, cost)
+    db.session.flush()
+    audit.record(actor=user, actor_role="owner", action="security.password_changed", account_id=user.id)
 
 
 def authenticate(email: str, password: str, cost: tuple[int, int] = (3, 65536)) -> User | None:

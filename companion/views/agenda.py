@@ -8,7 +8,6 @@ from flask import Blueprint, Response, flash, g, jsonify, redirect, render_templ
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..audit_phrases import register_phrase
 from ..extensions import db
 from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
 from ..prevention import load_rules
@@ -21,17 +20,6 @@ from ..web.sw_contract import keep_offline
 
 bp = Blueprint("agenda", __name__)
 load_rules()  # a bad rules file stops the app at start-up, not at the first page
-for code, phrase in {
-    "agenda.view": _l("looked at the prevention agenda"),
-    "agenda.export": _l("downloaded an agenda item for a calendar"),
-    "agenda.done": _l("marked an agenda item as done"),
-    "agenda.snooze": _l("put off an agenda item"),
-    "agenda.dismiss": _l("marked an agenda item as not relevant"),
-    "agenda.reopen": _l("reopened an agenda item"),
-    "agenda.reminder_add": _l("added a personal reminder"),
-    "agenda.reminder_delete": _l("deleted a personal reminder"),
-}.items():
-    register_phrase(code, phrase)
 
 # The calendar alarm rings on the lock screen: it says nothing about health, nor whose reminder it is.
 ALARM_TEXT = _l("A reminder is waiting in Companion")

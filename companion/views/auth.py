@@ -26,7 +26,7 @@ from ..extensions import db, limiter
 from ..forms.auth import LoginForm, ReauthForm, RegisterForm
 from ..forms.security import RecoveryLoginForm
 from ..models.account import User
-from ..services import ServiceError, accounts, audit, recovery, sessions
+from ..services import ServiceError, accounts, recovery, sessions
 from ..services import webauthn as wa
 from ..web import webauthn_io
 from ..web.navigation import redirect_next, safe_next
@@ -52,7 +52,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(
+            user = accounts.sign_up(
                 form.email.data,
                 form.password.data,
                 form.display_name.data,
@@ -61,7 +61,6 @@ def register():
             )
         except ServiceError as exc:
             return refuse(form, exc, "auth/register.html", default_field="email")
-        audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
         start_session(user)
         db.session.commit()
         log.info("account registered user=%s", user.id)
@@ -225,7 +224,6 @@ def recovery_login():
     form = RecoveryLoginForm()
     if form.validate_on_submit() and recovery.use(user, form.code.data):
         pending = session.pop(PENDING)
-        audit.record(actor=user, actor_role="owner", action="security.recovery_code_used", account_id=user.id)
         sign_in(user, shared_device=bool(pending.get("shared")), method="recovery")
         flash(
             _l(

@@ -16,10 +16,9 @@ from flask import session as flask_session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
-from ..audit_phrases import register_phrase
 from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
-from ..services import ServiceError, accounts, assisted_recovery, audit, onboarding
+from ..services import ServiceError, accounts, assisted_recovery, onboarding
 from ..services import sessions as user_sessions
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route, public_route
@@ -30,13 +29,6 @@ bp = Blueprint("onboarding", __name__)
 STEPS = onboarding.STEPS
 DEVICE_COOKIE = "companion_onb"
 
-register_phrase("onboarding.session_started", _l("started a help session with you at France Services"))
-# The access log shows the phrase, then the step's name (kept in object_label) in « ».
-register_phrase("onboarding.step_done", _l("marked this setup step as done:"))
-register_phrase("onboarding.step_skipped", _l("skipped this setup step:"))
-register_phrase("onboarding.session_ended", _l("ended the help session. Steps done:"))
-register_phrase("recovery.assisted_issued", _l("gave you a recovery code after checking your identity"))
-register_phrase("recovery.assisted_used", _l("set a new password with a recovery code from France Services"))
 
 # Where each step sends the person: (endpoint, needs profile_id). Family offers both a child's
 # profile and a caregiver.
@@ -173,12 +165,11 @@ def account():
     form = AccountForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(form.email.data, form.password.data or None, form.display_name.data,
+            user = accounts.sign_up(form.email.data, form.password.data or None, form.display_name.data,
                                      locale=request.cookies.get("lang"), cost=_code(),
                                      shared_device=sess.shared_device)
         except ServiceError as exc:
             return refuse(form, exc, "onboarding/account.html", default_field="email", sess=sess)
-        audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
         start_session(user, shared_device=sess.shared_device)
         onboarding.attach_person(sess, user)
         return _after(sess, "account", "done")

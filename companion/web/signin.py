@@ -11,7 +11,7 @@ from flask_login import current_user, login_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
-from ..services import assisted_recovery, audit, sessions
+from ..services import assisted_recovery, sessions
 from .navigation import redirect_next, safe_next
 from .sw_contract import wipe_others
 
@@ -42,14 +42,7 @@ def start_session(user, *, shared_device: bool = False, method: str = "password"
 
 def sign_in(user, *, shared_device: bool, method: str) -> None:
     start_session(user, shared_device=shared_device, method=method)
-    audit.record(
-        actor=user,
-        actor_role="owner",
-        action="account.login",
-        account_id=user.id,
-        object_type="method",
-        object_id=method,
-    )
+    sessions.logged_in(user, method)
     db.session.commit()
 
 

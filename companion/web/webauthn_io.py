@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ..extensions import db
-from ..services import audit
 from ..services import webauthn as wa
 from .client import shared_device
 
@@ -69,19 +68,7 @@ def check_slot(body, expected: str | None) -> bytes:
 def refused(exc: wa.KeyRefused, body=None):
     """Roll back, spend the challenge anyway, tell the owner about a copied key, answer 4xx JSON."""
     db.session.rollback()
-    wa.burn(wa.challenge_of(body) if isinstance(body, dict) else None)
-    key = getattr(exc, "key", None)
-    if key is not None:
-        user_id, key_id, name = key
-        audit.record(
-            actor=None,
-            actor_role="system",
-            action="security.key_counter_refused",
-            account_id=user_id,
-            object_type="key",
-            object_id=key_id,
-            object_label=name,
-        )
+    wa.note_refusal(exc, body)
     db.session.commit()
     log.info("webauthn refused path=%s reason=%s", request.path, exc.reason)
     return jsonify(error=exc.status, message=str(exc.message)), exc.status
