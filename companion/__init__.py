@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from flask import Flask, g, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime
 
 from . import errors, headers, i18n, wiring
 from .assets import asset_text, asset_url
@@ -100,7 +100,7 @@ def _templates(app: Flask) -> None:
         return {
             "asset_url": asset_url,
             "inline_css": css,
-            "current_locale": str(get_locale()),
+            "current_locale": client.locale(),
             "acting_for": getattr(g, "acting_for", None),
             "shared_device": client.shared_device(),
         }

@@ -29,6 +29,7 @@ from ..models.account import User
 from ..services import ServiceError, accounts, recovery, sessions
 from ..services import webauthn as wa
 from ..web import webauthn_io
+from ..web.client import shared_device
 from ..web.navigation import redirect_next, safe_next
 from ..web.refusals import refuse
 from ..web.routes import account_route, public_route
@@ -108,7 +109,7 @@ def logout():
     shared = False
     if current_user.is_authenticated:
         sess = current_user.current_session
-        shared = bool(sess and sess.shared_device)
+        shared = shared_device()
         if sess is not None:
             sessions.revoke(sess)
         db.session.commit()
