@@ -1,20 +1,23 @@
 """Companion: an offline-first patient companion.
 
 create_app(config=None, testing=False): config -> extensions -> blueprints -> CLI -> security headers.
+What is not a blueprint (profile-card links, background jobs, signal receivers) is declared in
+companion/wiring.py and connected here.
 """
 
 import logging
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, g, request, session
-from flask_babel import format_date, format_datetime, get_locale
-from flask_login import current_user
+from flask_babel import format_date, format_datetime
 
-from . import errors, headers, i18n
+from . import errors, headers, i18n, wiring
 from .assets import asset_text, asset_url
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from .web import client, navigation, sw_contract
 
 
 def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
@@ -43,11 +46,13 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     from . import views  # blueprints import the app's pieces
     views.register(app)
     errors.register(app)
+    wiring.connect(app)
 
     from . import commands
     commands.register(app)
 
     _templates(app)
+    app.after_request(sw_contract.account_headers)
     app.after_request(headers.apply)
     return app
 
@@ -86,11 +91,6 @@ def _login(app: Flask) -> None:
         return user
 
 
-def _on_shared_device() -> bool:
-    sess = getattr(current_user, "current_session", None)
-    return bool(sess is not None and sess.shared_device)
-
-
 def _templates(app: Flask) -> None:
     from .headers import style_hash
 
@@ -103,15 +103,13 @@ def _templates(app: Flask) -> None:
         return {
             "asset_url": asset_url,
             "inline_css": css,
-            "current_locale": str(get_locale()),
+            "current_locale": client.locale(),
             "acting_for": getattr(g, "acting_for", None),
-            "shared_device": _on_shared_device(),
+            "shared_device": client.shared_device(),
         }
 
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
-    app.jinja_env.globals["has_endpoint"] = lambda name: name in app.view_functions
-    from .views.navigation import profile_links
-    app.jinja_env.globals["profile_links"] = profile_links
+    app.jinja_env.globals["profile_links"] = partial(navigation.profile_links, links=wiring.PROFILE_LINKS)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db
 from .services import ServiceError
 from .services.access import AccessDenied, log_refusal
+from .web.client import wants_json
 
 log = logging.getLogger("companion.errors")
 
@@ -22,11 +23,6 @@ MESSAGES = {
     429: (_l("Too many attempts"), _l("For your safety, please wait a few minutes before trying again.")),
     500: (_l("Something went wrong on our side"), _l("Nothing was lost. Please try again in a moment.")),
 }
-
-
-def wants_json() -> bool:
-    return (request.path.startswith("/api/") or request.is_json
-            or request.accept_mimetypes.best == "application/json")
 
 
 def render_error(code: int, detail=None):

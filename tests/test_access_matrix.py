@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from companion.extensions import db
 from companion.models.audit import AccessEvent
 from companion.models.profile import Profile
-from companion.views.guard import route_kind
+from companion.web.routes import route_kind
 
 from . import matrix
 from .conftest import csrf_from

@@ -142,7 +142,7 @@ def test_two_first_entries_at_once_on_an_empty_log_both_land_in_one_chain(app, b
         with app.app_context():
             try:
                 barrier.wait()
-                _audit.record(actor=None, actor_role="system", action=f"test.first.{n}")
+                _audit.record(actor=None, actor_role="system", action="delegation.expired", object_id=n)
                 _db.session.commit()
             except Exception as exc:
                 errors.append(exc)

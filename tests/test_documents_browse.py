@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from companion.audit_phrases import phrase_for
 from companion.commands.housekeeping import run_once
 from companion.demo.documents import make_pdf
 from companion.extensions import db
@@ -22,6 +21,7 @@ from companion.models.profile import Profile
 from companion.models.types import utcnow
 from companion.services import documents
 from companion.services.access import find_access
+from companion.services.audit_actions import phrase_for
 
 from .cast import sign_up
 from .conftest import csrf_from
@@ -458,6 +458,5 @@ def _imports(module: str) -> set:
 
 
 def test_the_documents_views_do_not_import_each_other():
-    assert "documents" not in _imports("documents_manage")
-    assert "documents_manage" not in _imports("documents_common") and "documents" not in _imports(
-        "documents_common")
+    assert "browse" not in _imports("documents/manage")
+    assert "manage" not in _imports("documents/browse")

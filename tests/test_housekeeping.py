@@ -5,11 +5,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from companion.commands.housekeeping import run_once
-from companion.commands.serve import JOBS
 from companion.extensions import db
 from companion.models.audit import AccessEvent
 from companion.models.types import utcnow
 from companion.services import accounts, audit
+from companion.wiring import JOBS
 
 from .cast import make_delegation, make_person
 

@@ -318,8 +318,8 @@ def test_the_onboarding_views_reach_data_through_services_only():
     for module in (views_onboarding, views_mediators):
         imported = _imports(module)
         assert not {m for m in imported if m and m.startswith("models")}, (module.__name__, imported)
-        assert "auth" not in imported  # views do not import other views; the login helpers are in .signin
-    assert "signin" in _imports(views_onboarding)
+        assert "auth" not in imported  # views do not import other views; the login helpers are in web.signin
+    assert "web.signin" in _imports(views_onboarding)
 
 
 GENDERED = re.compile(r"\b(aidée?s?|déconnectée?s?|connectée?s?)(?!\w)", re.IGNORECASE)

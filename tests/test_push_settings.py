@@ -104,7 +104,7 @@ def test_vapid_keys_command_writes_development_keys(app, tmp_path):
 
 def test_the_server_runs_the_reminder_batch_every_minute(app, tmp_path):
     from companion.commands import reminders as reminder_commands
-    from companion.commands.serve import JOBS
+    from companion.wiring import JOBS
 
     job = next(j for j in JOBS if j.name == "reminders")
     assert job.every_seconds == 60 and job.run is reminder_commands.job

@@ -360,7 +360,7 @@ def test_the_key_step_without_a_password_first_goes_back_to_login(client):
     ],
 )
 def test_relying_party_comes_from_config_and_request_host(app, monkeypatch, public, host, expected):
-    from companion.views.webauthn_io import relying_party
+    from companion.web.webauthn_io import relying_party
 
     monkeypatch.setitem(app.config, "PUBLIC_ORIGIN", public)
     with app.test_request_context("/", base_url=f"http://{host}"):

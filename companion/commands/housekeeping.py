@@ -13,7 +13,6 @@ from flask import current_app
 
 from ..extensions import db
 from ..services import access_log, delegations, documents
-from .serve import add_job
 
 log = logging.getLogger("companion.housekeeping")
 
@@ -36,7 +35,7 @@ def run_once() -> dict[str, int]:
     return done
 
 
-def _job(app) -> None:
+def job(app) -> None:
     with app.app_context():
         result = run_once()
         log.info("housekeeping %s", " ".join(f"{k}={v}" for k, v in result.items()))
@@ -51,4 +50,3 @@ def housekeeping():
 
 def register(app):
     app.cli.add_command(housekeeping)
-    add_job("housekeeping", 3600, _job)

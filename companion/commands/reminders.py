@@ -1,5 +1,6 @@
 """`flask --app companion reminders send-due` (cron or a job queue in production; `flask serve` runs it
-every minute beside the server) and `flask --app companion push vapid-keys` (development keys)."""
+every minute beside the server, companion/wiring.py) and `flask --app companion push vapid-keys`
+(development keys)."""
 
 import click
 from flask import current_app
@@ -8,7 +9,6 @@ from flask.cli import AppGroup
 from ..extensions import db
 from ..services import push as push_service
 from ..services import reminders as reminder_service
-from .serve import add_job
 
 reminders_cli = AppGroup("reminders", help="Prevention and appointment reminders.")
 push_cli = AppGroup("push", help="Web Push settings.")
@@ -32,9 +32,6 @@ def job(app) -> None:
         counts = run_once(app)
         if counts and any(counts.values()):
             app.logger.info("reminders: %s", counts)
-
-
-add_job("reminders", 60, job)
 
 
 @reminders_cli.command("send-due")

@@ -4,28 +4,13 @@
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import click
 from werkzeug.serving import run_simple
 
+from ..wiring import JOBS, Job
+
 log = logging.getLogger("companion.jobs")
-
-
-@dataclass(frozen=True)
-class Job:
-    name: str
-    every_seconds: int
-    run: Callable  # called with the app; opens its own app context
-
-
-JOBS: list[Job] = []
-
-
-def add_job(name: str, every_seconds: int, run: Callable) -> None:
-    if all(job.name != name for job in JOBS):
-        JOBS.append(Job(name, every_seconds, run))
 
 
 def _loop(app, job: Job, stop: threading.Event) -> None:

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models.account import User
 from ..models.profile import Profile, ProfileOwner
-from . import ServiceError
+from . import ServiceError, audit
 from .passwords import hash_password, policy_error, verify_password
+
+UNPROCESSABLE = 422
 
 
 def normalise_email(raw: str) -> str:
@@ -27,22 +29,27 @@ def register(email: str, password: str | None, display_name: str, *, locale: str
     """A new account with its own health profile (people only: mediators and admins hold no record).
 
     Without a password the account opens with a passkey only; on a shared computer that key could not
-    stay on the computer, so a password is required there."""
-    email = normalise_email(email)
+    stay on the computer, so a password is required there.
+
+    Refusals are 422: the form was read, and what it says cannot make an account."""
+    try:
+        email = normalise_email(email)
+    except ServiceError as exc:
+        raise ServiceError(exc.message, UNPROCESSABLE, field="email") from exc
     name = display_name.strip()
     if not name:
-        raise ServiceError(_l("Enter your first name."), field="display_name")
+        raise ServiceError(_l("Enter your first name."), UNPROCESSABLE, field="display_name")
     if password is None and shared_device:
         raise ServiceError(_l("On a shared computer, choose a password: you will need it to log in "
-                              "from your phone or from another computer."), field="password")
+                              "from your phone or from another computer."), UNPROCESSABLE, field="password")
     if password is not None:
         reason = policy_error(password, user_inputs=(email, name))
         if reason:
-            raise ServiceError(reason, field="password")
+            raise ServiceError(reason, UNPROCESSABLE, field="password")
     if find_by_email(email):
         # Said plainly on purpose: registration is rate-limited, and hiding it would strand people.
         raise ServiceError(_l("An account already exists with this e-mail address. Log in instead."),
-                           field="email")
+                           UNPROCESSABLE, field="email")
     user = User(email=email, display_name=name[:120], locale=locale, role=role,
                 password_hash=hash_password(password, cost) if password else None)
     db.session.add(user)
@@ -55,6 +62,24 @@ def register(email: str, password: str | None, display_name: str, *, locale: str
         db.session.add(ProfileOwner(profile_id=profile.id, user_id=user.id, relation="self"))
         db.session.flush()
     return user
+
+
+def sign_up(email: str, password: str | None, display_name: str, **options) -> User:
+    """A person opening their own account (the register form, an assisted onboarding): register()
+    plus the first line of the account's access log. Demo data and commands use register() alone."""
+    user = register(email, password, display_name, **options)
+    audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
+    return user
+
+
+def change_password(user: User, password: str, cost: tuple[int, int] = (3, 65536)) -> None:
+    """A new password for the account, under the same policy as at registration (a refusal is 422)."""
+    reason = policy_error(password, user_inputs=(user.email, user.display_name))
+    if reason:
+        raise ServiceError(reason, UNPROCESSABLE, field="password")
+    user.password_hash = hash_password(password, cost)
+    db.session.flush()
+    audit.record(actor=user, actor_role="owner", action="security.password_changed", account_id=user.id)
 
 
 def authenticate(email: str, password: str, cost: tuple[int, int] = (3, 65536)) -> User | None:

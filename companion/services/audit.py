@@ -1,4 +1,5 @@
-"""Writing and verifying the hash-chained access log."""
+"""Writing and verifying the hash-chained access log. Only actions of the catalogue
+(services/audit_actions.py) are written, with the object type the catalogue gives them."""
 
 import hashlib
 import json
@@ -12,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditHead
 from ..models.types import utcnow
+from .audit_actions import ACTIONS
 
 GENESIS = "0" * 64
 
@@ -38,9 +40,24 @@ def _head() -> AuditHead:
     return head
 
 
+class UnknownAction(ValueError):
+    """An action missing from the catalogue, or recorded with another object type: a programming error."""
+
+
+def _checked(action: str, object_type: str | None) -> str:
+    entry = ACTIONS.get(action)
+    if entry is None:
+        raise UnknownAction(f"{action!r} is not in services/audit_actions.py")
+    if object_type is not None and object_type != entry.object_type:
+        raise UnknownAction(f"{action!r} names a {entry.object_type!r}, not a {object_type!r}")
+    return entry.object_type
+
+
 def record(*, actor=None, actor_role: str, action: str, profile_id: int | None = None,
-           account_id: int | None = None, object_type: str = "", object_id: str | int = "",
+           account_id: int | None = None, object_type: str | None = None, object_id: str | int = "",
            object_label: str = "", at: datetime | None = None) -> AccessEvent:
+    """Append one event; its object type defaults to the catalogue's."""
+    object_type = _checked(action, object_type)
     head = _head()
     event = AccessEvent(
         at=at or utcnow(),
@@ -56,7 +73,7 @@ def record(*, actor=None, actor_role: str, action: str, profile_id: int | None =
     return event
 
 
-def record_access(access, actor, action: str, *, object_type: str = "", object_id: str | int = "",
+def record_access(access, actor, action: str, *, object_type: str | None = None, object_id: str | int = "",
                   object_label: str = "") -> AccessEvent | None:
     """Log a read or change of profile data, unless the actor owns the profile."""
     if access.is_owner:

@@ -265,11 +265,11 @@ def end(sess: AssistedSession, by: str, now: datetime | None = None) -> None:
 
 
 def complete_profile(access, birth_date: date, sex: str, today: date | None = None) -> None:
-    """The person's own birth date and sex (the prevention agenda needs both)."""
+    """The person's own birth date and sex (the prevention agenda needs both); a refusal is 422."""
     today = today or utcnow().date()
     if sex not in SEXES:
-        raise ServiceError(_l("Choose one of the answers."), field="sex")
+        raise ServiceError(_l("Choose one of the answers."), 422, field="sex")
     if birth_date > today or birth_date.year < today.year - 120:
-        raise ServiceError(_l("Enter a real birth date."), field="birth_date")
+        raise ServiceError(_l("Enter a real birth date."), 422, field="birth_date")
     access.profile.birth_date, access.profile.sex = birth_date, sex
     db.session.flush()

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.credential import RecoveryCode
 from ..models.types import utcnow
+from . import audit
 
 COUNT = 10
 # No 0/O, 1/I/L, U: nothing to confuse when reading a printed sheet aloud or typing it on a phone.
@@ -40,11 +41,12 @@ def generate(user: User) -> list[str]:
     now = utcnow()
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(user, c), created_at=now) for c in codes)
     db.session.flush()
+    audit.record(actor=user, actor_role="owner", action="security.recovery_codes_created", account_id=user.id)
     return [display(c) for c in codes]
 
 
 def use(user: User, raw: str) -> bool:
-    """Spend one code. False when it is wrong or already used."""
+    """Spend one code (the owner's access log says so). False when it is wrong or already used."""
     code = normalise(raw)
     if len(code) != LENGTH:
         return False
@@ -55,6 +57,7 @@ def use(user: User, raw: str) -> bool:
         return False
     row.used_at = utcnow()
     db.session.flush()
+    audit.record(actor=user, actor_role="owner", action="security.recovery_code_used", account_id=user.id)
     return True
 
 

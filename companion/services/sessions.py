@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models.account import User, UserSession
 from ..models.types import utcnow
+from . import audit
 
 # Writing last_seen_at on every request would make each page view a write.
 TOUCH_EVERY = timedelta(seconds=60)
@@ -56,6 +57,19 @@ def revoke(sess: UserSession) -> None:
         sess.revoked_at = utcnow()
 
 
+def logged_in(user: User, method: str) -> None:
+    """A login by the person (not a new account's first session): the access log keeps how."""
+    audit.record(actor=user, actor_role="owner", action="account.login", account_id=user.id, object_id=method)
+
+
+def sign_out_others(user: User, keep: UserSession) -> int:
+    """The person signs out every other device; the access log says how many."""
+    count = revoke_others(user, keep)
+    audit.record(actor=user, actor_role="owner", action="security.signed_out_others", account_id=user.id,
+                 object_id=count)
+    return count
+
+
 def revoke_others(user: User, keep: UserSession | None) -> int:
     count = 0
     for sess in active_sessions(user):
@@ -81,10 +95,12 @@ def mark_fresh(sess: UserSession) -> None:
 
 
 def revoke_own(user: User, session_id: int) -> bool:
-    """Sign out one device of this account (never another account's)."""
+    """Sign out one device of this account (never another account's); the access log says so."""
     sess = db.session.scalar(select(UserSession).where(
         UserSession.user_id == user.id, UserSession.id == session_id, UserSession.revoked_at.is_(None)))
     if sess is None:
         return False
     sess.revoked_at = utcnow()
+    audit.record(actor=user, actor_role="owner", action="security.device_signed_out", account_id=user.id,
+                 object_id=session_id)
     return True

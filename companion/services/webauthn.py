@@ -36,7 +36,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.credential import WebAuthnChallenge, WebAuthnCredential
 from ..models.types import utcnow
-from . import ServiceError
+from . import ServiceError, audit
 
 log = logging.getLogger("companion.webauthn")
 
@@ -282,7 +282,24 @@ def register_key(user: User, rp: RelyingParty, payload, name: str | None, *,
     )
     db.session.add(cred)
     db.session.flush()
+    _log(user, "security.key_added", cred.id, cred.name)
     return cred
+
+
+def _log(user: User, action: str, key_id: int, name: str) -> None:
+    audit.record(actor=user, actor_role="owner", action=action, account_id=user.id, object_id=key_id,
+                 object_label=name)
+
+
+def note_refusal(exc: KeyRefused, payload) -> None:
+    """After a refused answer (and its rollback): spend its challenge anyway, and tell the owner
+    about a key that may have been copied."""
+    burn(challenge_of(payload) if isinstance(payload, dict) else None)
+    key = getattr(exc, "key", None)
+    if key is not None:
+        user_id, key_id, name = key
+        audit.record(actor=None, actor_role="system", action="security.key_counter_refused",
+                     account_id=user_id, object_id=key_id, object_label=name)
 
 
 def _find(payload, user: User | None) -> WebAuthnCredential:
@@ -355,6 +372,7 @@ def rename(user: User, key_id: int, name: str) -> WebAuthnCredential:
     cred = find_own(user, key_id)
     cred.name = _name(name)
     db.session.flush()
+    _log(user, "security.key_renamed", cred.id, cred.name)
     return cred
 
 
@@ -362,4 +380,5 @@ def remove(user: User, key_id: int) -> WebAuthnCredential:
     cred = find_own(user, key_id)
     db.session.delete(cred)
     db.session.flush()
+    _log(user, "security.key_removed", key_id, cred.name)
     return cred

@@ -6,35 +6,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..audit_phrases import phrase_for, register_phrase
 from ..extensions import db
 from ..forms import options
 from ..forms.access_log import FilterForm
 from ..services import access_log, delegations
+from ..services.audit_actions import phrase_for
 from ..web.inputs import as_db_int
-from .guard import profile_route
-from .navigation import add_profile_link
-from .signin import fresh_login_required
+from ..web.routes import profile_route
+from ..web.signin import fresh_login_required
 
 bp = Blueprint("access_log", __name__)
-add_profile_link("access_log.show", _l("Access log"), "manage", 90)
 
-for _code, _phrase in {
-    "profile.view": _l("opened the profile"),
-    "profile.created": _l("created the profile"),
-    "profile.owner_added": _l("shared the management of the profile with"),
-    "profile.owner_removed": _l("stopped sharing the management of the profile with"),
-    "delegation.invited": _l("invited a caregiver"),
-    "delegation.accepted": _l("accepted the invitation to help"),
-    "delegation.declined": _l("declined the invitation to help"),
-    "delegation.renewed": _l("renewed the access of"),
-    "delegation.ended": _l("ended the access of"),
-    "delegation.expired": _l("ended, as planned, the access of"),
-    "access.refused": _l("tried to open a page without the right to, and was refused"),
-    "account.created": _l("created the account"),
-    "account.login": _l("logged in"),
-}.items():
-    register_phrase(_code, _phrase)
 
 ROLES = {
     "caregiver": _l("caregiver"), "owner": _l("owner"), "mediator": _l("mediator"),

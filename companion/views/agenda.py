@@ -5,42 +5,26 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..audit_phrases import register_phrase
 from ..extensions import db
 from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
 from ..prevention import load_rules
 from ..services import ServiceError, agenda_store, ics, timeline
 from ..services.agenda import add_months
-from .guard import profile_route
-from .navigation import add_profile_link, keep_offline
+from ..web.client import locale, wants_json
+from ..web.refusals import refuse
+from ..web.routes import profile_route
+from ..web.sw_contract import keep_offline
 
 bp = Blueprint("agenda", __name__)
 load_rules()  # a bad rules file stops the app at start-up, not at the first page
-add_profile_link("agenda.index", _l("Prevention agenda"), "agenda", order=30)
-for code, phrase in {
-    "agenda.view": _l("looked at the prevention agenda"),
-    "agenda.export": _l("downloaded an agenda item for a calendar"),
-    "agenda.done": _l("marked an agenda item as done"),
-    "agenda.snooze": _l("put off an agenda item"),
-    "agenda.dismiss": _l("marked an agenda item as not relevant"),
-    "agenda.reopen": _l("reopened an agenda item"),
-    "agenda.reminder_add": _l("added a personal reminder"),
-    "agenda.reminder_delete": _l("deleted a personal reminder"),
-}.items():
-    register_phrase(code, phrase)
 
 # The calendar alarm rings on the lock screen: it says nothing about health, nor whose reminder it is.
 ALARM_TEXT = _l("A reminder is waiting in Companion")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SOON_MONTHS = 12
-
-
-def _lang() -> str:
-    return str(get_locale() or "fr")
 
 
 def _today() -> date:
@@ -67,23 +51,19 @@ def index(access):
     today = _today()
     profile = access.profile
     items = agenda_store.items_for(profile, today)
-    picture = timeline.layout(items, profile.birth_date, today, _lang()) if profile.birth_date else None
+    picture = timeline.layout(items, profile.birth_date, today, locale()) if profile.birth_date else None
     html = render_template(
         "agenda/index.html", access=access, profile=profile, groups=_groups(items, today), today=today,
-        picture=picture, lang=_lang(), rules=load_rules(), personal=agenda_store.personal_list(profile.id),
+        picture=picture, lang=locale(), rules=load_rules(), personal=agenda_store.personal_list(profile.id),
         done_form=DoneForm(done_on=today), snooze_form=SnoozeForm(), dismiss_form=DismissForm(),
         reopen_form=ReopenForm(), tz=agenda_store.zone(current_user.timezone))
     return keep_offline(Response(html))
 
 
-def _json_wanted() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
-
-
 def _finish(access, message):
     """Commit once, then answer the page (redirect) or the offline queue (JSON). An offline action's
     receipt holds this answer and is committed in the same transaction as the action."""
-    if _json_wanted():
+    if wants_json():
         resp = jsonify(ok=True, message=str(message))
     else:
         flash(message, "success")
@@ -124,7 +104,7 @@ def _invalid(access, form):
     if g.pop("outbox_receipt", None) is not None:
         db.session.rollback()  # a refused action leaves its key free: the corrected replay may apply
     message = next(iter(next(iter(form.errors.values()), [])), _l("Please correct what is shown below."))
-    if _json_wanted():
+    if wants_json():
         resp = jsonify(ok=False, message=str(message))
         resp.status_code = 400
         return resp
@@ -193,8 +173,8 @@ def item_ics(access, rule_id: str):
     rule = item.rule
     event = ics.Event(uid=f"{access.profile.id}-{rule.id}-{day:%Y%m%d}@companion",
                       start=max(day, _today()),
-                      summary=f"{rule.label(_lang())} · {access.profile.first_name}",
-                      description=rule.note if _lang() == "en" else "",  # notes exist in English only
+                      summary=f"{rule.label(locale())} · {access.profile.first_name}",
+                      description=rule.note if locale() == "en" else "",  # notes exist in English only
                       url=url_for("agenda.index", profile_id=access.profile.id, _external=True),
                       alarm_minutes=0, alarm_text=str(ALARM_TEXT))
     return _ics_response(ics.calendar([event]), rule.id.lower())
@@ -213,12 +193,8 @@ def reminder_new(access):
                                       repeat=form.repeat.data, until_on=form.until_on.data,
                                       notes=form.notes.data or "")
         except ServiceError as exc:
-            if not exc.field or exc.field not in form:
-                raise
-            db.session.rollback()
-            form[exc.field].errors.append(exc.message)
-        else:
-            return _finish(access, _l("Reminder added."))
+            return refuse(form, exc, "agenda/reminder_form.html", access=access, profile=access.profile)
+        return _finish(access, _l("Reminder added."))
     return render_template("agenda/reminder_form.html", form=form, access=access, profile=access.profile)
 
 

@@ -26,19 +26,18 @@ from ..extensions import db, limiter
 from ..forms.auth import LoginForm, ReauthForm, RegisterForm
 from ..forms.security import RecoveryLoginForm
 from ..models.account import User
-from ..services import ServiceError, accounts, audit, recovery, sessions
+from ..services import ServiceError, accounts, recovery, sessions
 from ..services import webauthn as wa
-from . import webauthn_io
-from .guard import account_route, public_route
-from .navigation import redirect_next, safe_next
-from .signin import finish_login, fresh_login_required, sign_in, start_session, wipe_headers  # noqa: F401
+from ..web import webauthn_io
+from ..web.client import shared_device
+from ..web.navigation import redirect_next, safe_next
+from ..web.refusals import refuse
+from ..web.routes import account_route, public_route
+from ..web.signin import finish_login, sign_in, start_session
+from ..web.sw_contract import wipe_headers
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("companion.auth")
-
-# Hooks later areas add to the login flow (e.g. the second factor) without editing this module.
-LOGIN_STEPS: list = []
-
 
 def _cost() -> tuple[int, int]:
     cfg = current_app.config
@@ -54,7 +53,7 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(
+            user = accounts.sign_up(
                 form.email.data,
                 form.password.data,
                 form.display_name.data,
@@ -62,10 +61,7 @@ def register():
                 cost=_cost(),
             )
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "email").errors.append(exc.message)
-            return render_template("auth/register.html", form=form), 422
-        audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
+            return refuse(form, exc, "auth/register.html", default_field="email")
         start_session(user)
         db.session.commit()
         log.info("account registered user=%s", user.id)
@@ -101,10 +97,8 @@ def login():
             )
             return render_template("auth/login.html", form=form), 401
         shared = bool(form.shared_computer.data)
-        for step in LOGIN_STEPS:
-            detour = step(user, shared_device=shared, next_url=safe_next(form.next.data))
-            if detour is not None:
-                return detour
+        if wa.has_key(user):  # an account with a key must use it: the password result waits
+            return _second_step(user, shared_device=shared, next_url=safe_next(form.next.data))
         return finish_login(user, shared_device=shared, next_url=form.next.data)
     return render_template("auth/login.html", form=form), (422 if form.errors else 200)
 
@@ -115,7 +109,7 @@ def logout():
     shared = False
     if current_user.is_authenticated:
         sess = current_user.current_session
-        shared = bool(sess and sess.shared_device)
+        shared = shared_device()
         if sess is not None:
             sessions.revoke(sess)
         db.session.commit()
@@ -157,9 +151,7 @@ PENDING_SECONDS = 300
 
 
 def _second_step(user, *, shared_device: bool, next_url: str):
-    """An account with a key must use it: keep the password result pending, log nobody in."""
-    if not wa.has_key(user):
-        return None
+    """Keep the password result pending for the key, log nobody in."""
     if current_user.is_authenticated:
         sessions.revoke(current_user.current_session)
         db.session.commit()
@@ -175,9 +167,6 @@ def _second_step(user, *, shared_device: bool, next_url: str):
         "until": time.time() + PENDING_SECONDS,
     }
     return redirect(url_for("auth.second_factor"))
-
-
-LOGIN_STEPS.append(_second_step)
 
 
 def pending_user() -> User | None:
@@ -236,7 +225,6 @@ def recovery_login():
     form = RecoveryLoginForm()
     if form.validate_on_submit() and recovery.use(user, form.code.data):
         pending = session.pop(PENDING)
-        audit.record(actor=user, actor_role="owner", action="security.recovery_code_used", account_id=user.id)
         sign_in(user, shared_device=bool(pending.get("shared")), method="recovery")
         flash(
             _l(

@@ -8,13 +8,11 @@ from flask_login import current_user
 from ..extensions import db, limiter
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
 from ..services import ServiceError, delegation_rows, delegations
-from .form_errors import show_refusal
-from .guard import account_route, profile_route
-from .navigation import add_profile_link
-from .signin import fresh_login_required
+from ..web.refusals import refuse, show_refusal
+from ..web.routes import account_route, profile_route
+from ..web.signin import fresh_login_required
 
 bp = Blueprint("caregivers", __name__)
-add_profile_link("caregivers.index", _l("Caregivers"), "manage", 80)
 
 
 def _code_limit():
@@ -71,7 +69,7 @@ def invite(access):
             see_hidden=form.see_hidden.data, tz=current_user.timezone)
     except ServiceError as exc:
         show_refusal(form, exc)
-        return _page(access, form=form, status=exc.status if exc.status >= 400 else 422)
+        return _page(access, form=form, status=exc.status)
     db.session.commit()
     if invitation.code:
         # Shown once, on this page only: it is never stored in clear.
@@ -109,9 +107,8 @@ def renew(access, delegation_id: int):
         delegations.renew(access, current_user, d, term=term, tz=current_user.timezone,
                           end_date=form.end_date.data if term is None else None)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return _page(access, renew=form, status=exc.status if exc.status >= 400 else 422)
+        show_refusal(None, exc)
+        return _page(access, renew=form, status=exc.status)
     db.session.commit()
     flash(_l("Renewed: %(name)s keeps access longer.", name=delegations.caregiver_name(d)), "success")
     return redirect(url_for("caregivers.index", profile_id=access.profile.id))
@@ -154,8 +151,7 @@ def code():
         try:
             d = delegations.find_by_code(form.code.data)
         except ServiceError as exc:
-            form.code.errors = [exc.message]
-            return render_template("caregivers/code.html", form=form), exc.status
+            return refuse(form, exc, "caregivers/code.html", default_field="code")
         return render_template("caregivers/code_confirm.html", form=form, r=delegation_rows.one(d))
     return render_template("caregivers/code.html", form=form), (422 if form.errors else 200)
 
@@ -171,9 +167,7 @@ def answer_code(answer: str):
         d = delegations.find_by_code(form.code.data)
         return _answer(d, answer == "accept")
     except ServiceError as exc:
-        db.session.rollback()
-        form.code.errors = [exc.message]
-        return render_template("caregivers/code.html", form=form), exc.status
+        return refuse(form, exc, "caregivers/code.html", default_field="code")
 
 
 @bp.route("/caregiving/<int:delegation_id>/end", methods=["POST"])

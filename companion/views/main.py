@@ -1,6 +1,5 @@
 """Home, language switch, health check, manifest, service worker and offline page."""
 
-import hmac
 import json
 
 from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request, url_for
@@ -13,8 +12,8 @@ from ..assets import asset_url, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
 from ..services.access import accessible_profiles
-from .guard import public_route
-from .navigation import redirect_next
+from ..web.navigation import redirect_next
+from ..web.routes import public_route
 
 bp = Blueprint("main", __name__)
 
@@ -99,24 +98,3 @@ def service_worker():
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
     return resp
-
-
-@bp.after_app_request
-def account_key_header(response):
-    """An opaque key per account lets the worker keep each account's offline copies apart."""
-    if getattr(current_user, "is_authenticated", False):
-        key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"acct:{current_user.id}".encode(),
-                       "sha256").hexdigest()[:20]
-        response.headers["X-Account-Key"] = key
-        sess = getattr(current_user, "current_session", None)
-        if sess is not None and sess.shared_device:
-            response.headers["X-Shared-Device"] = "1"
-        if response.mimetype == "text/html":
-            response.headers["X-Profile-Access"] = profile_access_header(current_user)
-    return response
-
-
-def profile_access_header(user) -> str:
-    """Which profiles this account reaches, with which scopes ("5=agenda documents:read;7=profile"):
-    the worker drops saved copies of anything no longer reachable, e.g. after a delegation ends."""
-    return ";".join(f"{a.profile.id}={' '.join(sorted(a.scopes))}" for a in accessible_profiles(user)) or "-"

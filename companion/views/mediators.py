@@ -14,7 +14,8 @@ from markupsafe import Markup
 from ..extensions import db
 from ..forms.onboarding import IssueRecoveryForm, StepForm
 from ..services import ServiceError, activation, assisted_recovery, onboarding
-from .guard import account_route
+from ..web.refusals import refuse
+from ..web.routes import account_route
 
 bp = Blueprint("mediators", __name__, url_prefix="/mediators")
 
@@ -114,12 +115,8 @@ def recovery():
             _row, code = assisted_recovery.issue(current_user, form.email.data,
                                                  bool(form.identity_checked.data), daily_limit=limit)
         except ServiceError as exc:
-            db.session.rollback()
-            if exc.field is None:
-                raise
-            getattr(form, exc.field).errors.append(exc.message)
             used = assisted_recovery.issued_today(current_user)
-            return render_template("mediators/recovery.html", form=form, limit=limit, used=used), 400
+            return refuse(form, exc, "mediators/recovery.html", limit=limit, used=used)
         db.session.commit()
         return render_template("mediators/recovery_code.html", code=code), 201
     used = assisted_recovery.issued_today(current_user)

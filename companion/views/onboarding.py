@@ -13,38 +13,30 @@ from flask import (
     url_for,
 )
 from flask import session as flask_session
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user, user_logged_in
+from flask_login import current_user, logout_user
 
-from ..audit_phrases import register_phrase
 from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
-from ..services import ServiceError, accounts, assisted_recovery, audit, onboarding
+from ..services import ServiceError, accounts, assisted_recovery, onboarding
 from ..services import sessions as user_sessions
-from .guard import account_route, profile_route, public_route
-from .navigation import add_profile_link
-from .signin import start_session, wipe_headers
+from ..web.refusals import refuse, show_refusal
+from ..web.routes import account_route, profile_route, public_route
+from ..web.signin import start_session
+from ..web.sw_contract import wipe_headers
 
 bp = Blueprint("onboarding", __name__)
 STEPS = onboarding.STEPS
 DEVICE_COOKIE = "companion_onb"
 
-register_phrase("onboarding.session_started", _l("started a help session with you at France Services"))
-# The access log shows the phrase, then the step's name (kept in object_label) in « ».
-register_phrase("onboarding.step_done", _l("marked this setup step as done:"))
-register_phrase("onboarding.step_skipped", _l("skipped this setup step:"))
-register_phrase("onboarding.session_ended", _l("ended the help session. Steps done:"))
-register_phrase("recovery.assisted_issued", _l("gave you a recovery code after checking your identity"))
-register_phrase("recovery.assisted_used", _l("set a new password with a recovery code from France Services"))
-add_profile_link("onboarding.resume", _l("Setup steps"), "manage", order=90)
 
-# Where each step sends the person, first existing endpoint wins; (endpoint, needs profile_id).
+# Where each step sends the person: (endpoint, needs profile_id). Family offers both a child's
+# profile and a caregiver.
 TARGETS = {
-    "key": [("security.add_key", False), ("security.index", False)],
+    "key": [("security.add_key", False)],
     "recovery": [("security.recovery_sheet", False)],
     "family": [("profiles.new_child", False), ("caregivers.index", True)],
-    "reminders": [("push.index", False), ("push.settings", False), ("push.subscribe_page", False)],
+    "reminders": [("push.settings", False)],
     "document": [("documents.index", True)],
 }
 TITLES = {
@@ -128,9 +120,7 @@ def join():
         try:
             sess, token = onboarding.claim(form.code.data, bool(form.shared_computer.data))
         except ServiceError as exc:
-            db.session.rollback()
-            form.code.errors.append(exc.message)
-            return render_template("onboarding/join.html", form=form), 400
+            return refuse(form, exc, "onboarding/join.html", default_field="code")
         db.session.commit()
         resp = redirect(url_for("onboarding.consent"))
         resp.set_cookie(DEVICE_COOKIE, token, max_age=3600, httponly=True, samesite="Lax",
@@ -175,14 +165,11 @@ def account():
     form = AccountForm()
     if form.validate_on_submit():
         try:
-            user = accounts.register(form.email.data, form.password.data or None, form.display_name.data,
+            user = accounts.sign_up(form.email.data, form.password.data or None, form.display_name.data,
                                      locale=request.cookies.get("lang"), cost=_code(),
                                      shared_device=sess.shared_device)
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "email").errors.append(exc.message)
-            return render_template("onboarding/account.html", form=form, sess=sess), 422
-        audit.record(actor=user, actor_role="owner", action="account.created", account_id=user.id)
+            return refuse(form, exc, "onboarding/account.html", default_field="email", sess=sess)
         start_session(user, shared_device=sess.shared_device)
         onboarding.attach_person(sess, user)
         return _after(sess, "account", "done")
@@ -193,15 +180,8 @@ def _targets(step: str) -> list[dict]:
     """Links to the other areas' pages for a step, with a `next` that comes back here."""
     back = url_for("onboarding.back", name=step)
     own = accounts.own_profile(current_user)
-    links = []
-    for endpoint, needs_profile in TARGETS.get(step, []):
-        if endpoint not in current_app.view_functions or (needs_profile and own is None):
-            continue
-        args = {"profile_id": own.id} if needs_profile else {}
-        links.append(url_for(endpoint, next=back, **args))
-        if step != "family":  # family offers both a child's profile and a caregiver
-            break
-    return links
+    return [url_for(endpoint, next=back, **({"profile_id": own.id} if needs_profile else {}))
+            for endpoint, needs_profile in TARGETS.get(step, []) if own is not None or not needs_profile]
 
 
 @bp.route("/onboarding/step/<name>", methods=["GET", "POST"])
@@ -245,8 +225,7 @@ def _answer(sess, name: str, answer: str | None):
         else:
             onboarding.skip(sess, current_user, name)
     except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+        show_refusal(None, exc)
         return redirect(url_for("onboarding.step", name=name))
     db.session.commit()
     return redirect(_step_url(onboarding.next_step(sess)))
@@ -266,9 +245,8 @@ def profile_step(access):
         try:
             onboarding.complete_profile(access, form.birth_date.data, form.sex.data)
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "birth_date").errors.append(exc.message)
-            return render_template("onboarding/profile.html", form=form, sess=sess, steps=STEPS), 422
+            return refuse(form, exc, "onboarding/profile.html", default_field="birth_date", sess=sess,
+                          steps=STEPS)
         return _after(sess, "profile", "done")
     if request.method == "POST" and request.form.get("answer") == "skip":
         return _after(sess, "profile", "skipped")
@@ -339,27 +317,10 @@ def recover():
         try:
             user = assisted_recovery.redeem(form.email.data, form.code.data, form.password.data, cost=_code())
         except ServiceError as exc:
-            db.session.rollback()
-            getattr(form, exc.field or "code").errors.append(exc.message)
-            return render_template("onboarding/recover.html", form=form), 400
+            return refuse(form, exc, "onboarding/recover.html", default_field="code")
         start_session(user, method="recovery code")
         db.session.commit()
-        target = url_for("main.home")
-        for endpoint in ("security.add_key", "security.index"):
-            if endpoint in current_app.view_functions:
-                target = url_for(endpoint, next=url_for("main.home"))
-                break
         flash(_l("Your new password is set. Now register your phone as a key."), "success")
-        return redirect(target)
+        return redirect(url_for("security.add_key", next=url_for("main.home")))
     return render_template("onboarding/recover.html", form=form), (422 if form.errors else 200)
 
-
-@user_logged_in.connect
-def _tell_about_recovery(app, user, **_extra):
-    """At each login, say if a France Services advisor issued a recovery code for this account."""
-    if getattr(user, "role", "") != "person":
-        return
-    for row in assisted_recovery.pending_notice(user):
-        flash(_l("On %(date)s, a France Services advisor gave a recovery code for your account. "
-                 "If it was not you, call your France Services office.",
-                 date=format_datetime(row.created_at, "medium")), "info")

@@ -10,20 +10,15 @@ from ..models.types import utcnow
 from ..services import ServiceError, delegation_rows, profiles
 from ..services.access import accessible_profiles, require_access
 from ..web.inputs import db_int
-from .form_errors import show_refusal
-from .guard import account_route, profile_route
-from .signin import fresh_login_required
+from ..web.refusals import refuse
+from ..web.routes import account_route, profile_route
+from ..web.signin import fresh_login_required
 
 bp = Blueprint("profiles", __name__)
 
 
 def _today():
     return utcnow().date()
-
-
-def _fail(form, exc: ServiceError, template: str, **ctx):
-    show_refusal(form, exc)
-    return render_template(template, form=form, **ctx), exc.status if exc.status >= 400 else 422
 
 
 @bp.route("/p/<int:profile_id>/")
@@ -47,7 +42,7 @@ def edit(access):
                             last_name=form.last_name.data, birth_date=form.birth_date.data, sex=form.sex.data,
                             ins=form.ins.data, today=_today())
         except ServiceError as exc:
-            return _fail(form, exc, "profiles/edit.html", access=access)
+            return refuse(form, exc, "profiles/edit.html", access=access)
         db.session.commit()
         flash(_l("The profile is saved."), "success")
         return redirect(url_for("profiles.show", profile_id=profile.id))
@@ -71,7 +66,7 @@ def _add_owner(access):
         try:
             profiles.add_co_owner(access, current_user, form.email.data, form.relation.data)
         except ServiceError as exc:
-            return _fail(form, exc, "profiles/owners.html", **ctx)
+            return refuse(form, exc, "profiles/owners.html", **ctx)
         db.session.commit()
         flash(_l("Done: this person now manages the profile with you."), "success")
         return redirect(url_for("profiles.owners", profile_id=access.profile.id))
@@ -104,7 +99,7 @@ def new_child():
                 current_user, first_name=form.first_name.data, last_name=form.last_name.data,
                 birth_date=form.birth_date.data, sex=form.sex.data, ins=form.ins.data, today=_today())
         except ServiceError as exc:
-            return _fail(form, exc, "profiles/new.html")
+            return refuse(form, exc, "profiles/new.html")
         db.session.commit()
         flash(_l("The profile of %(name)s is ready.", name=profile.full_name), "success")
         return redirect(url_for("profiles.show", profile_id=profile.id))

@@ -14,7 +14,7 @@ from ..services import ServiceError
 from ..services import push as push_service
 from ..services import reminders as reminder_service
 from ..services.access import accessible_profiles
-from .guard import account_route, public_route
+from ..web.routes import account_route, public_route
 
 bp = Blueprint("push", __name__)
 

@@ -8,33 +8,21 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..audit_phrases import register_phrase
-from ..errors import wants_json
 from ..extensions import db
 from ..forms.security import ActionForm, PasswordChangeForm, RenameKeyForm
 from ..models.types import utcnow
-from ..services import audit, passwords, recovery, sessions
+from ..services import ServiceError, accounts, recovery, sessions
 from ..services import webauthn as wa
-from . import webauthn_io
-from .guard import account_route
-from .navigation import safe_next
-from .signin import fresh_login_required
+from ..web import webauthn_io
+from ..web.client import shared_device, wants_json
+from ..web.navigation import safe_next
+from ..web.refusals import refuse
+from ..web.routes import account_route
+from ..web.signin import fresh_login_required
 
 bp = Blueprint("security", __name__, url_prefix="/account/security")
 log = logging.getLogger("companion.security")
 
-for _code, _phrase in {
-    "security.key_added": _l("added a security key"),
-    "security.key_renamed": _l("renamed a security key"),
-    "security.key_removed": _l("removed a security key"),
-    "security.key_counter_refused": _l("refused a key that may have been copied"),
-    "security.recovery_codes_created": _l("made a new recovery sheet (the old codes stopped working)"),
-    "security.recovery_code_used": _l("logged in with a recovery code"),
-    "security.password_changed": _l("changed the password"),
-    "security.signed_out_others": _l("signed out the other devices"),
-    "security.device_signed_out": _l("signed out a device"),
-}.items():
-    register_phrase(_code, _phrase)
 
 # What a mediator or admin without a key may still reach.
 OPEN_WITHOUT_KEY = {
@@ -79,10 +67,6 @@ def banner():
         return not wa.has_key(current_user)
 
     return {"needs_key_banner": needs_key_banner}
-
-
-def _audit(action: str, **kw):
-    audit.record(actor=current_user, actor_role="owner", action=action, account_id=current_user.id, **kw)
 
 
 def _describe(agent: str) -> str:
@@ -147,7 +131,7 @@ def add_key():
         "security/add_key.html",
         next_url=next_url,
         has_key=wa.has_key(current_user),
-        shared=webauthn_io.on_shared_device(),
+        shared=shared_device(),
         default_name=_describe(request.headers.get("User-Agent", "")),
     )
 
@@ -182,8 +166,7 @@ def register_key():
         name = extra.get("name") if isinstance(extra.get("name"), str) else None
         first = not wa.has_key(current_user)
         cred = wa.register_key(current_user, webauthn_io.relying_party(), body, name,
-                               shared_device=webauthn_io.on_shared_device())
-        _audit("security.key_added", object_type="key", object_id=cred.id, object_label=cred.name)
+                               shared_device=shared_device())
         db.session.commit()
         log.info("key added user=%s key=%s", current_user.id, cred.id)
         next_url = safe_next(
@@ -206,8 +189,7 @@ def register_key():
 def rename_key(key_id: int):
     form = RenameKeyForm()
     if form.validate_on_submit():
-        cred = wa.rename(current_user, key_id, form.name.data)
-        _audit("security.key_renamed", object_type="key", object_id=cred.id, object_label=cred.name)
+        wa.rename(current_user, key_id, form.name.data)
         db.session.commit()
         flash(_l("The key is renamed."), "success")
     else:
@@ -221,7 +203,6 @@ def rename_key(key_id: int):
 def remove_key(key_id: int):
     if ActionForm().validate_on_submit():
         cred = wa.remove(current_user, key_id)
-        _audit("security.key_removed", object_type="key", object_id=key_id, object_label=cred.name)
         db.session.commit()
         log.info("key removed user=%s key=%s", current_user.id, key_id)
         flash(
@@ -243,7 +224,6 @@ def recovery_sheet():
     next_url = safe_next(form.next.data, "security.index")
     if request.method == "POST" and form.validate_on_submit():
         codes = recovery.generate(current_user)
-        _audit("security.recovery_codes_created")
         db.session.commit()
         log.info("recovery codes created user=%s", current_user.id)
         resp = current_app.make_response(
@@ -260,8 +240,7 @@ def recovery_sheet():
 @account_route
 def sign_out_others():
     if ActionForm().validate_on_submit():
-        count = sessions.revoke_others(current_user, current_user.current_session)
-        _audit("security.signed_out_others", object_type="devices", object_id=count)
+        sessions.sign_out_others(current_user, current_user.current_session)
         db.session.commit()
         flash(_l("Done: you are now logged in on this device only."), "success")
     return redirect(url_for("security.index"))
@@ -271,7 +250,6 @@ def sign_out_others():
 @account_route
 def sign_out_device(session_id: int):
     if ActionForm().validate_on_submit() and sessions.revoke_own(current_user, session_id):
-        _audit("security.device_signed_out", object_type="device", object_id=session_id)
         db.session.commit()
         flash(_l("This device is signed out."), "success")
     return redirect(url_for("security.index"))
@@ -283,18 +261,14 @@ def sign_out_device(session_id: int):
 def password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        problem = passwords.policy_error(form.password.data,
-                                         user_inputs=(current_user.email, current_user.display_name))
-        if problem:
-            form.password.errors.append(problem)
-        else:
-            cfg = current_app.config
-            current_user.password_hash = passwords.hash_password(
-                form.password.data, (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
-            )
-            _audit("security.password_changed")
-            db.session.commit()
-            flash(_l("Your password is changed."), "success")
-            session[OFFER_SIGNOUT] = True
-            return redirect(url_for("security.index"))
+        cfg = current_app.config
+        try:
+            accounts.change_password(current_user, form.password.data,
+                                     (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"]))
+        except ServiceError as exc:
+            return refuse(form, exc, "security/password.html")
+        db.session.commit()
+        flash(_l("Your password is changed."), "success")
+        session[OFFER_SIGNOUT] = True
+        return redirect(url_for("security.index"))
     return render_template("security/password.html", form=form), (422 if form.errors else 200)

@@ -1,4 +1,4 @@
-"""Route declarations that the access-matrix test reads.
+"""Route declarations that the access-matrix test reads, and the access guard they run.
 
 Every view is exactly one of:
 - `@profile_route(scope, action)`: reads or writes a profile's data; URL under /p/<profile_id>/;
@@ -24,7 +24,7 @@ def profile_route(scope: str, action: str | None = None):
         @login_required
         def wrapper(*args, profile_id: int, **kwargs):
             access = require_access(current_user, profile_id, scope)
-            g.access = g.acting_for = access
+            g.acting_for = access
             g.personal_data = True
             event = None
             if action and request.method in ("GET", "HEAD"):

@@ -1,4 +1,4 @@
-"""Health documents of a profile: list, upload, CDA import, view, download, edit, hide, trash, pins."""
+"""Health documents of a profile: list, search, upload, CDA import, view, download."""
 
 import io
 import re
@@ -7,13 +7,16 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..extensions import db
-from ..forms.documents import CdaImportForm, UploadForm
-from ..services import ServiceError, cda, document_types, documents, offline_documents
-from ..services.documents import Filters
-from .documents_common import bp, detail_choices, device_id, locale, wants_json
-from .guard import profile_route
-from .navigation import keep_offline
+from ...extensions import db
+from ...forms.documents import CdaImportForm, UploadForm
+from ...services import ServiceError, cda, document_types, documents, offline_documents
+from ...services.documents import Filters
+from ...web.client import locale, wants_json
+from ...web.devices import device_id
+from ...web.refusals import refuse
+from ...web.routes import profile_route
+from ...web.sw_contract import keep_offline
+from . import bp, detail_choices
 
 EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
@@ -110,14 +113,6 @@ def _after_add(access, added):
     return redirect(doc_url)
 
 
-def _refuse(form, exc: ServiceError, template: str, **ctx):
-    db.session.rollback()
-    if wants_json():
-        return jsonify(error=exc.status, message=str(exc.message)), exc.status
-    (getattr(form, exc.field or "file", None) or form.file).errors = [exc.message]
-    return render_template(template, form=form, **ctx), exc.status
-
-
 @bp.route("/p/<int:profile_id>/documents/upload", methods=["GET", "POST"])
 @profile_route("documents:write")
 def upload(access):
@@ -133,7 +128,7 @@ def upload(access):
                                   type_code=form.type_code.data, care_date=form.care_date.data,
                                   source=form.source.data)
         except ServiceError as exc:
-            return _refuse(form, exc, "documents/upload.html", **ctx)
+            return refuse(form, exc, "documents/upload.html", default_field="file", **ctx)
         _commit_added(added)
         return _after_add(access, added)
     status = 400 if request.method == "POST" else 200
@@ -173,7 +168,7 @@ def import_cda(access):
                                   type_code=parsed.type_code, care_date=parsed.care_date,
                                   source=parsed.source, origin="cda")
         except ServiceError as exc:
-            return _refuse(form, exc, "documents/import.html", **ctx)
+            return refuse(form, exc, "documents/import.html", default_field="file", **ctx)
         _commit_added(added)
         return _after_add(access, added)
     status = 400 if request.method == "POST" else 200
@@ -220,5 +215,3 @@ def file(access, doc_id: int):
 def download(access, doc_id: int):
     return _send(access, doc_id, attachment=True)
 
-
-from . import documents_manage  # noqa: E402,F401  (edit, hide, trash, pins: same blueprint)

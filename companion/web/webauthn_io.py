@@ -6,12 +6,11 @@ from urllib.parse import urlsplit
 
 from flask import current_app, jsonify, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ..extensions import db
-from ..services import audit
 from ..services import webauthn as wa
+from .client import shared_device
 
 log = logging.getLogger("companion.webauthn")
 
@@ -34,16 +33,11 @@ def relying_party() -> wa.RelyingParty:
     return wa.RelyingParty(rp_id=rp_id, origin=origin)
 
 
-def on_shared_device() -> bool:
-    """Whether this browser's session was marked as a shared computer (at login or by onboarding)."""
-    return bool(getattr(getattr(current_user, "current_session", None), "shared_device", False))
-
-
 def options(purpose: str, user, slot: str):
     """Issue a challenge, keep it in this browser's session slot, answer the options as JSON."""
     rp = relying_party()
     if purpose == "register":
-        opts = wa.registration_options(user, rp, shared_device=on_shared_device())
+        opts = wa.registration_options(user, rp, shared_device=shared_device())
     else:
         opts = wa.authentication_options(rp, purpose, user)
     session[slot] = opts["challenge"]
@@ -74,19 +68,7 @@ def check_slot(body, expected: str | None) -> bytes:
 def refused(exc: wa.KeyRefused, body=None):
     """Roll back, spend the challenge anyway, tell the owner about a copied key, answer 4xx JSON."""
     db.session.rollback()
-    wa.burn(wa.challenge_of(body) if isinstance(body, dict) else None)
-    key = getattr(exc, "key", None)
-    if key is not None:
-        user_id, key_id, name = key
-        audit.record(
-            actor=None,
-            actor_role="system",
-            action="security.key_counter_refused",
-            account_id=user_id,
-            object_type="key",
-            object_id=key_id,
-            object_label=name,
-        )
+    wa.note_refusal(exc, body)
     db.session.commit()
     log.info("webauthn refused path=%s reason=%s", request.path, exc.reason)
     return jsonify(error=exc.status, message=str(exc.message)), exc.status

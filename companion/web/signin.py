@@ -1,16 +1,19 @@
-"""Signing an account in and out on this device, shared by the login, security and onboarding views.
-Not a blueprint: views import these helpers instead of importing each other."""
+"""Signing an account in on this device, shared by the login, security and onboarding views, and
+the fresh-login check before sensitive actions."""
 
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
-from ..services import audit, sessions
+from ..services import assisted_recovery, sessions
 from .navigation import redirect_next, safe_next
+from .sw_contract import wipe_others
 
 
 def start_session(user, *, shared_device: bool = False, method: str = "password"):
@@ -37,33 +40,15 @@ def start_session(user, *, shared_device: bool = False, method: str = "password"
     return token
 
 
-def wipe_headers(response, *, everything: bool):
-    """Tell the browser to forget this account: the worker drops its caches on X-Companion-Wipe;
-    Clear-Site-Data also clears the HTTP cache (and, on a shared computer, all storage)."""
-    response.headers["Clear-Site-Data"] = '"cache", "storage"' if everything else '"cache"'
-    response.headers["X-Companion-Wipe"] = "all" if everything else "account"
-    return response
-
-
 def sign_in(user, *, shared_device: bool, method: str) -> None:
     start_session(user, shared_device=shared_device, method=method)
-    audit.record(
-        actor=user,
-        actor_role="owner",
-        action="account.login",
-        account_id=user.id,
-        object_type="method",
-        object_id=method,
-    )
+    sessions.logged_in(user, method)
     db.session.commit()
 
 
 def finish_login(user, *, shared_device: bool, next_url: str | None, method: str = "password"):
     sign_in(user, shared_device=shared_device, method=method)
-    resp = redirect_next(next_url)
-    # A new account on this browser: drop whatever another account left in the worker's caches.
-    resp.headers["X-Companion-Wipe"] = "others"
-    return resp
+    return wipe_others(redirect_next(next_url))
 
 
 def _come_back_to() -> str:
@@ -87,3 +72,14 @@ def fresh_login_required(view):
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def tell_about_assisted_recovery(app, user, **_extra):
+    """At each login, say if a France Services advisor issued a recovery code for this account
+    (connected to Flask-Login's `user_logged_in` in companion/wiring.py)."""
+    if getattr(user, "role", "") != "person":
+        return
+    for row in assisted_recovery.pending_notice(user):
+        flash(_l("On %(date)s, a France Services advisor gave a recovery code for your account. "
+                 "If it was not you, call your France Services office.",
+                 date=format_datetime(row.created_at, "medium")), "info")

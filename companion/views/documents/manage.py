@@ -1,38 +1,18 @@
 """Documents, continued: edit, hide, trash, pins, the offline manifest and the data-saver setting.
-Routes join the "documents" blueprint (views/documents_common.py); views/documents.py imports this module."""
+Routes join the "documents" blueprint (views/documents/__init__.py), which imports this module."""
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..audit_phrases import register_phrase
-from ..extensions import db
-from ..forms.documents import DataSaverForm, EditForm
-from ..services import documents, offline_documents
-from ..services.access import accessible_profiles
-from .documents_common import bp, detail_choices, device_id, doc_urls, locale, shared_device, wants_json
-from .guard import account_route, profile_route
-
-for _code, _phrase in {
-    "document.list": _l("looked at the list of documents"),
-    "document.search": _l("searched the documents"),
-    "document.view": _l("looked at a document"),
-    "document.trash_list": _l("looked at the documents in the trash"),
-    "document.open": _l("opened a document"),
-    "document.download": _l("downloaded a document"),
-    "document.add": _l("added a document"),
-    "document.rename": _l("renamed a document"),
-    "document.retype": _l("changed the type of a document"),
-    "document.edit": _l("changed the details of a document"),
-    "document.hide": _l("hid a document from caregivers"),
-    "document.unhide": _l("showed a document to caregivers again"),
-    "document.delete": _l("put a document in the trash"),
-    "document.restore": _l("took a document out of the trash"),
-    "document.pin": _l("kept a document on their device for offline use"),
-    "document.unpin": _l("removed a document from their device"),
-    "document.offline_list": _l("updated the documents kept on their device"),
-}.items():
-    register_phrase(_code, _phrase)
+from ...extensions import db
+from ...forms.documents import DataSaverForm, EditForm
+from ...services import documents, offline_documents
+from ...services.access import accessible_profiles
+from ...web.client import locale, shared_device, wants_json
+from ...web.devices import device_id
+from ...web.routes import account_route, profile_route
+from . import bp, detail_choices, doc_urls
 
 
 def _log_read(access, doc):

@@ -1,0 +1,87 @@
+"""The catalogue of access-log actions: each code, the plain words the owner reads, and the kind of
+object the event names. One table, so the log page, the CSV copy and `audit.record` agree: an action
+that is not here cannot be recorded (a typo would otherwise write an entry no one can read)."""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class Action:
+    code: str
+    phrase: object  # a lazy translated string: the access log says "<who> <phrase> <object label>"
+    object_type: str  # what object_id names; "" when the event names no object
+
+
+ACTIONS: dict[str, Action] = {a.code: a for a in (
+    # Profiles (the guard logs a non-owner's reads under the route's action)
+    Action("profile.view", _l("opened the profile"), ""),
+    Action("profile.created", _l("created the profile"), "profile"),
+    Action("profile.owner_added", _l("shared the management of the profile with"), "account"),
+    Action("profile.owner_removed", _l("stopped sharing the management of the profile with"), "account"),
+    Action("access.refused", _l("tried to open a page without the right to, and was refused"), "scope"),
+    # Caregivers
+    Action("delegation.invited", _l("invited a caregiver"), "delegation"),
+    Action("delegation.accepted", _l("accepted the invitation to help"), "delegation"),
+    Action("delegation.declined", _l("declined the invitation to help"), "delegation"),
+    Action("delegation.renewed", _l("renewed the access of"), "delegation"),
+    Action("delegation.ended", _l("ended the access of"), "delegation"),
+    Action("delegation.expired", _l("ended, as planned, the access of"), "delegation"),
+    # Documents
+    Action("document.list", _l("looked at the list of documents"), ""),
+    Action("document.search", _l("searched the documents"), "document"),
+    Action("document.view", _l("looked at a document"), "document"),
+    Action("document.trash_list", _l("looked at the documents in the trash"), ""),
+    Action("document.open", _l("opened a document"), "document"),
+    Action("document.download", _l("downloaded a document"), "document"),
+    Action("document.add", _l("added a document"), "document"),
+    Action("document.rename", _l("renamed a document"), "document"),
+    Action("document.retype", _l("changed the type of a document"), "document"),
+    Action("document.edit", _l("changed the details of a document"), "document"),
+    Action("document.hide", _l("hid a document from caregivers"), "document"),
+    Action("document.unhide", _l("showed a document to caregivers again"), "document"),
+    Action("document.delete", _l("put a document in the trash"), "document"),
+    Action("document.restore", _l("took a document out of the trash"), "document"),
+    Action("document.pin", _l("kept a document on their device for offline use"), "document"),
+    Action("document.unpin", _l("removed a document from their device"), "document"),
+    Action("document.offline_list", _l("updated the documents kept on their device"), ""),
+    # Prevention agenda
+    Action("agenda.view", _l("looked at the prevention agenda"), ""),
+    Action("agenda.export", _l("downloaded an agenda item for a calendar"), ""),
+    Action("agenda.done", _l("marked an agenda item as done"), "agenda_item"),
+    Action("agenda.snooze", _l("put off an agenda item"), "agenda_item"),
+    Action("agenda.dismiss", _l("marked an agenda item as not relevant"), "agenda_item"),
+    Action("agenda.reopen", _l("reopened an agenda item"), "agenda_item"),
+    Action("agenda.reminder_add", _l("added a personal reminder"), "reminder"),
+    Action("agenda.reminder_delete", _l("deleted a personal reminder"), "reminder"),
+    # Account and security
+    Action("account.created", _l("created the account"), ""),
+    Action("account.login", _l("logged in"), "method"),
+    Action("security.key_added", _l("added a security key"), "key"),
+    Action("security.key_renamed", _l("renamed a security key"), "key"),
+    Action("security.key_removed", _l("removed a security key"), "key"),
+    Action("security.key_counter_refused", _l("refused a key that may have been copied"), "key"),
+    Action("security.recovery_codes_created",
+           _l("made a new recovery sheet (the old codes stopped working)"), ""),
+    Action("security.recovery_code_used", _l("logged in with a recovery code"), ""),
+    Action("security.password_changed", _l("changed the password"), ""),
+    Action("security.signed_out_others", _l("signed out the other devices"), "devices"),
+    Action("security.device_signed_out", _l("signed out a device"), "device"),
+    # Assisted onboarding and recovery (France Services); the step's name is the object label
+    Action("onboarding.session_started", _l("started a help session with you at France Services"),
+           "structure"),
+    Action("onboarding.step_done", _l("marked this setup step as done:"), "step"),
+    Action("onboarding.step_skipped", _l("skipped this setup step:"), "step"),
+    Action("onboarding.session_ended", _l("ended the help session. Steps done:"), "steps"),
+    Action("recovery.assisted_issued", _l("gave you a recovery code after checking your identity"),
+           "structure"),
+    Action("recovery.assisted_used", _l("set a new password with a recovery code from France Services"),
+           "keys_removed"),
+)}
+
+
+def phrase_for(code: str):
+    """The plain words for an action code (the code itself for an entry older than the catalogue)."""
+    action = ACTIONS.get(code)
+    return action.phrase if action else code

@@ -1,0 +1,26 @@
+"""The documents blueprint: a package, because its routes fill two modules (browse: list, upload,
+CDA import, view, download; manage: edit, hide, trash, pins, the offline manifest, data saver).
+Both import `bp` and the two helpers below from here; this module imports both once, at the end."""
+
+from flask import Blueprint, url_for
+
+from ...forms import options
+from ...services import document_types
+from ...web.devices import remember_device
+
+bp = Blueprint("documents", __name__)
+bp.after_request(remember_device)
+
+
+def doc_urls(access):
+    """(page, file) URLs of a document of this profile, for the offline manifest."""
+    return lambda doc: (url_for("documents.show", profile_id=access.profile.id, doc_id=doc.id),
+                        url_for("documents.file", profile_id=access.profile.id, doc_id=doc.id))
+
+
+def detail_choices(form, lang: str):
+    form.type_code.choices = options(document_types.choices(lang))
+    return form
+
+
+from . import browse, manage  # noqa: E402,F401  (their routes join the blueprint)

@@ -1,0 +1,32 @@
+"""The device id behind document pins: a random, meaningless id in a cookie, because pins are per
+account and per device. Never set on a shared computer: nothing of that device is worth remembering."""
+
+import re
+import secrets
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+from .client import shared_device
+
+DEVICE_COOKIE = "companion_device"
+DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def device_id(create: bool = False) -> str:
+    """This device's id, or "" when it has none (a new one is made when `create`)."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    if DEVICE_RE.match(raw):
+        return raw
+    if create and "new_device_id" not in g:
+        g.new_device_id = secrets.token_hex(16)
+    return g.get("new_device_id", "")
+
+
+def remember_device(response):
+    """Give a signed-in personal device its id cookie, once."""
+    known = DEVICE_RE.match(request.cookies.get(DEVICE_COOKIE, ""))
+    if current_user.is_authenticated and not shared_device() and not known:
+        response.set_cookie(DEVICE_COOKIE, device_id(create=True), max_age=5 * 365 * 86400, httponly=True,
+                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response

@@ -1,0 +1,40 @@
+"""Where a page sends the person next: safe redirects after login, and the links of a profile card."""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import redirect, url_for
+
+
+def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
+    """A local path to go to after login, or the default. Refuses other hosts, schemes and `//`."""
+    fallback = url_for(default_endpoint)
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
+        return fallback
+    return target
+
+
+def redirect_next(target: str | None, default_endpoint: str = "main.home"):
+    return redirect(safe_next(target, default_endpoint))
+
+
+@dataclass(frozen=True)
+class ProfileLink:
+    """A link shown on each profile card, for those whose access includes `scope` (companion/wiring.py
+    declares them)."""
+
+    endpoint: str
+    label: object  # a lazy translated string
+    scope: str
+
+
+def profile_links(access, links) -> list[dict]:
+    """The links of this profile's card that this access allows, as URLs and labels."""
+    return [
+        {"url": url_for(link.endpoint, profile_id=access.profile.id), "label": link.label}
+        for link in links
+        if access.allows(link.scope)
+    ]

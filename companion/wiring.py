@@ -1,0 +1,49 @@
+"""What the app is made of beyond its blueprints, declared in one place instead of registered as a
+side effect of importing some module: the links on a profile card, the background jobs `flask serve`
+runs, and the signal receivers. create_app reads these; a test checks every endpoint named here exists,
+so renaming one fails a test instead of silently dropping a link."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from flask_login import user_logged_in
+
+from .commands import housekeeping, reminders
+from .web.navigation import ProfileLink
+from .web.signin import tell_about_assisted_recovery
+
+# The links on each profile card (home page and profile page), in this order, for those whose access
+# includes the scope.
+PROFILE_LINKS = (
+    ProfileLink("documents.index", _l("Documents"), "documents:read"),
+    ProfileLink("agenda.index", _l("Prevention agenda"), "agenda"),
+    ProfileLink("caregivers.index", _l("Caregivers"), "manage"),
+    ProfileLink("access_log.show", _l("Access log"), "manage"),
+    ProfileLink("onboarding.resume", _l("Setup steps"), "manage"),
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A background job `flask serve` runs beside the server (production: cron or a job queue)."""
+
+    name: str
+    every_seconds: int
+    run: Callable  # called with the app; opens its own app context
+
+
+JOBS = (
+    Job("reminders", 60, reminders.job),
+    Job("housekeeping", 3600, housekeeping.job),
+)
+
+# (signal, receiver): connected for each app, receiving only that app's signals.
+SIGNALS = (
+    (user_logged_in, tell_about_assisted_recovery),
+)
+
+
+def connect(app) -> None:
+    for signal, receiver in SIGNALS:
+        signal.connect(receiver, app)
