@@ -7,9 +7,10 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import sw_contract as swc
 from ..extensions import db
 from ..forms.documents import CdaImportForm, UploadForm
-from ..services import ServiceError, cda, document_types, documents, offline_documents
+from ..services import ServiceError, cda, document_types, documents, offline_copies, offline_documents
 from ..services.documents import Filters
 from .documents_common import bp, detail_choices, device_id, locale, wants_json
 from .guard import profile_route
@@ -184,8 +185,9 @@ def import_cda(access):
 @profile_route("documents:read")
 def show(access, doc_id: int):
     doc = documents.get(access, doc_id)
-    documents.record_read(access, current_user, doc, "document.view")
-    db.session.commit()
+    if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
+        documents.record_read(access, current_user, doc, "document.view")
+        db.session.commit()
     pinned = doc.id in offline_documents.pinned_ids(access, current_user, device_id())
     key = doc.id in offline_documents.key_ids(access, current_user)
     doc_type = document_types.get(doc.type_code)
@@ -198,13 +200,18 @@ def show(access, doc_id: int):
 def _send(access, doc_id: int, *, attachment: bool):
     doc = documents.get(access, doc_id)
     data = documents.read_bytes(doc)
-    documents.record_read(access, current_user, doc, "document.download" if attachment else "document.open")
-    db.session.commit()
+    # The worker's background copy was logged as a copy when announced (services.offline_copies).
+    copy = not attachment and offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user,
+                                                      device_id(), doc.id)
+    if not copy:
+        action = "document.download" if attachment else "document.open"
+        documents.record_read(access, current_user, doc, action)
+        db.session.commit()
     name = re.sub(r"[^A-Za-z0-9._ -]+", "_", doc.title)[:80].strip() or "document"
     resp = send_file(io.BytesIO(data), mimetype=doc.content_type, as_attachment=attachment,
                      download_name=f"{name}.{EXT.get(doc.content_type, 'bin')}", max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Document-Sha256"] = doc.sha256
+    resp.headers[swc.DOCUMENT_SHA256] = doc.sha256
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     return resp
 

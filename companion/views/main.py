@@ -9,12 +9,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import text
 
+from .. import sw_contract as swc
 from ..assets import asset_url, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
 from ..services.access import accessible_profiles
-from .guard import public_route
-from .navigation import redirect_next
+from .guard import account_route, public_route
+from .navigation import keep_offline, redirect_next
 
 bp = Blueprint("main", __name__)
 
@@ -24,7 +25,20 @@ bp = Blueprint("main", __name__)
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
-    return render_template("main/home.html", accesses=accessible_profiles(current_user))
+    # The start screen: kept for the account, so the installed app (start_url /?source=pwa) opens offline.
+    html = render_template("main/home.html", accesses=accessible_profiles(current_user),
+                           account_key=account_key(current_user))
+    return keep_offline(make_response(html))
+
+
+@bp.route("/on-this-phone")
+@account_route
+def on_this_phone():
+    """What this browser keeps for the account, listed by the page's script from the worker's caches
+    (the server cannot see them); the page itself is kept so it opens offline too."""
+    return keep_offline(make_response(render_template("main/on_this_phone.html",
+                                                      account_key=account_key(current_user),
+                                                      accesses=accessible_profiles(current_user))))
 
 
 @bp.route("/language", methods=["POST"])
@@ -95,7 +109,8 @@ def manifest():
 @public_route
 def service_worker():
     offline_pages = [url_for("main.offline", lang=lang) for lang in current_app.config["LANGUAGES"]]
-    resp = Response(service_worker_source(offline_pages), mimetype="application/javascript")
+    consts = swc.worker_constants(current_app.config["OFFLINE_COPY_AFTER_MS"])
+    resp = Response(service_worker_source(offline_pages, consts), mimetype="application/javascript")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
     return resp
@@ -103,17 +118,23 @@ def service_worker():
 
 @bp.after_app_request
 def account_key_header(response):
-    """An opaque key per account lets the worker keep each account's offline copies apart."""
-    if getattr(current_user, "is_authenticated", False):
-        key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"acct:{current_user.id}".encode(),
-                       "sha256").hexdigest()[:20]
-        response.headers["X-Account-Key"] = key
+    """An opaque key per account lets the worker keep each account's offline copies apart; an answer
+    to a request without a valid session says so, and the worker wipes what it kept."""
+    if not getattr(current_user, "is_authenticated", False):
+        response.headers[swc.SIGNED_OUT] = "1"
+    else:
+        response.headers[swc.ACCOUNT_KEY] = account_key(current_user)
         sess = getattr(current_user, "current_session", None)
         if sess is not None and sess.shared_device:
-            response.headers["X-Shared-Device"] = "1"
+            response.headers[swc.SHARED_DEVICE] = "1"
         if response.mimetype == "text/html":
-            response.headers["X-Profile-Access"] = profile_access_header(current_user)
+            response.headers[swc.PROFILE_ACCESS] = profile_access_header(current_user)
     return response
+
+
+def account_key(user) -> str:
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"acct:{user.id}".encode(), "sha256").hexdigest()[:20]
 
 
 def profile_access_header(user) -> str:

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import redirect, url_for
 
+from ..sw_contract import OFFLINE_CACHE
+
 
 def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
     """A local path to go to after login, or the default. Refuses other hosts, schemes and `//`."""
@@ -49,5 +51,5 @@ def profile_links(access) -> list[dict]:
 def keep_offline(response):
     """Let the service worker keep a copy of this page for the signed-in account (never on a
     shared computer: the worker checks X-Shared-Device)."""
-    response.headers["X-Offline-Cache"] = "1"
+    response.headers[OFFLINE_CACHE] = "1"
     return response

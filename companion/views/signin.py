@@ -10,6 +10,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
 from ..services import audit, sessions
+from ..sw_contract import WIPE
 from .navigation import redirect_next, safe_next
 
 
@@ -40,7 +41,7 @@ def wipe_headers(response, *, everything: bool):
     """Tell the browser to forget this account: the worker drops its caches on X-Companion-Wipe;
     Clear-Site-Data also clears the HTTP cache (and, on a shared computer, all storage)."""
     response.headers["Clear-Site-Data"] = '"cache", "storage"' if everything else '"cache"'
-    response.headers["X-Companion-Wipe"] = "all" if everything else "account"
+    response.headers[WIPE] = "all" if everything else "account"
     return response
 
 
@@ -61,7 +62,7 @@ def finish_login(user, *, shared_device: bool, next_url: str | None, method: str
     sign_in(user, shared_device=shared_device, method=method)
     resp = redirect_next(next_url)
     # A new account on this browser: drop whatever another account left in the worker's caches.
-    resp.headers["X-Companion-Wipe"] = "others"
+    resp.headers[WIPE] = "others"
     return resp
 
 
