@@ -163,7 +163,8 @@ def offline_account_manifest():
     device should hold across all the profiles the account reaches (services.offline_documents)."""
     data = offline_documents.account_manifest(accessible_profiles(current_user), current_user, device_id(),
                                               shared_device=shared_device(), urls=_account_urls())
-    data["pages"] = [url_for("main.home"), *data["pages"]]
+    if not data["shared_device"]:
+        data["pages"] = [url_for("main.home"), *data["pages"]]
     data["csrf"] = generate_csrf()  # for the report below; a JSON GET cannot be read by another site
     return jsonify(data)
 
