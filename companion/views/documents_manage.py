@@ -164,7 +164,7 @@ def offline_account_manifest():
     data = offline_documents.account_manifest(accessible_profiles(current_user), current_user, device_id(),
                                               shared_device=shared_device(), urls=_account_urls())
     if not data["shared_device"]:
-        data["pages"] = [url_for("main.home"), *data["pages"]]
+        data["pages"] = [url_for("main.home"), url_for("main.on_this_phone"), *data["pages"]]
     data["csrf"] = generate_csrf()  # for the report below; a JSON GET cannot be read by another site
     return jsonify(data)
 

@@ -73,6 +73,11 @@ async function observeNow(resp) {
   return { key: shared ? "" : key || "", keep: !shared && h("X-Offline-Cache") === "1" };
 }
 
+// A redirect's target is hidden from the worker: it may be the login page, so ask (the answer is marked).
+async function observeRedirect(resp) {
+  if (resp.type === "opaqueredirect") await observe(await fetch("/healthz", { credentials: "same-origin" }));
+}
+
 // Saved copies under /p/<id>/<area> stay only while the account still reaches that profile and area.
 const AREA_SCOPE = { agenda: "agenda", documents: "documents:read" };
 async function dropUnreachable(key, header) {
@@ -160,8 +165,7 @@ async function page(event) {
   const copy = await savedCopy(url, first === "timeout" ? "updating" : "offline");
   if (copy && first === "timeout") {
     event.waitUntil(network.then(async (resp) => {
-      // A redirect may mean the session is gone: ask (the answer is marked), which wipes before the reload.
-      if (resp.type === "opaqueredirect") await observe(await fetch("/healthz", { credentials: "same-origin" }));
+      await observeRedirect(resp);
       const ok = resp.ok && !!(await grantedKey());
       NEXT.set(url, ok ? "copy" : "net");
       await tell(event.resultingClientId, { type: "page", ok: ok || resp.type === "opaqueredirect" });

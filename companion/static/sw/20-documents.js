@@ -34,6 +34,7 @@ ROUTES.push({
       return offlinePage();
     }
     const info = await observe(resp);
+    await observeRedirect(resp);
     if (info.key && (resp.status === 403 || resp.status === 404)) {
       await (await caches.open(accountCacheName(info.key))).delete(path);
     }
@@ -100,10 +101,12 @@ async function runSync() {
       done.push(f.url);
       broadcast({ type: "saved", url: f.url });
     }
-    for (const f of m.files) {
-      if (!want.has(f.url) || (await cache.match(f.page, { ignoreVary: true }))) continue;
-      const r = await fetch(f.page, { credentials: "same-origin", headers });
-      if ((await observe(r)).keep && r.ok) await keepCopy(key, f.page, r);
+    // Missing pages: those of the documents kept, and the account's own (the start screen, "On this phone").
+    const pages = m.files.filter((f) => want.has(f.url)).map((f) => f.page).concat(m.pages.filter((p) => !p.startsWith("/p/")));
+    for (const p of pages) {
+      if (await cache.match(p, { ignoreVary: true })) continue;
+      const r = await fetch(p, { credentials: "same-origin", headers });
+      if ((await observe(r)).keep && r.ok) await keepCopy(key, p, r);
     }
     for (const req of await cache.keys()) {
       const path = new URL(req.url).pathname;
