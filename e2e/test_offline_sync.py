@@ -40,7 +40,8 @@ PIN = """async (url) => {
   const f = new FormData();
   f.append('pinned', '1');
   const r = await fetch(url + '/pin', {method: 'POST', body: f, credentials: 'same-origin',
-    headers: {'Accept': 'application/json', 'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}});
+    headers: {'Accept': 'application/json',
+              'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content}});
   navigator.serviceWorker.controller.postMessage({type: 'sync'});
   return r.status;
 }"""
@@ -143,7 +144,8 @@ def test_pins_made_while_syncs_run_are_all_kept_50_rounds(page, context, live_se
     assert misses == [] and lost == [], (misses, lost)
 
 
-def test_on_a_2g_line_a_saved_agenda_shows_at_once_then_the_fresh_one(page, context, live_server, unique_email):
+def test_on_a_2g_line_a_saved_agenda_shows_at_once_then_the_fresh_one(page, context, live_server,
+                                                                       unique_email):
     """Chromium's network emulation slows the page's requests but not the worker's own fetch of the
     page, so the 2G latency of that fetch is added on the server (2 s, then 50 KB/s)."""
     base, app = live_server.url, live_server.app
@@ -259,7 +261,9 @@ def test_a_full_storage_is_said_in_plain_words(page, context, live_server, uniqu
     [worker] = context.service_workers
     worker.evaluate("""() => { self.__put = Cache.prototype.put;
       Cache.prototype.put = function (req) {
-        if (String(req.url || req).endsWith('/file')) return Promise.reject(new DOMException('full', 'QuotaExceededError'));
+        if (String(req.url || req).endsWith('/file')) {
+          return Promise.reject(new DOMException('full', 'QuotaExceededError'));
+        }
         return self.__put.apply(this, arguments);
       }; }""")
     page.get_by_role("button", name=re.compile("Garder sur ce téléphone")).click()

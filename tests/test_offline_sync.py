@@ -52,7 +52,8 @@ def test_the_account_manifest_lists_every_profile_pages_and_files_without_titles
     url = f"/p/{owner}/documents/{other}"
     web.post(url + "/pin", {"pinned": "1"}, from_url=url, headers={"Accept": "application/json"})
     m = web.get("/offline/manifest.json").get_json()
-    assert m["pages"][:2] == ["/", "/on-this-phone"] and f"/p/{owner}/agenda" in m["pages"] and f"/p/{owner}/documents" in m["pages"]
+    assert m["pages"][:2] == ["/", "/on-this-phone"]
+    assert f"/p/{owner}/agenda" in m["pages"] and f"/p/{owner}/documents" in m["pages"]
     files = {f["id"]: f for f in m["files"]}
     assert files[key]["key"] and not files[key]["pinned"]
     assert files[key]["url"] == f"/p/{owner}/documents/{key}/file"
