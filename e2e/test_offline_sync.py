@@ -332,3 +332,88 @@ def test_an_expired_session_wipes_the_phone_at_the_next_page(page, context, live
     page.goto(f"{base}/?source=pwa")
     assert "Carnet de vaccination" not in page.content() and "Bonjour" not in page.content()
     context.set_offline(False)
+
+
+def test_the_offline_document_list_shows_what_is_on_the_phone_not_a_stale_empty_list(
+        page, context, live_server, unique_email):
+    base, app = live_server.url, live_server.app
+    _signed_in_phone(page, base, unique_email)
+    page.goto(f"{base}/")
+    docs_url = base + page.get_by_role("link", name="Documents").first.get_attribute("href")
+    page.goto(docs_url)
+    page.goto(docs_url)  # kept while it says there is no document yet
+    expect(page.get_by_text("Aucun document pour l’instant.")).to_be_visible()
+    _profile, [(doc, _sha)] = _add_documents(app, unique_email, ["Lettre de sortie"])
+    _pin_and_wait_saved(page, base, doc)
+    context.set_offline(True)
+    page.goto(docs_url)
+    expect(page.locator("#offline-notice")).to_be_visible()
+    expect(page.get_by_role("link", name="Lettre de sortie")).to_be_visible()
+    expect(page.get_by_text("Aucun document pour l’instant.")).to_be_hidden()
+    page.get_by_role("link", name="Lettre de sortie").click()
+    expect(page.get_by_role("heading", name="Lettre de sortie")).to_be_visible()
+    context.set_offline(False)
+
+
+def _owner_and_caregiver(app, owner_email, carer_email, titles):
+    from companion.models.delegation import Delegation
+    from companion.models.types import utcnow
+    from companion.services import accounts
+
+    with app.test_request_context():
+        owner = accounts.register(owner_email, "une phrase facile", "Louis Bernard", cost=(1, 1024))
+        db.session.flush()
+        profile = db.session.scalar(select(Profile).where(Profile.user_id == owner.id))
+        access = find_access(owner, profile.id)
+        paths = []
+        for title in titles:
+            doc = documents.add(access, owner, make_pdf(title), title=title, type_code=titles[title]).document
+            db.session.flush()
+            paths.append(f"/p/{profile.id}/documents/{doc.id}")
+        carer = accounts.register(carer_email, "une phrase facile", "Sophie Bernard", cost=(1, 1024))
+        db.session.flush()
+        now = utcnow()
+        db.session.add(Delegation(profile_id=profile.id, caregiver_id=carer.id, scopes="documents:read",
+                                  accepted_at=now, expires_at=now.replace(year=now.year + 1)))
+        db.session.commit()
+        return profile.id, paths
+
+
+def test_the_owner_log_says_copied_for_the_sync_and_opened_only_for_a_real_opening(
+        page, browser, context, live_server, unique_email):
+    from .conftest import PHONE, login
+
+    base, app = live_server.url, live_server.app
+    owner_email = f"pere-{unique_email}"
+    titles = {"Directives anticipées": "EXPPAT_3", "Bilan INR": "11502-2"}
+    profile_id, [directives, inr] = _owner_and_caregiver(app, owner_email, unique_email, titles)
+    login(page, base, unique_email)
+    page.wait_for_url(f"{base}/")
+    wait_for_service_worker(page)
+    page.goto(f"{base}/p/{profile_id}/documents")
+    page.get_by_role("button", name="Oui, les garder").click()
+    for path in (directives, inr):
+        assert _until(page, FILE_CACHED, path + "/file"), path
+    context.set_offline(True)  # she opens one of them without network
+    assert page.evaluate(SHA_FROM_PAGE, inr + "/file").startswith("status") is False
+    context.set_offline(False)
+    page.goto(f"{base}/p/{profile_id}/documents")  # the next sync reports the opening
+
+    father_ctx = browser.new_context(viewport=PHONE, locale="fr-FR")
+    father = father_ctx.new_page()
+    login(father, base, owner_email)
+    father.wait_for_url(f"{base}/")
+    father.goto(f"{base}/p/{profile_id}/access-log")
+    copied = "Sophie Bernard (aidant) a copié des documents sur son téléphone pour les avoir sans réseau"
+    expect(father.get_by_text(copied)).to_have_count(1)
+    expect(father.get_by_text(copied)).to_contain_text("Directives anticipées")
+    opened = father.get_by_text(re.compile("a ouvert un document sans réseau, à cette date « Bilan INR"))
+    for _ in range(20):
+        if opened.count():
+            break
+        father.wait_for_timeout(500)
+        father.reload()
+    expect(opened).to_have_count(1)
+    assert "a ouvert un document « Directives anticipées »" not in father.content()
+    axe_check(father)
+    father_ctx.close()
