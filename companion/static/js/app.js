@@ -23,12 +23,16 @@
       ask.hidden = false;
     }
   });
-  if (ask) {
-    ask.addEventListener("click", function (e) {
-      if (e.target.value && sw.controller) sw.controller.postMessage({ type: "keys", ok: e.target.value === "1" });
-      if (e.target.value) ask.hidden = true;
-    });
-  }
+  // The answer to "keep the key documents?" (the banner, or the data settings page) is kept per device.
+  var choice = document.getElementById("keys-choice");
+  if (choice && sw.controller) choice.hidden = false;
+  document.addEventListener("click", function (e) {
+    var b = e.target;
+    if (!b.matches || !b.matches("#keys-ask button, [data-keys]") || !sw.controller) return;
+    sw.controller.postMessage({ type: "keys", ok: b.value === "1" });
+    if (ask) ask.hidden = true;
+    if (choice && b.textContent.slice(-1) !== "✓") b.textContent += " ✓";
+  });
   sw.register("/sw.js", { scope: "/" }).then(function () {
     return sw.ready;
   }).then(function (reg) {
