@@ -1,5 +1,5 @@
 // Registers the service worker, tells it the page language, shows when a page is a saved copy (and
-// swaps in the fresh page when the worker has it), and asks before key documents are copied.
+// swaps in the fresh page when the worker has it).
 (function () {
   "use strict";
   var lang = document.documentElement.lang || "fr";
@@ -13,25 +13,10 @@
     say(note.getAttribute("data-state") === "updating" ? "data-updating" : "data-text");
   }
   if (!("serviceWorker" in navigator)) return;
-  var sw = navigator.serviceWorker, ask = document.getElementById("keys-ask");
+  var sw = navigator.serviceWorker;
   sw.addEventListener("message", function (e) {
     var m = e.data || {};
     if (m.type === "page" && saved) { if (m.ok) location.reload(); else say("data-failed"); }
-    if (m.type === "ask" && ask && ask.hidden) {
-      var mb = (m.bytes / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 });
-      ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", ask.getAttribute("data-mb").replace("{n}", mb));
-      ask.hidden = false;
-    }
-  });
-  // The answer to "keep the key documents?" (the banner, or the data settings page) is kept per device.
-  var choice = document.getElementById("keys-choice");
-  if (choice && sw.controller) choice.hidden = false;
-  document.addEventListener("click", function (e) {
-    var b = e.target;
-    if (!b.matches || !b.matches("#keys-ask button, [data-keys]") || !sw.controller) return;
-    sw.controller.postMessage({ type: "keys", ok: b.value === "1" });
-    if (ask) ask.hidden = true;
-    if (choice && b.textContent.slice(-1) !== "✓") b.textContent += " ✓";
   });
   sw.register("/sw.js", { scope: "/" }).then(function () {
     return sw.ready;

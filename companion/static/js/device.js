@@ -1,11 +1,32 @@
-// What is on this phone, read from the worker's caches (offline too): a line per profile on the start
-// screen, and the "On this phone" page listing every saved item with its size and a button to remove it.
+// Offline on a signed-in page: asks before key documents are copied; what is on this phone, read from
+// the worker's caches (offline too): a line per profile on the start screen, and the "On this phone"
+// page listing every saved item with its size and a button to remove it.
 (function () {
   "use strict";
+  var sw = navigator.serviceWorker, ask = document.getElementById("keys-ask");
+  var choice = document.getElementById("keys-choice");
+  // The answer to "keep the key documents?" (the banner, or the data settings page) is kept per device.
+  if (sw) {
+    if (choice && sw.controller) choice.hidden = false;
+    sw.addEventListener("message", function (e) {
+      var m = e.data || {};
+      if (m.type !== "ask" || !ask || !ask.hidden) return;
+      var mb = (m.bytes / 1048576).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 });
+      ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", ask.getAttribute("data-mb").replace("{n}", mb));
+      ask.hidden = false;
+    });
+    document.addEventListener("click", function (e) {
+      var b = e.target;
+      if (!b.matches || !b.matches("#keys-ask button, [data-keys]") || !sw.controller) return;
+      sw.controller.postMessage({ type: "keys", ok: b.value === "1" });
+      if (ask) ask.hidden = true;
+      if (choice && b.textContent.slice(-1) !== "✓") b.textContent += " ✓";
+    });
+  }
   var box = document.getElementById("on-phone");
   if (!box || !window.caches) return;
   var lang = document.documentElement.lang || "fr", name = "acct-" + box.getAttribute("data-account");
-  var sw = navigator.serviceWorker, list = document.getElementById("on-phone-list");
+  var list = document.getElementById("on-phone-list");
   function t(k) { return box.getAttribute("data-" + k); }
   function size(n) {
     return n >= 1048576 ? t("mb").replace("{n}", (n / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 }))
