@@ -125,3 +125,18 @@ def test_nothing_is_copied_or_reported_from_a_shared_computer(web, ctx):
     resp = web.client.post("/offline/report", json={"copy": [f"/p/{owner}/documents/{key}/file"]},
                     headers={"X-CSRFToken": m["csrf"]})
     assert resp.status_code == 403
+
+
+def test_the_worker_is_built_with_the_saved_copy_delay_of_the_configuration(app, client):
+    body = client.get("/sw.js").get_data(as_text=True)
+    assert f"const COPY_AFTER_MS={app.config['OFFLINE_COPY_AFTER_MS']};" in body
+    assert f"const GRANT_MS={swc.DEVICE_GRANT_DAYS * 86400 * 1000};" in body
+    assert "PAGE_TIMEOUT_MS" not in body, "the 6 s network-first wait is gone"
+    for header in (swc.ACCOUNT_KEY, swc.SIGNED_OUT, swc.WIPE, swc.SHARED_DEVICE, swc.PROFILE_ACCESS,
+                   swc.OFFLINE_CACHE, swc.COPY_TOKEN, swc.DOCUMENT_SHA256):
+        assert f'"{header}"' in body, f"the worker does not read {header}"
+    app.config["OFFLINE_COPY_AFTER_MS"] = 250
+    try:
+        assert "const COPY_AFTER_MS=250;" in client.get("/sw.js").get_data(as_text=True)
+    finally:
+        app.config["OFFLINE_COPY_AFTER_MS"] = 1000

@@ -105,6 +105,7 @@
         s.className = "muted";
         s.textContent = size(e.size) + " · " + t("saved").replace("{date}", when(e.at));
         b.type = "button"; b.className = "small secondary"; b.textContent = t("remove");
+        b.setAttribute("aria-label", t("remove") + " — " + li.textContent);
         b.addEventListener("click", function () {
           if (sw && sw.controller) sw.controller.postMessage({ type: "forget", url: e.url });
           else caches.open(name).then(function (c) { c.delete(e.url, { ignoreVary: true }); });
