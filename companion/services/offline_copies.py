@@ -14,7 +14,9 @@ finished may log a copy that did not complete; the next sync announces it again:
 side of telling the owner more, never less.
 
 Openings made offline (the worker served a saved file without network) are queued on the device and
-reported when the line is back (`report_opened`): "opened a document without network", with the time.
+reported when the line is back (`report_opened`): "opened a document without network", with the time
+the device gives. The server cannot see what happens offline: a tampered device could withhold this
+report, which is why the copy itself is always logged, so the owner knows the document is on that phone.
 """
 
 import re

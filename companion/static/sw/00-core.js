@@ -148,12 +148,16 @@ async function page(event) {
   const next = NEXT.get(url);
   NEXT.delete(url);
   if (next === "copy") {
-    const kept = await savedCopy(url, "");
-    if (kept) return kept;
+    const fresh = await savedCopy(url, "");
+    if (fresh) return fresh;
   }
+  let kept = false;
   const network = fetch(req).then(async (resp) => {
     const info = await observe(resp);
-    if (req.method === "GET" && resp.ok && info.keep && info.key) await keepCopy(info.key, url, resp);
+    if (req.method === "GET" && resp.ok && info.keep && info.key) {
+      await keepCopy(info.key, url, resp);
+      kept = true;
+    }
     return resp;
   });
   if (req.method !== "GET") return network.catch(offlinePage);
@@ -166,8 +170,9 @@ async function page(event) {
   if (copy && first === "timeout") {
     event.waitUntil(network.then(async (resp) => {
       await observeRedirect(resp);
+      // Served from the cache at the reload only if this very answer was kept; otherwise the network.
       const ok = resp.ok && !!(await grantedKey());
-      NEXT.set(url, ok ? "copy" : "net");
+      NEXT.set(url, ok && kept ? "copy" : "net");
       await tell(event.resultingClientId, { type: "page", ok: ok || resp.type === "opaqueredirect" });
     }, () => tell(event.resultingClientId, { type: "page", ok: false })));
   }
