@@ -396,8 +396,7 @@ def test_the_owner_log_says_copied_for_the_sync_and_opened_only_for_a_real_openi
         assert _until(page, FILE_CACHED, path + "/file"), path
     context.set_offline(True)  # she opens one of them without network
     assert page.evaluate(SHA_FROM_PAGE, inr + "/file").startswith("status") is False
-    context.set_offline(False)
-    page.goto(f"{base}/p/{profile_id}/documents")  # the next sync reports the opening
+    context.set_offline(False)  # back online: the page asks a sync, which reports the opening
 
     father_ctx = browser.new_context(viewport=PHONE, locale="fr-FR")
     father = father_ctx.new_page()

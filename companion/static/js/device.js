@@ -15,6 +15,8 @@
       ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", ask.getAttribute("data-mb").replace("{n}", mb));
       ask.hidden = false;
     });
+    // Back online: the sync also reports the documents opened without network.
+    window.addEventListener("online", function () { if (sw.controller) sw.controller.postMessage({ type: "sync" }); });
     document.addEventListener("click", function (e) {
       var b = e.target;
       if (!b.matches || !b.matches("#keys-ask button, [data-keys]") || !sw.controller) return;
