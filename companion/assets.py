@@ -82,10 +82,11 @@ def precache_urls() -> list[str]:
     return urls
 
 
-def service_worker_source(extra_urls: list[str]) -> str:
+def service_worker_source(extra_urls: list[str], constants: dict[str, int] | None = None) -> str:
     parts = sorted((STATIC / "sw").glob("*.js"))
     body = "\n".join(p.read_text() for p in parts)
     shell = precache_urls() + extra_urls
-    version = hashlib.sha256((body + "|".join(shell)).encode()).hexdigest()[:10]
+    consts = "".join(f"const {k}={int(v)};" for k, v in (constants or {}).items())
+    version = hashlib.sha256((body + consts + "|".join(shell)).encode()).hexdigest()[:10]
     quoted = ",".join(f'"{u}"' for u in shell)
-    return f'"use strict";const VERSION="{version}";const SHELL=[{quoted}];\n{body}'
+    return f'"use strict";const VERSION="{version}";const SHELL=[{quoted}];{consts}\n{body}'

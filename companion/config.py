@@ -67,6 +67,8 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "SESSION_ABSOLUTE_HOURS": _int("COMPANION_SESSION_ABSOLUTE_HOURS", 12),
         "MEDIATOR_IDLE_MINUTES": _int("COMPANION_MEDIATOR_IDLE_MINUTES", 15),
         "FRESH_LOGIN_MINUTES": _int("COMPANION_FRESH_LOGIN_MINUTES", 5),
+        # A saved page is shown when the network has not answered within this delay (sw_contract).
+        "OFFLINE_COPY_AFTER_MS": _int("COMPANION_OFFLINE_COPY_AFTER_MS", 1000),
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "WTF_CSRF_TIME_LIMIT": None,  # the session bounds the token's life
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],

@@ -80,8 +80,9 @@ def test_upload_pin_open_offline_then_logout_leaves_nothing(page, context, live_
     assert re.search(r"Ouvrir \(\d+ Ko\)", page.locator("#doc-open").inner_text())
     assert re.search(r"Garder sur ce téléphone \(\d+ Ko\)", page.locator(".pin-form button").inner_text())
     page.get_by_role("button", name=re.compile("Garder sur ce téléphone")).click()
-    page.get_by_text("Ce document s’ouvre sans réseau sur ce téléphone.").wait_for()
-    assert _until(page, FILE_CACHED, path + "/file"), "the worker did not keep the file"
+    # "Saved" is said once the worker has stored the bytes, not when the server took the pin.
+    page.get_by_text("Enregistré sur ce téléphone ✓").wait_for()
+    assert page.evaluate(FILE_CACHED, path + "/file"), "said saved, but the file is not kept"
     assert _until(page, FILE_CACHED, path), "the worker did not keep the document page"
     page.goto(docs_url)  # the list page is kept on its visit
     assert _until(page, FILE_CACHED, docs_url.removeprefix(base))
@@ -166,7 +167,16 @@ def test_key_documents_are_kept_automatically_unless_data_saver(page, context, l
     path = doc_url.removeprefix(base)
     page.goto(docs_url)
     assert page.get_by_text("Document essentiel").is_visible()
+    # Before the first copy of key documents, their size is shown and the person is asked (once).
+    ask = page.locator("#keys-ask")
+    ask.wait_for()
+    assert re.search(r"Ils utilisent [\d,]+ Mo de données", ask.inner_text()), ask.inner_text()
+    assert not page.evaluate(FILE_CACHED, path + "/file"), "copied before the person agreed"
+    ask.get_by_role("button", name="Oui, les garder").click()
     assert _until(page, FILE_CACHED, path + "/file"), "the key document was not kept"
+    page.goto(docs_url)
+    page.wait_for_timeout(1000)
+    assert page.locator("#keys-ask").is_hidden(), "asked again on this device"
 
     page.goto(f"{base}/settings/data")
     page.get_by_label("Économie de données", exact=False).check()
@@ -208,6 +218,7 @@ def test_a_caregiver_whose_access_ends_keeps_nothing(page, live_server, unique_e
                                   accepted_at=now, expires_at=now.replace(year=now.year + 1)))
         db.session.commit()
     page.goto(f"{base}/p/{profile_id}/documents")
+    page.get_by_role("button", name="Oui, les garder").click()
     assert _until(page, FILE_CACHED, path), "the caregiver's phone did not keep the key document"
     with app.app_context():
         delegation = db.session.scalar(select(Delegation).where(Delegation.caregiver_id == carer_id))
@@ -227,7 +238,7 @@ def test_the_worker_asks_the_account_manifest_for_json(page, live_server, unique
     inner = app.wsgi_app
 
     def spy(environ, start_response):
-        if environ.get("PATH_INFO") == "/documents/offline.json":
+        if environ.get("PATH_INFO") == "/offline/manifest.json":
             seen.append(environ.get("HTTP_ACCEPT", ""))
         return inner(environ, start_response)
 

@@ -92,3 +92,36 @@ def _entry(doc: Document, urls, *, pinned: bool) -> dict:
     page, file = urls(doc)
     return {"id": doc.id, "page": page, "file": file, "size": doc.size,
             "sha256": doc.sha256, "pinned": pinned, "key": not pinned}
+
+
+def account_manifest(accesses, user, device_id: str, *, shared_device: bool, urls) -> dict:
+    """Everything this device should hold for this account, across every profile it reaches: the pages
+    (agenda, document list, pinned and key document pages) and the files (pinned and key documents)
+    with their sha256 (the version: a document's bytes never change) and size. `urls` gives the paths:
+    urls.agenda(access), urls.documents(access), urls.doc(access, doc) -> (page, file).
+    No titles: the worker needs none, and nothing here is a look at a document (no log entry)."""
+    data = {"pages": [], "files": [], "data_saver": bool(user.data_saver), "shared_device": shared_device}
+    if shared_device:
+        return data
+    for access in accesses:
+        if access.allows("agenda") and urls.agenda:
+            data["pages"].append(urls.agenda(access))
+        if not access.allows("documents:read"):
+            continue
+        data["pages"].append(urls.documents(access))
+        pinned = pinned_ids(access, user, device_id)
+        docs: dict[int, tuple[Document, bool]] = {}
+        if pinned:
+            for doc in db.session.scalars(select(Document).where(*visible_clause(access),
+                                                                 Document.id.in_(pinned))):
+                docs[doc.id] = (doc, True)
+        for doc in key_documents(access):  # listed with data saver on too: the worker skips them
+            docs.setdefault(doc.id, (doc, False))
+        for doc_id in sorted(docs):
+            doc, is_pinned = docs[doc_id]
+            page, file = urls.doc(access, doc)
+            data["pages"].append(page)
+            data["files"].append({"id": doc.id, "profile": access.profile.id, "page": page, "url": file,
+                                  "size": doc.size, "sha256": doc.sha256, "pinned": is_pinned,
+                                  "key": not is_pinned})
+    return data

@@ -12,8 +12,10 @@ from ..assets import asset_url, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
 from ..services.access import accessible_profiles
+from ..web import sw_contract as swc
 from ..web.navigation import redirect_next
-from ..web.routes import public_route
+from ..web.routes import account_route, public_route
+from ..web.sw_contract import account_key, keep_offline
 
 bp = Blueprint("main", __name__)
 
@@ -23,7 +25,20 @@ bp = Blueprint("main", __name__)
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
-    return render_template("main/home.html", accesses=accessible_profiles(current_user))
+    # The start screen: kept for the account, so the installed app (start_url /?source=pwa) opens offline.
+    html = render_template("main/home.html", accesses=accessible_profiles(current_user),
+                           account_key=account_key(current_user))
+    return keep_offline(make_response(html))
+
+
+@bp.route("/on-this-phone")
+@account_route
+def on_this_phone():
+    """What this browser keeps for the account, listed by the page's script from the worker's caches
+    (the server cannot see them); the page itself is kept so it opens offline too."""
+    return keep_offline(make_response(render_template("main/on_this_phone.html",
+                                                      account_key=account_key(current_user),
+                                                      accesses=accessible_profiles(current_user))))
 
 
 @bp.route("/language", methods=["POST"])
@@ -94,7 +109,8 @@ def manifest():
 @public_route
 def service_worker():
     offline_pages = [url_for("main.offline", lang=lang) for lang in current_app.config["LANGUAGES"]]
-    resp = Response(service_worker_source(offline_pages), mimetype="application/javascript")
+    consts = swc.worker_constants(current_app.config["OFFLINE_COPY_AFTER_MS"])
+    resp = Response(service_worker_source(offline_pages, consts), mimetype="application/javascript")
     resp.headers["Cache-Control"] = "no-cache"
     resp.headers["Service-Worker-Allowed"] = "/"
     return resp

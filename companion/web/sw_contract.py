@@ -6,7 +6,14 @@ reads (static/sw/00-core.js, 20-documents.js), as named constants, and the only 
 - X-Profile-Access: the profiles this account reaches and their scopes; copies of others are dropped.
 - X-Offline-Cache: "1" when the worker may keep a copy of this page for the account.
 - X-Companion-Wipe: "account", "all" or "others"; the worker drops those caches first.
+- X-Signed-Out: "1" on every answer to a request without a valid session (the login page, the
+  redirect to it, a 401): the worker wipes every saved account before it serves anything else.
+- X-Companion-Copy: sent by the worker's sync with each document file it copies
+  (services/offline_copies.py): such a fetch is logged as a copy, not as an opening.
+- X-Document-Sha256: the file's sha256, checked before a saved file is stored and before it is served.
 - X-Saved-At: set by the worker itself on a saved copy (when it was saved); never by the server.
+
+The timing constants the worker is built with are named here too (`worker_constants`).
 """
 
 import hmac
@@ -22,6 +29,19 @@ PROFILE_ACCESS = "X-Profile-Access"
 OFFLINE_CACHE = "X-Offline-Cache"
 WIPE = "X-Companion-Wipe"
 SAVED_AT = "X-Saved-At"
+SIGNED_OUT = "X-Signed-Out"
+COPY_TOKEN = "X-Companion-Copy"
+DOCUMENT_SHA256 = "X-Document-Sha256"
+
+# A saved page is shown when the network has not answered within this delay (config OFFLINE_COPY_AFTER_MS).
+COPY_AFTER_MS = 1000
+# Offline, saved documents open for this long after the last answer that confirmed the sign-in.
+DEVICE_GRANT_DAYS = 30
+
+
+def worker_constants(copy_after_ms: int) -> dict[str, int]:
+    """The numbers written into the worker's source."""
+    return {"COPY_AFTER_MS": int(copy_after_ms), "GRANT_MS": DEVICE_GRANT_DAYS * 86400 * 1000}
 
 
 def keep_offline(response):
@@ -46,18 +66,25 @@ def wipe_others(response):
 
 
 def account_headers(response):
-    """After every request of a signed-in account: its key, the shared-computer mark, and (on pages)
-    which profiles it reaches."""
-    if getattr(current_user, "is_authenticated", False):
-        key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"acct:{current_user.id}".encode(),
-                       "sha256").hexdigest()[:20]
-        response.headers[ACCOUNT_KEY] = key
-        sess = getattr(current_user, "current_session", None)
-        if sess is not None and sess.shared_device:
-            response.headers[SHARED_DEVICE] = "1"
-        if response.mimetype == "text/html":
-            response.headers[PROFILE_ACCESS] = profile_access_header(current_user)
+    """After every request: for a signed-in account its key, the shared-computer mark and (on pages)
+    which profiles it reaches; for a request without a valid session, the signed-out mark, so the
+    worker wipes what it kept before it serves anything else."""
+    if not getattr(current_user, "is_authenticated", False):
+        response.headers[SIGNED_OUT] = "1"
+        return response
+    response.headers[ACCOUNT_KEY] = account_key(current_user)
+    sess = getattr(current_user, "current_session", None)
+    if sess is not None and sess.shared_device:
+        response.headers[SHARED_DEVICE] = "1"
+    if response.mimetype == "text/html":
+        response.headers[PROFILE_ACCESS] = profile_access_header(current_user)
     return response
+
+
+def account_key(user) -> str:
+    """An opaque key per account: the worker keeps each account's copies apart under it."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"acct:{user.id}".encode(), "sha256").hexdigest()[:20]
 
 
 def profile_access_header(user) -> str:

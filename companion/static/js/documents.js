@@ -1,11 +1,11 @@
-// Documents: upload with a progress bar (plain form without JS), pins, offline sync, storage space.
+// Documents: upload with a progress bar (plain form without JS), pins and what the sync did, storage space.
 (function () {
   "use strict";
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var sw = navigator.serviceWorker;
 
-  function sync(url) {
-    if (sw && sw.controller && url) sw.controller.postMessage({ type: "docs-sync", url: url });
+  function sync() {
+    if (sw && sw.controller) sw.controller.postMessage({ type: "sync" });
   }
 
   var form = document.getElementById("upload-form");
@@ -42,29 +42,88 @@
     });
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll(".pin-form"), function (f) {
-    f.addEventListener("submit", function (e) {
+  // "Saved on this phone" only once the worker says the bytes are stored; a failure in plain words.
+  var pin = document.querySelector(".pin-form"), open = document.getElementById("doc-open");
+  var state = document.getElementById("pin-state"), file = open && open.getAttribute("href");
+  function show(attr, retry) {
+    state.textContent = pin.getAttribute(attr);
+    if (!retry) return;
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "small secondary"; b.textContent = pin.getAttribute("data-retry");
+    b.addEventListener("click", function () { show("data-saving"); sync(); });
+    state.appendChild(document.createTextNode(" ")); state.appendChild(b);
+  }
+  function watch() {
+    if (!sw || !sw.controller || !window.caches) return;
+    show("data-saving");
+    caches.match(file).then(function (hit) { if (hit) show("data-saved"); else sync(); });
+  }
+  if (sw && pin && file) {
+    sw.addEventListener("message", function (e) {
+      var m = e.data || {};
+      if (pin.querySelector('input[name="pinned"]').value !== "0") return; // not kept: nothing to say
+      if (m.type === "saved" && m.url === file) show("data-saved");
+      if (m.type === "synced" && !m.ok) {
+        caches.match(file).then(function (hit) { if (!hit) show(m.failure === "quota" ? "data-quota" : "data-failed", 1); });
+      }
+    });
+  }
+  if (pin) {
+    pin.addEventListener("submit", function (e) {
       if (!window.fetch) return;
       e.preventDefault();
-      var flag = f.querySelector('input[name="pinned"]'), on = flag.value === "1";
-      fetch(f.action, { method: "POST", body: new FormData(f), credentials: "same-origin",
+      var flag = pin.querySelector('input[name="pinned"]'), on = flag.value === "1";
+      fetch(pin.action, { method: "POST", body: new FormData(pin), credentials: "same-origin",
         headers: { "Accept": "application/json", "X-CSRFToken": csrf } })
         .then(function (r) { if (!r.ok) throw r; return r.json(); })
-        .then(function (b) {
+        .then(function () {
           flag.value = on ? "0" : "1";
-          f.querySelector("button").textContent = f.getAttribute(on ? "data-label-on" : "data-label-off");
-          document.getElementById("pin-state").textContent = f.getAttribute(on ? "data-on" : "data-off");
+          pin.querySelector("button").textContent = pin.getAttribute(on ? "data-label-on" : "data-label-off");
+          state.textContent = pin.getAttribute(on ? "data-on" : "data-off");
           if (on && navigator.storage && navigator.storage.persist) navigator.storage.persist();
-          sync(b.manifest);
+          if (on) watch(); else sync();
         })
-        .catch(function () { f.submit(); });
+        .catch(function () { pin.submit(); });
     });
-    sync(f.getAttribute("data-manifest"));
-  });
+    if (pin.querySelector('input[name="pinned"]').value === "0") watch(); else sync();
+  }
 
   var info = document.getElementById("doc-storage");
+  var note = document.getElementById("offline-notice");
+  // A saved copy of the list may be older than what the sync stored since: list what is on the phone.
+  if (info && note && note.getAttribute("data-offline-saved") && window.caches) {
+    var pre = location.pathname + "/", found = [];
+    caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf("acct-") === 0; }).map(function (n) {
+        return caches.open(n).then(function (c) {
+          return c.keys().then(function (reqs) {
+            return Promise.all(reqs.map(function (r) {
+              var path = new URL(r.url).pathname;
+              if (path.indexOf(pre) || !/^\d+$/.test(path.slice(pre.length)) || document.querySelector('main a[href="' + path + '"]')) return null;
+              return c.match(r, { ignoreVary: true }).then(function (x) { return x.text(); }).then(function (h) {
+                var m = /<h1>([^<]*)<\/h1>/.exec(h);
+                found.push({ url: path, title: m ? new DOMParser().parseFromString("<title>" + m[1], "text/html").title : path });
+              });
+            }));
+          });
+        });
+      }));
+    }).then(function () {
+      if (!found.length) return;
+      var sec = document.createElement("section"), h = document.createElement("h2"), ul = document.createElement("ul");
+      h.textContent = info.getAttribute("data-saved-h"); ul.className = "doc-list";
+      found.forEach(function (d) {
+        var li = document.createElement("li"), a = document.createElement("a");
+        a.href = d.url; a.textContent = d.title; li.appendChild(a); ul.appendChild(li);
+      });
+      sec.appendChild(h); sec.appendChild(ul);
+      info.parentNode.insertBefore(sec, info);
+      var none = document.getElementById("doc-none");
+      if (none) none.hidden = true;
+    });
+  }
   if (info) {
-    sync(info.getAttribute("data-manifest"));
+    sync();
     if (navigator.storage && navigator.storage.estimate) {
       navigator.storage.estimate().then(function (est) {
         var lang = document.documentElement.lang || "fr";

@@ -1,9 +1,10 @@
-// Core of the service worker: app shell, per-account page copies, offline page, wipe on logout.
+// Core of the service worker: app shell, per-account saved pages (the saved copy first on a slow line),
+// and a wipe whenever an answer says the session is gone. Header names: companion/sw_contract.py.
 // Parts (later files) add routes with ROUTES.push({match(req, url), handle(event, req, url)}).
 const SHELL_CACHE = "shell-" + VERSION;
 const META_CACHE = "companion-meta";
 const ROUTES = [];
-const PAGE_TIMEOUT_MS = 6000;
+const WIPE_HOOKS = [];
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(SHELL_CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -22,9 +23,18 @@ async function metaGet(key) {
 async function metaSet(key, value) {
   await (await caches.open(META_CACHE)).put("/__meta/" + key, new Response(value));
 }
+async function metaList(key) {
+  try { return JSON.parse(await metaGet(key)) || []; } catch (x) { return []; }
+}
 function accountCacheName(key) { return "acct-" + key; }
-async function currentAccountCache() {
+// The account whose copies may be served: signed in here at the last answer, and that answer is recent
+// enough (the device grant: GRANT_MS, so a lost phone offline does not open health data for ever).
+async function grantedKey() {
   const key = await metaGet("account");
+  return key && Date.now() - (+(await metaGet("seen")) || 0) < GRANT_MS ? key : "";
+}
+async function currentAccountCache() {
+  const key = await grantedKey();
   return key ? caches.open(accountCacheName(key)) : null;
 }
 async function wipeAccounts(keep) {
@@ -32,11 +42,9 @@ async function wipeAccounts(keep) {
   await Promise.all(keys.filter((k) => k.startsWith("acct-") && k !== keep).map((k) => caches.delete(k)));
   for (const fn of WIPE_HOOKS) await fn(keep);
 }
-const WIPE_HOOKS = [];
 
-// The server steers what is kept through response headers; this reads them. One at a time: the home
-// page and its documents check arrive together, and two account switches run side by side would each
-// read the other's half-written state (the second one deleted the offline queue kept for this account).
+// The server steers what is kept through response headers; this reads them, one answer at a time (two
+// account switches side by side would each read the other's half-written state).
 let observing = Promise.resolve();
 function observe(resp) {
   const run = observing.then(() => observeNow(resp));
@@ -44,20 +52,30 @@ function observe(resp) {
   return run;
 }
 async function observeNow(resp) {
-  const wipe = resp.headers.get("X-Companion-Wipe");
-  const key = resp.headers.get("X-Account-Key");
-  const shared = resp.headers.get("X-Shared-Device") === "1";
-  if (wipe === "all" || wipe === "account" || shared) {
+  const h = (name) => resp.headers.get(name);
+  const key = h("X-Account-Key");
+  const wipe = h("X-Companion-Wipe");
+  const shared = h("X-Shared-Device") === "1";
+  // Any answer without a session (the login page, its redirect, a 401) wipes before anything is served.
+  const out = h("X-Signed-Out") === "1" && ((await metaGet("account")) ||
+    (await caches.keys()).some((k) => k.startsWith("acct-")));
+  if (wipe === "all" || wipe === "account" || shared || out) {
     await wipeAccounts(null);
     await metaSet("account", "");
   } else if (key) {
     const prev = await metaGet("account");
     if (prev !== key) await wipeAccounts(accountCacheName(key));
     await metaSet("account", key);
-    const reach = resp.headers.get("X-Profile-Access");
+    await metaSet("seen", String(Date.now()));
+    const reach = h("X-Profile-Access");
     if (reach) await dropUnreachable(key, reach);
   }
-  return { key: shared ? "" : key || "", keep: !shared && resp.headers.get("X-Offline-Cache") === "1" };
+  return { key: shared ? "" : key || "", keep: !shared && h("X-Offline-Cache") === "1" };
+}
+
+// A redirect's target is hidden from the worker: it may be the login page, so ask (the answer is marked).
+async function observeRedirect(resp) {
+  if (resp.type === "opaqueredirect") await observe(await fetch("/healthz", { credentials: "same-origin" }));
 }
 
 // Saved copies under /p/<id>/<area> stay only while the account still reaches that profile and area.
@@ -79,22 +97,31 @@ async function dropUnreachable(key, header) {
 }
 
 function timeout(ms) { return new Promise((resolve) => setTimeout(resolve, ms, "timeout")); }
+// The start screen is one page whatever its query (/?source=pwa).
+function pageKey(url) {
+  const u = new URL(url, self.location.origin);
+  if (u.pathname === "/") u.search = "";
+  return u.href;
+}
 
-async function savedCopy(request) {
+// state: "offline" or "updating" marks the copy (the page says when it was saved); "" serves it as is.
+async function savedCopy(url, state) {
   const cache = await currentAccountCache();
-  const hit = cache && await cache.match(request.url, { ignoreVary: true });
+  const hit = cache && await cache.match(pageKey(url), { ignoreVary: true });
   if (!hit) return null;
-  // Mark the page as a saved copy so it can say when it was saved.
-  const saved = hit.headers.get("X-Saved-At") || "";
-  const html = (await hit.text()).replace('data-offline-saved=""', 'data-offline-saved="' + saved + '"');
+  let html = await hit.text();
+  if (state) {
+    html = html.replace('data-offline-saved=""',
+      'data-offline-saved="' + (hit.headers.get("X-Saved-At") || "") + '" data-state="' + state + '"');
+  }
   return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
-async function keepCopy(key, request, resp) {
+async function keepCopy(key, url, resp) {
   const headers = new Headers(resp.headers);
   headers.set("X-Saved-At", new Date().toISOString());
   const body = await resp.clone().arrayBuffer();
-  await (await caches.open(accountCacheName(key))).put(request.url, new Response(body, { status: 200, headers }));
+  await (await caches.open(accountCacheName(key))).put(pageKey(url), new Response(body, { status: 200, headers }));
 }
 
 async function offlinePage() {
@@ -102,18 +129,53 @@ async function offlinePage() {
   return (await caches.match("/offline/" + lang)) || (await caches.match("/offline/fr")) || Response.error();
 }
 
+async function tell(id, msg) {
+  for (let i = 0; i < 40; i++) {
+    const c = id && await self.clients.get(id);
+    if (c) return c.postMessage(msg);
+    await timeout(250);
+  }
+}
+async function broadcast(msg) {
+  for (const c of await self.clients.matchAll({ type: "window" })) c.postMessage(msg);
+}
+
+// After a saved copy was shown: "copy" = the fresh page just kept, serve it at once; "net" = ask the network.
+const NEXT = new Map();
 async function page(event) {
   const req = event.request;
+  const url = req.url;
+  const next = NEXT.get(url);
+  NEXT.delete(url);
+  if (next === "copy") {
+    const fresh = await savedCopy(url, "");
+    if (fresh) return fresh;
+  }
+  let kept = false;
   const network = fetch(req).then(async (resp) => {
     const info = await observe(resp);
-    if (req.method === "GET" && resp.ok && info.keep && info.key) await keepCopy(info.key, req, resp);
+    if (req.method === "GET" && resp.ok && info.keep && info.key) {
+      await keepCopy(info.key, url, resp);
+      kept = true;
+    }
     return resp;
   });
   if (req.method !== "GET") return network.catch(offlinePage);
-  // Network first; on a slow line, a saved copy wins after the timeout, the network otherwise.
-  const first = await Promise.race([network.catch(() => "failed"), timeout(PAGE_TIMEOUT_MS)]);
+  // The network first, but a saved copy is shown once the network is slower than COPY_AFTER_MS; the page
+  // is told when the fresh one has arrived (it then reloads into it) or could not be had.
+  const first = next ? await network.catch(() => "failed")
+    : await Promise.race([network.catch(() => "failed"), timeout(COPY_AFTER_MS)]);
   if (first instanceof Response) return first;
-  const copy = await savedCopy(req);
+  const copy = await savedCopy(url, first === "timeout" ? "updating" : "offline");
+  if (copy && first === "timeout") {
+    event.waitUntil(network.then(async (resp) => {
+      await observeRedirect(resp);
+      // Served from the cache at the reload only if this very answer was kept; otherwise the network.
+      const ok = resp.ok && !!(await grantedKey());
+      NEXT.set(url, ok && kept ? "copy" : "net");
+      await tell(event.resultingClientId, { type: "page", ok: ok || resp.type === "opaqueredirect" });
+    }, () => tell(event.resultingClientId, { type: "page", ok: false })));
+  }
   if (copy) return copy;
   if (first === "timeout") return network.catch(offlinePage);
   return offlinePage();

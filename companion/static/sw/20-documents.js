@@ -1,79 +1,139 @@
-// Documents: the files of pinned and key documents (and pinned documents' pages) in the account cache.
+// Documents and the one sync: the account's manifest (/offline/manifest.json) says what this device
+// holds; one sync runs at a time, fetches only what changed, drops only what the manifest no longer
+// lists (and only what was stored before it was asked for), and tells the pages what it stored.
 const DOC_FILE = /^\/p\/\d+\/documents\/\d+\/file$/;
 const DOC_PAGE = /^\/p\/\d+\/documents\/\d+$/;
-
-ROUTES.push({
-  match: (req, url) => req.method === "GET" && DOC_FILE.test(url.pathname),
-  // Cache first: a document's bytes never change, and the cache only holds what this account may see.
-  handle: async (e, req) => {
-    const cache = await currentAccountCache();
-    const hit = cache && await cache.match(req.url);
-    if (hit) return hit;
-    return fetch(req);
-  },
-});
+const SHA = "X-Document-Sha256";
 
 async function sha256Hex(buf) {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
   return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function docsSync(url) {
-  const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  const info = await observe(resp);
-  if (!resp.ok || !info.key) return; // signed out, or a shared computer: keep nothing
-  const m = await resp.json();
-  const cache = await caches.open(accountCacheName(info.key));
-  const saver = m.data_saver || (self.navigator.connection && self.navigator.connection.saveData);
-  const want = new Set();
-  for (const d of m.documents) {
-    if (d.key && saver) continue;
-    want.add(d.file);
-    if (!(await cache.match(d.file))) {
-      const r = await fetch(d.file, { credentials: "same-origin" });
-      const body = r.ok ? await r.arrayBuffer() : null;
-      if (body && (await sha256Hex(body)) === d.sha256) {
-        await cache.put(d.file, new Response(body, { headers: r.headers }));
-      }
-    }
-    if (d.page) {
-      want.add(d.page);
-      // A page already kept is refreshed when it is visited; do not spend data on it here.
-      if (await cache.match(d.page, { ignoreVary: true })) continue;
-      const r = await fetch(d.page, { credentials: "same-origin" });
-      if (r.ok && r.headers.get("X-Offline-Cache") === "1") await keepCopy(info.key, new Request(d.page), r);
-    }
-  }
-  for (const req of await cache.keys()) {
-    const path = new URL(req.url).pathname;
-    if (path.startsWith(m.prefix) && (DOC_FILE.test(path) || DOC_PAGE.test(path)) && !want.has(path)) {
-      await cache.delete(req);
-    }
-  }
-}
-
-// On each visit of the home page, forget the documents of profiles this account may no longer see.
-async function docsPrune() {
-  // JSON asked for: the key policy then answers plainly instead of redirecting to its page.
-  const resp = await fetch("/documents/offline.json", { credentials: "same-origin", headers: { Accept: "application/json" } });
-  const info = await observe(resp);
-  if (!resp.ok || !info.key) return;
-  const allowed = new Set((await resp.json()).profiles.map(String));
-  const cache = await caches.open(accountCacheName(info.key));
-  for (const req of await cache.keys()) {
-    const m = new URL(req.url).pathname.match(/^\/p\/(\d+)\/documents(\/|$)/);
-    if (m && !allowed.has(m[1])) await cache.delete(req);
-  }
-}
-
+// A file: the network first (it says whether the session holds, and the server logs the opening); the
+// saved copy only without network, within the device grant, if its bytes are intact. An opening made
+// offline is kept and reported with the next sync.
 ROUTES.push({
-  match: (req, url) => req.mode === "navigate" && url.pathname === "/",
-  handle: (e) => { e.waitUntil(docsPrune().catch(() => {})); return page(e); },
+  match: (req, url) => req.method === "GET" && DOC_FILE.test(url.pathname),
+  handle: async (e, req, url) => {
+    const path = url.pathname;
+    let resp;
+    try { resp = await fetch(req); } catch (err) {
+      const key = await grantedKey();
+      const cache = key && await caches.open(accountCacheName(key));
+      const hit = cache && await cache.match(path);
+      if (hit) {
+        if ((await sha256Hex(await hit.clone().arrayBuffer())) === hit.headers.get(SHA)) {
+          const opened = await metaList("opened-" + key);
+          opened.push({ url: path, at: Date.now() });
+          await metaSet("opened-" + key, JSON.stringify(opened.slice(-100)));
+          return hit;
+        }
+        await cache.delete(path); // damaged: never served, copied again by the next sync
+      }
+      return offlinePage();
+    }
+    const info = await observe(resp);
+    await observeRedirect(resp);
+    if (info.key && (resp.status === 403 || resp.status === 404)) {
+      await (await caches.open(accountCacheName(info.key))).delete(path);
+    }
+    return resp;
+  },
 });
+
+let running = null;
+let queued = null;
+// One sync at a time for every tab; a sync asked for while one runs becomes one run after it.
+function sync() {
+  if (queued) return queued;
+  if (!running) return (running = runSync().finally(() => { running = null; }));
+  return (queued = running.then(() => { queued = null; return sync(); }));
+}
+
+async function runSync() {
+  const done = [];
+  let failure = "";
+  try {
+    const since = Date.now();
+    const resp = await fetch("/offline/manifest.json", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const info = await observe(resp);
+    if (!resp.ok || !info.key) return; // signed out, or a shared computer: keep nothing
+    const key = info.key;
+    const m = await resp.json();
+    const cache = await caches.open(accountCacheName(key));
+    const saver = m.data_saver || (self.navigator.connection && self.navigator.connection.saveData);
+    const skip = await metaList("skip-" + key);
+    const asked = await metaGet("keys-ok");
+    const want = new Set(m.pages);
+    const get = [];
+    let keyBytes = 0;
+    for (const f of m.files) {
+      if (!f.pinned && (saver || skip.includes(f.url))) continue;
+      if (!f.pinned && asked !== "1") { keyBytes += f.size; continue; }
+      want.add(f.url);
+      const hit = await cache.match(f.url);
+      if (!hit || hit.headers.get(SHA) !== f.sha256) get.push(f);
+    }
+    // Key documents are copied only once the person agreed to their size on this device.
+    if (keyBytes && !asked) broadcast({ type: "ask", bytes: keyBytes });
+    const opened = await metaList("opened-" + key);
+    let token = "";
+    if (get.length || opened.length) {
+      const r = await fetch("/offline/report", {
+        method: "POST", credentials: "same-origin", body: JSON.stringify({ copy: get.map((f) => f.url), opened }),
+        headers: { "Content-Type": "application/json", "X-CSRFToken": m.csrf },
+      });
+      if (!(await observe(r)).key || !r.ok) throw new Error("report");
+      token = (await r.json()).token;
+      await metaSet("opened-" + key, JSON.stringify((await metaList("opened-" + key)).slice(opened.length)));
+    }
+    const headers = { "X-Companion-Copy": token };
+    for (const f of get) {
+      const r = await fetch(f.url, { credentials: "same-origin", headers });
+      if (!(await observe(r)).key) throw new Error("signed out");
+      const body = r.ok && await r.arrayBuffer();
+      // Stored whole and checked, or not at all: a cut or damaged download is tried again next time.
+      if (!body || (await sha256Hex(body)) !== f.sha256) continue;
+      const h = new Headers(r.headers);
+      h.set("X-Saved-At", new Date().toISOString());
+      await cache.put(f.url, new Response(body, { headers: h }));
+      done.push(f.url);
+      broadcast({ type: "saved", url: f.url });
+    }
+    // Missing pages: those of the documents kept, and the account's own (the start screen, "On this phone").
+    const pages = m.files.filter((f) => want.has(f.url)).map((f) => f.page).concat(m.pages.filter((p) => !p.startsWith("/p/")));
+    for (const p of pages) {
+      if (await cache.match(p, { ignoreVary: true })) continue;
+      const r = await fetch(p, { credentials: "same-origin", headers });
+      if ((await observe(r)).keep && r.ok) await keepCopy(key, p, r);
+    }
+    for (const req of await cache.keys()) {
+      const path = new URL(req.url).pathname;
+      if (!(DOC_FILE.test(path) || DOC_PAGE.test(path)) || want.has(path)) continue;
+      const hit = await cache.match(req, { ignoreVary: true });
+      if ((Date.parse(hit && hit.headers.get("X-Saved-At")) || 0) < since) await cache.delete(req, { ignoreVary: true });
+    }
+  } catch (err) {
+    failure = err && err.name === "QuotaExceededError" ? "quota" : "network";
+  }
+  broadcast({ type: "synced", ok: !failure, failure, done });
+}
+
+async function forget(url) {
+  const key = await metaGet("account");
+  if (!key) return;
+  const cache = await caches.open(accountCacheName(key));
+  await cache.delete(url, { ignoreVary: true });
+  if (DOC_FILE.test(new URL(url, self.location.origin).pathname)) {
+    const skip = await metaList("skip-" + key);
+    await metaSet("skip-" + key, JSON.stringify(skip.concat(url)));
+  }
+}
 
 self.addEventListener("message", (e) => {
   const msg = e.data || {};
-  if (msg.type === "docs-sync" && typeof msg.url === "string" && msg.url.startsWith("/p/")) {
-    e.waitUntil(docsSync(msg.url).catch(() => {}));
-  }
+  if (msg.type === "keys") e.waitUntil(metaSet("keys-ok", msg.ok ? "1" : "no").then(sync));
+  if (msg.type === "sync") e.waitUntil(sync());
+  if (msg.type === "forget" && typeof msg.url === "string") e.waitUntil(forget(msg.url));
 });

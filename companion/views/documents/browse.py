@@ -9,8 +9,9 @@ from flask_login import current_user
 
 from ...extensions import db
 from ...forms.documents import CdaImportForm, UploadForm
-from ...services import ServiceError, cda, document_types, documents, offline_documents
+from ...services import ServiceError, cda, document_types, documents, offline_copies, offline_documents
 from ...services.documents import Filters
+from ...web import sw_contract as swc
 from ...web.client import locale, wants_json
 from ...web.devices import device_id
 from ...web.refusals import refuse
@@ -179,8 +180,9 @@ def import_cda(access):
 @profile_route("documents:read")
 def show(access, doc_id: int):
     doc = documents.get(access, doc_id)
-    documents.record_read(access, current_user, doc, "document.view")
-    db.session.commit()
+    if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
+        documents.record_read(access, current_user, doc, "document.view")
+        db.session.commit()
     pinned = doc.id in offline_documents.pinned_ids(access, current_user, device_id())
     key = doc.id in offline_documents.key_ids(access, current_user)
     doc_type = document_types.get(doc.type_code)
@@ -193,13 +195,18 @@ def show(access, doc_id: int):
 def _send(access, doc_id: int, *, attachment: bool):
     doc = documents.get(access, doc_id)
     data = documents.read_bytes(doc)
-    documents.record_read(access, current_user, doc, "document.download" if attachment else "document.open")
-    db.session.commit()
+    # The worker's background copy was logged as a copy when announced (services.offline_copies).
+    copy = not attachment and offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user,
+                                                      device_id(), doc.id)
+    if not copy:
+        action = "document.download" if attachment else "document.open"
+        documents.record_read(access, current_user, doc, action)
+        db.session.commit()
     name = re.sub(r"[^A-Za-z0-9._ -]+", "_", doc.title)[:80].strip() or "document"
     resp = send_file(io.BytesIO(data), mimetype=doc.content_type, as_attachment=attachment,
                      download_name=f"{name}.{EXT.get(doc.content_type, 'bin')}", max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Document-Sha256"] = doc.sha256
+    resp.headers[swc.DOCUMENT_SHA256] = doc.sha256
     resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     return resp
 

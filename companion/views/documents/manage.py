@@ -1,13 +1,16 @@
 """Documents, continued: edit, hide, trash, pins, the offline manifest and the data-saver setting.
 Routes join the "documents" blueprint (views/documents/__init__.py), which imports this module."""
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from types import SimpleNamespace
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from ...extensions import db
 from ...forms.documents import DataSaverForm, EditForm
-from ...services import documents, offline_documents
+from ...services import documents, offline_copies, offline_documents
 from ...services.access import accessible_profiles
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
@@ -120,6 +123,42 @@ def offline_profiles():
     allowed = [] if shared_device() else [a.profile.id for a in accessible_profiles(current_user)
                                     if a.allows("documents:read")]
     return jsonify(profiles=allowed)
+
+
+def _account_urls():
+    has_agenda = "agenda.index" in current_app.view_functions
+    return SimpleNamespace(
+        agenda=(lambda a: url_for("agenda.index", profile_id=a.profile.id)) if has_agenda else None,
+        documents=lambda a: url_for("documents.index", profile_id=a.profile.id),
+        doc=lambda a, doc: doc_urls(a)(doc),
+    )
+
+
+@bp.route("/offline/manifest.json")
+@account_route
+def offline_account_manifest():
+    """One manifest per account and device, for the worker's single sync: every page and file this
+    device should hold across all the profiles the account reaches (services.offline_documents)."""
+    data = offline_documents.account_manifest(accessible_profiles(current_user), current_user, device_id(),
+                                              shared_device=shared_device(), urls=_account_urls())
+    if not data["shared_device"]:
+        data["pages"] = [url_for("main.home"), url_for("main.on_this_phone"), *data["pages"]]
+    data["csrf"] = generate_csrf()  # for the report below; a JSON GET cannot be read by another site
+    return jsonify(data)
+
+
+@bp.route("/offline/report", methods=["POST"])
+@account_route
+def offline_report():
+    """The worker's report: the files it is about to copy (logged once as a copy, see
+    services.offline_copies) and the openings made without network. Answers the copy token."""
+    body = request.get_json(silent=True) or {}
+    if shared_device():
+        return jsonify(token=""), 403
+    token = offline_copies.announce(current_user, device_id(), body.get("copy") or [])
+    opened = offline_copies.report_opened(current_user, body.get("opened") or [])
+    db.session.commit()
+    return jsonify(token=token, opened=opened)
 
 
 @bp.route("/settings/data", methods=["GET", "POST"])

@@ -1,0 +1,104 @@
+"""Honest access-log entries for what the service worker does in the background.
+
+A background copy is not an opening. Before its sync downloads any document file, the worker announces
+the files it is about to copy (`announce`): the server writes ONE entry per profile ("copied these
+documents to their phone for offline use", with the titles) and answers with a short-lived signed copy
+token naming exactly those documents, this account and this device. The file requests that carry the
+token (header sw_contract.COPY_TOKEN) are then not logged again as openings.
+
+Why a caregiver cannot use this to hide a real opening: the token is only issued by writing the copy
+entry first, so every file fetched with it is already in the owner's log, with its title, as copied to
+the caregiver's phone. A forged, expired or foreign token, or one that does not name the document, is
+ignored and the request is logged as an opening like any other. A sync cut before the download is
+finished may log a copy that did not complete; the next sync announces it again: the log errs on the
+side of telling the owner more, never less.
+
+Openings made offline (the worker served a saved file without network) are queued on the device and
+reported when the line is back (`report_opened`): "opened a document without network", with the time
+the device gives. The server cannot see what happens offline: a tampered device could withhold this
+report, which is why the copy itself is always logged, so the owner knows the document is on that phone.
+"""
+
+import re
+from datetime import UTC, datetime
+
+from flask import current_app
+from flask_babel import format_datetime
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from ..models.document import Document
+from . import ServiceError, audit
+from .access import find_access
+from .documents import get as get_document
+
+FILE_PATH = re.compile(r"^/p/(\d+)/documents/(\d+)/file$")
+TOKEN_SECONDS = 15 * 60
+MAX_ITEMS = 200
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="offline-copy")
+
+
+def _documents(user, paths) -> list[tuple[object, Document]]:
+    """(access, document) for each file path this account may read now; the others are skipped."""
+    found = []
+    for path in list(paths)[:MAX_ITEMS]:
+        m = FILE_PATH.match(str(path))
+        if not m:
+            continue
+        access = find_access(user, int(m[1]))
+        if access is None or not access.allows("documents:read"):
+            continue
+        try:
+            found.append((access, get_document(access, int(m[2]))))
+        except ServiceError:
+            continue
+    return found
+
+
+def announce(user, device_id: str, paths) -> str:
+    """Log one copy entry per profile for these files and return the token the worker sends with them."""
+    by_profile: dict[int, tuple[object, list[Document]]] = {}
+    for access, doc in _documents(user, paths):
+        by_profile.setdefault(access.profile.id, (access, []))[1].append(doc)
+    ids = []
+    for access, docs in by_profile.values():
+        ids += [d.id for d in docs]
+        audit.record_access(access, user, "document.copied_offline", object_type="document",
+                            object_id=",".join(str(d.id) for d in docs)[:64],
+                            object_label="; ".join(d.title for d in docs)[:200])
+    return _serializer().dumps({"u": user.id, "d": device_id, "f": ids})
+
+
+def is_copy(token: str, user, device_id: str, doc_id: int) -> bool:
+    """True when this file request is a background copy already logged by `announce`."""
+    if not token:
+        return False
+    try:
+        data = _serializer().loads(token, max_age=TOKEN_SECONDS)
+    except BadSignature:
+        return False
+    return (isinstance(data, dict) and data.get("u") == user.id and data.get("d") == device_id
+            and doc_id in (data.get("f") or []))
+
+
+def report_opened(user, items) -> int:
+    """Log the openings made without network: [{"url": file path, "at": epoch milliseconds}]."""
+    count = 0
+    for item in list(items)[:MAX_ITEMS]:
+        if not isinstance(item, dict):
+            continue
+        found = _documents(user, [item.get("url", "")])
+        if not found:
+            continue
+        access, doc = found[0]
+        try:
+            when = datetime.fromtimestamp(int(item.get("at", 0)) / 1000, UTC)
+        except (TypeError, ValueError, OverflowError, OSError):
+            continue
+        label = f"{doc.title} ({format_datetime(when, 'short')})"
+        if audit.record_access(access, user, "document.open_offline", object_type="document",
+                               object_id=doc.id, object_label=label[:200]) is not None:
+            count += 1
+    return count
