@@ -50,7 +50,7 @@ def _today() -> date:
 def _groups(items, today):
     soon = add_months(today, SOON_MONTHS)
     groups = {"now": [], "snoozed": [], "soon": [], "later": [], "done": [], "not_for_me": [], "passed": [],
-              "not_applicable": []}
+              "not_recommended": [], "not_applicable": []}
     for it in items:
         if it.status in ("due", "overdue"):
             groups["now"].append(it)
@@ -194,7 +194,7 @@ def item_ics(access, rule_id: str):
     event = ics.Event(uid=f"{access.profile.id}-{rule.id}-{day:%Y%m%d}@companion",
                       start=max(day, _today()),
                       summary=f"{rule.label(_lang())} · {access.profile.first_name}",
-                      description=rule.note if _lang() == "en" else "",  # notes exist in English only
+                      description=rule.note(_lang()),
                       url=url_for("agenda.index", profile_id=access.profile.id, _external=True),
                       alarm_minutes=0, alarm_text=str(ALARM_TEXT))
     return _ics_response(ics.calendar([event]), rule.id.lower())
