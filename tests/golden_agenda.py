@@ -93,6 +93,12 @@ CASES = [
          done={"HPV_CATCHUP": "2026-07-01"}, late="ADU_DTCAP_25", due="DO_CERVICAL_CYTO HPV_CATCHUP_2",
          upcoming="DO_CERVICAL_CYTO_2 HPV_CATCHUP_3", done_items="HPV_CATCHUP",
          not_recommended="ADO_HPV ADO_HPV_2 ADO_MENACWY ADO_MENACWY_CATCHUP"),
+    Case("man_40_teen_hpv_dose1_only", "M", "1986-06-01", "2026-11-23",
+         "P3: no HPV vaccination after 26: a teen series left at dose 1 is not resumed at 40 (the "
+         "dose 2 shown due, and reminded, for life would be wrong); the dose still covers the catch-up.",
+         done={"ADO_HPV": "2000-09-01", "ADU_DTCAP_25": "2011-07-01"},
+         done_items="ADO_HPV ADU_DTCAP_25 HPV_CATCHUP HPV_CATCHUP_2 HPV_CATCHUP_3",
+         not_recommended="ADO_HPV_2 ADO_MENACWY ADO_MENACWY_CATCHUP"),
     Case("hpv_catchup_dose3_spacing", "M", "2010-01-15", "2026-11-10",
          "S2 'Vaccination HPV' M0-M2-M6, and at least 3 months between doses 2 and 3: dose 2 given late "
          "on 20 August moves dose 3 to 20 November (not 1 November, 6 months after dose 1).",
