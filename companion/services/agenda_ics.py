@@ -21,8 +21,9 @@ ALARM_TEXT = _l("A reminder is waiting in Companion")
 
 
 def reminder_hour(user_id: int) -> time:
-    """The hour the app sends prevention reminders to this account: 9:00, or the end of the quiet
-    hours when 9:00 falls inside them. Read only: a download does not create settings."""
+    """The time of day an all-day item's calendar alarm rings: the hour of the app's prevention
+    reminders (9:00), or the end of the person's quiet hours when they cover 9:00, since an alarm on
+    the day itself must not ring inside them. Read only: a download does not create settings."""
     pref = db.session.scalar(select(ReminderPreference).where(ReminderPreference.user_id == user_id))
     if pref is None or pref.quiet_start == pref.quiet_end:
         return PREVENTION_HOUR
