@@ -72,7 +72,8 @@ def test_agenda_statuses(who, birth, sex, today, history, expected):
     ("ADU_FLU", date(2025, 11, 2), DAY, "due", None),  # last season's shot: due again in this campaign
     ("DO_COLORECTAL", date(2025, 3, 1), DAY, "done", date(2027, 3, 1)),
     ("DO_CERVICAL_HPV", date(2026, 2, 1), DAY, "done", date(2031, 2, 1)),  # every 5 years
-    ("ADU_DTP_10Y", date(2034, 6, 1), date(2035, 1, 1), "done", date(2044, 6, 1)),  # every 10 years
+    # Fixed ages 75, 85, 95 (calendar 2025, P5): done at 75 and a month, the next is on the 85th birthday.
+    ("ADU_DTP_10Y", date(2034, 6, 1), date(2035, 1, 1), "done", date(2044, 5, 4)),
 ])
 def test_done_dates_move_recurring_items(rule, done, today, status, next_due):
     birth = date(1959, 5, 4) if rule in ("ADU_FLU", "ADU_DTP_10Y") else date(1973, 3, 12)
@@ -104,23 +105,49 @@ def test_every_rule_has_a_source_and_checked_date():
         assert rule.source and rule.checked.year >= 2025 and rule.label_fr and rule.label_en
 
 
-HEADER = ("rule_id,kind,label_fr,label_en,sex,min_age,max_age,interval,schedule_note,status,source,"
-          "verified,after,season,checked\n")
+HEADER = ("rule_id,kind,label_fr,label_en,sex,min_age,max_age,hard_max,ages,interval,dose,after,covered_by,"
+          "note_fr,note_en,status,source,verified,season,checked\n")
 
 
 @pytest.mark.parametrize("row,message", [
-    ("X,vaccine,a,b,all,2q,,,,s,S1,yes,,,2026-01-01", "min_age"),
-    ("X,vaccine,a,b,all,50y,40y,,,s,S1,yes,,,2026-01-01", "below"),
-    ("X,vaccine,a,b,all,2m,,P0Y,,s,S1,yes,,,2026-01-01", "interval"),
-    ("X,vaccine,a,b,all,2m,,every year,,s,S1,yes,,,2026-01-01", "interval"),
-    ("X,potion,a,b,all,2m,,,,s,S1,yes,,,2026-01-01", "kind"),
-    ("X,vaccine,a,b,all,2m,,,,s,S1,yes,NOPE+2m,,2026-01-01", "unknown rule"),
-    ("X,vaccine,a,b,all,2m,,,,s,S1,yes,,02-30/03-01,2026-01-01", "day"),
-    ("X,vaccine,a,b,all,2m,,,,s,S1,yes,,,yesterday", "checked"),
+    ("X,vaccine,a,b,all,2q,,,,,,,,,,s,S1,yes,,2026-01-01", "min_age"),
+    ("X,vaccine,a,b,all,50y,40y,,,,,,,,,s,S1,yes,,2026-01-01", "below"),
+    ("X,vaccine,a,b,all,2m,,,,P0Y,,,,,,s,S1,yes,,2026-01-01", "interval"),
+    ("X,vaccine,a,b,all,2m,,,,every year,,,,,,s,S1,yes,,2026-01-01", "interval"),
+    ("X,potion,a,b,all,2m,,,,,,,,,,s,S1,yes,,2026-01-01", "kind"),
+    ("X,vaccine,a,b,all,2m,,,,,,NOPE+2m,,,,s,S1,yes,,2026-01-01", "unknown rule"),
+    ("X,vaccine,a,b,all,2m,,,,,,,,,,s,S1,yes,02-30/03-01,2026-01-01", "day"),
+    ("X,vaccine,a,b,all,2m,,,,,,,,,,s,S1,yes,,yesterday", "checked"),
 ])
 def test_loader_refuses_bad_rows(row, message):
     with pytest.raises((RuleError, ValueError), match=message):
         parse((HEADER + row + "\n").splitlines(keepends=True))
+
+
+@pytest.mark.parametrize("row,message", [
+    ("X,vaccine,a,b,all,15y,26y,maybe,,,,,,,,s,S1,yes,,2026-01-01", "hard_max"),
+    ("X,vaccine,a,b,all,15y,,yes,,,,,,,,s,S1,yes,,2026-01-01", "hard_max needs"),
+    ("X,vaccine,a,b,all,75y,,,85y;75y,,,,,,,s,S1,yes,,2026-01-01", "ages must go up"),
+    ("X,vaccine,a,b,all,75y,,,75y;85y,P10Y,,,,,,s,S1,yes,,2026-01-01", "not both"),
+    ("X,vaccine,a,b,all,65y,,,,,3/2,,,,,s,S1,yes,,2026-01-01", "dose"),
+    ("X,vaccine,a,b,all,65y,,,,,2/2,,,,,s,S1,yes,,2026-01-01", "needs `after`"),
+    ("X,vaccine,a,b,all,65y,,,,,,,NOPE,,,s,S1,yes,,2026-01-01", "covered_by"),
+    ("X,vaccine,a,b,all,65y,,,,,,,X,,,s,S1,yes,,2026-01-01", "covered_by"),
+    ("X,vaccine,a,b,all,65y,,,,,2/2,Y+2m,,,,s,S1,yes,,2026-01-01\n"
+     "Y,vaccine,a,b,all,65y,,,,,1/2,,,,,s,S1,yes,,2026-01-01", "must come above"),
+])
+def test_loader_refuses_bad_links_and_series(row, message):
+    with pytest.raises(RuleError, match=message):
+        parse((HEADER + row + "\n").splitlines(keepends=True))
+
+
+def test_loader_reads_series_links_and_notes_in_both_languages():
+    zoster2, hpv3 = RULES["ADU_ZOSTER_2"], RULES["HPV_CATCHUP_3"]
+    assert zoster2.dose == (2, 2) and zoster2.after == (("ADU_ZOSTER", 2),)
+    assert hpv3.after == (("HPV_CATCHUP", 6), ("HPV_CATCHUP_2", 3)) and hpv3.covered_by == ("ADO_HPV",)
+    assert RULES["HPV_CATCHUP"].hard_max and RULES["ADU_DTP_10Y"].ages == (900, 1020, 1140, 1260)
+    assert all(bool(r.note_fr) == bool(r.note_en) for r in RULES.values())
+    assert zoster2.note("fr").startswith("2 à 6 mois") and zoster2.note("en").startswith("2 to 6 months")
 
 
 def test_loader_refuses_unknown_columns():

@@ -202,10 +202,16 @@ def test_a_personal_appointment_with_its_calendar_file(web, client, ctx, claire)
         rid = rem.id
     ics = client.get(f"/p/{claire}/agenda/reminders/{rid}.ics")
     text = ics.get_data(as_text=True)
-    assert ics.mimetype == "text/calendar" and "BEGIN:VEVENT" in text and "SUMMARY:Dentiste · Claire" in text
-    assert f"DTSTART:{rem.starts_at.strftime('%Y%m%dT%H%M%SZ')}" in text and "\r\n" in text
+    # Neutral title by default (issue 13); the name only when the person picks "Add it with its name".
+    assert ics.mimetype == "text/calendar" and "BEGIN:VEVENT" in text and "SUMMARY:Rappel santé" in text
+    assert "Dentiste" not in text and "Vitale" not in text
+    named = client.get(f"/p/{claire}/agenda/reminders/{rid}.ics?label=1").get_data(as_text=True)
+    assert "SUMMARY:Dentiste · Claire" in named and "DESCRIPTION:Apporter la carte Vitale" in named
+    # Local time with its zone, so summer time cannot move it.
+    assert f"DTSTART;TZID=Europe/Paris:{local.strftime('%Y%m%dT%H%M%S')}" in text and "\r\n" in text
     item = client.get(f"/p/{claire}/agenda/DO_BREAST.ics").get_data(as_text=True)
-    assert "DTSTART;VALUE=DATE:" in item and "cancer du sein" in item
+    assert "DTSTART;VALUE=DATE:" in item and "cancer du sein" not in item and "SUMMARY:Rappel santé" in item
+    assert "cancer du sein" in client.get(f"/p/{claire}/agenda/DO_BREAST.ics?label=1").get_data(as_text=True)
     web.post(f"/p/{claire}/agenda/reminders/{rid}/delete", {}, from_url=f"/p/{claire}/agenda")
     assert "Dentiste" not in section(page(client, claire).get_data(as_text=True), "personal-h")
 

@@ -50,6 +50,8 @@ def _scale(birth: date, today: date):
 
 
 def _when(item: Item) -> tuple[str, date | None]:
+    if item.status == "done" and item.covered_by:
+        return "", None  # its date is the covering item's, which has its own mark
     if item.status == "done":
         return "done", item.done_on
     if item.status in ("due", "overdue", "coming", "snoozed"):

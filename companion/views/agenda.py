@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
 from ..prevention import load_rules
-from ..services import ServiceError, agenda_store, ics, timeline
+from ..services import ServiceError, agenda_ics, agenda_store, ics, timeline
 from ..services.agenda import add_months
 from ..web.client import locale, wants_json
 from ..web.refusals import refuse
@@ -21,8 +21,6 @@ from ..web.sw_contract import keep_offline
 bp = Blueprint("agenda", __name__)
 load_rules()  # a bad rules file stops the app at start-up, not at the first page
 
-# The calendar alarm rings on the lock screen: it says nothing about health, nor whose reminder it is.
-ALARM_TEXT = _l("A reminder is waiting in Companion")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SOON_MONTHS = 12
 
@@ -34,7 +32,7 @@ def _today() -> date:
 def _groups(items, today):
     soon = add_months(today, SOON_MONTHS)
     groups = {"now": [], "snoozed": [], "soon": [], "later": [], "done": [], "not_for_me": [], "passed": [],
-              "not_applicable": []}
+              "not_recommended": [], "not_applicable": []}
     for it in items:
         if it.status in ("due", "overdue"):
             groups["now"].append(it)
@@ -155,6 +153,11 @@ def reopen(access, rule_id: str):
     return _finish(access, _l("The item is back in the agenda."))
 
 
+def _precise() -> bool:
+    """The person chose, on the page, to have the calendar title say what it is (stored nowhere)."""
+    return request.args.get("label") == "1"
+
+
 def _ics_response(text: str, name: str):
     resp = Response(text, mimetype="text/calendar")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.ics"'
@@ -167,17 +170,12 @@ def _ics_response(text: str, name: str):
 def item_ics(access, rule_id: str):
     items = {it.id: it for it in agenda_store.items_for(access.profile, _today())}
     item = items.get(rule_id)
-    day = item.remind_on if item else None
-    if day is None:
+    if item is None or item.remind_on is None:
         raise ServiceError(_l("This agenda item has no date to add to a calendar."), status=404)
-    rule = item.rule
-    event = ics.Event(uid=f"{access.profile.id}-{rule.id}-{day:%Y%m%d}@companion",
-                      start=max(day, _today()),
-                      summary=f"{rule.label(locale())} · {access.profile.first_name}",
-                      description=rule.note if locale() == "en" else "",  # notes exist in English only
-                      url=url_for("agenda.index", profile_id=access.profile.id, _external=True),
-                      alarm_minutes=0, alarm_text=str(ALARM_TEXT))
-    return _ics_response(ics.calendar([event]), rule.id.lower())
+    event = agenda_ics.item_event(item, access.profile, locale(), _today(), precise=_precise(),
+                                  alarm_at=agenda_ics.reminder_hour(current_user.id),
+                                  url=url_for("agenda.index", profile_id=access.profile.id, _external=True))
+    return _ics_response(ics.calendar([event]), item.rule.id.lower())
 
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/new", methods=["GET", "POST"])
@@ -212,9 +210,5 @@ def reminder_delete(access, reminder_id: int):
 @profile_route("agenda", "agenda.export")
 def reminder_ics(access, reminder_id: int):
     rem = agenda_store.personal_get(access.profile.id, reminder_id)
-    event = ics.Event(uid=f"{access.profile.id}-r{rem.id}@companion", start=rem.starts_at,
-                      summary=f"{rem.title} · {access.profile.first_name}", description=rem.notes,
-                      repeat=rem.repeat, until=rem.until_on,
-                      alarm_minutes=120 if rem.kind == "appointment" else 0,
-                      duration_minutes=60 if rem.kind == "appointment" else 15, alarm_text=str(ALARM_TEXT))
+    event = agenda_ics.reminder_event(rem, access.profile, precise=_precise())
     return _ics_response(ics.calendar([event]), f"reminder-{rem.id}")
