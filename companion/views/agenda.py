@@ -15,6 +15,7 @@ from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenFo
 from ..prevention import load_rules
 from ..services import ServiceError, agenda_store, ics, timeline
 from ..services.agenda import add_months
+from ..web.public_url import public_url
 from .guard import profile_route
 from .navigation import add_profile_link, keep_offline
 
@@ -195,7 +196,7 @@ def item_ics(access, rule_id: str):
                       start=max(day, _today()),
                       summary=f"{rule.label(_lang())} · {access.profile.first_name}",
                       description=rule.note if _lang() == "en" else "",  # notes exist in English only
-                      url=url_for("agenda.index", profile_id=access.profile.id, _external=True),
+                      url=public_url("agenda.index", profile_id=access.profile.id),
                       alarm_minutes=0, alarm_text=str(ALARM_TEXT))
     return _ics_response(ics.calendar([event]), rule.id.lower())
 
