@@ -127,6 +127,11 @@ def _check(cfg: dict) -> None:
             # production must choose (redis:// for several workers, memory:// for exactly one).
             raise ConfigError("set COMPANION_RATELIMIT_STORAGE in production (e.g. redis://host:6379)")
         cfg["SESSION_COOKIE_SECURE"] = True
+        # `__Host-`: Secure, Path=/ and no Domain, or the browser refuses it (see web/cookies.py).
+        cfg["SESSION_COOKIE_NAME"] = "__Host-" + cfg["SESSION_COOKIE_NAME"].removeprefix("__Host-")
+        cfg.update(SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None, REMEMBER_COOKIE_SECURE=True,
+                   REMEMBER_COOKIE_NAME="__Host-remember", REMEMBER_COOKIE_PATH="/",
+                   REMEMBER_COOKIE_DOMAIN=None)
 
 
 def weak_secret(key: str) -> bool:

@@ -4,13 +4,14 @@ request helpers. Both import this module; neither imports the other's private na
 import re
 import secrets
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, g, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..forms import options
 from ..services import document_types
+from ..web import cookies
 from .navigation import add_profile_link
 
 bp = Blueprint("documents", __name__)
@@ -22,7 +23,7 @@ DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
 
 def device_id(create: bool = False) -> str:
     """Pins are per account and device: a random, meaningless id in a cookie."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
+    raw = cookies.get(DEVICE_COOKIE) or ""
     if DEVICE_RE.match(raw):
         return raw
     if create and "new_device_id" not in g:
@@ -33,10 +34,9 @@ def device_id(create: bool = False) -> str:
 @bp.after_request
 def _device_cookie(response):
     # Never on a shared computer: nothing of this device is worth remembering there.
-    known = DEVICE_RE.match(request.cookies.get(DEVICE_COOKIE, ""))
+    known = DEVICE_RE.match(cookies.get(DEVICE_COOKIE) or "")
     if current_user.is_authenticated and not shared_device() and not known:
-        response.set_cookie(DEVICE_COOKIE, device_id(create=True), max_age=5 * 365 * 86400, httponly=True,
-                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        cookies.put(response, DEVICE_COOKIE, device_id(create=True), max_age=5 * 365 * 86400)
     return response
 
 
