@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models.document import Document
 from ..models.types import utcnow
-from . import ServiceError, audit, crypto, document_types, sniff
+from . import ServiceError, audit, crypto, document_types, document_view, sniff
 from .storage import LocalStorage, Storage, new_key
 
 log = logging.getLogger("companion.documents")
@@ -127,6 +127,11 @@ def read_bytes(doc: Document) -> bytes:
         log.error("document %s failed its sha256 check", doc.id)
         raise DocumentCorrupted()
     return data
+
+
+def open_view(doc: Document) -> document_view.View:
+    """What "Open" shows: the stored file without anything in it that could act (document_view)."""
+    return document_view.view_of(read_bytes(doc), doc.content_type)
 
 
 def visible_clause(access):

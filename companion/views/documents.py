@@ -1,21 +1,18 @@
 """Health documents of a profile: list, upload, CDA import, view, download, edit, hide, trash, pins."""
 
-import io
-import re
-
-from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
 from ..forms.documents import CdaImportForm, UploadForm
 from ..services import ServiceError, cda, document_types, documents, offline_documents
+from ..services.document_view import Unviewable
 from ..services.documents import Filters
-from .documents_common import bp, detail_choices, device_id, locale, wants_json
+from ..web.document_files import file_response, unviewable_page
+from .documents_common import bp, detail_choices, device_id, locale, shared_device, wants_json
 from .guard import profile_route
 from .navigation import keep_offline
-
-EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
 def _year(raw: str) -> int | None:
@@ -197,16 +194,17 @@ def show(access, doc_id: int):
 
 def _send(access, doc_id: int, *, attachment: bool):
     doc = documents.get(access, doc_id)
-    data = documents.read_bytes(doc)
+    if attachment:
+        data, content_type, sha256 = documents.read_bytes(doc), doc.content_type, doc.sha256
+    else:
+        try:
+            view = documents.open_view(doc)  # without anything in it that could act
+        except Unviewable:
+            return unviewable_page(access, doc, shared=shared_device())
+        data, content_type, sha256 = view.data, view.content_type, view.sha256
     documents.record_read(access, current_user, doc, "document.download" if attachment else "document.open")
     db.session.commit()
-    name = re.sub(r"[^A-Za-z0-9._ -]+", "_", doc.title)[:80].strip() or "document"
-    resp = send_file(io.BytesIO(data), mimetype=doc.content_type, as_attachment=attachment,
-                     download_name=f"{name}.{EXT.get(doc.content_type, 'bin')}", max_age=0)
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Document-Sha256"] = doc.sha256
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return resp
+    return file_response(doc, data, content_type, sha256, attachment=attachment)
 
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/file")
@@ -218,7 +216,8 @@ def file(access, doc_id: int):
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/download")
 @profile_route("documents:read")
 def download(access, doc_id: int):
-    return _send(access, doc_id, attachment=True)
+    # A download would stay in a shared computer's Downloads folder for the next person: open instead.
+    return _send(access, doc_id, attachment=not shared_device())
 
 
 from . import documents_manage  # noqa: E402,F401  (edit, hide, trash, pins: same blueprint)
