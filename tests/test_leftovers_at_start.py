@@ -8,11 +8,15 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import select
+
+from companion.extensions import db
+from companion.models.document import Document
 from companion.services import storage as storage_module
 from companion.services.storage import LocalStorage, new_key
 
 from .conftest import make_app
-from .documents_support import PDF, signed_in, upload
+from .documents_support import PDF, _empty_document_store, signed_in, upload  # noqa: F401 (a fixture)
 
 OLD = time.time() - 3600
 
@@ -45,7 +49,8 @@ def test_leftovers_are_removed_at_start_and_live_work_is_kept(app, backend, web,
     assert upload(web, owner, PDF).status_code == 302
     docs = Path(app.config["INSTANCE_DIR"]) / "documents"
     store = LocalStorage(docs)
-    kept_blob = next(p for p in docs.glob("??/*"))
+    with ctx():
+        kept_blob = store._path(db.session.scalar(select(Document.storage_key)))
     os.utime(kept_blob, (OLD, OLD))  # an old blob with its row: a document, never a leftover
     host = storage_module._host()
     old_part = _part(store, f"{host}-{os.getpid()}", OLD)
