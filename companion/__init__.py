@@ -54,7 +54,29 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     _templates(app)
     app.after_request(sw_contract.account_headers)
     app.after_request(headers.apply)
+    _sweep_leftovers(app)
     return app
+
+
+def _sweep_leftovers(app: Flask) -> None:
+    """Every start (each web worker, each command) removes what an interrupted write left in the
+    document store, instead of leaving it until the hourly housekeeping. Never fatal: a database
+    not yet created (before `db upgrade`) or unreachable just postpones it to the housekeeping."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .services import documents
+
+    with app.app_context():
+        try:
+            removed = documents.sweep_leftovers()
+        except (SQLAlchemyError, OSError):
+            app.logger.warning("start-up: leftovers of interrupted writes not swept", exc_info=True)
+            db.session.rollback()
+            return
+        finally:
+            db.session.remove()
+    if removed:
+        logging.getLogger("companion.documents").info("start-up: %s orphan files removed", removed)
 
 
 def _logging(app: Flask) -> None:

@@ -120,8 +120,46 @@ def _check(cfg: dict) -> None:
         key = cfg.get("SECRET_KEY") or ""
         if key == DEFAULT_SECRET or len(key) < 32:
             raise ConfigError("COMPANION_SECRET_KEY must be set to a long random value in production")
+        if weak_secret(key):
+            raise ConfigError("COMPANION_SECRET_KEY is too predictable (repeats, sequences or words): use "
+                              "e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`")
+        _check_master_key()
         if not cfg.get("RATELIMIT_STORAGE_EXPLICIT"):
             # In memory, each worker counts on its own and limits multiply by the number of processes:
             # production must choose (redis:// for several workers, memory:// for exactly one).
             raise ConfigError("set COMPANION_RATELIMIT_STORAGE in production (e.g. redis://host:6379)")
         cfg["SESSION_COOKIE_SECURE"] = True
+        # `__Host-`: Secure, Path=/ and no Domain, or the browser refuses it (see web/cookies.py).
+        cfg["SESSION_COOKIE_NAME"] = "__Host-" + cfg["SESSION_COOKIE_NAME"].removeprefix("__Host-")
+        cfg.update(SESSION_COOKIE_PATH="/", SESSION_COOKIE_DOMAIN=None, REMEMBER_COOKIE_SECURE=True,
+                   REMEMBER_COOKIE_NAME="__Host-remember", REMEMBER_COOKIE_PATH="/",
+                   REMEMBER_COOKIE_DOMAIN=None)
+
+
+def weak_secret(key: str) -> bool:
+    """Whether a secret of the right length is still guessable: few different characters, one block
+    repeated, or what a password-cracking estimate finds (sequences, keyboard rows, words).
+
+    32 random hex characters carry 128 bits; the estimator credits them about 10^31 guesses (never
+    under 10^27 in 3,000 draws, a run like "9999" costs a little), while repeats, sequences, words
+    and names come out under 10^17: 10^20 keeps clear of both."""
+    if len(set(key)) < 10 or any(key == (key[:n] * (len(key) // n + 1))[:len(key)]
+                                 for n in range(1, len(key) // 2 + 1)):
+        return True
+    from zxcvbn import zxcvbn  # only production start-up pays for loading its word lists
+
+    return zxcvbn(key[:100])["guesses_log10"] < 20
+
+
+def _check_master_key() -> None:
+    """Without the key, every document upload and open fails: refuse to start rather than look healthy."""
+    from .services.crypto import CryptoError, decode_master_key
+
+    raw = os.environ.get("COMPANION_MASTER_KEY", "")
+    if not raw:
+        raise ConfigError("COMPANION_MASTER_KEY must be set in production (32 random bytes, hex or base64); "
+                          "without it no document can be stored or opened")
+    try:
+        decode_master_key(raw)
+    except CryptoError as exc:
+        raise ConfigError(str(exc)) from None

@@ -11,6 +11,7 @@ from flask import current_app, request
 from flask_login import current_user
 
 from .config import PROJECT_ROOT
+from .web import cookies
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 LANG_COOKIE = "lang"
@@ -22,7 +23,7 @@ def select_locale() -> str:
     user_locale = getattr(current_user, "locale", None) if signed_in else None
     if user_locale in langs:
         return user_locale
-    cookie = request.cookies.get(LANG_COOKIE)
+    cookie = cookies.get(LANG_COOKIE)
     if cookie in langs:
         return cookie
     return request.accept_languages.best_match(langs) or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -128,7 +128,8 @@ def test_session_cookie_is_secure_in_production(monkeypatch):
     from companion.config import build_config
 
     monkeypatch.setenv("COMPANION_ENV", "production")
-    monkeypatch.setenv("COMPANION_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("COMPANION_SECRET_KEY", "k3V9q-Zt8LwX2nRb7HcY4mPj6sDf1GhA0uEo5iTy")
+    monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "redis://127.0.0.1:6379")
     assert build_config()["SESSION_COOKIE_SECURE"] is True
 
@@ -139,7 +140,8 @@ def test_production_refuses_per_process_rate_limits_unless_chosen(monkeypatch):
     from companion.config import ConfigError, build_config
 
     monkeypatch.setenv("COMPANION_ENV", "production")
-    monkeypatch.setenv("COMPANION_SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("COMPANION_SECRET_KEY", "k3V9q-Zt8LwX2nRb7HcY4mPj6sDf1GhA0uEo5iTy")
+    monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
     monkeypatch.delenv("COMPANION_RATELIMIT_STORAGE", raising=False)
     with pytest.raises(ConfigError, match="COMPANION_RATELIMIT_STORAGE"):
         build_config()

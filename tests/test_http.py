@@ -29,7 +29,8 @@ def test_the_inline_css_is_allowed_by_its_hash_only(client):
     assert f"'sha256-{digest}'" in resp.headers["Content-Security-Policy"]
 
 
-def test_hsts_only_outside_local_development(client):
+def test_hsts_only_outside_local_development(client, monkeypatch):
+    monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)  # production refuses to start without one
     assert "Strict-Transport-Security" not in client.get("/login").headers
     with tempfile.TemporaryDirectory() as tmp:
         prod = make_app("sqlite", tmp, ENV_NAME="production")

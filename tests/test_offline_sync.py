@@ -134,7 +134,7 @@ def test_the_worker_is_built_with_the_saved_copy_delay_of_the_configuration(app,
     assert f"const GRANT_MS={swc.DEVICE_GRANT_DAYS * 86400 * 1000};" in body
     assert "PAGE_TIMEOUT_MS" not in body, "the 6 s network-first wait is gone"
     for header in (swc.ACCOUNT_KEY, swc.SIGNED_OUT, swc.WIPE, swc.SHARED_DEVICE, swc.PROFILE_ACCESS,
-                   swc.OFFLINE_CACHE, swc.COPY_TOKEN, swc.DOCUMENT_SHA256):
+                   swc.OFFLINE_CACHE, swc.COPY_TOKEN, swc.DOCUMENT_SHA256, swc.DOCUMENT_VERSION):
         assert f'"{header}"' in body, f"the worker does not read {header}"
     app.config["OFFLINE_COPY_AFTER_MS"] = 250
     try:

@@ -111,10 +111,15 @@ def require_access(actor: User | None, profile_id: int, scope: str, now: datetim
 
 def log_refusal(exc: AccessDenied) -> None:
     """Write a refusal into the profile's access log. Called after the failed request rolled back,
-    so the refusal is the only trace it leaves."""
-    if exc.actor is None or exc.profile_id is None or db.session.get(Profile, exc.profile_id) is None:
+    so the refusal is the only trace it leaves.
+
+    A refusal on a profile that does not exist does the same work (one lookup, one append, without a
+    profile): if it did less, its shorter answer would tell which profile ids exist. It is still worth
+    keeping: someone trying ids one after the other shows in the log."""
+    if exc.actor is None or exc.profile_id is None:
         return
-    audit.record(actor=exc.actor, actor_role=exc.role, action="access.refused", profile_id=exc.profile_id,
+    found = db.session.scalar(select(Profile.id).where(Profile.id == exc.profile_id))
+    audit.record(actor=exc.actor, actor_role=exc.role, action="access.refused", profile_id=found,
                  object_type="scope", object_id=exc.scope)
 
 

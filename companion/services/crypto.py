@@ -24,7 +24,8 @@ class CryptoError(RuntimeError):
     """The ciphertext or the wrapped key does not open with our keys (tampering or wrong key)."""
 
 
-def _decode_key(raw: str) -> bytes:
+def decode_master_key(raw: str) -> bytes:
+    """The 32-byte key from its hex or base64 text; CryptoError when it is not one."""
     raw = raw.strip()
     for decode in (bytes.fromhex, base64.urlsafe_b64decode, base64.b64decode):
         try:
@@ -39,7 +40,7 @@ def _decode_key(raw: str) -> bytes:
 def load_master_key(instance_dir: str, env_name: str) -> bytes:
     raw = os.environ.get("COMPANION_MASTER_KEY", "")
     if raw:
-        return _decode_key(raw)
+        return decode_master_key(raw)
     if env_name == "production":
         raise CryptoError("COMPANION_MASTER_KEY must be set in production")
     path = Path(instance_dir) / "master.key"
@@ -49,7 +50,7 @@ def load_master_key(instance_dir: str, env_name: str) -> bytes:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(AESGCM.generate_key(256).hex())
-    return _decode_key(path.read_text())
+    return decode_master_key(path.read_text())
 
 
 def encrypt(master: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, str]:

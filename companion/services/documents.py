@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models.document import Document
 from ..models.types import utcnow
-from . import ServiceError, audit, crypto, document_types, sniff
+from . import ServiceError, audit, crypto, document_types, document_view, sniff
 from .storage import LocalStorage, Storage, new_key
 
 log = logging.getLogger("companion.documents")
 TRASH_DAYS = 30
+LEFTOVER_AGE = timedelta(minutes=5)
 YEARS = (1900, 2100)  # the years a filter may ask for: date() fails past 9999
 
 
@@ -127,6 +128,11 @@ def read_bytes(doc: Document) -> bytes:
         log.error("document %s failed its sha256 check", doc.id)
         raise DocumentCorrupted()
     return data
+
+
+def open_view(doc: Document) -> document_view.View:
+    """What "Open" shows: the stored file without anything in it that could act (document_view)."""
+    return document_view.view_of(read_bytes(doc), doc.content_type)
 
 
 def visible_clause(access):
@@ -265,17 +271,27 @@ def purge_trash(now: datetime | None = None, days: int = TRASH_DAYS) -> tuple[in
     return len(old), sweep_orphans(now, keep=keep)
 
 
-def sweep_orphans(now: datetime | None = None, keep: set[str] | frozenset = frozenset()) -> int:
-    """Remove blobs older than an hour that no row refers to (a younger one may belong to an upload
+def sweep_orphans(now: datetime | None = None, keep: set[str] | frozenset = frozenset(),
+                  min_age: timedelta = timedelta(hours=1)) -> int:
+    """Remove blobs older than `min_age` that no row refers to (a younger one may belong to an upload
     still committing), except `keep`: rows deleted but not yet committed."""
-    hour_ago = ((now or utcnow()) - timedelta(hours=1)).timestamp()
+    cutoff = ((now or utcnow()) - min_age).timestamp()
     store = storage()
-    known = set(db.session.scalars(select(Document.storage_key))) | set(keep)
-    orphans = [k for k in store.keys(older_than=hour_ago) if k not in known]
+    candidates = store.keys(older_than=cutoff)
+    orphans = []
+    if candidates:  # no query when there is nothing to check (a fresh install, before `db upgrade`)
+        known = set(db.session.scalars(select(Document.storage_key))) | set(keep)
+        orphans = [k for k in candidates if k not in known]
     for key in orphans:
         store.delete(key)
     if isinstance(store, LocalStorage):
-        for part in store.stale_parts():
-            if part.stat().st_mtime < hour_ago:
-                part.unlink(missing_ok=True)
+        for part in store.stale_parts(older_than=cutoff):
+            part.unlink(missing_ok=True)
     return len(orphans)
+
+
+def sweep_leftovers(now: datetime | None = None) -> int:
+    """At start-up: what an interrupted write left behind (a crash between the blob and the commit, a
+    half-written part file). Several processes may start at once: only blobs older than a few minutes
+    are taken (an upload commits within seconds), and part files only when old or their writer is gone."""
+    return sweep_orphans(now, min_age=LEFTOVER_AGE)

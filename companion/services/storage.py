@@ -4,9 +4,26 @@ under the instance folder. An S3-compatible store only has to implement the same
 import os
 import re
 import secrets
+import socket
 from pathlib import Path
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+# A half-written file names its writer: <key>.<host>-<pid>.<random>.part
+PART_RE = re.compile(r"^[0-9a-f]{32}\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[0-9a-f]+\.part$")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40] or "host"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process: alive; an absurd pid: let the age decide
+    return True
 
 
 class Storage:
@@ -44,7 +61,7 @@ class LocalStorage(Storage):
         final = self._path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp.mkdir(parents=True, exist_ok=True)
-        part = self.tmp / f"{key}.{secrets.token_hex(4)}.part"
+        part = self.tmp / f"{key}.{_host()}-{os.getpid()}.{secrets.token_hex(4)}.part"
         try:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
@@ -68,8 +85,23 @@ class LocalStorage(Storage):
         return sorted(p.name for p in self.root.glob("??/*")
                       if KEY_RE.match(p.name) and (older_than is None or p.stat().st_mtime < older_than))
 
-    def stale_parts(self) -> list[Path]:
-        return sorted(self.tmp.glob("*.part")) if self.tmp.exists() else []
+    def stale_parts(self, older_than: float | None = None) -> list[Path]:
+        """Half-written files left by an interrupted write: written before `older_than` (a timestamp),
+        or by a process of this machine that no longer runs. A younger file of a live writer (another
+        worker uploading right now) is never listed. Without `older_than`, every part file."""
+        if not self.tmp.exists():
+            return []
+        found = []
+        for part in sorted(self.tmp.glob("*.part")):
+            try:
+                mtime = part.stat().st_mtime
+            except FileNotFoundError:  # its writer just finished
+                continue
+            writer = PART_RE.match(part.name)
+            dead = bool(writer and writer["host"] == _host() and not _alive(int(writer["pid"])))
+            if older_than is None or mtime < older_than or dead:
+                found.append(part)
+        return found
 
 
 def _fsync_dir(path: Path) -> None:

@@ -14,6 +14,7 @@ from ..prevention import load_rules
 from ..services import ServiceError, agenda_ics, agenda_store, ics, timeline
 from ..services.agenda import add_months
 from ..web.client import locale, wants_json
+from ..web.public_url import public_url
 from ..web.refusals import refuse
 from ..web.routes import profile_route
 from ..web.sw_contract import keep_offline
@@ -174,7 +175,7 @@ def item_ics(access, rule_id: str):
         raise ServiceError(_l("This agenda item has no date to add to a calendar."), status=404)
     event = agenda_ics.item_event(item, access.profile, locale(), _today(), precise=_precise(),
                                   alarm_at=agenda_ics.reminder_hour(current_user.id),
-                                  url=url_for("agenda.index", profile_id=access.profile.id, _external=True))
+                                  url=public_url("agenda.index", profile_id=access.profile.id))
     return _ics_response(ics.calendar([event]), item.rule.id.lower())
 
 

@@ -12,6 +12,7 @@ from ..assets import asset_url, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
 from ..services.access import accessible_profiles
+from ..web import cookies
 from ..web import sw_contract as swc
 from ..web.navigation import redirect_next
 from ..web.routes import account_route, public_route
@@ -51,8 +52,7 @@ def set_language():
         current_user.locale = lang
         db.session.commit()
     resp = redirect_next(request.form.get("next"))
-    resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax",
-                    secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    cookies.put(resp, LANG_COOKIE, lang, max_age=365 * 86400)
     return resp
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from ..extensions import db
 from ..forms.onboarding import IssueRecoveryForm, StepForm
 from ..services import ServiceError, activation, assisted_recovery, onboarding
+from ..web.public_url import public_url
 from ..web.refusals import refuse
 from ..web.routes import account_route
 
@@ -76,7 +77,7 @@ def session(session_id: int):
     code = _shown_code(sess)
     join_url = qr = None
     if code:
-        join_url = url_for("onboarding.join", code=code, _external=True)
+        join_url = public_url("onboarding.join", code=code)
         qr = _qr_svg(join_url)
     return render_template("mediators/session.html", sess=sess, steps=_steps(sess), form=StepForm(),
                            code=code and f"{code[:3]} {code[3:]}", qr=qr, join_url=join_url,

@@ -20,6 +20,7 @@ from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
 from ..services import ServiceError, accounts, assisted_recovery, onboarding
 from ..services import sessions as user_sessions
+from ..web import cookies
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route, public_route
 from ..web.signin import start_session
@@ -53,7 +54,7 @@ def _code() -> tuple[int, int]:
 
 def _current():
     """The session this browser or this account is in, or None."""
-    sess = onboarding.for_device(request.cookies.get(DEVICE_COOKIE))
+    sess = onboarding.for_device(cookies.get(DEVICE_COOKIE))
     if sess is None and current_user.is_authenticated and current_user.role == "person":
         sess = onboarding.latest_for_person(current_user)
         if sess is not None:
@@ -72,7 +73,7 @@ def _need():
 def _ran_here(sess) -> bool:
     """Whether this browser joined the session with the code (its `companion_onb` cookie). A session
     found through the account (e.g. on the person's own phone later) is never wiped from here."""
-    return onboarding.held_by(sess, request.cookies.get(DEVICE_COOKIE))
+    return onboarding.held_by(sess, cookies.get(DEVICE_COOKIE))
 
 
 def _wipe_page(sess):
@@ -84,7 +85,7 @@ def _wipe_page(sess):
     flask_session.clear()
     db.session.commit()
     page = make_response(render_template("onboarding/ended.html", shared=True))
-    page.delete_cookie(DEVICE_COOKIE)
+    cookies.remove(page, DEVICE_COOKIE)
     return wipe_headers(page, everything=True)
 
 
@@ -123,8 +124,7 @@ def join():
             return refuse(form, exc, "onboarding/join.html", default_field="code")
         db.session.commit()
         resp = redirect(url_for("onboarding.consent"))
-        resp.set_cookie(DEVICE_COOKIE, token, max_age=3600, httponly=True, samesite="Lax",
-                        secure=current_app.config["SESSION_COOKIE_SECURE"], path="/")
+        cookies.put(resp, DEVICE_COOKIE, token, max_age=3600)
         return resp
     return render_template("onboarding/join.html", form=form), (422 if form.errors else 200)
 
@@ -304,7 +304,7 @@ def _finish(sess):
     if sess.shared_device and _ran_here(sess):
         return _wipe_page(sess)
     resp = make_response(render_template("onboarding/ended.html", shared=False))
-    resp.delete_cookie(DEVICE_COOKIE)
+    cookies.remove(resp, DEVICE_COOKIE)
     return resp
 
 

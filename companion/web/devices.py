@@ -4,9 +4,10 @@ account and per device. Never set on a shared computer: nothing of that device i
 import re
 import secrets
 
-from flask import current_app, g, request
+from flask import g
 from flask_login import current_user
 
+from . import cookies
 from .client import shared_device
 
 DEVICE_COOKIE = "companion_device"
@@ -15,7 +16,7 @@ DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
 
 def device_id(create: bool = False) -> str:
     """This device's id, or "" when it has none (a new one is made when `create`)."""
-    raw = request.cookies.get(DEVICE_COOKIE, "")
+    raw = cookies.get(DEVICE_COOKIE) or ""
     if DEVICE_RE.match(raw):
         return raw
     if create and "new_device_id" not in g:
@@ -25,8 +26,7 @@ def device_id(create: bool = False) -> str:
 
 def remember_device(response):
     """Give a signed-in personal device its id cookie, once."""
-    known = DEVICE_RE.match(request.cookies.get(DEVICE_COOKIE, ""))
+    known = DEVICE_RE.match(cookies.get(DEVICE_COOKIE) or "")
     if current_user.is_authenticated and not shared_device() and not known:
-        response.set_cookie(DEVICE_COOKIE, device_id(create=True), max_age=5 * 365 * 86400, httponly=True,
-                            samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+        cookies.put(response, DEVICE_COOKIE, device_id(create=True), max_age=5 * 365 * 86400)
     return response

@@ -10,7 +10,10 @@ reads (static/sw/00-core.js, 20-documents.js), as named constants, and the only 
   redirect to it, a 401): the worker wipes every saved account before it serves anything else.
 - X-Companion-Copy: sent by the worker's sync with each document file it copies
   (services/offline_copies.py): such a fetch is logged as a copy, not as an opening.
-- X-Document-Sha256: the file's sha256, checked before a saved file is stored and before it is served.
+- X-Document-Sha256: the sha256 of the bytes sent (which "Open" may have rewritten without their active
+  parts), checked before a saved file is stored and before it is served.
+- X-Document-Version: the stored file's sha256, as the manifest lists it: a saved file is fetched
+  again only when the manifest names another version.
 - X-Saved-At: set by the worker itself on a saved copy (when it was saved); never by the server.
 
 The timing constants the worker is built with are named here too (`worker_constants`).
@@ -32,6 +35,7 @@ SAVED_AT = "X-Saved-At"
 SIGNED_OUT = "X-Signed-Out"
 COPY_TOKEN = "X-Companion-Copy"
 DOCUMENT_SHA256 = "X-Document-Sha256"
+DOCUMENT_VERSION = "X-Document-Version"
 
 # A saved page is shown when the network has not answered within this delay (config OFFLINE_COPY_AFTER_MS).
 COPY_AFTER_MS = 1000

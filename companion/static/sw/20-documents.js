@@ -3,7 +3,7 @@
 // lists (and only what was stored before it was asked for), and tells the pages what it stored.
 const DOC_FILE = /^\/p\/\d+\/documents\/\d+\/file$/;
 const DOC_PAGE = /^\/p\/\d+\/documents\/\d+$/;
-const SHA = "X-Document-Sha256";
+const SHA = "X-Document-Sha256", VER = "X-Document-Version";
 
 async function sha256Hex(buf) {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", buf));
@@ -73,7 +73,7 @@ async function runSync() {
       if (!f.pinned && asked !== "1") { keyBytes += f.size; continue; }
       want.add(f.url);
       const hit = await cache.match(f.url);
-      if (!hit || hit.headers.get(SHA) !== f.sha256) get.push(f);
+      if (!hit || hit.headers.get(VER) !== f.sha256) get.push(f);
     }
     // Key documents are copied only once the person agreed to their size on this device.
     if (keyBytes && !asked) broadcast({ type: "ask", bytes: keyBytes });
@@ -94,7 +94,7 @@ async function runSync() {
       if (!(await observe(r)).key) throw new Error("signed out");
       const body = r.ok && await r.arrayBuffer();
       // Stored whole and checked, or not at all: a cut or damaged download is tried again next time.
-      if (!body || (await sha256Hex(body)) !== f.sha256) continue;
+      if (!body || r.headers.get(VER) !== f.sha256 || (await sha256Hex(body)) !== r.headers.get(SHA)) continue;
       const h = new Headers(r.headers);
       h.set("X-Saved-At", new Date().toISOString());
       await cache.put(f.url, new Response(body, { headers: h }));

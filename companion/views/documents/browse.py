@@ -1,25 +1,22 @@
 """Health documents of a profile: list, search, upload, CDA import, view, download."""
 
-import io
-import re
-
-from flask import current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...extensions import db
 from ...forms.documents import CdaImportForm, UploadForm
 from ...services import ServiceError, cda, document_types, documents, offline_copies, offline_documents
+from ...services.document_view import Unviewable
 from ...services.documents import Filters
 from ...web import sw_contract as swc
-from ...web.client import locale, wants_json
+from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
+from ...web.document_files import file_response, unviewable_page
 from ...web.refusals import refuse
 from ...web.routes import profile_route
 from ...web.sw_contract import keep_offline
 from . import bp, detail_choices
-
-EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 
 
 def _year(raw: str) -> int | None:
@@ -194,7 +191,14 @@ def show(access, doc_id: int):
 
 def _send(access, doc_id: int, *, attachment: bool):
     doc = documents.get(access, doc_id)
-    data = documents.read_bytes(doc)
+    if attachment:
+        data, content_type, sha256 = documents.read_bytes(doc), doc.content_type, doc.sha256
+    else:
+        try:
+            view = documents.open_view(doc)  # without anything in it that could act
+        except Unviewable:
+            return unviewable_page(access, doc, shared=shared_device())
+        data, content_type, sha256 = view.data, view.content_type, view.sha256
     # The worker's background copy was logged as a copy when announced (services.offline_copies).
     copy = not attachment and offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user,
                                                       device_id(), doc.id)
@@ -202,13 +206,7 @@ def _send(access, doc_id: int, *, attachment: bool):
         action = "document.download" if attachment else "document.open"
         documents.record_read(access, current_user, doc, action)
         db.session.commit()
-    name = re.sub(r"[^A-Za-z0-9._ -]+", "_", doc.title)[:80].strip() or "document"
-    resp = send_file(io.BytesIO(data), mimetype=doc.content_type, as_attachment=attachment,
-                     download_name=f"{name}.{EXT.get(doc.content_type, 'bin')}", max_age=0)
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers[swc.DOCUMENT_SHA256] = doc.sha256
-    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    return resp
+    return file_response(doc, data, content_type, sha256, attachment=attachment)
 
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/file")
@@ -220,5 +218,6 @@ def file(access, doc_id: int):
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/download")
 @profile_route("documents:read")
 def download(access, doc_id: int):
-    return _send(access, doc_id, attachment=True)
+    # A download would stay in a shared computer's Downloads folder for the next person: open instead.
+    return _send(access, doc_id, attachment=not shared_device())
 

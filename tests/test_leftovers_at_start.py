@@ -1,0 +1,77 @@
+"""What an interrupted write leaves in the document store (a half-written part file, a blob whose row
+never committed) is removed when the app starts, web server or command alike, without touching what
+another process is writing right now."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from companion.extensions import db
+from companion.models.document import Document
+from companion.services import storage as storage_module
+from companion.services.storage import LocalStorage, new_key
+
+from .cast import sign_up
+from .conftest import make_app
+from .documents_support import PDF, _empty_document_store, upload  # noqa: F401 (a fixture)
+
+OLD = time.time() - 3600
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _part(store: LocalStorage, writer: str, mtime: float | None = None) -> Path:
+    store.tmp.mkdir(parents=True, exist_ok=True)
+    path = store.tmp / f"{new_key()}.{writer}.{os.urandom(4).hex()}.part"
+    path.write_bytes(b"CPD1 half a file")
+    if mtime:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def _blob(store: LocalStorage, mtime: float | None = None) -> str:
+    key = new_key()
+    store.put(key, b"CPD1 an orphan")
+    if mtime:
+        os.utime(store._path(key), (mtime, mtime))
+    return key
+
+
+def test_leftovers_are_removed_at_start_and_live_work_is_kept(app, backend, web, ctx):
+    owner = sign_up(web, ctx)
+    assert upload(web, owner, PDF).status_code == 302
+    docs = Path(app.config["INSTANCE_DIR"]) / "documents"
+    store = LocalStorage(docs)
+    with ctx():
+        kept_blob = store._path(db.session.scalar(select(Document.storage_key)))
+    os.utime(kept_blob, (OLD, OLD))  # an old blob with its row: a document, never a leftover
+    host = storage_module._host()
+    old_part = _part(store, f"{host}-{os.getpid()}", OLD)
+    dead_part = _part(store, f"{host}-{_dead_pid()}")
+    live_part = _part(store, f"{host}-{os.getpid()}")  # this process is writing it right now
+    other_host_part = _part(store, f"elsewhere-{_dead_pid()}")  # its writer may live on another machine
+    old_orphan = _blob(store, OLD)
+    young_orphan = _blob(store)  # may belong to an upload about to commit
+
+    make_app(backend, app.config["INSTANCE_DIR"])  # a second process starting
+
+    assert not old_part.exists() and not dead_part.exists()
+    assert live_part.exists() and other_host_part.exists()
+    assert not store._path(old_orphan).exists()
+    assert store._path(young_orphan).exists() and kept_blob.exists()
+    assert web.get(f"/p/{owner}/documents").status_code == 200
+
+
+def test_a_start_before_the_database_exists_does_not_fail(tmp_path):
+    store = LocalStorage(tmp_path / "documents")
+    _blob(store, OLD)
+    app = make_app("sqlite", str(tmp_path))  # no `db upgrade` yet: the sweep waits for housekeeping
+    assert app is not None and len(store.keys()) == 1
