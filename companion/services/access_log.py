@@ -1,7 +1,7 @@
 """Reading the access log (filters, CSV) and pruning it past the retention period.
 
-Pruning removes the oldest entries only, then anchors the chain on the first entry it keeps,
-so `audit.verify` still checks everything that remains."""
+Pruning removes the oldest entries of each chain only, and signs where each chain now starts,
+so `audit verify` still checks everything that remains."""
 
 import csv
 import io
@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, or_, select
 
 from ..extensions import db
-from ..models.audit import AccessEvent, AuditHead
+from ..models.audit import AccessEvent, AuditChain, RefusalCount
 from ..models.types import utcnow
+from . import audit_checkpoints
 
 MAX_ROWS = 1000
 MAX_RETENTION_MONTHS = 36
@@ -89,19 +90,38 @@ def cutoff(now: datetime, months: int) -> datetime:
     return now.replace(year=now.year + year, month=month + 1, day=min(now.day, 28))
 
 
-def prune(months: int, now: datetime | None = None) -> int:
-    """Delete the entries older than the retention period; the chain stays verifiable."""
-    limit = cutoff(now or utcnow(), months)
-    head = db.session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-    if head is None:
-        return 0
-    first_kept = db.session.scalar(select(AccessEvent).where(AccessEvent.at >= limit)
-                                   .order_by(AccessEvent.id).limit(1))
+def _anchor(chain: str, limit: datetime) -> tuple[int, str] | None:
+    """Where the chain will start once its entries older than `limit` are gone; None if nothing to remove.
+    The head is locked first, so an append cannot slip in between the look and the delete."""
+    head = db.session.execute(select(AuditChain.seq, AuditChain.last_hash)
+                              .where(AuditChain.chain == chain).with_for_update()).first()
+    first_kept = db.session.scalar(select(func.min(AccessEvent.seq))
+                                   .where(AccessEvent.chain == chain, AccessEvent.at >= limit))
     if first_kept is None:
-        anchor, query = head.last_hash, delete(AccessEvent)
-    else:
-        anchor, query = first_kept.prev_hash, delete(AccessEvent).where(AccessEvent.id < first_kept.id)
-    result = db.session.execute(query, execution_options={"audit_prune": True, "synchronize_session": False})
-    head.anchor_hash = anchor
+        return (head.seq, head.last_hash) if head is not None else None
+    before = db.session.execute(select(AccessEvent.seq, AccessEvent.hash)
+                                .where(AccessEvent.chain == chain, AccessEvent.seq == first_kept - 1)).first()
+    return (before.seq, before.hash) if before is not None else None
+
+
+def prune(months: int, now: datetime | None = None) -> int:
+    """Delete the entries older than the retention period, chain by chain, and sign where each chain now
+    starts (a "prune" checkpoint): legitimate pruning verifies, a truncation without the key does not."""
+    limit = cutoff(now or utcnow(), months)
+    # Written first: on SQLite this takes the write lock, so no append moves a head while we prune.
+    db.session.execute(delete(RefusalCount).where(RefusalCount.hour < limit - timedelta(hours=1)))
+    chains = db.session.scalars(select(AccessEvent.chain).where(AccessEvent.at < limit).distinct()).all()
+    removed, anchors = 0, {}
+    for chain in sorted(chains):
+        anchor = _anchor(chain, limit)
+        if anchor is None:
+            continue
+        result = db.session.execute(
+            delete(AccessEvent).where(AccessEvent.chain == chain, AccessEvent.seq <= anchor[0]),
+            execution_options={"audit_prune": True, "synchronize_session": False})
+        removed += result.rowcount or 0
+        anchors[chain] = list(anchor)
+    if anchors:
+        audit_checkpoints.write("prune", anchors=anchors)
     db.session.flush()
-    return result.rowcount or 0
+    return removed
