@@ -1,4 +1,5 @@
-"""Reading the access log (filters, CSV) and pruning it past the retention period.
+"""Reading the access log (filters, keyset pages, a streamed CSV over the whole retained history) and
+pruning it past the retention period.
 
 Pruning removes the oldest entries of each chain only, and signs where each chain now starts,
 so `audit verify` still checks everything that remains."""
@@ -16,7 +17,6 @@ from ..models.audit import AccessEvent, AuditChain, RefusalCount
 from ..models.types import utcnow
 from . import audit_checkpoints
 
-MAX_ROWS = 1000
 MAX_RETENTION_MONTHS = 36
 # Filter dates are clamped to this range: 9999-12-31 plus one day, or year 1 shifted to UTC, overflow.
 EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
@@ -44,8 +44,8 @@ def _local_midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0, 0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
 
 
-def events(f: Filters, limit: int = MAX_ROWS) -> list[AccessEvent]:
-    """Newest first, only the given profiles (and account): the caller decides what the viewer owns."""
+def _matching(f: Filters):
+    """Only the given profiles (and account): the caller decides what the viewer owns."""
     query = select(AccessEvent).where(_whose(f))
     if f.actor_id is not None:
         query = query.where(AccessEvent.actor_id == f.actor_id)
@@ -53,7 +53,47 @@ def events(f: Filters, limit: int = MAX_ROWS) -> list[AccessEvent]:
         query = query.where(AccessEvent.at >= _local_midnight(f.since, f.tz))
     if f.until:
         query = query.where(AccessEvent.at < _local_midnight(min(f.until, LATEST) + timedelta(days=1), f.tz))
-    return list(db.session.scalars(query.order_by(AccessEvent.id.desc()).limit(limit)))
+    return query
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[AccessEvent]
+    older: int | None = None  # pass as `before=` for the next page back in time
+    newer: int | None = None  # pass as `after=` for the page just newer than this one
+
+
+def _exists(query) -> bool:
+    return db.session.scalar(query.with_only_columns(AccessEvent.id).limit(1)) is not None
+
+
+def page(f: Filters, *, before: int | None = None, after: int | None = None, size: int = 50) -> Page:
+    """One page of the whole retained history, newest first, by keyset on the id (no offset, no cap):
+    `before` gives the entries just older than that id, `after` those just newer."""
+    query = _matching(f)
+    if after is not None:
+        rows = list(db.session.scalars(query.where(AccessEvent.id > after)
+                                       .order_by(AccessEvent.id.asc()).limit(size)))[::-1]
+    else:
+        bounded = query.where(AccessEvent.id < before) if before is not None else query
+        rows = list(db.session.scalars(bounded.order_by(AccessEvent.id.desc()).limit(size)))
+    if not rows:
+        return Page([])
+    older = rows[-1].id if _exists(query.where(AccessEvent.id < rows[-1].id)) else None
+    newer = rows[0].id if _exists(query.where(AccessEvent.id > rows[0].id)) else None
+    return Page(rows, older, newer)
+
+
+def every_event(f: Filters, batch: int = 500):
+    """All matching entries, newest first, read a batch at a time (for the streamed CSV)."""
+    query, before = _matching(f).order_by(AccessEvent.id.desc()).limit(batch), None
+    while True:
+        bounded = query if before is None else query.where(AccessEvent.id < before)
+        found = list(db.session.scalars(bounded))
+        yield found
+        if len(found) < batch:
+            return
+        before = found[-1].id
 
 
 def actors(f: Filters) -> list[tuple[int, str]]:
@@ -71,13 +111,17 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def to_csv(rows: list[dict], header: list[str]) -> str:
+def csv_text(rows: list[dict], header: list[str] | None = None) -> str:
+    """CSV lines for these rows; with a header, the file's start (the BOM lets spreadsheet software read
+    the accents right)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
+    if header is not None:
+        out.write("\ufeff")
+        writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(row.get(key)) for key in ("when", "who", "role", "what", "object")])
-    return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet software read the accents right
+    return out.getvalue()
 
 
 def retention_months(configured: int) -> int:
