@@ -27,11 +27,12 @@ def hour_of(at: datetime) -> datetime:
 def _claim_hour(actor_id: int, profile_id: int, hour: datetime) -> bool:
     """True for the hour's first refusal (this call created the counter), False when it already existed."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING rather than rowcount: through the ORM, psycopg reports no rowcount for this insert.
     created = db.session.execute(
         insert(RefusalCount).values(actor_id=actor_id, profile_id=profile_id, hour=hour, count=1)
-        .on_conflict_do_nothing(index_elements=["actor_id", "profile_id", "hour"])
+        .on_conflict_do_nothing(index_elements=["actor_id", "profile_id", "hour"]).returning(RefusalCount.id)
     )
-    return created.rowcount == 1
+    return created.first() is not None
 
 
 def note(actor, role: str, profile_id: int, scope: str, now: datetime | None = None) -> None:
