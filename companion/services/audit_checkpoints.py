@@ -69,9 +69,12 @@ def write_if_changed(reason: str = "hourly") -> int:
     return 1
 
 
-def stored() -> list[Checkpoint]:
-    rows = db.session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.id))
-    return [Checkpoint(r.body, r.signature, r.key_id) for r in rows]
+def stored():
+    """Every stored checkpoint, oldest first, read a few at a time (each names every chain)."""
+    rows = db.session.execute(select(AuditCheckpoint.body, AuditCheckpoint.signature, AuditCheckpoint.key_id)
+                              .order_by(AuditCheckpoint.id)).yield_per(100)
+    for body, signature, key_id in rows:
+        yield Checkpoint(body, signature, key_id)
 
 
 def from_line(line: str) -> Checkpoint:
@@ -85,13 +88,3 @@ def is_signed(cp: Checkpoint) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
-
-
-def anchors(checkpoints: list[Checkpoint]) -> dict[str, tuple[int, str]]:
-    """Where each chain starts: the furthest point any signed pruning checkpoint names (else the start)."""
-    found: dict[str, tuple[int, str]] = {}
-    for cp in checkpoints:
-        for chain, (seq, last) in cp.data.get("anchors", {}).items():
-            if chain not in found or seq > found[chain][0]:
-                found[chain] = (seq, last)
-    return found

@@ -9,6 +9,7 @@ What each check catches, for someone who can write to the database but holds nei
 """
 
 from dataclasses import dataclass, field
+from itertools import chain
 
 from sqlalchemy import select
 
@@ -69,16 +70,39 @@ class _Walk:
             raise Broken("the last entries are missing", name)
 
 
-def _promised(checkpoints, starts) -> dict:
-    """Every head a checkpoint names that pruning has not legitimately removed since."""
-    promised: dict = {}
+def _fold(found: dict, name: str, seq: int, last: str) -> None:
+    """Keep the furthest point named for the chain. Checking only that one is enough: its HMAC covers
+    the link to every entry before it, so an earlier named entry cannot differ while it holds."""
+    if name in found and found[name][0] == seq and found[name][1] != last:
+        raise Broken("two signed checkpoints disagree", name)
+    if name not in found or seq > found[name][0]:
+        found[name] = (seq, last)
+
+
+def _gather(checkpoints) -> tuple[dict, dict]:
+    """(furthest head named per chain, furthest pruning anchor per chain), read one checkpoint at a time."""
+    heads: dict = {}
+    starts: dict = {}
     for cp in checkpoints:
-        for name, (seq, last) in cp.data.get("heads", {}).items():
-            start_seq, start_hash = starts.get(name, (0, GENESIS))
-            if seq == start_seq and last != start_hash:
-                raise Broken("a chain starts where no checkpoint says", name)
-            if seq > start_seq and promised.setdefault((name, seq), last) != last:
-                raise Broken("two signed checkpoints disagree", name)
+        if not cps.is_signed(cp):
+            raise Broken("a checkpoint's signature does not hold")
+        data = cp.data
+        for name, (seq, last) in data.get("heads", {}).items():
+            _fold(heads, name, seq, last)
+        for name, (seq, last) in data.get("anchors", {}).items():
+            _fold(starts, name, seq, last)
+    return heads, starts
+
+
+def _promised(heads: dict, starts: dict) -> dict:
+    """The named heads that pruning has not legitimately removed since: each must still be there."""
+    promised: dict = {}
+    for name, (seq, last) in heads.items():
+        start_seq, start_hash = starts.get(name, (0, GENESIS))
+        if seq == start_seq and last != start_hash:
+            raise Broken("a chain starts where no checkpoint says", name)
+        if seq > start_seq:
+            promised[(name, seq)] = last
     return promised
 
 
@@ -102,15 +126,13 @@ def _run(walk: _Walk) -> None:
 
 def verify(checkpoint_lines=()) -> Verdict:
     """Check every chain and every checkpoint (the stored ones and `checkpoint_lines`, JSON lines)."""
-    checkpoints = cps.stored() + [cps.from_line(line) for line in checkpoint_lines if line.strip()]
-    if not all(cps.is_signed(cp) for cp in checkpoints):
-        return Verdict(False, 0, None, "a checkpoint's signature does not hold")
-    starts = cps.anchors(checkpoints)
+    checkpoints = chain(cps.stored(), (cps.from_line(line) for line in checkpoint_lines if line.strip()))
     heads = {c: (s, h) for c, s, h in db.session.execute(
         select(AuditChain.chain, AuditChain.seq, AuditChain.last_hash))}
-    walk = _Walk(starts, heads, {}, audit_keys.chain_key())
+    walk = _Walk({}, heads, {}, audit_keys.chain_key())
     try:
-        walk.promised = _promised(checkpoints, starts)
+        named, walk.starts = _gather(checkpoints)
+        walk.promised = _promised(named, walk.starts)
         _run(walk)
     except Broken as exc:
         return Verdict(False, walk.checked, exc.event_id, exc.reason, exc.chain)
