@@ -29,7 +29,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditChain
 from ..models.types import utcnow
-from . import audit_keys
+from . import audit_checkpoints, audit_keys
 
 GENESIS = "0" * 64
 RETRIES = 100
@@ -91,8 +91,6 @@ def _append(event: AccessEvent) -> AccessEvent:
     db.session.flush()
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 0
     if every and event.seq % every == 0:
-        from . import audit_checkpoints
-
         audit_checkpoints.write("periodic")
     return event
 

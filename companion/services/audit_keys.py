@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import current_app
 
 log = logging.getLogger("companion.audit")
@@ -92,6 +93,4 @@ def public_key() -> Ed25519PublicKey:
 
 def key_id(public: Ed25519PublicKey) -> str:
     """A short name for the signing key, written beside each signature."""
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
     return hashlib.sha256(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()[:16]
