@@ -98,6 +98,15 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         # Push services beyond the well-known ones (FCM, Mozilla, Apple, Windows), comma separated.
         "PUSH_ALLOWED_HOSTS": os.environ.get("COMPANION_PUSH_ALLOWED_HOSTS", ""),
         "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),
+        # The access log's keys live outside the database (services/audit_keys.py); empty outside production
+        # means "generate a development key into the instance folder".
+        "AUDIT_KEY": os.environ.get("COMPANION_AUDIT_KEY", ""),
+        "AUDIT_SIGNING_KEY": os.environ.get("COMPANION_AUDIT_SIGNING_KEY", ""),
+        # A signed checkpoint of every chain head after this many entries in one chain (and every hour).
+        "AUDIT_CHECKPOINT_EVERY": _int("COMPANION_AUDIT_CHECKPOINT_EVERY", 1000),
+        # Refused requests an account may make before it is answered 429 (Flask-Limiter syntax).
+        "REFUSAL_RATE_LIMIT": os.environ.get("COMPANION_REFUSAL_RATE_LIMIT", "60 per minute"),
+        "ACCESS_LOG_PAGE_SIZE": 50,
         "DELEGATION_MAX_CAREGIVERS": _int("COMPANION_MAX_CAREGIVERS", 3),
         "DELEGATION_MAX_PEOPLE": _int("COMPANION_MAX_PEOPLE_PER_CAREGIVER", 5),
         # Assisted recovery codes a France Services mediator may give per 24 hours (issue 7).
@@ -111,8 +120,26 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         cfg["SQLALCHEMY_DATABASE_URI"] = cfg["SQLALCHEMY_DATABASE_URI"].replace(
             "postgresql://", "postgresql+psycopg://", 1
         )
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Writers queue for SQLite's single write lock (the access log's appends among them): wait for it
+        # rather than fail after pysqlite's default 5 s under the threaded server.
+        options = cfg["SQLALCHEMY_ENGINE_OPTIONS"]
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": {"timeout": 30}}
     _check(cfg)
     return cfg
+
+
+def _is_key32(raw: str) -> bool:
+    import base64
+    import binascii
+
+    for decode in (bytes.fromhex, base64.urlsafe_b64decode, base64.b64decode):
+        try:
+            if len(decode(raw.strip())) == 32:
+                return True
+        except (ValueError, binascii.Error):
+            continue
+    return False
 
 
 def _check(cfg: dict) -> None:
@@ -128,6 +155,11 @@ def _check(cfg: dict) -> None:
             # In memory, each worker counts on its own and limits multiply by the number of processes:
             # production must choose (redis:// for several workers, memory:// for exactly one).
             raise ConfigError("set COMPANION_RATELIMIT_STORAGE in production (e.g. redis://host:6379)")
+        for setting, name in (("AUDIT_KEY", "COMPANION_AUDIT_KEY"),
+                              ("AUDIT_SIGNING_KEY", "COMPANION_AUDIT_SIGNING_KEY")):
+            # Without keys held outside the database, whoever can write to it can rewrite the access log.
+            if not _is_key32(cfg.get(setting) or ""):
+                raise ConfigError(f"{name} must be set to 32 random bytes (hex or base64) in production")
         cfg["SESSION_COOKIE_SECURE"] = True
         # `__Host-`: Secure, Path=/ and no Domain, or the browser refuses it (see web/cookies.py).
         cfg["SESSION_COOKIE_NAME"] = "__Host-" + cfg["SESSION_COOKIE_NAME"].removeprefix("__Host-")

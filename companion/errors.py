@@ -11,6 +11,7 @@ from .extensions import db
 from .services import ServiceError
 from .services.access import AccessDenied, log_refusal
 from .web.client import wants_json
+from .web.throttle import refused_too_often
 
 log = logging.getLogger("companion.errors")
 
@@ -44,6 +45,8 @@ def register(app):
         if isinstance(exc, AccessDenied):
             log_refusal(exc)
             db.session.commit()
+            if refused_too_often(getattr(exc.actor, "id", None)):
+                return render_error(429)
         return render_error(exc.status, exc.message if exc.status != 404 else None)
 
     @app.errorhandler(HTTPException)

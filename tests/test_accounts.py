@@ -131,6 +131,8 @@ def test_session_cookie_is_secure_in_production(monkeypatch):
     monkeypatch.setenv("COMPANION_SECRET_KEY", "k3V9q-Zt8LwX2nRb7HcY4mPj6sDf1GhA0uEo5iTy")
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "redis://127.0.0.1:6379")
+    monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
+    monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
     assert build_config()["SESSION_COOKIE_SECURE"] is True
 
 
@@ -142,6 +144,8 @@ def test_production_refuses_per_process_rate_limits_unless_chosen(monkeypatch):
     monkeypatch.setenv("COMPANION_ENV", "production")
     monkeypatch.setenv("COMPANION_SECRET_KEY", "k3V9q-Zt8LwX2nRb7HcY4mPj6sDf1GhA0uEo5iTy")
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
+    monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
+    monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
     monkeypatch.delenv("COMPANION_RATELIMIT_STORAGE", raising=False)
     with pytest.raises(ConfigError, match="COMPANION_RATELIMIT_STORAGE"):
         build_config()

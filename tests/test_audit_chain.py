@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 
 from companion.extensions import db
-from companion.models.audit import AccessEvent, AppendOnlyError, AuditHead
+from companion.models.audit import AccessEvent, AppendOnlyError, AuditCheckpoint
 from companion.models.types import utcnow
 from companion.services import access_log, audit
 
@@ -65,9 +65,10 @@ def test_reordering_rows_breaks_the_chain_at_the_first_moved_row(app, ctx):
     with ctx():
         rows = {r.id: r for r in db.session.execute(select(AccessEvent.__table__)).all()}
     cols = [c.name for c in AccessEvent.__table__.columns if c.name not in ("id", "hash")]
-    # Swap the contents of entries 2 and 3 (hashes too, with a placeholder to respect uniqueness).
+    # Swap the contents of entries 2 and 3 (hashes and places in the chain too, with placeholders to
+    # respect uniqueness).
     a, b = rows[ids[1]], rows[ids[2]]
-    _sql(ctx, "UPDATE access_events SET hash = 'tmp' WHERE id = :id", id=ids[1])
+    _sql(ctx, "UPDATE access_events SET hash = 'tmp', seq = -1 WHERE id = :id", id=ids[1])
     for target, source in ((ids[2], a), (ids[1], b)):
         sets = ", ".join(f"{c} = :{c}" for c in [*cols, "hash"])
         _sql(ctx, f"UPDATE access_events SET {sets} WHERE id = :id", id=target,
@@ -105,8 +106,10 @@ def test_pruning_removes_old_entries_and_keeps_the_chain_verifiable(app, ctx):
     assert result.exit_code == 0 and "Removed 3 entries" in result.output
     with ctx():
         assert list(db.session.scalars(select(AccessEvent.id).order_by(AccessEvent.id))) == recent
-        head = db.session.get(AuditHead, 1)
-        assert head.anchor_hash == db.session.get(AccessEvent, recent[0]).prev_hash
+        # Where the chain now starts is signed in a "prune" checkpoint, not kept in a row anyone could edit.
+        prune_cp = db.session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.reason == "prune"))
+        first = db.session.get(AccessEvent, recent[0])
+        assert f'"site":[{first.seq - 1},"{first.prev_hash}"]' in prune_cp.body
     assert _run(app, "verify").exit_code == 0
     # New entries still chain on.
     _fill(ctx, 1)

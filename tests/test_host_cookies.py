@@ -16,6 +16,8 @@ from .conftest import Browser, make_app
 @pytest.fixture
 def production_client(monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
+    monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
+    monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "memory://")
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app("sqlite", tmp, ENV_NAME="production",

@@ -31,9 +31,12 @@ def test_the_inline_css_is_allowed_by_its_hash_only(client):
 
 def test_hsts_only_outside_local_development(client, monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)  # production refuses to start without one
+    monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
+    monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
     assert "Strict-Transport-Security" not in client.get("/login").headers
     with tempfile.TemporaryDirectory() as tmp:
-        prod = make_app("sqlite", tmp, ENV_NAME="production")
+        prod = make_app("sqlite", tmp, ENV_NAME="production",
+                        AUDIT_KEY="11" * 32, AUDIT_SIGNING_KEY="22" * 32)
         assert "max-age=" in prod.test_client().get("/healthz").headers["Strict-Transport-Security"]
 
 

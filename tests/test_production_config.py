@@ -17,6 +17,8 @@ def production(monkeypatch):
     monkeypatch.setenv("COMPANION_SECRET_KEY", GOOD_SECRET)
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "redis://127.0.0.1:6379")
     monkeypatch.setenv("COMPANION_MASTER_KEY", MASTER_HEX)
+    monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
+    monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
     return monkeypatch
 
 

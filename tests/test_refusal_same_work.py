@@ -35,7 +35,10 @@ def test_refused_existing_and_missing_profiles_run_the_same_statements(app, web,
     web.logout()
     web.register(email="stranger@example.fr", name="Eve Martin")
     for path in ("documents", "agenda", "edit"):
-        client.get(f"/p/{missing}/{path}")  # warm-up: caches, first-use compilations
+        # Warm-up: caches, first-use compilations, and the hour's first refusal of each (which also writes
+        # the chained entry: refusals are counted once per person, profile and hour).
+        client.get(f"/p/{missing}/{path}")
+        client.get(f"/p/{louis}/{path}")
         existing = _statements(app, client, f"/p/{louis}/{path}")
         absent = _statements(app, client, f"/p/{missing}/{path}")
         assert existing[0] == absent[0] == 404

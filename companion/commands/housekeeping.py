@@ -2,7 +2,8 @@
 
 Each step commits on its own, so one failing step does not undo the others:
 - write "expired" into the access log for delegations that reached their end date,
-- apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chain verifiable,
+- apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chains verifiable,
+- sign a checkpoint of the access log's chain heads when any moved since the last one,
 - purge documents left in the trash past their 30 days, and blobs no document refers to.
 """
 
@@ -12,7 +13,7 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..services import access_log, delegations, documents
+from ..services import access_log, audit_checkpoints, delegations, documents
 
 log = logging.getLogger("companion.housekeeping")
 
@@ -22,6 +23,7 @@ def run_once() -> dict[str, int]:
     steps = (
         ("delegations_expired", delegations.note_expired),
         ("log_entries_pruned", lambda: access_log.prune(current_app.config["AUDIT_RETENTION_MONTHS"])),
+        ("log_checkpoints", audit_checkpoints.write_if_changed),
         ("documents_purged", lambda: documents.purge_trash()[0]),
     )
     for name, step in steps:

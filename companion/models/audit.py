@@ -1,8 +1,9 @@
-"""The access log: append-only and hash-chained, so tampering shows."""
+"""The access log: append-only, one HMAC-keyed chain per profile (or account), anchored by signed
+checkpoints."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, event
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..extensions import Model
@@ -15,6 +16,8 @@ class AppendOnlyError(RuntimeError):
 
 class AccessEvent(Model):
     __tablename__ = "access_events"
+    # (chain, seq) unique: even if two writers ever raced past the head, only one of them could commit.
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -28,19 +31,53 @@ class AccessEvent(Model):
     object_type: Mapped[str] = mapped_column(String(32), default="")
     object_id: Mapped[str] = mapped_column(String(64), default="")
     object_label: Mapped[str] = mapped_column(String(200), default="")
+    # Which chain the entry belongs to ("p:<profile>", "a:<account>" or "site"), written once: a plain
+    # string rather than a foreign key, so nothing the database does later can move an entry between chains.
+    chain: Mapped[str] = mapped_column(String(24))
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3... within the chain
     prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)  # HMAC-SHA256, key outside the database
 
 
-class AuditHead(Model):
-    """One row: the chain's last hash. Locked while appending so concurrent writers cannot fork it."""
+class AuditChain(Model):
+    """One row per chain: where the next entry goes. Appends compare-and-swap on `seq`, so two writers
+    cannot both extend the same head, on PostgreSQL and SQLite alike (services/audit.py)."""
 
-    __tablename__ = "audit_head"
+    __tablename__ = "audit_chains"
+
+    chain: Mapped[str] = mapped_column(String(24), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Model):
+    """A signed statement of every chain's head (and, after pruning, of where each chain now starts)."""
+
+    __tablename__ = "audit_checkpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    last_hash: Mapped[str] = mapped_column(String(64))
-    # After retention pruning, verification starts from this anchor.
-    anchor_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    reason: Mapped[str] = mapped_column(String(16))  # periodic, hourly, manual, prune, migration
+    body: Mapped[str] = mapped_column(Text)  # the signed JSON, byte for byte
+    signature: Mapped[str] = mapped_column(String(128))  # base64 Ed25519
+    key_id: Mapped[str] = mapped_column(String(16))
+
+
+class RefusalCount(Model):
+    """How many times an account was refused on a profile in one hour. Not chained, on purpose: it is a
+    counter that changes, while the chained entry written at the hour's first refusal proves that it
+    happened (services/refusals.py)."""
+
+    __tablename__ = "audit_refusals"
+    __table_args__ = (UniqueConstraint("actor_id", "profile_id", "hour"),
+                      Index("ix_audit_refusals_event_id", "event_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int] = mapped_column(Integer)
+    profile_id: Mapped[int] = mapped_column(Integer)
+    hour: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    event_id: Mapped[int | None] = mapped_column(Integer)
 
 
 def _refuse(*_args, **_kwargs):

@@ -13,7 +13,7 @@ from ..models.account import User
 from ..models.delegation import SCOPES, Delegation
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import ServiceError, audit
+from . import ServiceError, refusals
 
 log = logging.getLogger("companion.security")
 
@@ -110,17 +110,16 @@ def require_access(actor: User | None, profile_id: int, scope: str, now: datetim
 
 
 def log_refusal(exc: AccessDenied) -> None:
-    """Write a refusal into the profile's access log. Called after the failed request rolled back,
-    so the refusal is the only trace it leaves.
+    """Count a refusal in the profile's access log (one entry per account, profile and hour: see
+    services/refusals.py). Called after the failed request rolled back, so it is the only trace it leaves.
 
-    A refusal on a profile that does not exist does the same work (one lookup, one append, without a
-    profile): if it did less, its shorter answer would tell which profile ids exist. It is still worth
-    keeping: someone trying ids one after the other shows in the log."""
+    A refusal on a profile that does not exist does the same work (one lookup, the same counter
+    statements; its chained entry names no profile): if it did less, its shorter answer would tell which
+    profile ids exist. Someone trying ids one after the other still shows in the log."""
     if exc.actor is None or exc.profile_id is None:
         return
     found = db.session.scalar(select(Profile.id).where(Profile.id == exc.profile_id))
-    audit.record(actor=exc.actor, actor_role=exc.role, action="access.refused", profile_id=found,
-                 object_type="scope", object_id=exc.scope)
+    refusals.note(exc.actor, exc.role, exc.profile_id, exc.scope, known=found is not None)
 
 
 def caregiver_ids(profile_id: int, scope: str, now: datetime | None = None) -> list[int]:

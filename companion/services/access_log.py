@@ -1,7 +1,8 @@
-"""Reading the access log (filters, CSV) and pruning it past the retention period.
+"""Reading the access log (filters, keyset pages, a streamed CSV over the whole retained history) and
+pruning it past the retention period.
 
-Pruning removes the oldest entries only, then anchors the chain on the first entry it keeps,
-so `audit.verify` still checks everything that remains."""
+Pruning removes the oldest entries of each chain only, and signs where each chain now starts,
+so `audit verify` still checks everything that remains."""
 
 import csv
 import io
@@ -12,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, or_, select
 
 from ..extensions import db
-from ..models.audit import AccessEvent, AuditHead
+from ..models.audit import AccessEvent, AuditChain, RefusalCount
 from ..models.types import utcnow
+from . import audit_checkpoints
 
-MAX_ROWS = 1000
 MAX_RETENTION_MONTHS = 36
 # Filter dates are clamped to this range: 9999-12-31 plus one day, or year 1 shifted to UTC, overflow.
 EARLIEST, LATEST = date(1900, 1, 1), date(9000, 1, 1)
@@ -43,8 +44,8 @@ def _local_midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0, 0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
 
 
-def events(f: Filters, limit: int = MAX_ROWS) -> list[AccessEvent]:
-    """Newest first, only the given profiles (and account): the caller decides what the viewer owns."""
+def _matching(f: Filters):
+    """Only the given profiles (and account): the caller decides what the viewer owns."""
     query = select(AccessEvent).where(_whose(f))
     if f.actor_id is not None:
         query = query.where(AccessEvent.actor_id == f.actor_id)
@@ -52,7 +53,47 @@ def events(f: Filters, limit: int = MAX_ROWS) -> list[AccessEvent]:
         query = query.where(AccessEvent.at >= _local_midnight(f.since, f.tz))
     if f.until:
         query = query.where(AccessEvent.at < _local_midnight(min(f.until, LATEST) + timedelta(days=1), f.tz))
-    return list(db.session.scalars(query.order_by(AccessEvent.id.desc()).limit(limit)))
+    return query
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[AccessEvent]
+    older: int | None = None  # pass as `before=` for the next page back in time
+    newer: int | None = None  # pass as `after=` for the page just newer than this one
+
+
+def _exists(query) -> bool:
+    return db.session.scalar(query.with_only_columns(AccessEvent.id).limit(1)) is not None
+
+
+def page(f: Filters, *, before: int | None = None, after: int | None = None, size: int = 50) -> Page:
+    """One page of the whole retained history, newest first, by keyset on the id (no offset, no cap):
+    `before` gives the entries just older than that id, `after` those just newer."""
+    query = _matching(f)
+    if after is not None:
+        rows = list(db.session.scalars(query.where(AccessEvent.id > after)
+                                       .order_by(AccessEvent.id.asc()).limit(size)))[::-1]
+    else:
+        bounded = query.where(AccessEvent.id < before) if before is not None else query
+        rows = list(db.session.scalars(bounded.order_by(AccessEvent.id.desc()).limit(size)))
+    if not rows:
+        return Page([])
+    older = rows[-1].id if _exists(query.where(AccessEvent.id < rows[-1].id)) else None
+    newer = rows[0].id if _exists(query.where(AccessEvent.id > rows[0].id)) else None
+    return Page(rows, older, newer)
+
+
+def every_event(f: Filters, batch: int = 500):
+    """All matching entries, newest first, read a batch at a time (for the streamed CSV)."""
+    query, before = _matching(f).order_by(AccessEvent.id.desc()).limit(batch), None
+    while True:
+        bounded = query if before is None else query.where(AccessEvent.id < before)
+        found = list(db.session.scalars(bounded))
+        yield found
+        if len(found) < batch:
+            return
+        before = found[-1].id
 
 
 def actors(f: Filters) -> list[tuple[int, str]]:
@@ -70,13 +111,17 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def to_csv(rows: list[dict], header: list[str]) -> str:
+def csv_text(rows: list[dict], header: list[str] | None = None) -> str:
+    """CSV lines for these rows; with a header, the file's start (the BOM lets spreadsheet software read
+    the accents right)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
+    if header is not None:
+        out.write("\ufeff")
+        writer.writerow(header)
     for row in rows:
         writer.writerow([_cell(row.get(key)) for key in ("when", "who", "role", "what", "object")])
-    return "\ufeff" + out.getvalue()  # the BOM lets spreadsheet software read the accents right
+    return out.getvalue()
 
 
 def retention_months(configured: int) -> int:
@@ -89,19 +134,38 @@ def cutoff(now: datetime, months: int) -> datetime:
     return now.replace(year=now.year + year, month=month + 1, day=min(now.day, 28))
 
 
-def prune(months: int, now: datetime | None = None) -> int:
-    """Delete the entries older than the retention period; the chain stays verifiable."""
-    limit = cutoff(now or utcnow(), months)
-    head = db.session.scalar(select(AuditHead).where(AuditHead.id == 1).with_for_update())
-    if head is None:
-        return 0
-    first_kept = db.session.scalar(select(AccessEvent).where(AccessEvent.at >= limit)
-                                   .order_by(AccessEvent.id).limit(1))
+def _anchor(chain: str, limit: datetime) -> tuple[int, str] | None:
+    """Where the chain will start once its entries older than `limit` are gone; None if nothing to remove.
+    The head is locked first, so an append cannot slip in between the look and the delete."""
+    head = db.session.execute(select(AuditChain.seq, AuditChain.last_hash)
+                              .where(AuditChain.chain == chain).with_for_update()).first()
+    first_kept = db.session.scalar(select(func.min(AccessEvent.seq))
+                                   .where(AccessEvent.chain == chain, AccessEvent.at >= limit))
     if first_kept is None:
-        anchor, query = head.last_hash, delete(AccessEvent)
-    else:
-        anchor, query = first_kept.prev_hash, delete(AccessEvent).where(AccessEvent.id < first_kept.id)
-    result = db.session.execute(query, execution_options={"audit_prune": True, "synchronize_session": False})
-    head.anchor_hash = anchor
+        return (head.seq, head.last_hash) if head is not None else None
+    before = db.session.execute(select(AccessEvent.seq, AccessEvent.hash)
+                                .where(AccessEvent.chain == chain, AccessEvent.seq == first_kept - 1)).first()
+    return (before.seq, before.hash) if before is not None else None
+
+
+def prune(months: int, now: datetime | None = None) -> int:
+    """Delete the entries older than the retention period, chain by chain, and sign where each chain now
+    starts (a "prune" checkpoint): legitimate pruning verifies, a truncation without the key does not."""
+    limit = cutoff(now or utcnow(), months)
+    # Written first: on SQLite this takes the write lock, so no append moves a head while we prune.
+    db.session.execute(delete(RefusalCount).where(RefusalCount.hour < limit - timedelta(hours=1)))
+    chains = db.session.scalars(select(AccessEvent.chain).where(AccessEvent.at < limit).distinct()).all()
+    removed, anchors = 0, {}
+    for chain in sorted(chains):
+        anchor = _anchor(chain, limit)
+        if anchor is None:
+            continue
+        result = db.session.execute(
+            delete(AccessEvent).where(AccessEvent.chain == chain, AccessEvent.seq <= anchor[0]),
+            execution_options={"audit_prune": True, "synchronize_session": False})
+        removed += result.rowcount or 0
+        anchors[chain] = list(anchor)
+    if anchors:
+        audit_checkpoints.write("prune", anchors=anchors)
     db.session.flush()
-    return result.rowcount or 0
+    return removed

@@ -1,7 +1,7 @@
 """The owner's access log in plain words: who did what on the profile, filters and a CSV copy."""
 
-from flask import Blueprint, Response, render_template, request
-from flask_babel import format_datetime
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -9,9 +9,9 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms import options
 from ..forms.access_log import FilterForm
-from ..services import access_log, delegations
+from ..services import access_log, delegations, refusals
 from ..services.audit_actions import phrase_for
-from ..web.inputs import as_db_int
+from ..web.inputs import as_db_int, db_int
 from ..web.routes import profile_route
 from ..web.signin import fresh_login_required
 
@@ -32,10 +32,20 @@ def _who(event) -> str:
     return event.actor_name or _("A deleted account")
 
 
+def _what(event, times: dict[int, int]) -> str:
+    what = str(phrase_for(event.action))
+    count = times.get(event.id, 1)
+    if count > 1:  # refusals are one entry per person, profile and hour, with how many there were
+        what += " " + ngettext("(%(count)s time in that hour)", "(%(count)s times in that hour)", count,
+                               count=format_decimal(count))
+    return what
+
+
 def _rows(events) -> list[dict]:
+    times = refusals.counts([e.id for e in events if e.action == "access.refused"])
     return [{
         "when": format_datetime(e.at, "short"), "at": e.at, "who": _who(e),
-        "role": str(ROLES.get(e.actor_role, e.actor_role)), "what": str(phrase_for(e.action)),
+        "role": str(ROLES.get(e.actor_role, e.actor_role)), "what": _what(e, times),
         "object": e.object_label, "refused": e.action == "access.refused",
         "mine": current_user.is_authenticated and e.actor_id == current_user.id,
     } for e in events]
@@ -57,9 +67,18 @@ def show(access):
     db.session.commit()
     form = FilterForm(request.args)
     form.validate()
-    rows = _rows(access_log.events(_filters(access, form)))
-    return render_template("access_log/show.html", access=access, form=form, rows=rows,
-                           query=request.query_string.decode())
+    found = access_log.page(_filters(access, form), before=request.args.get("before", type=db_int),
+                            after=request.args.get("after", type=db_int),
+                            size=current_app.config["ACCESS_LOG_PAGE_SIZE"])
+    # The filters travel with the page links and the CSV; the page position does not go into the CSV.
+    kept = {k: v for k, v in request.args.items() if k in ("who", "since", "until") and v}
+    pid = access.profile.id
+    links = {
+        "older": found.older and url_for("access_log.show", profile_id=pid, before=found.older, **kept),
+        "newer": found.newer and url_for("access_log.show", profile_id=pid, after=found.newer, **kept),
+    }
+    return render_template("access_log/show.html", access=access, form=form, rows=_rows(found.events),
+                           links=links, csv_url=url_for("access_log.csv", profile_id=pid, **kept))
 
 
 @bp.route("/p/<int:profile_id>/access-log.csv")
@@ -68,9 +87,15 @@ def show(access):
 def csv(access):
     form = FilterForm(request.args)
     form.validate()
-    rows = _rows(access_log.events(_filters(access, form)))
-    body = access_log.to_csv(rows, [_("When"), _("Who"), _("Role"), _("What"), _("About")])
-    resp = Response(body, mimetype="text/csv")
+    filters = _filters(access, form)
+
+    def lines():
+        # Streamed a batch at a time: the whole retained history, however long, without holding it in memory.
+        yield access_log.csv_text([], [_("When"), _("Who"), _("Role"), _("What"), _("About")])
+        for batch in access_log.every_event(filters):
+            yield access_log.csv_text(_rows(batch))
+
+    resp = Response(stream_with_context(lines()), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="access-log-{access.profile.id}.csv"'
     resp.headers["Cache-Control"] = "no-store"
     return resp
