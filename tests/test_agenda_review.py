@@ -12,7 +12,7 @@ from companion.models.account import User
 from companion.models.agenda import AgendaItem
 from companion.models.outbox import OutboxReceipt
 from companion.models.profile import Profile
-from companion.services import agenda_store, ics
+from companion.services import ics, receipts
 
 from .conftest import csrf_from
 
@@ -34,17 +34,18 @@ def _headers(client, pid, key="r" * 24):
 
 def test_a_replay_racing_the_first_send_does_not_apply_twice(client, ctx, claire, monkeypatch):
     """Both requests pass the "already applied?" look-up before either has committed (simulated by
-    hiding the stored receipt from the look-up): the key's claim still lets only one apply."""
+    hiding the stored receipt from the look-up): the key's claim still lets only one apply.
+    (Issue 11: the receipts are generic, services/receipts.py, and the replay sends the same body.)"""
     url, headers = f"/p/{claire}/agenda/DO_COLORECTAL/done", _headers(client, claire)
     first = client.post(url, json={"done_on": "2026-02-01"}, headers=headers)
-    original, seen = agenda_store.receipt, []
+    original, seen = receipts.lookup, []
 
     def late_lookup(user_id, key):
         seen.append(key)
         return None if len(seen) == 1 else original(user_id, key)  # the race: first look-up misses
 
-    monkeypatch.setattr(agenda_store, "receipt", late_lookup)
-    again = client.post(url, json={"done_on": "2026-03-01"}, headers=headers)
+    monkeypatch.setattr(receipts, "lookup", late_lookup)
+    again = client.post(url, json={"done_on": "2026-02-01"}, headers=headers)
     assert first.status_code == again.status_code == 200 and again.get_json() == first.get_json()
     with ctx():
         row = db.session.scalar(select(AgendaItem).where(AgendaItem.rule_id == "DO_COLORECTAL"))
@@ -56,22 +57,21 @@ def test_claiming_a_key_another_request_just_took_returns_its_answer(app, ctx, c
     """Service level: between our look-up and our insert, another transaction commits the same key."""
     with ctx():
         user_id = db.session.scalar(select(User.id))
-        mine, stored = agenda_store.claim_receipt(user_id, "race-key-1", "agenda.done")
-        assert stored is None and mine is not None
+        assert receipts.claim(user_id, "race-key-1", "h1", "agenda.done") is None
         db.session.rollback()  # our action failed: the key stays free
         with db.engine.begin() as other:  # the other request wins the key and commits
             other.execute(insert(OutboxReceipt).values(
-                key="race-key-1", user_id=user_id, action="agenda.done", status=200, body='{"ok": true}',
-                created_at=datetime.now(UTC)))
-        original, calls = agenda_store.receipt, []
+                key="race-key-1", user_id=user_id, request_hash="h1", action="agenda.done", status=200,
+                content_type="application/json", body='{"ok": true}', created_at=datetime.now(UTC)))
+        original, calls = receipts.lookup, []
 
         def late_lookup(u, k):  # our look-up ran before the other request committed
             calls.append(k)
             return None if len(calls) == 1 else original(u, k)
 
-        monkeypatch.setattr(agenda_store, "receipt", late_lookup)
-        mine, stored = agenda_store.claim_receipt(user_id, "race-key-1", "agenda.done")
-        assert mine is None and stored.status == 200 and stored.body == '{"ok": true}'
+        monkeypatch.setattr(receipts, "lookup", late_lookup)
+        stored = receipts.claim(user_id, "race-key-1", "h1", "agenda.done")
+        assert stored.outcome == "answer" and stored.status == 200 and stored.body == '{"ok": true}'
         assert db.session.scalar(select(func.count()).select_from(OutboxReceipt)) == 1  # still usable
         db.session.rollback()
 

@@ -73,9 +73,12 @@ def test_an_offline_replay_is_applied_once(client, ctx, claire):
     token = csrf_from(page(client, claire).get_data(as_text=True))
     headers = {"X-CSRFToken": token, "Idempotency-Key": "k" * 20, "Accept": "application/json"}
     first = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-02-01"}, headers=headers)
-    again = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-03-01"}, headers=headers)
+    again = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-02-01"}, headers=headers)
     assert first.status_code == again.status_code == 200
     assert first.get_json() == again.get_json() and first.get_json()["ok"]
+    # Issue 11: the same key with another body is refused (409), no longer answered as the first.
+    other = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-03-01"}, headers=headers)
+    assert other.status_code == 409 and other.get_json()["kind"] == "key_reused"
     with ctx():
         row = db.session.scalar(select(AgendaItem).where(AgendaItem.rule_id == "DO_COLORECTAL"))
         assert row.done_on == date(2026, 2, 1)  # the replay changed nothing

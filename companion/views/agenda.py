@@ -1,10 +1,9 @@
 """The prevention agenda of a profile: items from the French calendar, personal reminders, the timeline,
 .ics downloads. Every route is scope "agenda"; non-owners' reads and changes go to the access log."""
 
-import re
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,6 +14,7 @@ from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenFo
 from ..prevention import load_rules
 from ..services import ServiceError, agenda_store, ics, timeline
 from ..services.agenda import add_months
+from ..web.idempotency import idempotent
 from .guard import profile_route
 from .navigation import add_profile_link, keep_offline
 
@@ -29,13 +29,13 @@ for code, phrase in {
     "agenda.dismiss": _l("marked an agenda item as not relevant"),
     "agenda.reopen": _l("reopened an agenda item"),
     "agenda.reminder_add": _l("added a personal reminder"),
+    "agenda.reminder_edit": _l("changed a personal reminder"),
     "agenda.reminder_delete": _l("deleted a personal reminder"),
 }.items():
     register_phrase(code, phrase)
 
 # The calendar alarm rings on the lock screen: it says nothing about health, nor whose reminder it is.
 ALARM_TEXT = _l("A reminder is waiting in Companion")
-KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SOON_MONTHS = 12
 
 
@@ -81,34 +81,15 @@ def _json_wanted() -> bool:
 
 
 def _finish(access, message):
-    """Commit once, then answer the page (redirect) or the offline queue (JSON). An offline action's
-    receipt holds this answer and is committed in the same transaction as the action."""
+    """Commit once, then answer the page (redirect) or the offline queue (JSON). A replayed action's
+    receipt (web/idempotency.py) is claimed in this same transaction."""
+    flash(message, "success")  # shown on the next page, also after a change sent from the outbox
     if _json_wanted():
         resp = jsonify(ok=True, message=str(message))
     else:
-        flash(message, "success")
         resp = redirect(url_for("agenda.index", profile_id=access.profile.id) + "#now")
-    claimed = g.pop("outbox_receipt", None)
-    if claimed is not None:
-        agenda_store.settle_receipt(claimed, resp.status_code, resp.get_data(as_text=True))
     db.session.commit()
     return resp
-
-
-def _replayed(action: str, apply):
-    """Apply an action once per Idempotency-Key (the offline queue may send it again, even twice at
-    once): the key is claimed first, through its unique constraint, so a second claim gets the
-    stored answer instead of applying the action again."""
-    key = request.headers.get("Idempotency-Key", "")
-    if not key:
-        return apply()
-    if not KEY_RE.match(key):
-        raise ServiceError(_l("Something in the request was wrong"), status=400)
-    claimed, stored = agenda_store.claim_receipt(current_user.id, key, action)
-    if stored is not None:
-        return Response(stored.body, status=stored.status, mimetype="application/json")
-    g.outbox_receipt = claimed
-    return apply()
 
 
 def _form_or_json(form_cls):
@@ -121,8 +102,7 @@ def _form_or_json(form_cls):
 
 
 def _invalid(access, form):
-    if g.pop("outbox_receipt", None) is not None:
-        db.session.rollback()  # a refused action leaves its key free: the corrected replay may apply
+    db.session.rollback()  # a refused action leaves its key free: the corrected replay may apply
     message = next(iter(next(iter(form.errors.values()), [])), _l("Please correct what is shown below."))
     if _json_wanted():
         resp = jsonify(ok=False, message=str(message))
@@ -134,18 +114,18 @@ def _invalid(access, form):
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/done", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def done(access, rule_id: str):
-    def apply():
-        form = _form_or_json(DoneForm)
-        if not form.validate():
-            return _invalid(access, form)
-        agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
-        return _finish(access, _l("Marked as done. Thank you!"))
-    return _replayed("agenda.done", apply)
+    form = _form_or_json(DoneForm)
+    if not form.validate():
+        return _invalid(access, form)
+    agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
+    return _finish(access, _l("Marked as done. Thank you!"))
 
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/snooze", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def snooze(access, rule_id: str):
     form = _form_or_json(SnoozeForm)
     if not form.validate():
@@ -157,6 +137,7 @@ def snooze(access, rule_id: str):
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/dismiss", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def dismiss(access, rule_id: str):
     form = _form_or_json(DismissForm)
     if not form.validate():
@@ -167,6 +148,7 @@ def dismiss(access, rule_id: str):
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/reopen", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def reopen(access, rule_id: str):
     form = _form_or_json(ReopenForm)
     if not form.validate():
@@ -202,6 +184,7 @@ def item_ics(access, rule_id: str):
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/new", methods=["GET", "POST"])
 @profile_route("agenda")
+@idempotent
 def reminder_new(access):
     form = PersonalReminderForm()
     if request.method == "GET":
@@ -219,11 +202,44 @@ def reminder_new(access):
             form[exc.field].errors.append(exc.message)
         else:
             return _finish(access, _l("Reminder added."))
-    return render_template("agenda/reminder_form.html", form=form, access=access, profile=access.profile)
+    status = 400 if request.method == "POST" else 200  # a refused form is not a success for the outbox
+    return render_template("agenda/reminder_form.html", form=form, access=access,
+                           profile=access.profile), status
+
+
+@bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/edit", methods=["GET", "POST"])
+@profile_route("agenda")
+@idempotent
+def reminder_edit(access, reminder_id: int):
+    rem = agenda_store.personal_get(access.profile.id, reminder_id)
+    form = PersonalReminderForm()
+    if request.method == "GET":
+        local = rem.starts_at.astimezone(agenda_store.zone(rem.timezone))
+        form.kind.data, form.title.data, form.repeat.data = rem.kind, rem.title, rem.repeat
+        form.day.data, form.at.data = local.date(), local.time().replace(tzinfo=None)
+        form.until_on.data, form.notes.data = rem.until_on, rem.notes
+    if form.validate_on_submit():
+        try:
+            agenda_store.update_personal(access, current_user, rem, kind=form.kind.data,
+                                         title=form.title.data, day=form.day.data, at=form.at.data,
+                                         tz=current_user.timezone,
+                                         repeat=form.repeat.data, until_on=form.until_on.data,
+                                         notes=form.notes.data or "")
+        except ServiceError as exc:
+            if not exc.field or exc.field not in form:
+                raise
+            db.session.rollback()
+            form[exc.field].errors.append(exc.message)
+        else:
+            return _finish(access, _l("Reminder saved."))
+    status = 400 if request.method == "POST" else 200
+    return render_template("agenda/reminder_form.html", form=form, access=access, profile=access.profile,
+                           reminder=rem), status
 
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/delete", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def reminder_delete(access, reminder_id: int):
     form = ReopenForm()
     if not form.validate():

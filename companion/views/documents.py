@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms.documents import CdaImportForm, UploadForm
 from ..services import ServiceError, cda, document_types, documents, offline_documents
 from ..services.documents import Filters
+from ..web.idempotency import idempotent
 from .documents_common import bp, detail_choices, device_id, locale, wants_json
 from .guard import profile_route
 from .navigation import keep_offline
@@ -120,6 +121,7 @@ def _refuse(form, exc: ServiceError, template: str, **ctx):
 
 @bp.route("/p/<int:profile_id>/documents/upload", methods=["GET", "POST"])
 @profile_route("documents:write")
+@idempotent
 def upload(access):
     if request.method == "POST" and _too_big():
         return _refuse_big()

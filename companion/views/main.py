@@ -18,6 +18,22 @@ from .navigation import redirect_next
 
 bp = Blueprint("main", __name__)
 
+# Without network, a file up to this size waits on the phone (IndexedDB) and is sent later.
+OUTBOX_MAX_FILE_MB = 10
+
+
+def account_key(user) -> str:
+    """An opaque key per account: the worker keeps each account's copies apart, the outbox its changes."""
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), f"acct:{user.id}".encode(),
+                    "sha256").hexdigest()[:20]
+
+
+@bp.app_context_processor
+def outbox_context():
+    signed_in = getattr(current_user, "is_authenticated", False)
+    return {"account_key": account_key(current_user) if signed_in else "",
+            "outbox_max_mb": OUTBOX_MAX_FILE_MB}
+
 
 @bp.route("/")
 @public_route
@@ -105,9 +121,7 @@ def service_worker():
 def account_key_header(response):
     """An opaque key per account lets the worker keep each account's offline copies apart."""
     if getattr(current_user, "is_authenticated", False):
-        key = hmac.new(current_app.config["SECRET_KEY"].encode(), f"acct:{current_user.id}".encode(),
-                       "sha256").hexdigest()[:20]
-        response.headers["X-Account-Key"] = key
+        response.headers["X-Account-Key"] = account_key(current_user)
         sess = getattr(current_user, "current_session", None)
         if sess is not None and sess.shared_device:
             response.headers["X-Shared-Device"] = "1"

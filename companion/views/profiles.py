@@ -9,6 +9,7 @@ from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
 from ..services import ServiceError, delegation_rows, profiles
 from ..services.access import accessible_profiles, require_access
+from ..web.idempotency import idempotent
 from .form_errors import show_refusal
 from .guard import account_route, profile_route
 from .signin import fresh_login_required
@@ -37,6 +38,7 @@ def show(access):
 
 @bp.route("/p/<int:profile_id>/edit", methods=["GET", "POST"])
 @profile_route("manage")
+@idempotent
 def edit(access):
     profile = access.profile
     form = ProfileForm(obj=profile)

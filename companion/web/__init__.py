@@ -1,0 +1,1 @@
+"""Web plumbing shared by the views: request and response helpers that hold no business rule."""
