@@ -248,3 +248,48 @@ def test_two_identical_requests_at_the_same_instant_apply_once(app, client, ctx,
     again = client.post(url, data=REMINDER, headers=headers)
     assert again.status_code == 200 and again.get_json()["ok"]
     assert _count(ctx, PersonalReminder, PersonalReminder.profile_id == anna) == 1
+
+
+def test_two_identical_requests_on_the_threaded_server_apply_once(app, client, ctx, anna, monkeypatch):
+    """The same race through werkzeug's threaded server (what `make run` and the e2e tests use)."""
+    import http.client
+    from urllib.parse import urlencode
+
+    from werkzeug.serving import make_server
+
+    url = f"/p/{anna}/agenda/reminders/new"
+    headers = _headers(client, url, "threaded-key-01")
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    original, answers = agenda_store.add_personal, []
+
+    def slow(*args, **kwargs):
+        row = original(*args, **kwargs)
+        time.sleep(0.4)
+        return row
+
+    monkeypatch.setattr(agenda_store, "add_personal", slow)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    start = threading.Barrier(2)
+
+    def send():
+        conn = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+        start.wait()
+        conn.request("POST", url, urlencode(REMINDER), {
+            **headers, "Host": "localhost", "Cookie": f"{cookie.key}={cookie.value}",
+            "Content-Type": "application/x-www-form-urlencoded"})
+        resp = conn.getresponse()
+        answers.append((resp.status, resp.read()))
+
+    try:
+        threads = [threading.Thread(target=send) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        server.shutdown()
+    assert sorted(status for status, _ in answers) in ([200, 200], [200, 503]), answers
+    assert _count(ctx, PersonalReminder, PersonalReminder.profile_id == anna) == 1
+    assert _count(ctx, IdempotencyReceipt) == 1
