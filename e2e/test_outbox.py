@@ -426,3 +426,37 @@ def test_a_shared_computer_never_keeps_a_change_to_send_later(page, context, liv
     assert _queue(page) == []
     context.set_offline(False)
     assert json.dumps(_queue(page)) == "[]"
+
+
+def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, live_server, unique_email):
+    """The browser's sync event (dispatched here through DevTools) reaches the worker with no page of
+    the site open: the worker sends the queue itself."""
+    base = live_server.url
+    user_id, pid = _start(page, live_server, unique_email)
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda ev: registrations.extend(r["registrationId"] for r in ev["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    page.goto(f"{base}/p/{pid}/agenda/reminders/new")
+    context.set_offline(True)
+    page.get_by_label("Nom", exact=True).fill("Podologue")
+    page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=6)).isoformat())
+    page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 1)
+    page.goto("about:blank")  # no page of the site is open any more
+    context.set_offline(False)
+    assert registrations
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": base + "/", "registrationId": registrations[-1],
+                                                 "tag": "companion-outbox", "lastChance": False})
+    for _ in range(60):
+        with live_server.app.app_context():
+            found = db.session.scalar(select(func.count()).select_from(PersonalReminder).where(
+                PersonalReminder.profile_id == pid, PersonalReminder.title == "Podologue"))
+        if found:
+            break
+        page.wait_for_timeout(250)
+    assert found == 1
+    page.goto(f"{base}/p/{pid}/agenda")
+    assert _queue(page, 0) == []
+    assert _receipts(live_server, user_id) == 1
