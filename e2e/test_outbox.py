@@ -460,3 +460,12 @@ def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, li
     page.goto(f"{base}/p/{pid}/agenda")
     assert _queue(page, 0) == []
     assert _receipts(live_server, user_id) == 1
+
+
+def test_logging_out_offline_with_nothing_waiting_says_so_at_once(page, context, live_server, unique_email):
+    _start(page, live_server, unique_email)
+    context.set_offline(True)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("heading", name="Vous êtes déconnecté de ce téléphone").wait_for()
+    assert [it["kind"] for it in _queue(page)] == ["logout"]
+    axe_check(page)

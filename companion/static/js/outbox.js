@@ -11,7 +11,7 @@
   var meta = document.querySelector('meta[name="csrf-token"]');
   var status = document.getElementById("outbox-status"), list = document.getElementById("outbox-list");
   var details = document.getElementById("outbox-details"), attention = document.getElementById("outbox-attention");
-  var warn = document.getElementById("outbox-logout"), notes = [];
+  var warn = document.getElementById("outbox-logout"), notes = [], pending = 0;
 
   function open() {
     if (conn) return Promise.resolve(conn);
@@ -55,6 +55,7 @@
 
   function show(items) {
     var w = waiting(items);
+    pending = w.length + items.filter(function (it) { return it.problem; }).length;
     status.hidden = !w.length;
     status.textContent = w.length === 1 ? d.one : fill(d.many, { n: w.length });
     list.textContent = "";
@@ -187,8 +188,12 @@
     var size = it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0);
     if (size > +d.max) return say(d.tooBig).then(function () { return false; });
     it.big = size > 0;
-    if ("SyncManager" in window) navigator.serviceWorker.ready.then(function (r) { return r.sync.register("companion-outbox"); }).catch(function () {});
+    bgSync();
     return add(it).then(function () { notes = [d.saved]; return refresh(); }).then(function () { return true; });
+  }
+  // Background Sync, where the browser has it: the worker sends even if no page is open then.
+  function bgSync() {
+    if ("SyncManager" in window) navigator.serviceWorker.ready.then(function (r) { return r.sync.register("companion-outbox"); }).catch(function () {});
   }
   function go(url) {
     var u = new URL(url || location.href, location.href);
@@ -199,7 +204,8 @@
     var li = form.closest("[id]");
     var h = form.closest("li, main") && form.closest("li, main").querySelector("h1, h3");
     return { url: form.action, key: key(), fields: fields(form, submitter), account: d.account, who: d.who,
-      label: form.dataset.outboxLabel || (h ? h.firstChild.textContent.trim() : document.title),
+      label: form.dataset.outboxLabel || (submitter ? submitter.textContent.trim() + ": " : "") +
+        (h ? h.firstChild.textContent.trim() : document.title),
       mark: li ? li.id : "", page: location.pathname };
   }
   // Tried at once with its key; kept only when the request fails or times out (online or not).
@@ -214,25 +220,25 @@
   }
   window.companionOutbox = { key: key, queue: function (form, k) { var it = item(form); it.key = k; return queue(it); } };
 
+  // Changes not sent belong to the session that ends: they go. Without network the device is erased at
+  // once and the logout itself waits to be sent.
   function logout(form) {
-    // Without network the logout waits: everything else of this account is erased now.
-    return timed("/healthz", { cache: "no-store" }, 5000).then(function (r) {
-      if (!r.ok) throw new Error("down");
-      form.dataset.native = "1";
-      form.submit();
-    }).catch(function () {
-      return tx("readwrite", function (s) { return s.clear(); }).then(function () {
-        return add({ kind: "logout", url: form.action, key: key(), fields: [], account: d.account });
-      }).then(function () {
-        var sw = navigator.serviceWorker && navigator.serviceWorker.controller;
-        if (sw) sw.postMessage({ type: "wipe" });
-        var main = document.getElementById("main"), nav = document.querySelector("header nav");
-        if (nav) nav.hidden = true;
-        box.hidden = true;
-        main.textContent = "";
-        main.appendChild(el("h1", d.outTitle));
-        main.appendChild(el("p", d.outText, "lead"));
-        main.focus();
+    var up = timed("/healthz", { cache: "no-store" }, 5000).then(function (r) { return r.ok; }, function () { return false; });
+    return up.then(function (online) {
+      return tx("readwrite", function (s) { return s.clear(); }).catch(function () {}).then(function () {
+        if (online) { form.dataset.native = "1"; form.submit(); return; }
+        return add({ kind: "logout", url: form.action, key: key(), fields: [], account: d.account }).then(function () {
+          var sw = navigator.serviceWorker && navigator.serviceWorker.controller;
+          if (sw) sw.postMessage({ type: "wipe" });
+          bgSync();
+          var main = document.getElementById("main"), nav = document.querySelector("header nav");
+          if (nav) nav.hidden = true;
+          box.hidden = true;
+          main.textContent = "";
+          main.appendChild(el("h1", d.outTitle));
+          main.appendChild(el("p", d.outText, "lead"));
+          main.focus();
+        });
       });
     });
   }
@@ -250,11 +256,11 @@
     var form = e.target;
     if (!form.matches || form.dataset.native) return;
     if (form.matches("form[data-logout]")) {
+      // Nothing waiting and no sign of being offline: the plain form (the worker still catches a logout
+      // that fails). Otherwise name what would be lost first, or erase this device now.
+      if (!pending && navigator.onLine !== false) return;
       e.preventDefault();
-      all().then(function (items) {
-        var n = waiting(items).length + items.filter(function (it) { return it.problem; }).length;
-        if (n) confirmLogout(form, n); else logout(form);
-      }, function () { logout(form); });
+      if (pending) confirmLogout(form, pending); else logout(form);
     } else if (form.matches("form[data-outbox]")) {
       e.preventDefault();
       submit(form, e.submitter);

@@ -1,5 +1,4 @@
-// Background Sync for the outbox (js/outbox.js): open pages send; with none open, this sends in order,
-// under the same lock, removing only successes (a page explains the rest in plain words).
+// Outbox (js/outbox.js): Background Sync with no page open; a logout without network wipes and waits.
 function obx(mode, fn) {
   return new Promise((ok, ko) => {
     const req = indexedDB.open("companion-outbox", 1);
@@ -34,4 +33,17 @@ self.addEventListener("sync", (e) => {
     if (pages.length) return pages.forEach((p) => p.postMessage({ type: "outbox-flush" }));
     return navigator.locks ? navigator.locks.request("companion-outbox", obxSend) : obxSend();
   }));
+});
+ROUTES.push({
+  match: (req, url) => req.method === "POST" && url.pathname === "/logout",
+  handle: (e, req) => fetch(req).then(async (r) => { await observe(r); return r; }, async () => {
+    const account = await metaGet("account");
+    await wipeAccounts(null);
+    await metaSet("account", "");
+    await obx("readwrite", (s) => {
+      s.clear();
+      return s.add({ kind: "logout", url: req.url, key: "logout00", fields: [], account });
+    });
+    return offlinePage();
+  }),
 });
