@@ -188,8 +188,7 @@
     var size = it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0);
     if (size > +d.max) return say(d.tooBig).then(function () { return false; });
     it.big = size > 0;
-    bgSync();
-    return add(it).then(function () { notes = [d.saved]; return refresh(); }).then(function () { return true; });
+    return add(it).then(function () { bgSync(); notes = [d.saved]; return refresh(); }).then(function () { return true; });
   }
   // Background Sync, where the browser has it: the worker sends even if no page is open then.
   function bgSync() {
