@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import func, select
 
 from companion.extensions import db
@@ -144,6 +145,18 @@ def test_a_change_made_offline_is_applied_once_after_a_new_sign_in(page, context
     login(page, base, unique_email)
     page.wait_for_load_state("load")
     context.unroute("**/agenda/*/done")
+    try:
+        page.goto(url)
+    except PlaywrightError:  # aborted by the home page reloading itself after sending
+        pass
+    # The page that sends reloads itself; a send begun on the home page may reload that page instead
+    # (racing this navigation): wait until the database has it, then look.
+    for _ in range(60):
+        with live_server.app.app_context():
+            if db.session.scalar(select(AgendaItem.done_on).where(
+                    AgendaItem.profile_id == pid, AgendaItem.rule_id == "DO_BREAST")):
+                break
+        page.wait_for_timeout(250)
     page.goto(url)
     page.locator("#item-DO_BREAST.done").wait_for(timeout=15000)
     assert _item(page, "DO_BREAST").get_by_text("Fait le").is_visible()
