@@ -157,9 +157,9 @@ def test_a_change_made_offline_is_applied_once_after_a_new_sign_in(page, context
                     AgendaItem.profile_id == pid, AgendaItem.rule_id == "DO_BREAST")):
                 break
         page.wait_for_timeout(250)
+    page.wait_for_timeout(500)  # let a reload begun by the sending page finish before navigating
     page.goto(url)
-    page.locator("#item-DO_BREAST.done").wait_for(timeout=15000)
-    assert _item(page, "DO_BREAST").get_by_text("Fait le").is_visible()
+    _item(page, "DO_BREAST").get_by_text("Fait le").wait_for(timeout=15000)
     assert not page.locator("#outbox-attention").is_visible()
     with live_server.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxReceipt)
