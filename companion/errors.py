@@ -26,10 +26,12 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, detail=None):
+def render_error(code: int, detail=None, **extra):
+    """`extra` goes into the JSON answer only: e.g. `kind` ("access" ended, target "gone") and what a
+    conflict needs, so the offline outbox can say what happened in plain words."""
     title, hint = MESSAGES.get(code, MESSAGES[500])
     if wants_json():
-        return jsonify(error=code, message=str(detail or title)), code
+        return jsonify(ok=False, error=code, message=str(detail or title), **extra), code
     return render_template("errors/error.html", code=code, title=title, hint=detail or hint), code
 
 
@@ -47,7 +49,10 @@ def register(app):
             db.session.commit()
             if refused_too_often(getattr(exc.actor, "id", None)):
                 return render_error(429)
-        return render_error(exc.status, exc.message if exc.status != 404 else None)
+        kind = "access" if isinstance(exc, AccessDenied) else "gone" if exc.status in (404, 410) else None
+        extra = {"kind": kind} if kind else {}
+        extra.update(getattr(exc, "details", None) or {})
+        return render_error(exc.status, exc.message if exc.status != 404 else None, **extra)
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

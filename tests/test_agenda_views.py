@@ -14,7 +14,7 @@ from companion.models.agenda import AgendaItem, PersonalReminder, Reminder
 from companion.models.audit import AccessEvent
 from companion.models.outbox import OutboxReceipt
 from companion.models.profile import Profile
-from companion.services import agenda_store
+from companion.services import receipts
 
 from .cast import CAST, delegate, sign_up
 from .conftest import csrf_from
@@ -82,9 +82,12 @@ def test_an_offline_replay_is_applied_once(client, ctx, claire):
     token = csrf_from(page(client, claire).get_data(as_text=True))
     headers = {"X-CSRFToken": token, "Idempotency-Key": "k" * 20, "Accept": "application/json"}
     first = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-02-01"}, headers=headers)
-    again = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-03-01"}, headers=headers)
+    again = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-02-01"}, headers=headers)
     assert first.status_code == again.status_code == 200
     assert first.get_json() == again.get_json() and first.get_json()["ok"]
+    # Issue 11: the same key with another body is refused (409), no longer answered as the first.
+    other = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-03-01"}, headers=headers)
+    assert other.status_code == 409 and other.get_json()["kind"] == "key_reused"
     with ctx():
         row = db.session.scalar(select(AgendaItem).where(AgendaItem.rule_id == "DO_COLORECTAL"))
         assert row.done_on == date(2026, 2, 1)  # the replay changed nothing
@@ -99,17 +102,18 @@ def test_json_without_csrf_header_is_refused(client, claire):
 
 def test_a_replay_racing_the_first_send_does_not_apply_twice(client, ctx, claire, monkeypatch):
     """Both requests pass the "already applied?" look-up before either has committed (simulated by
-    hiding the stored receipt from the look-up): the key's claim still lets only one apply."""
+    hiding the stored receipt from the look-up): the key's claim still lets only one apply.
+    (Issue 11: the receipts are generic, services/receipts.py, and the replay sends the same body.)"""
     url, headers = f"/p/{claire}/agenda/DO_COLORECTAL/done", _headers(client, claire)
     first = client.post(url, json={"done_on": "2026-02-01"}, headers=headers)
-    original, seen = agenda_store.receipt, []
+    original, seen = receipts.lookup, []
 
     def late_lookup(user_id, key):
         seen.append(key)
         return None if len(seen) == 1 else original(user_id, key)  # the race: first look-up misses
 
-    monkeypatch.setattr(agenda_store, "receipt", late_lookup)
-    again = client.post(url, json={"done_on": "2026-03-01"}, headers=headers)
+    monkeypatch.setattr(receipts, "lookup", late_lookup)
+    again = client.post(url, json={"done_on": "2026-02-01"}, headers=headers)
     assert first.status_code == again.status_code == 200 and again.get_json() == first.get_json()
     with ctx():
         row = db.session.scalar(select(AgendaItem).where(AgendaItem.rule_id == "DO_COLORECTAL"))
@@ -121,22 +125,21 @@ def test_claiming_a_key_another_request_just_took_returns_its_answer(app, ctx, c
     """Service level: between our look-up and our insert, another transaction commits the same key."""
     with ctx():
         user_id = db.session.scalar(select(User.id))
-        mine, stored = agenda_store.claim_receipt(user_id, "race-key-1", "agenda.done")
-        assert stored is None and mine is not None
+        assert receipts.claim(user_id, "race-key-1", "h1", "agenda.done") is None
         db.session.rollback()  # our action failed: the key stays free
         with db.engine.begin() as other:  # the other request wins the key and commits
             other.execute(insert(OutboxReceipt).values(
-                key="race-key-1", user_id=user_id, action="agenda.done", status=200, body='{"ok": true}',
-                created_at=datetime.now(UTC)))
-        original, calls = agenda_store.receipt, []
+                key="race-key-1", user_id=user_id, request_hash="h1", action="agenda.done", status=200,
+                content_type="application/json", body='{"ok": true}', created_at=datetime.now(UTC)))
+        original, calls = receipts.lookup, []
 
         def late_lookup(u, k):  # our look-up ran before the other request committed
             calls.append(k)
             return None if len(calls) == 1 else original(u, k)
 
-        monkeypatch.setattr(agenda_store, "receipt", late_lookup)
-        mine, stored = agenda_store.claim_receipt(user_id, "race-key-1", "agenda.done")
-        assert mine is None and stored.status == 200 and stored.body == '{"ok": true}'
+        monkeypatch.setattr(receipts, "lookup", late_lookup)
+        stored = receipts.claim(user_id, "race-key-1", "h1", "agenda.done")
+        assert stored.outcome == "answer" and stored.status == 200 and stored.body == '{"ok": true}'
         assert db.session.scalar(select(func.count()).select_from(OutboxReceipt)) == 1  # still usable
         db.session.rollback()
 

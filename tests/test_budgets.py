@@ -48,6 +48,13 @@ def test_the_service_worker_is_at_most_8_kb_compressed(client):
     assert compressed_size(client, "/sw.js") <= 8 * KB
 
 
+def test_the_outbox_part_of_the_service_worker_is_at_most_1_kb_compressed():
+    import brotli
+
+    source = (PACKAGE / "static" / "sw" / "40-outbox.js").read_bytes()
+    assert len(brotli.compress(source)) <= KB
+
+
 def test_everything_precached_is_at_most_60_kb(app, client):
     with app.app_context():
         urls = precache_urls() + ["/offline/fr", "/offline/en"]

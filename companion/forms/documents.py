@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
@@ -21,7 +21,9 @@ class UploadForm(_Details):
 
 
 class EditForm(_Details):
-    pass
+    # The name the person saw when the form opened: a change made on another device meanwhile is a
+    # conflict to show, not something to overwrite in silence (the offline outbox sends it later).
+    base_title = HiddenField()
 
 
 class CdaImportForm(FlaskForm):

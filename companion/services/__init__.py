@@ -7,9 +7,11 @@ class ServiceError(Exception):
 
     status = 400
 
-    def __init__(self, message, status: int | None = None, field: str | None = None):
+    def __init__(self, message, status: int | None = None, field: str | None = None,
+                 details: dict | None = None):
         super().__init__(str(message))
         self.message = message
         self.field = field  # the form field the message belongs to, if any
+        self.details = details or {}  # plain data a JSON caller needs (e.g. the current title)
         if status is not None:
             self.status = status

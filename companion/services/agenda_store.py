@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models.agenda import AgendaItem, PersonalReminder, Reminder
@@ -127,6 +126,23 @@ def add_personal(access, actor, *, kind: str, title: str, day: date, at: time, t
     return rem
 
 
+def update_personal(access, actor, rem: PersonalReminder, *, kind: str, title: str, day: date, at: time,
+                    tz: str, repeat: str = "", until_on: date | None = None, notes: str = "") -> None:
+    """Change a personal reminder; what was planned to be sent for it is planned again."""
+    if kind not in KINDS or repeat not in REPEATS:
+        raise ServiceError(_l("Choose one of the options given."), status=400)
+    if not title.strip():
+        raise ServiceError(_l("Give this reminder a name."), status=400, field="title")
+    if until_on and until_on < day:
+        raise ServiceError(_l("The end date must come after the first date."), status=400, field="until_on")
+    rem.kind, rem.title, rem.notes = kind, title.strip()[:120], notes.strip()
+    rem.repeat, rem.until_on = repeat, until_on
+    rem.starts_at, rem.timezone = datetime.combine(day, at, tzinfo=zone(tz)), zone(tz).key
+    _forget_pending(access.profile.id, f"p{rem.id}")
+    audit.record_access(access, actor, "agenda.reminder_edit", object_type="reminder", object_id=rem.id)
+    db.session.flush()
+
+
 def personal_list(profile_id: int) -> list[PersonalReminder]:
     return list(db.session.scalars(select(PersonalReminder).where(
         PersonalReminder.profile_id == profile_id, PersonalReminder.deleted_at.is_(None))
@@ -173,38 +189,3 @@ def occurrences(rem: PersonalReminder, start: datetime, end: datetime, limit: in
     return found
 
 
-def receipt(user_id: int, key: str):
-    """The stored answer of an offline action already applied (None the first time)."""
-    from ..models.outbox import OutboxReceipt
-
-    return db.session.scalar(select(OutboxReceipt).where(OutboxReceipt.key == key,
-                                                         OutboxReceipt.user_id == user_id))
-
-
-def claim_receipt(user_id: int, key: str, action: str):
-    """Claim an offline action's key before applying it: (receipt, None) for the first claim, (None,
-    stored receipt) when another request holds the key. The unique key decides, so two replays at
-    once cannot both apply. It must be the request's first write: a refused claim rolls the
-    transaction back (no savepoint: pysqlite would commit the claim on releasing it)."""
-    from ..models.outbox import OutboxReceipt
-
-    stored = receipt(user_id, key)
-    if stored is not None:
-        return None, stored
-    row = OutboxReceipt(key=key[:64], user_id=user_id, action=action, status=0, body="")
-    db.session.add(row)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same key at the same moment: the other request won
-        db.session.rollback()
-        stored = receipt(user_id, key)
-        if stored is None:  # a key of another account: never apply, never reveal
-            raise ServiceError(_l("Something in the request was wrong"), status=400) from None
-        return None, stored
-    return row, None
-
-
-def settle_receipt(row, status: int, body: str) -> None:
-    """Keep the answer with the claim, in the action's own transaction."""
-    row.status, row.body = status, body
-    db.session.flush()

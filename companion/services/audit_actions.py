@@ -56,6 +56,7 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("agenda.snooze", _l("put off an agenda item"), "agenda_item"),
     Action("agenda.dismiss", _l("marked an agenda item as not relevant"), "agenda_item"),
     Action("agenda.reopen", _l("reopened an agenda item"), "agenda_item"),
+    Action("agenda.reminder_edit", _l("changed a personal reminder"), "reminder"),
     Action("agenda.reminder_add", _l("added a personal reminder"), "reminder"),
     Action("agenda.reminder_delete", _l("deleted a personal reminder"), "reminder"),
     # Account and security

@@ -214,13 +214,19 @@ def _years(access) -> list[int]:
 
 
 def update(access, actor, doc: Document, *, title: str, type_code: str, care_date: date | None,
-           source: str, now: datetime | None = None) -> None:
+           source: str, now: datetime | None = None, base_title: str | None = None) -> None:
+    """`base_title`: the name the person saw. If someone renamed the document since (another device,
+    a caregiver) and this change names it otherwise, refuse with 409 and the current name."""
     doc_type = document_types.get(type_code)
     if doc_type is None:
         raise ServiceError(_l("Please choose a type from the list."), 400, field="type_code")
     title = clean_title(title)
     if not title:
         raise ServiceError(_l("Please give the document a name."), 400, field="title")
+    if base_title and clean_title(base_title) != doc.title and title != doc.title:
+        raise ServiceError(_l("This document was already renamed to “%(title)s” on another device.",
+                              title=doc.title), 409, field="title",
+                           details={"kind": "renamed", "current": doc.title})
     changes = [a for a, new in (("document.rename", title != doc.title),
                                 ("document.retype", doc_type.code != doc.type_code)) if new]
     doc.title, doc.type_code, doc.class_code = title, doc_type.code, doc_type.class_code

@@ -285,13 +285,12 @@ def forget_unsent(user_id: int) -> None:
                                                           Reminder.sent_at.is_(None)))
 
 
-KEEP_RECEIPTS = timedelta(days=30)
 KEEP_DELIVERIES = timedelta(days=90)
 
 
 def prune(now: datetime) -> None:
     """Old idempotency receipts and send results are of no use any more."""
-    from ..models.outbox import OutboxReceipt
+    from . import receipts
 
-    db.session.execute(OutboxReceipt.__table__.delete().where(OutboxReceipt.created_at < now - KEEP_RECEIPTS))
+    receipts.prune(now)
     db.session.execute(PushDelivery.__table__.delete().where(PushDelivery.at < now - KEEP_DELIVERIES))

@@ -1,10 +1,9 @@
 """The prevention agenda of a profile: items from the French calendar, personal reminders, the timeline,
 .ics downloads. Every route is scope "agenda"; non-owners' reads and changes go to the access log."""
 
-import re
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -14,6 +13,7 @@ from ..prevention import load_rules
 from ..services import ServiceError, agenda_ics, agenda_store, ics, timeline
 from ..services.agenda import add_months
 from ..web.client import locale, wants_json
+from ..web.idempotency import idempotent
 from ..web.public_url import public_url
 from ..web.refusals import refuse
 from ..web.routes import profile_route
@@ -22,7 +22,6 @@ from ..web.sw_contract import keep_offline
 bp = Blueprint("agenda", __name__)
 load_rules()  # a bad rules file stops the app at start-up, not at the first page
 
-KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SOON_MONTHS = 12
 
 
@@ -60,34 +59,15 @@ def index(access):
 
 
 def _finish(access, message):
-    """Commit once, then answer the page (redirect) or the offline queue (JSON). An offline action's
-    receipt holds this answer and is committed in the same transaction as the action."""
+    """Commit once, then answer the page (redirect) or the offline queue (JSON). A replayed action's
+    receipt (web/idempotency.py) is claimed in this same transaction."""
+    flash(message, "success")  # shown on the next page, also after a change sent from the outbox
     if wants_json():
         resp = jsonify(ok=True, message=str(message))
     else:
-        flash(message, "success")
         resp = redirect(url_for("agenda.index", profile_id=access.profile.id) + "#now")
-    claimed = g.pop("outbox_receipt", None)
-    if claimed is not None:
-        agenda_store.settle_receipt(claimed, resp.status_code, resp.get_data(as_text=True))
     db.session.commit()
     return resp
-
-
-def _replayed(action: str, apply):
-    """Apply an action once per Idempotency-Key (the offline queue may send it again, even twice at
-    once): the key is claimed first, through its unique constraint, so a second claim gets the
-    stored answer instead of applying the action again."""
-    key = request.headers.get("Idempotency-Key", "")
-    if not key:
-        return apply()
-    if not KEY_RE.match(key):
-        raise ServiceError(_l("Something in the request was wrong"), status=400)
-    claimed, stored = agenda_store.claim_receipt(current_user.id, key, action)
-    if stored is not None:
-        return Response(stored.body, status=stored.status, mimetype="application/json")
-    g.outbox_receipt = claimed
-    return apply()
 
 
 def _form_or_json(form_cls):
@@ -100,8 +80,7 @@ def _form_or_json(form_cls):
 
 
 def _invalid(access, form):
-    if g.pop("outbox_receipt", None) is not None:
-        db.session.rollback()  # a refused action leaves its key free: the corrected replay may apply
+    db.session.rollback()  # a refused action leaves its key free: the corrected replay may apply
     message = next(iter(next(iter(form.errors.values()), [])), _l("Please correct what is shown below."))
     if wants_json():
         resp = jsonify(ok=False, message=str(message))
@@ -113,18 +92,18 @@ def _invalid(access, form):
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/done", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def done(access, rule_id: str):
-    def apply():
-        form = _form_or_json(DoneForm)
-        if not form.validate():
-            return _invalid(access, form)
-        agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
-        return _finish(access, _l("Marked as done. Thank you!"))
-    return _replayed("agenda.done", apply)
+    form = _form_or_json(DoneForm)
+    if not form.validate():
+        return _invalid(access, form)
+    agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
+    return _finish(access, _l("Marked as done. Thank you!"))
 
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/snooze", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def snooze(access, rule_id: str):
     form = _form_or_json(SnoozeForm)
     if not form.validate():
@@ -136,6 +115,7 @@ def snooze(access, rule_id: str):
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/dismiss", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def dismiss(access, rule_id: str):
     form = _form_or_json(DismissForm)
     if not form.validate():
@@ -146,6 +126,7 @@ def dismiss(access, rule_id: str):
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/reopen", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def reopen(access, rule_id: str):
     form = _form_or_json(ReopenForm)
     if not form.validate():
@@ -181,6 +162,7 @@ def item_ics(access, rule_id: str):
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/new", methods=["GET", "POST"])
 @profile_route("agenda")
+@idempotent
 def reminder_new(access):
     form = PersonalReminderForm()
     if request.method == "GET":
@@ -194,11 +176,41 @@ def reminder_new(access):
         except ServiceError as exc:
             return refuse(form, exc, "agenda/reminder_form.html", access=access, profile=access.profile)
         return _finish(access, _l("Reminder added."))
-    return render_template("agenda/reminder_form.html", form=form, access=access, profile=access.profile)
+    status = 400 if request.method == "POST" else 200  # a refused form is not a success for the outbox
+    return render_template("agenda/reminder_form.html", form=form, access=access,
+                           profile=access.profile), status
+
+
+@bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/edit", methods=["GET", "POST"])
+@profile_route("agenda")
+@idempotent
+def reminder_edit(access, reminder_id: int):
+    rem = agenda_store.personal_get(access.profile.id, reminder_id)
+    form = PersonalReminderForm()
+    if request.method == "GET":
+        local = rem.starts_at.astimezone(agenda_store.zone(rem.timezone))
+        form.kind.data, form.title.data, form.repeat.data = rem.kind, rem.title, rem.repeat
+        form.day.data, form.at.data = local.date(), local.time().replace(tzinfo=None)
+        form.until_on.data, form.notes.data = rem.until_on, rem.notes
+    if form.validate_on_submit():
+        try:
+            agenda_store.update_personal(access, current_user, rem, kind=form.kind.data,
+                                         title=form.title.data, day=form.day.data, at=form.at.data,
+                                         tz=current_user.timezone,
+                                         repeat=form.repeat.data, until_on=form.until_on.data,
+                                         notes=form.notes.data or "")
+        except ServiceError as exc:
+            return refuse(form, exc, "agenda/reminder_form.html", access=access, profile=access.profile,
+                          reminder=rem)
+        return _finish(access, _l("Reminder saved."))
+    status = 400 if request.method == "POST" else 200  # a refused form is not a success for the outbox
+    return render_template("agenda/reminder_form.html", form=form, access=access, profile=access.profile,
+                           reminder=rem), status
 
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/delete", methods=["POST"])
 @profile_route("agenda")
+@idempotent
 def reminder_delete(access, reminder_id: int):
     form = ReopenForm()
     if not form.validate():

@@ -20,6 +20,16 @@ from ..web.sw_contract import account_key, keep_offline
 
 bp = Blueprint("main", __name__)
 
+# Without network, a file up to this size waits on the phone (IndexedDB) and is sent later.
+OUTBOX_MAX_FILE_MB = 10
+
+
+@bp.app_context_processor
+def outbox_context():
+    signed_in = getattr(current_user, "is_authenticated", False)
+    return {"account_key": account_key(current_user) if signed_in else "",
+            "outbox_max_mb": OUTBOX_MAX_FILE_MB}
+
 
 @bp.route("/")
 @public_route

@@ -9,6 +9,7 @@ from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
 from ..services import ServiceError, delegation_rows, profiles
 from ..services.access import accessible_profiles, require_access
+from ..web.idempotency import idempotent
 from ..web.inputs import db_int
 from ..web.refusals import refuse
 from ..web.routes import account_route, profile_route
@@ -33,6 +34,7 @@ def show(access):
 
 @bp.route("/p/<int:profile_id>/edit", methods=["GET", "POST"])
 @profile_route("manage")
+@idempotent
 def edit(access):
     profile = access.profile
     form = ProfileForm(obj=profile)

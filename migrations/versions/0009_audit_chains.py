@@ -17,7 +17,7 @@ from flask import current_app
 from companion.models.types import UTCDateTime
 
 revision = '0009'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

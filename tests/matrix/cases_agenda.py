@@ -41,6 +41,10 @@ CASES = [
     Case("agenda.reminder_new", "agenda", "POST", prepare=_woman, data=lambda w: {
         "kind": "appointment", "title": "Dentist", "day": (date.today() + timedelta(days=2)).isoformat(),
         "at": "10:30", "repeat": ""}),
+    Case("agenda.reminder_edit", "agenda", **REM),
+    Case("agenda.reminder_edit", "agenda", "POST", data=lambda w: {
+        "kind": "medicine", "title": "Doliprane", "day": "2026-06-01", "at": "08:00", "repeat": "daily"},
+        **REM),
     Case("agenda.reminder_delete", "agenda", "POST", data=lambda w: {}, **REM),
     Case("agenda.reminder_ics", "agenda", **REM),
 ]

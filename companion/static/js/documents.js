@@ -20,10 +20,18 @@
       if (file.size > +form.getAttribute("data-max")) { err.textContent = form.getAttribute("data-too-big"); return; }
       var box = document.getElementById("upload-progress"), bar = document.getElementById("upload-bar");
       var pct = document.getElementById("upload-pct"), button = form.querySelector('button[type="submit"]');
-      var xhr = new XMLHttpRequest();
+      var xhr = new XMLHttpRequest(), outbox = window.companionOutbox, k = outbox ? outbox.key() : "";
+      // Without network the file waits on this phone (up to a limit) and is sent later, once.
+      var lost = function () {
+        box.hidden = true; button.disabled = false;
+        if (!outbox) { err.textContent = form.getAttribute("data-failed"); return; }
+        outbox.queue(form, k).then(function (kept) { if (!kept) err.textContent = form.getAttribute("data-failed"); });
+      };
       xhr.open("POST", form.action || location.href);
+      xhr.timeout = 120000;
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("X-CSRFToken", csrf);
+      if (k) xhr.setRequestHeader("Idempotency-Key", k);
       xhr.upload.onprogress = function (ev) {
         if (!ev.lengthComputable) return;
         var p = Math.round(ev.loaded * 100 / ev.total);
@@ -33,10 +41,11 @@
         var body = {};
         try { body = JSON.parse(xhr.responseText); } catch (x) { /* not JSON */ }
         if (xhr.status < 300 && body.url) { location.href = body.url; return; }
+        if (xhr.status >= 500 || xhr.status === 408 || xhr.status === 429) { lost(); return; }
         err.textContent = body.message || form.getAttribute("data-failed");
         button.disabled = false;
       };
-      xhr.onerror = xhr.ontimeout = function () { err.textContent = form.getAttribute("data-failed"); button.disabled = false; };
+      xhr.onerror = xhr.ontimeout = lost;
       box.hidden = false; button.disabled = true;
       xhr.send(new FormData(form));
     });

@@ -1,17 +1,28 @@
-// Offline queue for "mark as done": each action is kept in IndexedDB with an idempotency key and sent
-// in order once the server answers again; the server applies each key once. Pending actions are shown.
+// The offline outbox. A form marked data-outbox is sent with an idempotency key; when the request fails or
+// times out, the change (fields, files, key, account) waits in IndexedDB and is sent again in order, once,
+// when the server answers (on "online", on page load, every 30 s, on a Background Sync message). The
+// server applies each key once. Refusals stay, in plain words, until the person retries or discards.
+// Logging out without network erases this device, keeps only the logout, and sends it later.
 (function () {
   "use strict";
-  var DB = "companion-outbox", STORE = "queue", busy = false;
-  var status = document.getElementById("outbox-status");
+  var box = document.getElementById("outbox");
+  if (!box || !window.indexedDB || !window.fetch || !window.Promise) return;
+  var d = box.dataset, DB = "companion-outbox", STORE = "queue", conn = null, busy = false;
   var meta = document.querySelector('meta[name="csrf-token"]');
-  var attention = document.getElementById("outbox-attention"), gone = [];
+  var status = document.getElementById("outbox-status"), list = document.getElementById("outbox-list");
+  var details = document.getElementById("outbox-details"), attention = document.getElementById("outbox-attention");
+  var warn = document.getElementById("outbox-logout"), notes = [], pending = 0;
 
   function open() {
+    if (conn) return Promise.resolve(conn);
     return new Promise(function (ok, ko) {
       var req = indexedDB.open(DB, 1);
       req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "id", autoIncrement: true }); };
-      req.onsuccess = function () { ok(req.result); };
+      req.onsuccess = function () {
+        conn = req.result;
+        conn.onversionchange = function () { conn.close(); conn = null; }; // the worker wipes: let it
+        ok(conn);
+      };
       req.onerror = function () { ko(req.error); };
     });
   }
@@ -20,121 +31,244 @@
       return new Promise(function (ok, ko) {
         var t = db.transaction(STORE, mode), out = fn(t.objectStore(STORE));
         t.oncomplete = function () { ok(out && out.result); };
-        t.onerror = function () { ko(t.error); };
+        t.onerror = t.onabort = function () { ko(t.error); };
       });
     });
   }
   function all() { return tx("readonly", function (s) { return s.getAll(); }); }
+  function drop(id) { return tx("readwrite", function (s) { return s.delete(id); }); }
+  function put(it) { return tx("readwrite", function (s) { return s.put(it); }); }
+  function add(it) { return tx("readwrite", function (s) { return s.add(it); }); }
   function key() {
     var a = new Uint8Array(16); crypto.getRandomValues(a);
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
-  function token() { return meta ? meta.content : ""; }
-  // The page may come from the offline copy, made under an earlier sign-in: ask the server for the
-  // token of the current session (the agenda page carries it in its meta tag).
-  function freshToken() {
-    return fetch(location.href, { credentials: "same-origin", cache: "no-store", redirect: "manual" })
-      .then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
-        var m = /name="csrf-token" content="([^"]+)"/.exec(html);
-        if (m && meta) meta.content = m[1];
-        return m ? m[1] : "";
-      });
+  function el(tag, text, cls) { var e = document.createElement(tag); e.textContent = text || ""; if (cls) e.className = cls; return e; }
+  function button(text, fn) { var b = el("button", text, "secondary"); b.type = "button"; b.addEventListener("click", fn); return b; }
+  function fill(t, it) { return t.replace("{label}", it.label || "").replace("{name}", it.who || "").replace("{n}", it.n); }
+  function timed(url, init, ms) {
+    var ctl = new AbortController(), timer = setTimeout(function () { ctl.abort(); }, ms);
+    init.signal = ctl.signal; init.credentials = "same-origin"; init.redirect = "manual";
+    return fetch(url, init).finally(function () { clearTimeout(timer); });
   }
-  function say(el, text) { var p = document.createElement("p"); p.textContent = text; el.appendChild(p); return p; }
-  function button(text, fn) {
-    var b = document.createElement("button"); b.type = "button"; b.className = "secondary";
-    b.textContent = text; b.addEventListener("click", fn); return b;
-  }
-  // The item's name is read from the page, not kept in the queue (which may outlive the session).
-  function label(it) {
-    var h = document.querySelector("#item-" + it.rule + " h3");
-    return h && h.firstChild ? h.firstChild.textContent.trim() : "";
-  }
+  function waiting(items) { return items.filter(function (it) { return !it.problem && it.kind !== "logout"; }); }
+
   function show(items) {
-    if (!status) return;
-    document.querySelectorAll(".agenda-item.pending").forEach(function (el) { el.classList.remove("pending"); });
-    var waiting = items.filter(function (it) { return !it.problem; });
-    items.forEach(function (it) {
-      var el = document.getElementById("item-" + it.rule);
-      if (el) el.classList.add("pending");
+    var w = waiting(items);
+    pending = w.length + items.filter(function (it) { return it.problem; }).length;
+    status.hidden = !w.length;
+    status.textContent = w.length === 1 ? d.one : fill(d.many, { n: w.length });
+    list.textContent = "";
+    w.forEach(function (it) { list.appendChild(el("li", it.label)); });
+    details.hidden = !w.length;
+    document.querySelectorAll(".pending").forEach(function (e) { e.classList.remove("pending"); });
+    w.forEach(function (it) {
+      var e = it.mark && it.page === location.pathname && document.getElementById(it.mark);
+      if (!e) return;
+      e.classList.add("pending");
+      if (!e.querySelector(".pending-note")) e.appendChild(el("p", d.waiting, "pending-note"));
     });
-    status.hidden = !waiting.length;
-    status.textContent = waiting.length === 1 ? status.dataset.one : status.dataset.many.replace("{n}", waiting.length);
-    if (!attention) return;
     attention.textContent = "";
-    gone.forEach(function (text) { say(attention, text); });
+    notes.forEach(function (t) { attention.appendChild(el("p", t)); });
     items.filter(function (it) { return it.problem; }).forEach(function (it) {
-      var p = say(attention, attention.dataset.problem.replace("{label}", label(it)).replace("{why}", it.problem));
-      p.appendChild(document.createElement("br"));
-      p.appendChild(button(attention.dataset.retry, function () { update(it.id, null).then(flush); }));
+      var p = attention.appendChild(el("p", it.problem));
+      p.appendChild(el("br"));
+      if (it.current != null) {
+        p.appendChild(button(d.mine, function () { retry(it, it.current); }));
+        p.appendChild(document.createTextNode(" "));
+        p.appendChild(button(d.theirs, function () { notes = []; drop(it.id).then(refresh); }));
+        return;
+      }
+      if (it.retry) p.appendChild(button(d.retry, function () { retry(it); }));
       p.appendChild(document.createTextNode(" "));
-      p.appendChild(button(attention.dataset.discard, function () { drop(it.id).then(refresh); }));
+      p.appendChild(button(d.discard, function () { notes = []; drop(it.id).then(refresh); }));
     });
     attention.hidden = !attention.firstChild;
+    box.hidden = status.hidden && attention.hidden && warn.hidden;
   }
   function refresh() { return all().then(show); }
-  function drop(id) { return tx("readwrite", function (s) { return s.delete(id); }); }
-  function update(id, problem) {
-    return tx("readwrite", function (s) {
-      var req = s.get(id);
-      req.onsuccess = function () { if (req.result) { req.result.problem = problem; s.put(req.result); } };
+  function say(text) { notes = [text]; return refresh(); }
+  // "Keep my name": send again on top of the name seen now, with a new key (a new request).
+  function retry(it, base) {
+    if (base != null) {
+      it.fields = it.fields.map(function (f) { return f[0] === "base_title" ? [f[0], base] : f; });
+      it.key = key();
+    }
+    delete it.problem; delete it.current; delete it.retry;
+    return put(it).then(flush);
+  }
+
+  // The session now: its form token and account. The page may be a copy saved under an earlier sign-in.
+  function session() {
+    return timed("/", { cache: "no-store" }, 8000).then(function (r) {
+      if (!r.ok) return {};
+      return r.text().then(function (html) {
+        var m = /name="csrf-token" content="([^"]+)"/.exec(html);
+        if (m && meta) meta.content = m[1];
+        var account = r.headers.get("X-Account-Key") || ""; // none: signed out (the welcome page)
+        return account && m ? { token: m[1], account: account } : {};
+      });
     });
   }
-  function send(it, csrf) {
-    var ctl = new AbortController(), timer = setTimeout(function () { ctl.abort(); }, 8000);
-    return fetch(it.url, {
-      method: "POST", credentials: "same-origin", signal: ctl.signal, redirect: "manual",
-      headers: { "Content-Type": "application/json", "Accept": "application/json",
-        "X-CSRFToken": csrf, "Idempotency-Key": it.key },
-      body: JSON.stringify(it.body)
-    }).finally(function () { clearTimeout(timer); });
+  function body(it, token) {
+    var fd = new FormData();
+    it.fields.forEach(function (f) {
+      if (f[0] === "csrf_token") return;
+      if (f[1] instanceof Blob) fd.append(f[0], f[1], f[1].name || "file"); else fd.append(f[0], f[1]);
+    });
+    fd.append("csrf_token", token);
+    return fd;
   }
-  function reason(resp) {
-    return resp.json().then(function (b) { return b && b.message; }, function () { return ""; })
-      .then(function (m) { return m || attention.dataset.refused; });
+  function send(it, token) {
+    return timed(it.url, { method: "POST", body: body(it, token), headers: { "Accept": "application/json",
+      "X-CSRFToken": token, "Idempotency-Key": it.key } }, it.big ? 120000 : 8000);
   }
-  // Sends in order; stops when the server cannot be reached. Only a success or a definite "gone" (shown
-  // to the person) removes an action; a refusal keeps it, in plain words, to retry or discard.
+  function later(r) { return r.type === "opaqueredirect" || r.status >= 500 || r.status === 429 || r.status === 408; }
+  function why(r) { return r.json().catch(function () { return {}; }); }
+  // One answer decides: sent (removed), try later (stop), or a problem shown to the person (kept).
+  function settle(it, r) {
+    if (later(r)) throw new Error("later");
+    if (r.ok) return drop(it.id).then(function () { return 1; });
+    return why(r).then(function (b) {
+      var label = { label: it.label, who: it.who };
+      if (b.kind === "renamed") { it.current = b.current; it.problem = b.message; }
+      else if (b.kind === "access") it.problem = fill(d.access, label);
+      else if (b.kind === "gone" || r.status === 404 || r.status === 410) it.problem = fill(d.gone, label);
+      else { it.retry = 1; it.problem = fill(d.problem, label).replace("{why}", b.message || d.refused); }
+      return put(it).then(function () { return 0; });
+    });
+  }
+  function run() {
+    var sent = 0;
+    return all().then(function (items) {
+      var todo = items.filter(function (it) { return !it.problem; });
+      if (!todo.length) return;
+      return session().then(function (s) {
+        return todo.reduce(function (chain, it) {
+          return chain.then(function () {
+            if (it.kind === "logout") {
+              if (!s.token) return drop(it.id); // the session already ended
+              return timed(it.url, { method: "POST", body: body(it, s.token) }, 15000).then(function () {
+                return drop(it.id).then(function () { location.replace("/login"); });
+              });
+            }
+            if (!s.token) throw new Error("signed out"); // kept for when this account signs in again
+            if (it.account && it.account !== s.account) {
+              it.problem = fill(d.other, it);
+              return put(it);
+            }
+            return send(it, s.token).then(function (r) { return settle(it, r); }).then(function (n) { sent += n; });
+          });
+        }, Promise.resolve());
+      });
+    }).catch(function () { /* no network or server busy: the rest waits, in order */ })
+      .then(function () { return sent; });
+  }
   function flush() {
     if (busy) return Promise.resolve();
     busy = true;
-    var sent = 0;
-    function next(items) {
-      if (!items.length) return null;
-      var it = items[0], rest = function () { return next(items.slice(1)); };
-      if (it.problem) return rest();
-      return send(it, token()).then(function (resp) {
-        if (resp.status !== 400) return resp;
-        return freshToken().then(function (t) { return t ? send(it, t) : resp; });
-      }).then(function (resp) {
-        var later = resp.type === "opaqueredirect" || resp.status >= 500 || resp.status === 429 || resp.status === 408;
-        if (later) throw new Error("later");
-        if (resp.ok) { sent++; return drop(it.id).then(rest); }
-        if (resp.status === 404 || resp.status === 410) {
-          gone.push(attention.dataset.gone.replace("{label}", label(it)));
-          return drop(it.id).then(rest);
-        }
-        return reason(resp).then(function (why) { return update(it.id, why); }).then(rest);
-      });
-    }
-    return all().then(next).then(function () {
-      if (sent && !gone.length) location.reload();
-    }).catch(function () { /* offline or server busy: try again later */ })
-      .finally(function () { busy = false; refresh(); });
+    // One sender at a time across tabs; the server's keys make a double send harmless anyway.
+    var p = navigator.locks ? navigator.locks.request("companion-outbox", run) : run();
+    return p.then(function (sent) {
+      busy = false;
+      notes = [];
+      var typing = document.activeElement && /INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName);
+      if (sent && !typing) location.reload(); else return refresh();
+    }, function () { busy = false; });
   }
+
+  function fields(form, submitter) {
+    var out = [];
+    new FormData(form).forEach(function (v, k) { if (!(v instanceof Blob) || v.size) out.push([k, v]); });
+    if (submitter && submitter.name) out.push([submitter.name, submitter.value]);
+    return out;
+  }
+  function queue(it) {
+    if (d.shared) return say(d.sharedText).then(function () { return false; });
+    var size = it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0);
+    if (size > +d.max) return say(d.tooBig).then(function () { return false; });
+    it.big = size > 0;
+    return add(it).then(function () { bgSync(); notes = [d.saved]; return refresh(); }).then(function () { return true; });
+  }
+  // Background Sync, where the browser has it: the worker sends even if no page is open then.
+  function bgSync() {
+    if ("SyncManager" in window) navigator.serviceWorker.ready.then(function (r) { return r.sync.register("companion-outbox"); }).catch(function () {});
+  }
+  function go(url) {
+    var u = new URL(url || location.href, location.href);
+    if (u.pathname + u.search === location.pathname + location.search) { location.hash = u.hash; location.reload(); }
+    else location.assign(u.href);
+  }
+  function item(form, submitter) {
+    var li = form.closest("[id]");
+    var h = form.closest("li, main") && form.closest("li, main").querySelector("h1, h3");
+    return { url: form.action, key: key(), fields: fields(form, submitter), account: d.account, who: d.who,
+      label: form.dataset.outboxLabel || (submitter ? submitter.textContent.trim() + ": " : "") +
+        (h ? h.firstChild.textContent.trim() : document.title),
+      mark: li ? li.id : "", page: location.pathname };
+  }
+  // Tried at once with its key; kept only when the request fails or times out (online or not).
+  function submit(form, submitter) {
+    var it = item(form, submitter), token = meta ? meta.content : "";
+    return send(it, token).then(function (r) {
+      if (later(r) && r.type !== "opaqueredirect") throw new Error("later");
+      if (r.ok) return r.json().then(function (b) { go(b.url); });
+      form.dataset.native = "1"; // a refusal: the plain form shows it, with its errors
+      if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
+    }, function () { throw new Error("later"); }).catch(function () { return queue(it); });
+  }
+  window.companionOutbox = { key: key, queue: function (form, k) { var it = item(form); it.key = k; return queue(it); } };
+
+  // Changes not sent belong to the session that ends: they go. Without network the device is erased at
+  // once and the logout itself waits to be sent.
+  function logout(form) {
+    var up = timed("/healthz", { cache: "no-store" }, 5000).then(function (r) { return r.ok; }, function () { return false; });
+    return up.then(function (online) {
+      return tx("readwrite", function (s) { return s.clear(); }).catch(function () {}).then(function () {
+        if (online) { form.dataset.native = "1"; form.submit(); return; }
+        return add({ kind: "logout", url: form.action, key: key(), fields: [], account: d.account }).then(function () {
+          var sw = navigator.serviceWorker && navigator.serviceWorker.controller;
+          if (sw) sw.postMessage({ type: "wipe" });
+          bgSync();
+          var main = document.getElementById("main"), nav = document.querySelector("header nav");
+          if (nav) nav.hidden = true;
+          box.hidden = true;
+          main.textContent = "";
+          main.appendChild(el("h1", d.outTitle));
+          main.appendChild(el("p", d.outText, "lead"));
+          main.focus();
+        });
+      });
+    });
+  }
+  function confirmLogout(form, n) {
+    warn.textContent = "";
+    warn.appendChild(el("p", n === 1 ? d.loseOne : fill(d.loseMany, { n: n })));
+    warn.appendChild(button(d.anyway, function () { warn.hidden = true; logout(form); }));
+    warn.appendChild(document.createTextNode(" "));
+    warn.appendChild(button(d.stay, function () { warn.hidden = true; refresh(); }));
+    warn.hidden = box.hidden = false;
+    warn.querySelector("button").focus();
+  }
+
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (!form.matches || !form.matches("form[data-outbox]") || !window.indexedDB) return;
-    e.preventDefault();
-    var li = form.closest("[data-rule]");
-    // No CSRF token is stored: the one of the session at send time is used (a new sign-in changes it).
-    var item = { url: form.action, key: key(), rule: li ? li.dataset.rule : "",
-      body: { done_on: form.elements.done_on.value } };
-    tx("readwrite", function (s) { return s.add(item); }).then(function () {
-      return refresh();
-    }).then(flush).catch(function () { form.submit(); });
+    if (!form.matches || form.dataset.native) return;
+    if (form.matches("form[data-logout]")) {
+      // Nothing waiting and no sign of being offline: the plain form (the worker still catches a logout
+      // that fails). Otherwise name what would be lost first, or erase this device now.
+      if (!pending && navigator.onLine !== false) return;
+      e.preventDefault();
+      if (pending) confirmLogout(form, pending); else logout(form);
+    } else if (form.matches("form[data-outbox]")) {
+      e.preventDefault();
+      submit(form, e.submitter);
+    }
   });
   window.addEventListener("online", flush);
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", function (e) { if (e.data && e.data.type === "outbox-flush") flush(); });
+  }
   setInterval(function () { all().then(function (items) { if (items.length) flush(); }); }, 30000);
-  if (window.indexedDB) all().then(function (items) { show(items); if (items.length) flush(); });
+  all().then(function (items) { show(items); if (items.length) flush(); }, function () {});
 })();

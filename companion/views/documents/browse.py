@@ -13,6 +13,7 @@ from ...web import sw_contract as swc
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
 from ...web.document_files import file_response, unviewable_page
+from ...web.idempotency import idempotent
 from ...web.refusals import refuse
 from ...web.routes import profile_route
 from ...web.sw_contract import keep_offline
@@ -113,6 +114,7 @@ def _after_add(access, added):
 
 @bp.route("/p/<int:profile_id>/documents/upload", methods=["GET", "POST"])
 @profile_route("documents:write")
+@idempotent
 def upload(access):
     if request.method == "POST" and _too_big():
         return _refuse_big()

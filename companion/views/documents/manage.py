@@ -10,10 +10,11 @@ from flask_wtf.csrf import generate_csrf
 
 from ...extensions import db
 from ...forms.documents import DataSaverForm, EditForm
-from ...services import documents, offline_copies, offline_documents
+from ...services import ServiceError, documents, offline_copies, offline_documents
 from ...services.access import accessible_profiles
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
+from ...web.idempotency import idempotent
 from ...web.routes import account_route, profile_route
 from . import bp, detail_choices, doc_urls
 
@@ -30,14 +31,26 @@ def _doc_url(access, doc):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/edit", methods=["GET", "POST"])
 @profile_route("documents:write")
+@idempotent
 def edit(access, doc_id: int):
     doc = documents.get(access, doc_id)
     if request.method == "GET":  # the form shows the title, type, date and source: a read
         _log_read(access, doc)
     form = detail_choices(EditForm(obj=doc), locale())
+    if request.method == "GET":
+        form.base_title.data = doc.title
     if form.validate_on_submit():
-        documents.update(access, current_user, doc, title=form.title.data, type_code=form.type_code.data,
-                         care_date=form.care_date.data, source=form.source.data)
+        try:
+            documents.update(access, current_user, doc, title=form.title.data, type_code=form.type_code.data,
+                             care_date=form.care_date.data, source=form.source.data,
+                             base_title=form.base_title.data)
+        except ServiceError as exc:
+            if exc.status != 409 or wants_json():
+                raise
+            db.session.rollback()  # no JavaScript: the form again, saying what changed; saving keeps yours
+            form.title.errors = [exc.message, _l("Save again to keep your name, or cancel to keep this one.")]
+            form.base_title.data = exc.details["current"]
+            return render_template("documents/edit.html", access=access, doc=doc, form=form), 409
         db.session.commit()
         flash(_l("Changes saved."), "success")
         return redirect(_doc_url(access, doc))
@@ -47,6 +60,7 @@ def edit(access, doc_id: int):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/hide", methods=["POST"])
 @profile_route("documents:write")
+@idempotent
 def hide(access, doc_id: int):
     doc = documents.get(access, doc_id)
     hidden = request.form.get("hidden") == "1"
@@ -60,6 +74,7 @@ def hide(access, doc_id: int):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/delete", methods=["GET", "POST"])
 @profile_route("documents:write")
+@idempotent
 def delete(access, doc_id: int):
     doc = documents.get(access, doc_id)
     if request.method == "GET":  # the confirmation names the document: a read

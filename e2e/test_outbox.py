@@ -1,0 +1,471 @@
+"""Every write made offline, in a real Chromium (phone viewport): kept in the outbox, sent again when the
+line is back, applied exactly once (checked in the database); conflicts shown in plain words and kept
+until discarded; two tabs and a replay cut in the middle; logout without network; a shared computer."""
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from companion.extensions import db
+from companion.models.account import User, UserSession
+from companion.models.agenda import AgendaItem, PersonalReminder
+from companion.models.delegation import Delegation
+from companion.models.document import Document
+from companion.models.outbox import IdempotencyReceipt
+from companion.models.profile import Profile
+from companion.services import documents
+from companion.services.access import require_access
+from tests.documents_support import PDF
+
+from .conftest import axe_check, login, register, wait_for_service_worker
+
+pytestmark = pytest.mark.e2e
+
+QUEUE = """() => new Promise((ok, ko) => {
+  const r = indexedDB.open('companion-outbox', 1);
+  r.onupgradeneeded = () => r.result.createObjectStore('queue', { keyPath: 'id', autoIncrement: true });
+  r.onsuccess = () => { const db = r.result; const q = db.transaction('queue').objectStore('queue').getAll();
+    q.onsuccess = () => { db.close(); ok(q.result.map(it => ({ kind: it.kind || '', problem: it.problem || '',
+      label: it.label || '' }))); }; };
+  r.onerror = () => ko(r.error);
+})"""
+
+
+def _queue(page, n=None, seconds=25):
+    """What waits in the outbox; with n, wait until exactly n items wait (the page may reload)."""
+    for _ in range(seconds * 4):
+        try:
+            items = page.evaluate(QUEUE)
+        except Exception:
+            items = None
+        if items is not None and (n is None or len(items) == n):
+            return items
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the outbox did not reach {n} items: {items}")
+
+
+def _online(context, *pages):
+    context.set_offline(False)
+    for p in pages:
+        p.evaluate("window.dispatchEvent(new Event('online'))")
+
+
+def _user(live_server, email):
+    with live_server.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        pid = db.session.scalar(select(Profile.id).where(Profile.user_id == user.id))
+        return user.id, pid
+
+
+def _receipts(live_server, user_id):
+    with live_server.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(IdempotencyReceipt)
+                                 .where(IdempotencyReceipt.user_id == user_id))
+
+
+def _start(page, live_server, email, birth=date(1974, 3, 12)):
+    register(page, live_server.url, email)
+    user_id, pid = _user(live_server, email)
+    with live_server.app.app_context():
+        profile = db.session.get(Profile, pid)
+        profile.birth_date, profile.sex = birth, "F"
+        db.session.commit()
+    page.goto(f"{live_server.url}/p/{pid}/agenda")
+    wait_for_service_worker(page)
+    page.reload()  # through the worker
+    return user_id, pid
+
+
+def _reminder(live_server, pid, user_id, title):
+    with live_server.app.app_context():
+        rem = PersonalReminder(profile_id=pid, kind="appointment", title=title, notes="",
+                               starts_at=datetime.now(UTC) + timedelta(days=3), timezone="Europe/Paris",
+                               repeat="", created_by_id=user_id)
+        db.session.add(rem)
+        db.session.commit()
+        return rem.id
+
+
+def _document(live_server, pid, user_id, title):
+    with live_server.app.test_request_context():
+        user = db.session.get(User, user_id)
+        added = documents.add(require_access(user, pid, "documents:write"), user, PDF + title.encode(),
+                              title=title, type_code="11502-2")
+        db.session.commit()
+        return added.document.id
+
+
+def _item(page, rule):
+    return page.locator(f"#item-{rule}")
+
+
+def test_every_agenda_action_made_offline_is_applied_once_when_the_line_is_back(page, context, live_server,
+                                                                               unique_email):
+    base = live_server.url
+    user_id, pid = _start(page, live_server, unique_email)
+    keep = _reminder(live_server, pid, user_id, "Dentiste")
+    gone = _reminder(live_server, pid, user_id, "Kiné")
+    page.reload()
+    adding, editing = context.new_page(), context.new_page()
+    adding.goto(f"{base}/p/{pid}/agenda/reminders/new")
+    editing.goto(f"{base}/p/{pid}/agenda/reminders/{keep}/edit")
+
+    context.set_offline(True)
+    adding.get_by_label("Nom", exact=True).fill("Prise de sang")
+    adding.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=5)).isoformat())
+    adding.get_by_role("button", name="Enregistrer le rappel").click()
+    adding.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    editing.get_by_label("Nom", exact=True).fill("Dentiste Dr Morel")
+    editing.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 2)
+    page.reload()  # the saved copy, offline
+    _item(page, "DO_CERVICAL_HPV").get_by_role("button", name="C'est fait").click()
+    _item(page, "DO_CERVICAL_HPV").get_by_text("En attente d’envoi").wait_for()  # shown at once
+    _item(page, "DO_BREAST").get_by_text("Autres choix").click()
+    _item(page, "DO_BREAST").get_by_role("button", name="Reporté").click()
+    _item(page, "DO_COLORECTAL").get_by_text("Autres choix").click()
+    _item(page, "DO_COLORECTAL").get_by_role("button", name="Ce n'est pas pour moi").click()
+    page.locator(f"#reminder-{gone}").get_by_role("button", name="Supprimer").click()
+    page.get_by_text("6 changements attendent d'être envoyés.").wait_for()
+    page.get_by_text("Voir les modifications en attente").click()
+    assert "Dentiste" in page.locator("#outbox-list").inner_text()  # what waits, in words
+    axe_check(page)
+    with live_server.app.app_context():  # nothing reached the server
+        assert db.session.scalar(select(func.count()).select_from(AgendaItem)
+                                 .where(AgendaItem.profile_id == pid)) == 0
+
+    _online(context, page)
+    _queue(page, 0)
+    page.wait_for_load_state("load")
+    with live_server.app.app_context():
+        rows = {r.rule_id: r for r in db.session.scalars(
+            select(AgendaItem).where(AgendaItem.profile_id == pid))}
+        assert rows["DO_CERVICAL_HPV"].done_on == date.today()
+        assert rows["DO_BREAST"].snoozed_until > date.today()
+        assert rows["DO_COLORECTAL"].dismissed_at is not None
+        titles = db.session.scalars(select(PersonalReminder.title).where(
+            PersonalReminder.profile_id == pid, PersonalReminder.deleted_at.is_(None))).all()
+        assert sorted(titles) == ["Dentiste Dr Morel", "Prise de sang"]  # added once, edited, deleted
+    assert _receipts(live_server, user_id) == 6
+
+    # Undo, offline too.
+    page.goto(f"{base}/p/{pid}/agenda")
+    context.set_offline(True)
+    _item(page, "DO_CERVICAL_HPV").get_by_role("button", name="Annuler").click()
+    _queue(page, 1)
+    _online(context, page)
+    _queue(page, 0)
+    with live_server.app.app_context():
+        assert db.session.scalar(select(AgendaItem.done_on).where(
+            AgendaItem.profile_id == pid, AgendaItem.rule_id == "DO_CERVICAL_HPV")) is None
+    assert _receipts(live_server, user_id) == 7
+
+
+def test_profile_and_document_changes_and_an_upload_made_offline_are_applied_once(page, context, live_server,
+                                                                                 unique_email):
+    base = live_server.url
+    user_id, pid = _start(page, live_server, unique_email)
+    renamed, hidden, trashed = (_document(live_server, pid, user_id, t) for t in ("Bilan", "Radio", "Vieux"))
+    tabs = {name: context.new_page() for name in ("profile", "rename", "hide", "delete", "upload")}
+    tabs["profile"].goto(f"{base}/p/{pid}/edit")
+    tabs["rename"].goto(f"{base}/p/{pid}/documents/{renamed}/edit")
+    tabs["hide"].goto(f"{base}/p/{pid}/documents/{hidden}")
+    tabs["delete"].goto(f"{base}/p/{pid}/documents/{trashed}/delete")
+    tabs["upload"].goto(f"{base}/p/{pid}/documents/upload")
+
+    context.set_offline(True)
+    tabs["profile"].get_by_label("Prénom").fill("Annie")
+    tabs["profile"].get_by_role("button", name="Enregistrer").click()
+    _queue(page, 1)
+    tabs["rename"].get_by_label("Nom du document").fill("Bilan de mars")
+    tabs["rename"].get_by_label("Type de document").select_option("18748-4")
+    tabs["rename"].get_by_role("button", name="Enregistrer").click()
+    _queue(page, 2)
+    tabs["hide"].get_by_role("button", name="Cacher aux aidants").click()
+    _queue(page, 3)
+    tabs["delete"].get_by_role("button", name="Oui, supprimer").click()
+    _queue(page, 4)
+    up = tabs["upload"]
+    up.get_by_text("Sans réseau, un fichier jusqu’à 10 Mo est gardé sur ce téléphone").wait_for()
+    up.get_by_label("Fichier (PDF ou photo)").set_input_files(
+        {"name": "ordonnance.pdf", "mimeType": "application/pdf", "buffer": PDF + b"%upload"})
+    up.get_by_label("Nom du document").fill("Ordonnance")
+    up.get_by_role("button", name="Ajouter le document").click()
+    up.get_by_text("5 changements attendent d'être envoyés.").wait_for()
+    with live_server.app.app_context():
+        assert db.session.get(Profile, pid).first_name == "Anna"
+
+    _online(context, page)
+    _queue(page, 0)
+    with live_server.app.app_context():
+        assert db.session.get(Profile, pid).first_name == "Annie"
+        doc = db.session.get(Document, renamed)
+        assert (doc.title, doc.type_code) == ("Bilan de mars", "18748-4")
+        assert db.session.get(Document, hidden).hidden_at is not None
+        assert db.session.get(Document, trashed).deleted_at is not None
+        uploaded = db.session.scalars(select(Document).where(Document.profile_id == pid,
+                                                             Document.title == "Ordonnance")).all()
+        assert len(uploaded) == 1 and uploaded[0].size == len(PDF + b"%upload")
+    assert _receipts(live_server, user_id) == 5
+
+
+def test_a_replayed_key_with_another_body_is_refused_with_409(page, live_server, unique_email):
+    _, pid = _start(page, live_server, unique_email)
+    statuses = page.evaluate("""async (url) => {
+      const token = document.querySelector('meta[name="csrf-token"]').content;
+      const send = (title) => { const f = new FormData();
+        f.append('kind', 'appointment'); f.append('title', title);
+        f.append('day', '2030-01-02'); f.append('at', '09:00'); f.append('repeat', '');
+        return fetch(url, { method: 'POST', body: f, headers: { 'Accept': 'application/json',
+          'X-CSRFToken': token, 'Idempotency-Key': 'same-key-409-test' } }); };
+      const a = await send('Dentiste'), b = await send('Dentiste'), c = await send('Autre');
+      return [a.status, b.status, c.status, (await c.json()).message];
+    }""", f"{live_server.url}/p/{pid}/agenda/reminders/new")
+    assert statuses[:3] == [200, 200, 409]
+    assert "autre contenu" in statuses[3]
+
+
+def test_a_change_whose_document_was_deleted_elsewhere_is_shown_until_discarded(page, context, live_server,
+                                                                               unique_email):
+    user_id, pid = _start(page, live_server, unique_email)
+    doc = _document(live_server, pid, user_id, "Scanner")
+    page.goto(f"{live_server.url}/p/{pid}/documents/{doc}")
+    context.set_offline(True)
+    page.get_by_role("button", name="Cacher aux aidants").click()
+    _queue(page, 1)
+    with live_server.app.app_context():
+        db.session.get(Document, doc).deleted_at = datetime.now(UTC)  # on another device
+        db.session.commit()
+    _online(context, page)
+    box = page.locator("#outbox-attention")
+    box.get_by_text("Cet élément a été supprimé sur un autre appareil").wait_for()
+    assert "Scanner" in box.inner_text()
+    assert len(_queue(page)) == 1  # kept, shown, until the person says so
+    box.get_by_role("button", name="Abandonner cette modification").click()
+    _queue(page, 0)
+    box.wait_for(state="hidden")
+
+
+def test_a_change_made_before_the_access_ended_is_shown_and_kept_until_discarded(page, context, live_server,
+                                                                                unique_email):
+    base = live_server.url
+    owner_id, pid = _start(page, live_server, unique_email)
+    page.context.clear_cookies()
+    helper_email = "aide-" + unique_email
+    register(page, base, helper_email, name="Sophie Aidante")
+    helper_id, _ = _user(live_server, helper_email)
+    with live_server.app.app_context():
+        now = datetime.now(UTC)
+        db.session.add(Delegation(profile_id=pid, caregiver_id=helper_id, scopes="agenda", see_hidden=False,
+                                  accepted_at=now, expires_at=now + timedelta(days=30)))
+        db.session.commit()
+    page.goto(f"{base}/p/{pid}/agenda")
+    context.set_offline(True)
+    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    _queue(page, 1)
+    with live_server.app.app_context():
+        db.session.execute(Delegation.__table__.delete().where(Delegation.caregiver_id == helper_id))
+        db.session.commit()
+    _online(context, page)
+    box = page.locator("#outbox-attention")
+    box.get_by_text("Vous n’avez plus accès aux données de Anna Petit").wait_for()
+    page.goto(base + "/")  # still there on another page, later
+    box.get_by_text("Vous n’avez plus accès aux données de Anna Petit").wait_for()
+    assert len(_queue(page)) == 1
+    box.get_by_role("button", name="Abandonner cette modification").click()
+    _queue(page, 0)
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AgendaItem)
+                                 .where(AgendaItem.profile_id == pid)) == 0
+    assert _receipts(live_server, helper_id) == 0
+
+
+def test_a_rename_over_a_rename_made_elsewhere_offers_keep_mine_or_theirs(page, context, live_server,
+                                                                         unique_email):
+    user_id, pid = _start(page, live_server, unique_email)
+    doc = _document(live_server, pid, user_id, "Bilan")
+    page.goto(f"{live_server.url}/p/{pid}/documents/{doc}/edit")
+    context.set_offline(True)
+    page.get_by_label("Nom du document").fill("Bilan de mars")
+    page.get_by_role("button", name="Enregistrer").click()
+    _queue(page, 1)
+    with live_server.app.app_context():
+        db.session.get(Document, doc).title = "Bilan sanguin"  # renamed on another device meanwhile
+        db.session.commit()
+    _online(context, page)
+    box = page.locator("#outbox-attention")
+    box.get_by_text("Ce document a déjà été renommé « Bilan sanguin » sur un autre appareil.").wait_for()
+    box.get_by_role("button", name="Garder mon nom").click()
+    _queue(page, 0)
+    with live_server.app.app_context():
+        assert db.session.get(Document, doc).title == "Bilan de mars"
+
+
+def test_two_tabs_sending_at_once_apply_each_change_once(page, context, live_server, unique_email):
+    base = live_server.url
+    user_id, pid = _start(page, live_server, unique_email)
+    other = context.new_page()
+    other.goto(f"{base}/p/{pid}/agenda")
+    page.goto(f"{base}/p/{pid}/agenda/reminders/new")
+    context.set_offline(True)
+    for title in ("Kiné", "Ophtalmo"):
+        page.get_by_label("Nom", exact=True).fill(title)
+        page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=9)).isoformat())
+        page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 2)
+    context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    other.evaluate("window.dispatchEvent(new Event('online'))")
+    _queue(other, 0)
+    other.wait_for_timeout(1000)
+    with live_server.app.app_context():
+        titles = db.session.scalars(select(PersonalReminder.title).where(PersonalReminder.profile_id == pid))
+        assert sorted(titles) == ["Kiné", "Ophtalmo"]
+    assert _receipts(live_server, user_id) == 2
+
+
+def test_a_replay_cut_in_the_middle_loses_nothing_and_applies_nothing_twice(page, context, live_server,
+                                                                           unique_email):
+    user_id, pid = _start(page, live_server, unique_email)
+    page.goto(f"{live_server.url}/p/{pid}/agenda/reminders/new")
+    context.set_offline(True)
+    for title in ("Premier", "Deuxième", "Troisième"):
+        page.get_by_label("Nom", exact=True).fill(title)
+        page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=4)).isoformat())
+        page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 3)
+    keys = []
+
+    def cut_second(route):
+        if route.request.method != "POST":  # the page reloads after sending
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 2:  # the server applies it, the answer never reaches the phone
+            route.fetch()
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    context.route("**/agenda/reminders/new", cut_second)
+    _online(context, page)
+    for _ in range(3):  # the sender stops at the cut and tries again later (here: when told the line is back)
+        try:
+            _queue(page, 0, seconds=5)
+            break
+        except AssertionError:
+            page.evaluate("window.dispatchEvent(new Event('online'))")
+    _queue(page, 0)
+    context.unroute("**/agenda/reminders/new")
+    assert len(keys) == 4 and keys[1] == keys[2] and len(set(keys)) == 3  # the cut one sent again, same key
+    with live_server.app.app_context():
+        titles = sorted(db.session.scalars(
+            select(PersonalReminder.title).where(PersonalReminder.profile_id == pid)))
+        assert titles == ["Deuxième", "Premier", "Troisième"]  # in order, each once
+    assert _receipts(live_server, user_id) == 3
+
+
+CACHES = "async () => (await caches.keys()).filter(k => k.startsWith('acct-'))"
+
+
+def test_logging_out_offline_wipes_the_phone_at_once_and_tells_the_server_later(page, context, live_server,
+                                                                              unique_email):
+    user_id, pid = _start(page, live_server, unique_email)
+    assert page.evaluate(CACHES)  # the agenda is saved on this phone
+    context.set_offline(True)
+    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    _queue(page, 1)
+    page.get_by_role("button", name="Se déconnecter").click()
+    warning = page.locator("#outbox-logout")
+    warning.get_by_text("1 modification n’est pas encore envoyée : si vous vous déconnectez maintenant, "
+                        "elle sera perdue.").wait_for()
+    axe_check(page)
+    warning.get_by_role("button", name="Rester connecté").click()
+    assert len(_queue(page)) == 1  # nothing lost by changing one's mind
+    page.get_by_role("button", name="Se déconnecter").click()
+    warning.get_by_role("button", name="Me déconnecter quand même").click()
+    page.get_by_role("heading", name="Vous êtes déconnecté de ce téléphone").wait_for()
+    assert "le serveur sera prévenu dès que le réseau reviendra" in page.locator("main").inner_text()
+    for _ in range(40):
+        if not page.evaluate(CACHES):
+            break
+        page.wait_for_timeout(250)
+    assert page.evaluate(CACHES) == []
+    assert [it["kind"] for it in _queue(page)] == ["logout"]
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(UserSession).where(
+            UserSession.user_id == user_id, UserSession.revoked_at.is_(None))) == 1
+
+    _online(context, page)
+    page.wait_for_url(f"{live_server.url}/login", timeout=20000)
+    _queue(page, 0)
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(UserSession).where(
+            UserSession.user_id == user_id, UserSession.revoked_at.is_(None))) == 0
+        assert db.session.scalar(select(func.count()).select_from(AgendaItem)
+                                 .where(AgendaItem.profile_id == pid)) == 0  # discarded, as said
+
+
+def test_a_shared_computer_never_keeps_a_change_to_send_later(page, context, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    _, pid = _user(live_server, unique_email)
+    with live_server.app.app_context():
+        profile = db.session.get(Profile, pid)
+        profile.birth_date, profile.sex = date(1974, 3, 12), "F"
+        db.session.commit()
+    page.context.clear_cookies()
+    login(page, base, unique_email, shared=True)
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/p/{pid}/agenda")
+    context.set_offline(True)
+    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    page.get_by_text("Sur un ordinateur partagé, rien n’est gardé pour être envoyé plus tard.").wait_for()
+    assert _queue(page) == []
+    context.set_offline(False)
+    assert json.dumps(_queue(page)) == "[]"
+
+
+def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, live_server, unique_email):
+    """The browser's sync event (dispatched here through DevTools) reaches the worker with no page of
+    the site open: the worker sends the queue itself."""
+    base = live_server.url
+    user_id, pid = _start(page, live_server, unique_email)
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda ev: registrations.extend(r["registrationId"] for r in ev["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    page.goto(f"{base}/p/{pid}/agenda/reminders/new")
+    context.set_offline(True)
+    page.get_by_label("Nom", exact=True).fill("Podologue")
+    page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=6)).isoformat())
+    page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 1)
+    page.goto("about:blank")  # no page of the site is open any more
+    context.set_offline(False)
+    assert registrations
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": base + "/", "registrationId": registrations[-1],
+                                                 "tag": "companion-outbox", "lastChance": False})
+    for _ in range(60):
+        with live_server.app.app_context():
+            found = db.session.scalar(select(func.count()).select_from(PersonalReminder).where(
+                PersonalReminder.profile_id == pid, PersonalReminder.title == "Podologue"))
+        if found:
+            break
+        page.wait_for_timeout(250)
+    assert found == 1
+    page.goto(f"{base}/p/{pid}/agenda")
+    assert _queue(page, 0) == []
+    assert _receipts(live_server, user_id) == 1
+
+
+def test_logging_out_offline_with_nothing_waiting_says_so_at_once(page, context, live_server, unique_email):
+    _start(page, live_server, unique_email)
+    context.set_offline(True)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("heading", name="Vous êtes déconnecté de ce téléphone").wait_for()
+    assert [it["kind"] for it in _queue(page)] == ["logout"]
+    axe_check(page)
