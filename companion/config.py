@@ -93,6 +93,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "MAX_CONTENT_LENGTH": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024 + 64 * 1024,
         "MAX_UPLOAD_BYTES": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024,
         "PUBLIC_ORIGIN": os.environ.get("COMPANION_PUBLIC_ORIGIN", "http://localhost:5000"),
+        # Outgoing e-mail (services/mail.py): without an SMTP server, development logs each message.
+        "SMTP_URL": os.environ.get("COMPANION_SMTP_URL", ""),
+        "SMTP_TIMEOUT": _int("COMPANION_SMTP_TIMEOUT", 10),
+        "MAIL_FROM": os.environ.get("COMPANION_MAIL_FROM", "Companion <no-reply@localhost>"),
         # Push services beyond the well-known ones (FCM, Mozilla, Apple, Windows), comma separated.
         "PUSH_ALLOWED_HOSTS": os.environ.get("COMPANION_PUSH_ALLOWED_HOSTS", ""),
         "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),

@@ -3,7 +3,8 @@
 Each step commits on its own, so one failing step does not undo the others:
 - write "expired" into the access log for delegations that reached their end date,
 - apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chain verifiable,
-- purge documents left in the trash past their 30 days, and blobs no document refers to.
+- purge documents left in the trash past their 30 days, and blobs no document refers to,
+- send the e-mails still in the outbox (a failed send is retried here, with a growing delay).
 """
 
 import logging
@@ -12,7 +13,7 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..services import access_log, delegations, documents
+from ..services import access_log, delegations, documents, mail
 from .serve import add_job
 
 log = logging.getLogger("companion.housekeeping")
@@ -24,6 +25,7 @@ def run_once() -> dict[str, int]:
         ("delegations_expired", delegations.note_expired),
         ("log_entries_pruned", lambda: access_log.prune(current_app.config["AUDIT_RETENTION_MONTHS"])),
         ("documents_purged", lambda: documents.purge_trash()[0]),
+        ("mails_sent", mail.send_due),
     )
     for name, step in steps:
         try:
