@@ -14,7 +14,7 @@ class Inbox:
         self.refuse = False  # answer 451 to every message (a server that is down for a while)
         self._arrived = threading.Condition()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope):
         if self.refuse:
             return "451 Try again later"
         msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)

@@ -114,12 +114,15 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** attempts, 720))
 
 
+def _free(now: datetime):
+    return or_(OutgoingMail.claimed_until.is_(None), OutgoingMail.claimed_until < now)
+
+
 def _claim(mail_id: int, now: datetime) -> bool:
     """Take the row for LEASE; of two senders only one gets it."""
     won = db.session.execute(
         update(OutgoingMail).where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_(None),
-                                   OutgoingMail.failed_at.is_(None),
-                                   or_(OutgoingMail.claimed_until.is_(None), OutgoingMail.claimed_until < now))
+                                   OutgoingMail.failed_at.is_(None), _free(now))
         .values(claimed_until=now + LEASE).execution_options(synchronize_session=False))
     db.session.commit()
     return won.rowcount == 1
@@ -159,8 +162,9 @@ def send_queued() -> int:
 def due_ids(now: datetime, limit: int = 100) -> list[int]:
     ready = and_(OutgoingMail.sent_at.is_(None), OutgoingMail.failed_at.is_(None),
                  or_(OutgoingMail.next_attempt_at.is_(None), OutgoingMail.next_attempt_at <= now),
-                 or_(OutgoingMail.claimed_until.is_(None), OutgoingMail.claimed_until < now))
-    return list(db.session.scalars(select(OutgoingMail.id).where(ready).order_by(OutgoingMail.id).limit(limit)))
+                 _free(now))
+    return list(db.session.scalars(select(OutgoingMail.id).where(ready).order_by(OutgoingMail.id)
+                                   .limit(limit)))
 
 
 def send_due(now: datetime | None = None) -> int:
