@@ -104,6 +104,8 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "DELEGATION_MAX_PEOPLE": _int("COMPANION_MAX_PEOPLE_PER_CAREGIVER", 5),
         # Assisted recovery codes a France Services mediator may give per 24 hours (issue 7).
         "ASSISTED_RECOVERY_DAILY_LIMIT": _int("COMPANION_ASSISTED_RECOVERY_DAILY_LIMIT", 5),
+        # How long a new password set with such a code waits for the owner to cancel it (issue 12).
+        "RECOVERY_HOLD_HOURS": _int("COMPANION_RECOVERY_HOLD_HOURS", 72),
     }
     chosen = {**(TEST_SETTINGS if env == "testing" else {}), **(overrides or {})}
     cfg.update(chosen)

@@ -1,4 +1,5 @@
-"""Assisted recovery: a mediator checks identity in person and gives a single-use code valid 24 hours."""
+"""Assisted recovery: a mediator checks identity in person and gives a single-use code valid 24 hours.
+The new password chosen with it waits for a hold the owner controls (tests/test_recovery_hold.py)."""
 
 from datetime import timedelta
 
@@ -10,11 +11,13 @@ from companion.models.audit import AccessEvent
 from companion.models.credential import RecoveryCode, WebAuthnCredential
 from companion.models.onboarding import AssistedRecoveryCode
 from companion.models.types import utcnow
-from companion.services import ServiceError, accounts, assisted_recovery
+from companion.services import ServiceError, accounts, assisted_recovery, recovery_hold
 
 from .conftest import Browser
 from .test_onboarding_flow import mediator_browser
 from .test_onboarding_services import give_key, make_mediator, make_person, make_structure
+
+HOLD = timedelta(hours=72)
 
 
 def test_issue_limits_identity_check_and_unknown_accounts(app):
@@ -46,13 +49,16 @@ def test_a_code_works_once_within_24_hours_and_replaces_earlier_codes(app):
         _r1, first = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
         _r2, second = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
         with pytest.raises(ServiceError):  # the earlier code stopped working
-            assisted_recovery.redeem("anna@example.fr", first, "un nouveau départ", cost=(1, 1024))
+            assisted_recovery.redeem("anna@example.fr", first, "un nouveau départ", cost=(1, 1024), hold=HOLD)
         with pytest.raises(ServiceError):  # expired after 24 hours
             assisted_recovery.redeem("anna@example.fr", second, "un nouveau départ", cost=(1, 1024),
-                                     now=utcnow() + timedelta(hours=24, minutes=1))
-        assisted_recovery.redeem("anna@example.fr", second.lower(), "un nouveau départ", cost=(1, 1024))
+                                     hold=HOLD, now=utcnow() + timedelta(hours=24, minutes=1))
+        assisted_recovery.redeem("anna@example.fr", second.lower(), "un nouveau départ", cost=(1, 1024),
+                                 hold=HOLD)
         with pytest.raises(ServiceError):  # single use
-            assisted_recovery.redeem("anna@example.fr", second, "encore un autre", cost=(1, 1024))
+            assisted_recovery.redeem("anna@example.fr", second, "encore un autre", cost=(1, 1024), hold=HOLD)
+        db.session.commit()
+        assert recovery_hold.apply_due(utcnow() + HOLD + timedelta(minutes=1)) == 1
         assert accounts.authenticate("anna@example.fr", "un nouveau départ", (1, 1024)) is not None
 
 
@@ -64,8 +70,8 @@ def test_recovery_removes_old_keys_and_recovery_codes_and_signs_out_other_device
         db.session.add(RecoveryCode(user_id=person.id, code_hash="x" * 64))
         db.session.commit()
         person_id = person.id
-    thief = Browser(app.test_client())
-    thief.login()  # another device signed in before (password only here)
+    from .test_onboarding_flow import signed_in
+    thief = signed_in(app, person_id)  # another device signed in before
     mediator_web, _ = mediator_browser(app, structure={"name": "FS Aubusson", "commune": "23008"},
                                        email="lea@fs.example.fr")
     resp = mediator_web.post("/mediators/recovery", {"email": "anna@example.fr", "identity_checked": "y"},
@@ -76,18 +82,25 @@ def test_recovery_removes_old_keys_and_recovery_codes_and_signs_out_other_device
     person_web = Browser(app.test_client())
     resp = person_web.post("/onboarding/recover", {"email": "anna@example.fr", "code": code,
                                                    "password": "un nouveau départ"})
-    assert resp.status_code == 302 and "/account/security/keys/new" in resp.headers["Location"]
-    home = person_web.get("/").get_data(as_text=True)
-    assert "France Services a donné un code de récupération" in home
+    # Nobody is signed in at the counter: the new password waits for the owner's hold (issue 12).
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/onboarding/recover/waiting")
+    waiting = person_web.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Votre nouveau mot de passe marchera à partir du" in waiting
+    assert "Anna Petit" not in person_web.get("/").get_data(as_text=True)  # not signed in
+    with ctx():
+        assert db.session.query(WebAuthnCredential).filter_by(user_id=person_id).count() == 1
+        assert "Anna Petit" in thief.get("/").get_data(as_text=True)  # the other device is still in
+        assert recovery_hold.apply_due(utcnow() + HOLD + timedelta(minutes=1)) == 1
     with ctx():
         assert db.session.query(WebAuthnCredential).filter_by(user_id=person_id).count() == 0
         assert db.session.query(RecoveryCode).filter_by(user_id=person_id).count() == 0
         alive = db.session.query(UserSession).filter(UserSession.user_id == person_id,
                                                      UserSession.revoked_at.is_(None)).count()
-        assert alive == 1  # only the device that just recovered
+        assert alive == 0  # every device signs in again, with the new password
         actions = [e.action for e in db.session.query(AccessEvent).filter_by(account_id=person_id)]
-        assert "recovery.assisted_issued" in actions and "recovery.assisted_used" in actions
+        assert "recovery.assisted_issued" in actions and "recovery.assisted_applied" in actions
     assert "Anna Petit" not in thief.get("/").get_data(as_text=True)
+    assert person_web.login(password="un nouveau départ").status_code == 302
 
 
 def test_the_person_is_told_at_next_login_and_the_lead_sees_the_log(app, ctx):

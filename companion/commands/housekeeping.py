@@ -4,7 +4,8 @@ Each step commits on its own, so one failing step does not undo the others:
 - write "expired" into the access log for delegations that reached their end date,
 - apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chain verifiable,
 - purge documents left in the trash past their 30 days, and blobs no document refers to,
-- send the e-mails still in the outbox (a failed send is retried here, with a growing delay).
+- send the e-mails still in the outbox (a failed send is retried here, with a growing delay),
+- apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time).
 """
 
 import logging
@@ -13,10 +14,20 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..services import access_log, delegations, documents, mail
+from ..services import access_log, delegations, documents, mail, recovery_hold
 from .serve import add_job
 
 log = logging.getLogger("companion.housekeeping")
+
+
+def _notify_recoveries() -> int:
+    from ..services import push
+
+    keys = push.load_keys(current_app.config)
+    if keys is None:
+        return 0
+    subject = current_app.config.get("VAPID_SUBJECT", "mailto:contact@companion.example")
+    return recovery_hold.notify_waiting(push.Sender(keys, subject=subject))
 
 
 def run_once() -> dict[str, int]:
@@ -26,6 +37,8 @@ def run_once() -> dict[str, int]:
         ("log_entries_pruned", lambda: access_log.prune(current_app.config["AUDIT_RETENTION_MONTHS"])),
         ("documents_purged", lambda: documents.purge_trash()[0]),
         ("mails_sent", mail.send_due),
+        ("recoveries_applied", recovery_hold.apply_due),
+        ("recoveries_notified", _notify_recoveries),
     )
     for name, step in steps:
         try:

@@ -1,6 +1,8 @@
 """The person's side of an assisted onboarding: join with a code, consent, then one step per screen.
 Also the assisted recovery form (a code from a mediator, a new password)."""
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     current_app,
@@ -20,7 +22,7 @@ from flask_login import current_user, logout_user, user_logged_in
 from ..audit_phrases import register_phrase
 from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
-from ..services import ServiceError, accounts, assisted_recovery, audit, onboarding
+from ..services import ServiceError, accounts, assisted_recovery, audit, onboarding, recovery_hold
 from ..services import sessions as user_sessions
 from .guard import account_route, profile_route, public_route
 from .navigation import add_profile_link
@@ -334,23 +336,22 @@ def _finish(sess):
 @public_route
 @limiter.limit(lambda: current_app.config["CODE_RATE_LIMIT"], methods=["POST"])
 def recover():
+    """The person at the counter chooses a new password; it waits for the owner's hold (issue 12), so
+    nobody is signed in here."""
     form = RecoverForm()
     if form.validate_on_submit():
+        hold = timedelta(hours=current_app.config["RECOVERY_HOLD_HOURS"])
         try:
-            user = assisted_recovery.redeem(form.email.data, form.code.data, form.password.data, cost=_code())
+            pending = assisted_recovery.redeem(form.email.data, form.code.data, form.password.data,
+                                               cost=_code(), hold=hold)
         except ServiceError as exc:
             db.session.rollback()
             getattr(form, exc.field or "code").errors.append(exc.message)
             return render_template("onboarding/recover.html", form=form), 400
-        start_session(user, method="recovery code")
         db.session.commit()
-        target = url_for("main.home")
-        for endpoint in ("security.add_key", "security.index"):
-            if endpoint in current_app.view_functions:
-                target = url_for(endpoint, next=url_for("main.home"))
-                break
-        flash(_l("Your new password is set. Now register your phone as a key."), "success")
-        return redirect(target)
+        flask_session["recovery_waiting_until"] = pending.takes_effect_at.isoformat()
+        recovery_hold.tell_now(pending.id, current_app.config)
+        return redirect(url_for("recovery_requests.waiting"))
     return render_template("onboarding/recover.html", form=form), (422 if form.errors else 200)
 
 
