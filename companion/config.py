@@ -74,9 +74,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "RATELIMIT_STORAGE_URI": os.environ.get("COMPANION_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("COMPANION_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
-        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
-            "COMPANION_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;30 per day"
-        ),
+        # Wrong passwords per (account, address or known device): free ones, then 2, 4, 8... seconds of
+        # waiting up to this cap. No hard lock: a stranger cannot lock the owner out (issue 12).
+        "LOGIN_THROTTLE_FREE_FAILURES": _int("COMPANION_LOGIN_THROTTLE_FREE_FAILURES", 5),
+        "LOGIN_THROTTLE_MAX_SECONDS": _int("COMPANION_LOGIN_THROTTLE_MAX_SECONDS", 900),
         # Behind a load balancer, how many proxies set X-Forwarded-For (0: none, the peer is the client).
         "PROXY_HOPS": _int("COMPANION_PROXY_HOPS", 0),
         "REGISTER_RATE_LIMIT": os.environ.get("COMPANION_REGISTER_RATE_LIMIT", "5 per minute;30 per hour"),

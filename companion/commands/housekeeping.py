@@ -5,7 +5,8 @@ Each step commits on its own, so one failing step does not undo the others:
 - apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chain verifiable,
 - purge documents left in the trash past their 30 days, and blobs no document refers to,
 - send the e-mails still in the outbox (a failed send is retried here, with a growing delay),
-- apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time).
+- apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time),
+- forget login failure counts quiet for a day.
 """
 
 import logging
@@ -14,7 +15,7 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..services import access_log, delegations, documents, mail, recovery_hold
+from ..services import access_log, delegations, documents, login_throttle, mail, recovery_hold
 from .serve import add_job
 
 log = logging.getLogger("companion.housekeeping")
@@ -39,6 +40,7 @@ def run_once() -> dict[str, int]:
         ("mails_sent", mail.send_due),
         ("recoveries_applied", recovery_hold.apply_due),
         ("recoveries_notified", _notify_recoveries),
+        ("login_throttles_forgotten", login_throttle.prune),
     )
     for name, step in steps:
         try:
