@@ -76,9 +76,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "RATELIMIT_STORAGE_URI": os.environ.get("COMPANION_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("COMPANION_LOGIN_RATE_LIMIT", "10 per minute;50 per hour"),
-        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get(
-            "COMPANION_LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;30 per day"
-        ),
+        # Wrong passwords per (account, address or known device): free ones, then 2, 4, 8... seconds of
+        # waiting up to this cap. No hard lock: a stranger cannot lock the owner out (issue 12).
+        "LOGIN_THROTTLE_FREE_FAILURES": _int("COMPANION_LOGIN_THROTTLE_FREE_FAILURES", 5),
+        "LOGIN_THROTTLE_MAX_SECONDS": _int("COMPANION_LOGIN_THROTTLE_MAX_SECONDS", 900),
         # Behind a load balancer, how many proxies set X-Forwarded-For (0: none, the peer is the client).
         "PROXY_HOPS": _int("COMPANION_PROXY_HOPS", 0),
         "REGISTER_RATE_LIMIT": os.environ.get("COMPANION_REGISTER_RATE_LIMIT", "5 per minute;30 per hour"),
@@ -95,6 +96,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "MAX_CONTENT_LENGTH": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024 + 64 * 1024,
         "MAX_UPLOAD_BYTES": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024,
         "PUBLIC_ORIGIN": os.environ.get("COMPANION_PUBLIC_ORIGIN", "http://localhost:5000"),
+        # Outgoing e-mail (services/mail.py): without an SMTP server, development logs each message.
+        "SMTP_URL": os.environ.get("COMPANION_SMTP_URL", ""),
+        "SMTP_TIMEOUT": _int("COMPANION_SMTP_TIMEOUT", 10),
+        "MAIL_FROM": os.environ.get("COMPANION_MAIL_FROM", "Companion <no-reply@localhost>"),
         # Push services beyond the well-known ones (FCM, Mozilla, Apple, Windows), comma separated.
         "PUSH_ALLOWED_HOSTS": os.environ.get("COMPANION_PUSH_ALLOWED_HOSTS", ""),
         "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),
@@ -111,6 +116,8 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "DELEGATION_MAX_PEOPLE": _int("COMPANION_MAX_PEOPLE_PER_CAREGIVER", 5),
         # Assisted recovery codes a France Services mediator may give per 24 hours (issue 7).
         "ASSISTED_RECOVERY_DAILY_LIMIT": _int("COMPANION_ASSISTED_RECOVERY_DAILY_LIMIT", 5),
+        # How long a new password set with such a code waits for the owner to cancel it (issue 12).
+        "RECOVERY_HOLD_HOURS": _int("COMPANION_RECOVERY_HOLD_HOURS", 72),
     }
     chosen = {**(TEST_SETTINGS if env == "testing" else {}), **(overrides or {})}
     cfg.update(chosen)

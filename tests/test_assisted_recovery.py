@@ -1,5 +1,5 @@
-"""Assisted recovery: a mediator checks identity in person and gives a single-use code valid 24 hours
-(one code, one new password, even when two tries come at once)."""
+"""Assisted recovery: a mediator checks identity in person and gives a single-use code valid 24 hours.
+The new password chosen with it waits for a hold the owner controls (tests/test_recovery_hold.py)."""
 
 from datetime import timedelta
 
@@ -9,12 +9,14 @@ from companion.extensions import db
 from companion.models.account import User, UserSession
 from companion.models.audit import AccessEvent
 from companion.models.credential import RecoveryCode, WebAuthnCredential
-from companion.models.onboarding import AssistedRecoveryCode
+from companion.models.onboarding import AssistedRecoveryCode, PendingRecovery
 from companion.models.types import utcnow
-from companion.services import ServiceError, accounts, assisted_recovery
+from companion.services import ServiceError, accounts, assisted_recovery, recovery_hold
 
-from .cast import COST, give_key, make_mediator, make_person, make_structure, mediator_browser, signed_in
+from .cast import COST, give_key, make_mediator, make_person, make_structure, mediator_browser
 from .conftest import Browser
+
+HOLD = timedelta(hours=72)
 
 
 def test_issue_limits_identity_check_and_unknown_accounts(app):
@@ -46,56 +48,17 @@ def test_a_code_works_once_within_24_hours_and_replaces_earlier_codes(app):
         _r1, first = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
         _r2, second = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
         with pytest.raises(ServiceError):  # the earlier code stopped working
-            assisted_recovery.redeem("anna@example.fr", first, "un nouveau départ", cost=COST)
+            assisted_recovery.redeem("anna@example.fr", first, "un nouveau départ", cost=(1, 1024), hold=HOLD)
         with pytest.raises(ServiceError):  # expired after 24 hours
-            assisted_recovery.redeem("anna@example.fr", second, "un nouveau départ", cost=COST,
-                                     now=utcnow() + timedelta(hours=24, minutes=1))
-        assisted_recovery.redeem("anna@example.fr", second.lower(), "un nouveau départ", cost=COST)
+            assisted_recovery.redeem("anna@example.fr", second, "un nouveau départ", cost=(1, 1024),
+                                     hold=HOLD, now=utcnow() + timedelta(hours=24, minutes=1))
+        assisted_recovery.redeem("anna@example.fr", second.lower(), "un nouveau départ", cost=(1, 1024),
+                                 hold=HOLD)
         with pytest.raises(ServiceError):  # single use
-            assisted_recovery.redeem("anna@example.fr", second, "encore un autre", cost=COST)
-        assert accounts.authenticate("anna@example.fr", "un nouveau départ", COST) is not None
-
-
-def test_two_redemptions_of_one_code_at_the_same_moment_let_only_the_first_in(app, monkeypatch):
-    """Another request redeems the code between this one's lookup and its write (a race)."""
-    with app.test_request_context():
-        mediator = make_mediator(make_structure())
-        make_person()
-        _row, code = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
-        checked = assisted_recovery.policy_error
-        raced = []
-
-        def other_request_goes_first(password, **kw):
-            if not raced:
-                raced.append(True)
-                assisted_recovery.redeem("anna@example.fr", code, "la première phrase", cost=COST)
-            return checked(password, **kw)
-
-        monkeypatch.setattr(assisted_recovery, "policy_error", other_request_goes_first)
-        with pytest.raises(ServiceError) as refused:
-            assisted_recovery.redeem("anna@example.fr", code, "la seconde phrase", cost=COST)
-        assert refused.value.field == "code"
-        assert raced  # the other request did run in between
-        db.session.flush()
-        assert accounts.authenticate("anna@example.fr", "la première phrase", COST) is not None
-        assert accounts.authenticate("anna@example.fr", "la seconde phrase", COST) is None
-        assert db.session.query(AssistedRecoveryCode).one().used_at is not None
-
-
-def test_a_used_code_is_refused_and_keeps_the_password_it_set(app, ctx):
-    with app.test_request_context():
-        mediator = make_mediator(make_structure())
-        make_person()
-        _row, code = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
+            assisted_recovery.redeem("anna@example.fr", second, "encore un autre", cost=(1, 1024), hold=HOLD)
         db.session.commit()
-    with app.test_request_context():
-        assisted_recovery.redeem("anna@example.fr", code, "la première phrase", cost=COST)
-        db.session.commit()
-    with app.test_request_context():
-        with pytest.raises(ServiceError):
-            assisted_recovery.redeem("anna@example.fr", code, "la seconde phrase", cost=COST)
-        db.session.rollback()
-        assert accounts.authenticate("anna@example.fr", "la première phrase", COST) is not None
+        assert recovery_hold.apply_due(utcnow() + HOLD + timedelta(minutes=1)) == 1
+        assert accounts.authenticate("anna@example.fr", "un nouveau départ", (1, 1024)) is not None
 
 
 def test_recovery_removes_old_keys_and_recovery_codes_and_signs_out_other_devices(app, ctx):
@@ -106,8 +69,8 @@ def test_recovery_removes_old_keys_and_recovery_codes_and_signs_out_other_device
         db.session.add(RecoveryCode(user_id=person.id, code_hash="x" * 64))
         db.session.commit()
         person_id = person.id
-    thief = Browser(app.test_client())
-    thief.login()  # another device signed in before (password only here)
+    from .cast import signed_in
+    thief = signed_in(app.test_client(), person_id)  # another device signed in before
     mediator_web, _ = mediator_browser(app, structure={"name": "FS Aubusson", "commune": "23008"},
                                        email="lea@fs.example.fr")
     resp = mediator_web.post("/mediators/recovery", {"email": "anna@example.fr", "identity_checked": "y"},
@@ -118,18 +81,25 @@ def test_recovery_removes_old_keys_and_recovery_codes_and_signs_out_other_device
     person_web = Browser(app.test_client())
     resp = person_web.post("/onboarding/recover", {"email": "anna@example.fr", "code": code,
                                                    "password": "un nouveau départ"})
-    assert resp.status_code == 302 and "/account/security/keys/new" in resp.headers["Location"]
-    home = person_web.get("/").get_data(as_text=True)
-    assert "France Services a donné un code de récupération" in home
+    # Nobody is signed in at the counter: the new password waits for the owner's hold (issue 12).
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/onboarding/recover/waiting")
+    waiting = person_web.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Votre nouveau mot de passe marchera à partir du" in waiting
+    assert "Anna Petit" not in person_web.get("/").get_data(as_text=True)  # not signed in
+    with ctx():
+        assert db.session.query(WebAuthnCredential).filter_by(user_id=person_id).count() == 1
+        assert "Anna Petit" in thief.get("/").get_data(as_text=True)  # the other device is still in
+        assert recovery_hold.apply_due(utcnow() + HOLD + timedelta(minutes=1)) == 1
     with ctx():
         assert db.session.query(WebAuthnCredential).filter_by(user_id=person_id).count() == 0
         assert db.session.query(RecoveryCode).filter_by(user_id=person_id).count() == 0
         alive = db.session.query(UserSession).filter(UserSession.user_id == person_id,
                                                      UserSession.revoked_at.is_(None)).count()
-        assert alive == 1  # only the device that just recovered
+        assert alive == 0  # every device signs in again, with the new password
         actions = [e.action for e in db.session.query(AccessEvent).filter_by(account_id=person_id)]
-        assert "recovery.assisted_issued" in actions and "recovery.assisted_used" in actions
+        assert "recovery.assisted_issued" in actions and "recovery.assisted_applied" in actions
     assert "Anna Petit" not in thief.get("/").get_data(as_text=True)
+    assert person_web.login(password="un nouveau départ").status_code == 302
 
 
 def test_the_person_is_told_at_next_login_and_the_lead_sees_the_log(app, ctx):
@@ -148,11 +118,12 @@ def test_the_person_is_told_at_next_login_and_the_lead_sees_the_log(app, ctx):
     person.logout()
     person.login()
     assert "code de récupération pour votre compte" not in person.get("/").get_data(as_text=True)  # once
+    from .cast import signed_in
     log = signed_in(app.test_client(), lead_id).get("/mediators/recovery/log")
     assert log.status_code == 200 and "Léa Roux" in log.get_data(as_text=True)
     assert "anna@example.fr" not in log.get_data(as_text=True)
-    not_lead = signed_in(app.test_client(), helper_id)
-    assert not_lead.get("/mediators/recovery/log").status_code == 404  # not the lead
+    helper = signed_in(app.test_client(), helper_id)
+    assert helper.get("/mediators/recovery/log").status_code == 404  # not the lead
     with ctx():
         assert db.session.query(AssistedRecoveryCode).one().notified_at is not None
 
@@ -181,3 +152,52 @@ def test_the_daily_limit_comes_from_the_configuration(app):
     assert first.status_code == 201
     assert second.status_code == 429
     assert "limite de codes de récupération" in second.get_data(as_text=True)
+
+
+def _after_the_hold():
+    db.session.commit()
+    recovery_hold.apply_due(utcnow() + HOLD + timedelta(minutes=1))
+
+
+def test_two_redemptions_of_one_code_at_the_same_moment_let_only_the_first_in(app, monkeypatch):
+    """Another request redeems the code between this one's lookup and its write (a race)."""
+    with app.test_request_context():
+        mediator = make_mediator(make_structure())
+        make_person()
+        _row, code = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
+        checked = assisted_recovery.policy_error
+        raced = []
+
+        def other_request_goes_first(password, **kw):
+            if not raced:
+                raced.append(True)
+                assisted_recovery.redeem("anna@example.fr", code, "la première phrase", cost=COST, hold=HOLD)
+            return checked(password, **kw)
+
+        monkeypatch.setattr(assisted_recovery, "policy_error", other_request_goes_first)
+        with pytest.raises(ServiceError) as refused:
+            assisted_recovery.redeem("anna@example.fr", code, "la seconde phrase", cost=COST, hold=HOLD)
+        assert refused.value.field == "code"
+        assert raced  # the other request did run in between
+        assert db.session.query(PendingRecovery).count() == 1
+        _after_the_hold()
+        assert accounts.authenticate("anna@example.fr", "la première phrase", COST) is not None
+        assert accounts.authenticate("anna@example.fr", "la seconde phrase", COST) is None
+        assert db.session.query(AssistedRecoveryCode).one().used_at is not None
+
+
+def test_a_used_code_is_refused_and_keeps_the_password_it_set(app, ctx):
+    with app.test_request_context():
+        mediator = make_mediator(make_structure())
+        make_person()
+        _row, code = assisted_recovery.issue(mediator, "anna@example.fr", True, daily_limit=5)
+        db.session.commit()
+    with app.test_request_context():
+        assisted_recovery.redeem("anna@example.fr", code, "la première phrase", cost=COST, hold=HOLD)
+        db.session.commit()
+    with app.test_request_context():
+        with pytest.raises(ServiceError):
+            assisted_recovery.redeem("anna@example.fr", code, "la seconde phrase", cost=COST, hold=HOLD)
+        db.session.rollback()
+        _after_the_hold()
+        assert accounts.authenticate("anna@example.fr", "la première phrase", COST) is not None

@@ -4,7 +4,10 @@ Each step commits on its own, so one failing step does not undo the others:
 - write "expired" into the access log for delegations that reached their end date,
 - apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chains verifiable,
 - sign a checkpoint of the access log's chain heads when any moved since the last one,
-- purge documents left in the trash past their 30 days, and blobs no document refers to.
+- purge documents left in the trash past their 30 days, and blobs no document refers to,
+- send the e-mails still in the outbox (a failed send is retried here, with a growing delay),
+- apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time),
+- forget login failure counts quiet for a day.
 """
 
 import logging
@@ -13,9 +16,27 @@ import click
 from flask import current_app
 
 from ..extensions import db
-from ..services import access_log, audit_checkpoints, delegations, documents
+from ..services import (
+    access_log,
+    audit_checkpoints,
+    delegations,
+    documents,
+    login_throttle,
+    mail,
+    recovery_hold,
+)
 
 log = logging.getLogger("companion.housekeeping")
+
+
+def _notify_recoveries() -> int:
+    from ..services import push
+
+    keys = push.load_keys(current_app.config)
+    if keys is None:
+        return 0
+    subject = current_app.config.get("VAPID_SUBJECT", "mailto:contact@companion.example")
+    return recovery_hold.notify_waiting(push.Sender(keys, subject=subject))
 
 
 def run_once() -> dict[str, int]:
@@ -25,6 +46,10 @@ def run_once() -> dict[str, int]:
         ("log_entries_pruned", lambda: access_log.prune(current_app.config["AUDIT_RETENTION_MONTHS"])),
         ("log_checkpoints", audit_checkpoints.write_if_changed),
         ("documents_purged", lambda: documents.purge_trash()[0]),
+        ("mails_sent", mail.send_due),
+        ("recoveries_applied", recovery_hold.apply_due),
+        ("recoveries_notified", _notify_recoveries),
+        ("login_throttles_forgotten", login_throttle.prune),
     )
     for name, step in steps:
         try:

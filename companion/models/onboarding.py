@@ -91,3 +91,31 @@ class AssistedRecoveryCode(Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the person was told about it at a login.
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PendingRecovery(Model):
+    """A new password set at a France Services counter, waiting: it takes effect when the hold ends, or
+    earlier if the owner confirms from a signed-in device; the owner may cancel it from any of them.
+    Until then the account keeps its password, keys and sessions."""
+
+    __tablename__ = "pending_recoveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assisted_recovery_codes.id", ondelete="SET NULL"), index=True)
+    structure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("structures.id", ondelete="SET NULL"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))  # cleared once applied or cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    takes_effect_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # When the owner's devices were told (push), and how many.
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[str] = mapped_column(String(16), default="")  # owner | replaced
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def waiting(self) -> bool:
+        return self.applied_at is None and self.cancelled_at is None

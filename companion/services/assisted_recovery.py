@@ -1,6 +1,7 @@
 """Assisted recovery: a person who lost both password and key comes to a structure; the mediator checks
-their identity in person and issues a single-use code valid 24 hours. With it the person sets a new
-password; their old keys and recovery codes are deleted (whoever holds them must not get in)."""
+their identity in person and issues a single-use code valid 24 hours. With it the person chooses a new
+password, which waits for a hold the owner controls (services/recovery_hold.py): when it takes effect,
+the old keys and recovery codes are deleted (whoever holds them must not get in)."""
 
 import hashlib
 import secrets
@@ -11,10 +12,10 @@ from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..models.account import User
-from ..models.onboarding import AssistedRecoveryCode, Structure
+from ..models.onboarding import AssistedRecoveryCode, PendingRecovery
 from ..models.profile import Profile
 from ..models.types import utcnow
-from . import ServiceError, accounts, audit, sessions
+from . import ServiceError, accounts, audit, recovery_hold
 from .onboarding import require_mediator
 from .passwords import hash_password, policy_error
 
@@ -64,18 +65,19 @@ def issue(mediator: User, email: str, identity_checked: bool, *, daily_limit: in
     db.session.add(row)
     db.session.flush()
     audit.record(actor=mediator, actor_role="mediator", action="recovery.assisted_issued",
-                 account_id=person.id, profile_id=_profile_id(person), object_type="structure",
+                 account_id=person.id, profile_id=profile_id_of(person), object_type="structure",
                  object_id=structure.id, object_label=structure.name)
     return row, format_code(code)
 
 
-def _profile_id(person: User) -> int | None:
+def profile_id_of(person: User) -> int | None:
     return db.session.scalar(select(Profile.id).where(Profile.user_id == person.id))
 
 
-def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int],
-           now: datetime | None = None) -> User:
-    """Set a new password with a valid code; delete the account's keys, recovery codes and sessions."""
+def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int], hold: timedelta,
+           now: datetime | None = None) -> PendingRecovery:
+    """Use a valid code: the new password waits for the hold (or the owner's answer) before it replaces
+    the old one; nothing about the account changes now."""
     now = now or utcnow()
     wrong = ServiceError(_l("This e-mail address and code do not match, or the code has expired. "
                             "Ask your France Services advisor for a new code."), status=400, field="code")
@@ -98,18 +100,12 @@ def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int],
     if used.rowcount != 1:
         raise wrong
     db.session.expire(row, ["used_at"])
-    person.password_hash = hash_password(new_password, cost)
-    removed = _remove_second_factors(person)
-    sessions.revoke_others(person, None)
-    structure = db.session.get(Structure, row.structure_id)
-    audit.record(actor=person, actor_role="owner", action="recovery.assisted_used", account_id=person.id,
-                 profile_id=_profile_id(person), object_type="keys_removed", object_id=removed,
-                 object_label=structure.name if structure else "")
+    pending = recovery_hold.start(person, row, hash_password(new_password, cost), hold=hold, now=now)
     db.session.flush()
-    return person
+    return pending
 
 
-def _remove_second_factors(person: User) -> int:
+def remove_second_factors(person: User) -> int:
     """Delete the account's keys and printed recovery codes (lost, maybe in someone else's hands)."""
     try:
         from ..models.credential import RecoveryCode, WebAuthnCredential
@@ -134,8 +130,13 @@ def pending_notice(person: User) -> list[AssistedRecoveryCode]:
     return rows
 
 
-def structure_log(lead: User, limit: int = 200) -> list[tuple[AssistedRecoveryCode, str]]:
-    """Every code issued by the structure, for its lead only: when, by whom, used or not."""
+LogRow = tuple[AssistedRecoveryCode, str, PendingRecovery | None]
+
+
+def structure_log(lead: User, limit: int = 200) -> list[LogRow]:
+    """Every code issued by the structure, for its lead only: when, by whom, used or not, and what became
+    of the new password chosen with it (waiting, notified, confirmed, stopped, applied). Dates only: no
+    account, no health data."""
     structure = require_mediator(lead)
     if structure.lead_id != lead.id:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
@@ -144,4 +145,5 @@ def structure_log(lead: User, limit: int = 200) -> list[tuple[AssistedRecoveryCo
         .outerjoin(User, User.id == AssistedRecoveryCode.mediator_id)
         .where(AssistedRecoveryCode.structure_id == structure.id)
         .order_by(AssistedRecoveryCode.created_at.desc()).limit(limit)).all()
-    return [(row, name or "") for row, name in rows]
+    requests = recovery_hold.for_structure([row.id for row, _name in rows])
+    return [(row, name or "", requests.get(row.id)) for row, name in rows]

@@ -80,6 +80,14 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("onboarding.session_ended", _l("ended the help session. Steps done:"), "steps"),
     Action("recovery.assisted_issued", _l("gave you a recovery code after checking your identity"),
            "structure"),
+    Action("recovery.assisted_started", _l("received a request for a new password, made at France Services:"),
+           "pending_recovery"),
+    Action("recovery.assisted_notified", _l("told your phones and your e-mail about the request for a new "
+                                            "password. Phones told:"), "devices"),
+    Action("recovery.assisted_confirmed", _l("confirmed the request for a new password"), ""),
+    Action("recovery.assisted_cancelled", _l("stopped the request for a new password"), "by"),
+    Action("recovery.assisted_applied",
+           _l("applied the new password and removed the old keys. Keys removed:"), "keys_removed"),
     Action("recovery.assisted_used", _l("set a new password with a recovery code from France Services"),
            "keys_removed"),
 )}

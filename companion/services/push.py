@@ -33,8 +33,9 @@ KEY_FILE = "vapid.json"
 GONE = (404, 410)
 VAPID_LIFETIME = 12 * 3600
 # Appointments are stale after a day; a prevention reminder is still useful a week later.
-TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400}
-URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal"}
+# A security notice (an assisted recovery waiting) matters as long as its hold, 72 hours by default.
+TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400, "security": 3 * 86400}
+URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal", "security": "high"}
 
 
 def b64url(data: bytes) -> str:

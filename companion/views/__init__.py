@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "companion.views.push",
     "companion.views.onboarding",
     "companion.views.mediators",
+    "companion.views.recovery_requests",
 )
 
 

@@ -5,6 +5,7 @@ Between the password and the key the person is NOT logged in through Flask-Login
 lives in the Flask session for a few minutes, with its own single-use challenge."""
 
 import logging
+import math
 import time
 
 from flask import (
@@ -20,15 +21,16 @@ from flask import (
     url_for,
 )
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms.auth import LoginForm, ReauthForm, RegisterForm
 from ..forms.security import RecoveryLoginForm
 from ..models.account import User
-from ..services import ServiceError, accounts, recovery, sessions
+from ..services import ServiceError, accounts, login_throttle, recovery, sessions
 from ..services import webauthn as wa
-from ..web import webauthn_io
+from ..web import device_cookie, webauthn_io
 from ..web.client import shared_device
 from ..web.navigation import redirect_next, safe_next
 from ..web.refusals import refuse
@@ -71,17 +73,47 @@ def register():
     return render_template("auth/register.html", form=form), status
 
 
-def _submitted_account() -> str:
-    return "login-account:" + (request.form.get("email") or "").strip().lower()[:254]
+def _known_device() -> bool:
+    """A device that signed in to this account before has its own budget (see login_throttle)."""
+    return device_cookie.device_for(request.form.get("email") or "") is not None
+
+
+def _too_soon(form, seconds: int):
+    if seconds < 60:
+        wait = _l("Please wait %(n)s seconds, then try again.", n=seconds)
+    else:
+        wait = _l("Please wait %(n)s minutes, then try again.", n=math.ceil(seconds / 60))
+    form.password.errors.append(_l("Too many wrong passwords from here.") + " " + wait + " "
+                                + _l("If you forgot your password, a France Services advisor can help."))
+    resp = make_response(render_template("auth/login.html", form=form), 429)
+    resp.headers["Retry-After"] = str(seconds)
+    return resp
+
+
+def _check_password(form):
+    """The account, or the refusal to show: wrong password (401), or too many from here (429)."""
+    cfg = current_app.config
+    email = form.email.data
+    result = login_throttle.attempt(
+        email, form.password.data, client=device_cookie.client_for(email, get_remote_address()),
+        secret=cfg["SECRET_KEY"], cost=_cost(), free=cfg["LOGIN_THROTTLE_FREE_FAILURES"],
+        cap=cfg["LOGIN_THROTTLE_MAX_SECONDS"])
+    db.session.commit()  # a failure counts even though nobody signs in
+    if result.wait:
+        log.info("login throttled")
+        return None, _too_soon(form, result.wait)
+    if result.user is None:
+        log.info("login refused")
+        form.password.errors.append(_l("This e-mail address and password do not match. Please try again."))
+        return None, (render_template("auth/login.html", form=form), 401)
+    return result.user, None
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public_route
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-# Per account, failures only: guessing one person's password from many addresses is slowed too,
-# while a person who types it right is never blocked by someone else's attempts.
-@limiter.limit(lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"], methods=["POST"],
-               key_func=_submitted_account, deduct_when=lambda resp: resp.status_code == 401)
+# Per address, every try: against one address spraying many accounts. A device that signed in to the
+# account before is exempt; it has its own budget per (account, device).
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], exempt_when=_known_device)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect_next(request.args.get("next"))
@@ -89,17 +121,17 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data, _cost())
-        if user is None:
-            log.info("login refused")
-            form.password.errors.append(
-                _l("This e-mail address and password do not match. Please try again.")
-            )
-            return render_template("auth/login.html", form=form), 401
+        user, refusal = _check_password(form)
+        if refusal is not None:
+            return refusal
         shared = bool(form.shared_computer.data)
         if wa.has_key(user):  # an account with a key must use it: the password result waits
-            return _second_step(user, shared_device=shared, next_url=safe_next(form.next.data))
-        return finish_login(user, shared_device=shared, next_url=form.next.data)
+            resp = _second_step(user, shared_device=shared, next_url=safe_next(form.next.data))
+        else:
+            resp = finish_login(user, shared_device=shared, next_url=form.next.data)
+        if not shared:  # a shared computer keeps nothing, not even this
+            device_cookie.remember(resp, user.email)
+        return resp
     return render_template("auth/login.html", form=form), (422 if form.errors else 200)
 
 

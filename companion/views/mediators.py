@@ -129,7 +129,8 @@ def recovery():
 @account_route
 def recovery_log():
     rows = assisted_recovery.structure_log(current_user)
-    return render_template("mediators/recovery_log.html", rows=rows)
+    return render_template("mediators/recovery_log.html", rows=rows,
+                           hold_hours=current_app.config["RECOVERY_HOLD_HOURS"])
 
 
 def _figures():

@@ -1,10 +1,11 @@
 """The person's side of an assisted onboarding: join with a code, consent, then one step per screen.
 Also the assisted recovery form (a code from a mediator, a new password)."""
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     current_app,
-    flash,
     jsonify,
     make_response,
     redirect,
@@ -18,7 +19,7 @@ from flask_login import current_user, logout_user
 
 from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
-from ..services import ServiceError, accounts, assisted_recovery, onboarding
+from ..services import ServiceError, accounts, assisted_recovery, onboarding, recovery_hold
 from ..services import sessions as user_sessions
 from ..web import cookies
 from ..web.refusals import refuse, show_refusal
@@ -312,15 +313,19 @@ def _finish(sess):
 @public_route
 @limiter.limit(lambda: current_app.config["CODE_RATE_LIMIT"], methods=["POST"])
 def recover():
+    """The person at the counter chooses a new password; it waits for the owner's hold (issue 12), so
+    nobody is signed in here."""
     form = RecoverForm()
     if form.validate_on_submit():
+        hold = timedelta(hours=current_app.config["RECOVERY_HOLD_HOURS"])
         try:
-            user = assisted_recovery.redeem(form.email.data, form.code.data, form.password.data, cost=_code())
+            pending = assisted_recovery.redeem(form.email.data, form.code.data, form.password.data,
+                                               cost=_code(), hold=hold)
         except ServiceError as exc:
             return refuse(form, exc, "onboarding/recover.html", default_field="code")
-        start_session(user, method="recovery code")
         db.session.commit()
-        flash(_l("Your new password is set. Now register your phone as a key."), "success")
-        return redirect(url_for("security.add_key", next=url_for("main.home")))
+        flask_session["recovery_waiting_until"] = pending.takes_effect_at.isoformat()
+        recovery_hold.tell_now(pending.id, current_app.config)
+        return redirect(url_for("recovery_requests.waiting"))
     return render_template("onboarding/recover.html", form=form), (422 if form.errors else 200)
 

@@ -1,0 +1,108 @@
+"""Slowing down password guessing without letting strangers lock a person out (issue 12).
+
+Failures are counted per (account, client) pair, where the client is the device's signed cookie when it
+has one for this account (it signed in before, OWASP "device cookies") and the network address
+otherwise. After FREE failures from a pair, each further try from that pair waits 2, 4, 8... seconds
+(capped): a guesser is slowed down where they are, while the owner on her own phone, or from any other
+address, still gets in. The per-address limit of the login route stays (against spraying many accounts).
+Passkey sign-in never looks here: a password failure says nothing about a key.
+
+Only a digest of (account, client) is stored: no e-mail, no address.
+"""
+
+import hashlib
+import hmac
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..extensions import db
+from ..models.login_throttle import LoginThrottle
+from ..models.types import utcnow
+from . import accounts
+
+FORGET_AFTER = timedelta(hours=24)  # a pair quiet for a day starts again from zero
+
+
+def normalise(email: str) -> str:
+    return (email or "").strip().lower()[:254]
+
+
+def account_digest(email: str, secret: str) -> str:
+    """Names an account in a cookie or a key without revealing its address."""
+    return hmac.new(secret.encode(), normalise(email).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def pair_key(account: str, client: str) -> str:
+    """`account` from account_digest; `client` like 'device:<id>' or 'addr:<ip>'."""
+    return hashlib.sha256(f"{account}\0{client}".encode()).hexdigest()
+
+
+def delay_after(failures: int, free: int, cap: int) -> int:
+    """Seconds the pair waits after this many failures: none for the first `free`, then doubling."""
+    if failures < free:
+        return 0
+    return min(2 ** (failures - free + 1), cap)
+
+
+def wait_seconds(key: str, now: datetime | None = None) -> int:
+    """How long this pair must still wait before a password is checked (0: go ahead)."""
+    now = now or utcnow()
+    until = db.session.scalar(select(LoginThrottle.blocked_until).where(LoginThrottle.key == key))
+    return math.ceil((until - now).total_seconds()) if until and until > now else 0
+
+
+def failed(key: str, *, free: int, cap: int, now: datetime | None = None) -> int:
+    """Count a wrong password for the pair; the seconds it must now wait."""
+    now = now or utcnow()
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key,
+                                                   LoginThrottle.updated_at < now - FORGET_AFTER))
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # One statement, so two failures at the same moment both count.
+    once = {"failures": LoginThrottle.failures + 1, "updated_at": now}
+    db.session.execute(insert(LoginThrottle).values(key=key, failures=1, updated_at=now)
+                       .on_conflict_do_update(index_elements=["key"], set_=once))
+    failures = db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
+    delay = delay_after(failures, free, cap)
+    db.session.execute(update(LoginThrottle).where(LoginThrottle.key == key)
+                       .values(blocked_until=now + timedelta(seconds=delay) if delay else None)
+                       .execution_options(synchronize_session=False))
+    return delay
+
+
+@dataclass(frozen=True)
+class Attempt:
+    user: object | None  # the account when the password was right
+    wait: int = 0  # seconds this pair must wait; the password was not checked
+
+
+def attempt(email: str, password: str, *, client: str, secret: str, cost: tuple[int, int], free: int,
+            cap: int, now: datetime | None = None) -> Attempt:
+    """A password login from `client` ('device:<id>' or 'addr:<ip>'): refused without checking while
+    the pair waits, counted when wrong, the pair's count cleared when right."""
+    key = pair_key(account_digest(email, secret), client)
+    wait = wait_seconds(key, now)
+    if wait:
+        return Attempt(None, wait)
+    user = accounts.authenticate(email, password, cost)
+    if user is None:
+        failed(key, free=free, cap=cap, now=now)
+    else:
+        succeeded(key)
+    return Attempt(user)
+
+
+def succeeded(key: str) -> None:
+    """The right password from this pair: its count starts again."""
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+
+def prune(now: datetime | None = None) -> int:
+    """Housekeeping: forget pairs quiet for a day."""
+    now = now or utcnow()
+    return db.session.execute(delete(LoginThrottle).where(
+        LoginThrottle.updated_at < now - FORGET_AFTER)).rowcount or 0

@@ -1,0 +1,175 @@
+"""Outgoing e-mail: composed in the recipient's language, kept in an outbox table, sent through SMTP.
+
+The SMTP server comes from the environment (COMPANION_SMTP_URL, e.g. smtp://host:25, smtps://host:465 or
+smtp+starttls://user:password@host:587). Without one, development and tests write each message to the log
+(marked as not sent) and production keeps it queued with an error in the log: a message is never dropped
+silently. A send that fails is retried by housekeeping with a growing delay.
+
+No message carries health data: only a first name, a date, a structure's name and a link built from
+COMPANION_PUBLIC_ORIGIN (never the Host header of a request).
+
+`send_queued` and `send_due` commit on their own, like the reminder batch: a claim only protects the
+row from another sender once committed, and a sent mark must be durable before the next send.
+"""
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_date
+from email.utils import make_msgid
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select, update
+
+from ..extensions import db
+from ..models.mail import OutgoingMail
+from ..models.types import utcnow
+
+log = logging.getLogger("companion.mail")
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+LANGUAGES = ("fr", "en")
+QUEUED = "mail_queued"  # db.session.info key: ids queued in this transaction, sent after its commit
+
+
+def _recovery_started(p: dict) -> tuple[str, str]:
+    subject = _("A new password was requested for your Companion account")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "On %(started)s, someone asked for a new password for your Companion account, "
+        "at %(structure)s.\n\n"
+        "Nothing changes before %(effect)s. Until then, your password and your keys still work.\n\n"
+        "If it was you, you have nothing to do.\n\n"
+        "If it was not you, stop it now. Open this link on a phone or computer where you are "
+        "signed in to Companion, and press \"No, cancel it\":\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"recovery_started": _recovery_started}
+
+
+def public_url(path: str) -> str:
+    """An absolute link for a message, from the configured public origin only."""
+    return current_app.config["PUBLIC_ORIGIN"].rstrip("/") + path
+
+
+def queue(recipient: str, locale: str | None, kind: str, **params) -> OutgoingMail:
+    """Compose the message in the recipient's language and keep it in the outbox (flushed, not sent:
+    `send_queued` sends it once the caller has committed)."""
+    lang = locale if locale in LANGUAGES else "fr"
+    with force_locale(lang):
+        subject, body = KINDS[kind](params)
+    row = OutgoingMail(recipient=recipient, locale=lang, kind=kind, subject=subject[:200], body=body,
+                       attempts=0, last_error="")
+    db.session.add(row)
+    db.session.flush()
+    db.session.info.setdefault(QUEUED, []).append(row.id)
+    return row
+
+
+def build(row: OutgoingMail, sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = row.recipient
+    msg["Subject"] = row.subject
+    msg["Date"] = rfc2822_date(row.created_at)
+    msg["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1].strip("> ") or "localhost")
+    msg["Auto-Submitted"] = "auto-generated"  # no vacation replies
+    msg.set_content(row.body)
+    msg["Content-Language"] = row.locale  # after set_content, which resets the Content-* headers
+    return msg
+
+
+def _smtp(url: str, msg: EmailMessage, timeout: float) -> None:
+    parts = urlsplit(url)
+    secure = parts.scheme == "smtps"
+    client = smtplib.SMTP_SSL if secure else smtplib.SMTP
+    with client(parts.hostname, parts.port or (465 if secure else 25), timeout=timeout) as smtp:
+        if parts.scheme == "smtp+starttls":
+            smtp.starttls()
+        if parts.username:
+            smtp.login(unquote(parts.username), unquote(parts.password or ""))
+        smtp.send_message(msg)
+
+
+def transmit(msg: EmailMessage, config: dict) -> str:
+    """Hand the message over; 'smtp' or 'console'. Raises when it could not be handed over."""
+    url = config.get("SMTP_URL") or ""
+    if url:
+        _smtp(url, msg, config.get("SMTP_TIMEOUT", 10))
+        return "smtp"
+    if config.get("ENV_NAME") == "production":
+        raise RuntimeError("no SMTP server configured (COMPANION_SMTP_URL)")
+    log.info("mail NOT SENT (no COMPANION_SMTP_URL; console output)\n%s", msg.as_string())
+    return "console"
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2 ** attempts, 720))
+
+
+def _free(now: datetime):
+    return or_(OutgoingMail.claimed_until.is_(None), OutgoingMail.claimed_until < now)
+
+
+def _claim(mail_id: int, now: datetime) -> bool:
+    """Take the row for LEASE; of two senders only one gets it."""
+    won = db.session.execute(
+        update(OutgoingMail).where(OutgoingMail.id == mail_id, OutgoingMail.sent_at.is_(None),
+                                   OutgoingMail.failed_at.is_(None), _free(now))
+        .values(claimed_until=now + LEASE).execution_options(synchronize_session=False))
+    db.session.commit()
+    return won.rowcount == 1
+
+
+def deliver(mail_id: int, now: datetime | None = None) -> bool:
+    """Send one queued message if no other sender holds it; record the outcome. Commits."""
+    now = now or utcnow()
+    if not _claim(mail_id, now):
+        return False
+    row = db.session.get(OutgoingMail, mail_id)
+    config = current_app.config
+    try:
+        transmit(build(row, config["MAIL_FROM"]), config)
+    except (OSError, smtplib.SMTPException, RuntimeError) as exc:
+        row.attempts += 1
+        row.last_error = f"{type(exc).__name__}: {exc}"[:200]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.failed_at = now
+        else:
+            row.next_attempt_at = now + backoff(row.attempts)
+        log.warning("mail %s (%s) not sent, attempt %s: %s", row.id, row.kind, row.attempts, row.last_error)
+        sent = False
+    else:
+        row.sent_at, sent = now, True
+    row.claimed_until = None
+    db.session.commit()
+    return sent
+
+
+def send_queued() -> int:
+    """After the caller's commit: send what this transaction queued (synchronously for now)."""
+    ids = db.session.info.pop(QUEUED, [])
+    return sum(deliver(mail_id) for mail_id in ids)
+
+
+def due_ids(now: datetime, limit: int = 100) -> list[int]:
+    ready = and_(OutgoingMail.sent_at.is_(None), OutgoingMail.failed_at.is_(None),
+                 or_(OutgoingMail.next_attempt_at.is_(None), OutgoingMail.next_attempt_at <= now),
+                 _free(now))
+    return list(db.session.scalars(select(OutgoingMail.id).where(ready).order_by(OutgoingMail.id)
+                                   .limit(limit)))
+
+
+def send_due(now: datetime | None = None) -> int:
+    """The housekeeping step: send what is waiting (never sent, or due for a retry). Commits."""
+    now = now or utcnow()
+    ids = due_ids(now)
+    db.session.commit()  # end the read before the first claim
+    return sum(deliver(mail_id, now) for mail_id in ids)
