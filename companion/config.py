@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_SECRET = "dev-only-change-me"
+DEFAULT_VAPID_SUBJECT = "mailto:contact@companion.example"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +24,7 @@ TEST_SETTINGS = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
+    "VAPID_SUBJECT": "mailto:tests@companion.example",
 }
 
 
@@ -95,6 +97,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "PUBLIC_ORIGIN": os.environ.get("COMPANION_PUBLIC_ORIGIN", "http://localhost:5000"),
         # Push services beyond the well-known ones (FCM, Mozilla, Apple, Windows), comma separated.
         "PUSH_ALLOWED_HOSTS": os.environ.get("COMPANION_PUSH_ALLOWED_HOSTS", ""),
+        # The VAPID `sub` claim: how a push service reaches the operator (mailto: or https: URL).
+        "VAPID_SUBJECT": os.environ.get("COMPANION_VAPID_SUBJECT", DEFAULT_VAPID_SUBJECT),
+        # The task queue's storage: empty for SQLite in instance/ (one machine), redis://... to scale out.
+        "QUEUE_URL": os.environ.get("COMPANION_QUEUE_URL", ""),
         "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),
         "DELEGATION_MAX_CAREGIVERS": _int("COMPANION_MAX_CAREGIVERS", 3),
         "DELEGATION_MAX_PEOPLE": _int("COMPANION_MAX_PEOPLE_PER_CAREGIVER", 5),
@@ -122,4 +128,8 @@ def _check(cfg: dict) -> None:
             # In memory, each worker counts on its own and limits multiply by the number of processes:
             # production must choose (redis:// for several workers, memory:// for exactly one).
             raise ConfigError("set COMPANION_RATELIMIT_STORAGE in production (e.g. redis://host:6379)")
+        subject = cfg.get("VAPID_SUBJECT") or ""
+        if subject == DEFAULT_VAPID_SUBJECT or not subject.startswith(("mailto:", "https:")):
+            # Push services write to this address about abuse or errors before blocking the sender.
+            raise ConfigError("set COMPANION_VAPID_SUBJECT in production (mailto: or https: URL)")
         cfg["SESSION_COOKIE_SECURE"] = True

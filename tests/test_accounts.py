@@ -130,6 +130,7 @@ def test_session_cookie_is_secure_in_production(monkeypatch):
     monkeypatch.setenv("COMPANION_ENV", "production")
     monkeypatch.setenv("COMPANION_SECRET_KEY", "x" * 40)
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "redis://127.0.0.1:6379")
+    monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     assert build_config()["SESSION_COOKIE_SECURE"] is True
 
 
@@ -141,6 +142,7 @@ def test_production_refuses_per_process_rate_limits_unless_chosen(monkeypatch):
     monkeypatch.setenv("COMPANION_ENV", "production")
     monkeypatch.setenv("COMPANION_SECRET_KEY", "x" * 40)
     monkeypatch.delenv("COMPANION_RATELIMIT_STORAGE", raising=False)
+    monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     with pytest.raises(ConfigError, match="COMPANION_RATELIMIT_STORAGE"):
         build_config()
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "memory://")

@@ -14,13 +14,18 @@ reminders_cli = AppGroup("reminders", help="Prevention and appointment reminders
 push_cli = AppGroup("push", help="Web Push settings.")
 
 
-def run_once(app) -> dict | None:
+def make_sender(app) -> push_service.Sender | None:
     keys = push_service.load_keys(app.config)
     if keys is None:
         app.logger.warning("reminders: no VAPID keys (run `flask --app companion push vapid-keys`)")
         return None
-    subject = app.config.get("VAPID_SUBJECT", "mailto:contact@companion.example")
-    sender = push_service.Sender(keys, subject=subject)
+    return push_service.Sender(keys, subject=app.config["VAPID_SUBJECT"])
+
+
+def run_once(app) -> dict | None:
+    sender = make_sender(app)
+    if sender is None:
+        return None
     try:
         return reminder_service.run_batch(sender)
     finally:
