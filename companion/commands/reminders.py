@@ -1,11 +1,14 @@
-"""`flask --app companion reminders send-due` (cron or a job queue in production; `flask serve` runs it
-every minute beside the server) and `flask --app companion push vapid-keys` (development keys)."""
+"""`flask --app companion reminders send-due` (plans and sends here, at once: a manual run or a test;
+the queue's workers run the same every minute, see companion/tasks.py) and
+`flask --app companion push vapid-keys` (development keys)."""
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..models.types import utcnow
+from ..services import delivery
 from ..services import push as push_service
 from ..services import reminders as reminder_service
 from .serve import add_job
@@ -33,10 +36,23 @@ def run_once(app) -> dict | None:
 
 
 def job(app) -> None:
+    """Each minute: plan, then hand what is due to the queue's workers in chunks; without a queue
+    (a bare call) plan and send right here."""
     with app.app_context():
-        counts = run_once(app)
-        if counts and any(counts.values()):
-            app.logger.info("reminders: %s", counts)
+        tasks = app.extensions.get("companion_tasks")
+        if tasks is None:
+            counts = run_once(app)
+            if counts and any(counts.values()):
+                app.logger.info("reminders: %s", counts)
+            return
+        try:
+            added = reminder_service.plan_round()
+            due = delivery.due_count(utcnow())
+        finally:
+            db.session.remove()
+        chunks = tasks.fan_out(due)
+        if added or chunks:
+            app.logger.info("reminders: planned %s, %s due, %s chunk task(s) queued", added, due, chunks)
 
 
 add_job("reminders", 60, job)

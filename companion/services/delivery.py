@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 
 from ..extensions import db
 from ..models.agenda import Reminder
@@ -68,6 +68,11 @@ def ready(now: datetime):
     return and_(Reminder.sent_at.is_(None), Reminder.failed_at.is_(None), Reminder.scheduled_at <= now,
                 or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),
                 or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now))
+
+
+def due_count(now: datetime) -> int:
+    """How many reminders a round should hand out (the queue splits them into chunks)."""
+    return db.session.scalar(select(func.count()).select_from(Reminder).where(ready(now))) or 0
 
 
 def claim(now: datetime, limit: int = CHUNK) -> list[Claim]:
@@ -125,6 +130,7 @@ def send_due(sender, now: datetime | None = None, limit: int = CHUNK, chunks: in
 
 def _send_chunk(sender, pool, claims: list[Claim], clock: Clock, counts: dict) -> None:
     chunk = rows.Chunk.load(claims, clock())
+    db.session.commit()  # end the read: on SQLite a read-then-write transaction can fail to upgrade
     for start in range(0, len(claims), STEP):
         step = claims[start:start + STEP]
         ours = renew(step, clock())

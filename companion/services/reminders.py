@@ -183,12 +183,18 @@ def payload(reminder: Reminder, profile: Profile, user: User) -> dict:
     return {"title": title, "body": body, "url": f"/p/{profile.id}/agenda", "tag": f"agenda-{profile.id}"}
 
 
-def run_batch(sender, now: datetime | None = None) -> dict:
-    """The job: schedule what is coming, then send what is due."""
+def plan_round(now: datetime | None = None) -> int:
+    """Plan what is coming and prune old receipts, committed (the first half of every round)."""
     batch_only()
     added = schedule(now)
     prune(now or utcnow())
     db.session.commit()
+    return added
+
+
+def run_batch(sender, now: datetime | None = None) -> dict:
+    """A whole round in this process: plan, then send everything due."""
+    added = plan_round(now)
     counts = send_due(sender, now)
     counts["scheduled"] = added
     return counts
