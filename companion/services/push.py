@@ -38,6 +38,8 @@ VAPID_LIFETIME = 12 * 3600
 # Appointments are stale after a day; a prevention reminder is still useful a week later.
 TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400}
 URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal"}
+ENV_SETTINGS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+                "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC")
 
 
 def b64url(data: bytes) -> str:
@@ -135,6 +137,9 @@ class Sender:
         with self._lock:
             if origin not in self._sessions:
                 session = requests.Session()
+                # Reading proxy, netrc and CA settings from the environment on every request costs
+                # as much as the encryption; do it only where the operator set one of them.
+                session.trust_env = any(os.environ.get(name) for name in ENV_SETTINGS)
                 adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=self.pool)
                 session.mount(origin, adapter)
                 self._sessions[origin] = session
