@@ -198,3 +198,16 @@ def test_the_minute_job_plans_and_fans_out_through_the_queue(app, ctx, queue, se
         sent = db.session.scalar(select(func.count()).select_from(Reminder)
                                  .where(Reminder.sent_at.is_not(None)))
     assert sent >= 1 and len(service.received) == sent and not service.errors
+
+
+def test_every_job_is_a_periodic_task_at_its_interval(app, queue, keys):
+    from datetime import datetime
+
+    from companion.commands.serve import JOBS
+
+    register(queue, app, keys)
+    at = {when: {t.name for t in queue.read_periodic(when)}
+          for when in (datetime(2026, 11, 23, 10, 0), datetime(2026, 11, 23, 10, 1))}
+    assert {j.name for j in JOBS} >= {"reminders", "housekeeping"}
+    assert at[datetime(2026, 11, 23, 10, 0)] == {"job_reminders", "job_housekeeping"}  # on the hour
+    assert at[datetime(2026, 11, 23, 10, 1)] == {"job_reminders"}  # each minute
