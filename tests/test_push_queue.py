@@ -187,17 +187,16 @@ def test_the_minute_job_plans_and_fans_out_through_the_queue(app, ctx, queue, se
 
     monkeypatch.setattr(delivery, "CHUNK", 3)
     with ctx():
-        user, _ = person("louis")
-        device(service, user, "phone")
-        db.session.commit()
+        pid = due_rows(service, 7, devices=("phone",))  # due since NOW, days before the real clock
     register(queue, app, keys)
     reminder_commands.job(app)
-    assert queue.pending_count() >= 1
-    workers(queue)
+    assert queue.pending_count() >= 3  # at least 7 due in chunks of 3
+    assert workers(queue) == []
     with ctx():
-        sent = db.session.scalar(select(func.count()).select_from(Reminder)
-                                 .where(Reminder.sent_at.is_not(None)))
-    assert sent >= 1 and len(service.received) == sent and not service.errors
+        assert unsent() == 0
+        sent = db.session.scalar(select(func.count()).select_from(Reminder))
+    assert len(service.received) == sent >= 7 and not service.errors
+    assert {m["topic"] for m in service.received} >= {push_service.topic(pid, "prevention")}
 
 
 def test_every_job_is_a_periodic_task_at_its_interval(app, queue, keys):

@@ -93,12 +93,14 @@ def claim(now: datetime, limit: int = CHUNK) -> list[Claim]:
 
 
 def renew(claims: list[Claim], now: datetime) -> set[int]:
-    """Extend the lease of the rows still ours (same fence, unexpired, unsent); commit; return them."""
+    """Extend the lease of the rows still ours (same fence, unsent); commit; return them. A lease that
+    ran out but was not taken over is still ours: a claim and this renewal are each one atomic UPDATE,
+    so whichever comes second sees the other's write (a raised fence, or an unexpired lease)."""
     if not claims:
         return set()
     ids = db.session.scalars(
         update(Reminder).where(tuple_(Reminder.id, Reminder.fence).in_([tuple(c) for c in claims]),
-                               Reminder.sent_at.is_(None), Reminder.claimed_until >= now)
+                               Reminder.sent_at.is_(None))
         .values(claimed_until=now + LEASE).returning(Reminder.id),
         execution_options={"synchronize_session": False}).all()
     db.session.commit()
