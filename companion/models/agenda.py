@@ -63,7 +63,8 @@ class ReminderPreference(db.Model):
 
 class Reminder(db.Model):
     """One notification to one account. `key` makes scheduling idempotent; `claimed_until` is the
-    lease a batch takes before sending, so two batches never send the same row."""
+    lease a batch takes before sending and `fence` the claim's number, so two batches never send the
+    same row (services/delivery.py)."""
 
     __tablename__ = "reminders"
 
