@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 DEFAULT_SECRET = "dev-only-change-me"
+DEFAULT_VAPID_SUBJECT = "mailto:contact@companion.example"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -23,6 +24,7 @@ TEST_SETTINGS = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_COST": 1024,
     "RATELIMIT_STORAGE_URI": "memory://",
+    "VAPID_SUBJECT": "mailto:tests@companion.example",
 }
 
 
@@ -102,6 +104,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "MAIL_FROM": os.environ.get("COMPANION_MAIL_FROM", "Companion <no-reply@localhost>"),
         # Push services beyond the well-known ones (FCM, Mozilla, Apple, Windows), comma separated.
         "PUSH_ALLOWED_HOSTS": os.environ.get("COMPANION_PUSH_ALLOWED_HOSTS", ""),
+        # The VAPID `sub` claim: how a push service reaches the operator (mailto: or https: URL).
+        "VAPID_SUBJECT": os.environ.get("COMPANION_VAPID_SUBJECT", DEFAULT_VAPID_SUBJECT),
+        # The task queue's storage: empty for SQLite in instance/ (one machine), redis://... to scale out.
+        "QUEUE_URL": os.environ.get("COMPANION_QUEUE_URL", ""),
         "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),
         # The access log's keys live outside the database (services/audit_keys.py); empty outside production
         # means "generate a development key into the instance folder".
@@ -167,6 +173,10 @@ def _check(cfg: dict) -> None:
             # Without keys held outside the database, whoever can write to it can rewrite the access log.
             if not _is_key32(cfg.get(setting) or ""):
                 raise ConfigError(f"{name} must be set to 32 random bytes (hex or base64) in production")
+        subject = cfg.get("VAPID_SUBJECT") or ""
+        if subject == DEFAULT_VAPID_SUBJECT or not subject.startswith(("mailto:", "https:")):
+            # Push services write to this address about abuse or errors before blocking the sender.
+            raise ConfigError("set COMPANION_VAPID_SUBJECT in production (mailto: or https: URL)")
         cfg["SESSION_COOKIE_SECURE"] = True
         # `__Host-`: Secure, Path=/ and no Domain, or the browser refuses it (see web/cookies.py).
         cfg["SESSION_COOKIE_NAME"] = "__Host-" + cfg["SESSION_COOKIE_NAME"].removeprefix("__Host-")

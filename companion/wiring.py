@@ -26,7 +26,7 @@ PROFILE_LINKS = (
 
 @dataclass(frozen=True)
 class Job:
-    """A background job `flask serve` runs beside the server (production: cron or a job queue)."""
+    """A periodic job: the queue's worker runs it every `every_seconds` (companion/tasks.py)."""
 
     name: str
     every_seconds: int

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+TOPIC_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
 
 def b64d(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -60,11 +62,14 @@ def verify_vapid(header: str, origin: str) -> dict:
 class PushService:
     def __init__(self, verify: bool = True):
         self.devices: dict[str, Device] = {}
-        self.received: list[dict] = []  # {token, payload, ttl, urgency}
+        self.received: list[dict] = []  # {token, payload, ttl, urgency, topic, sub}
         self.errors: list[str] = []
         self.answers: dict[str, list[int]] = {}  # token -> statuses to answer first (e.g. [503])
         self.verify = verify
         self.delays: dict[str, float] = {}  # token -> seconds to wait before answering (timeouts)
+        self.slow = 0.0  # seconds every answer takes (a slow push service)
+        self.outage: tuple[int, dict] | None = None  # (status, headers) answered to all while set
+        self.refused = 0  # messages answered by the outage
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -82,10 +87,14 @@ class PushService:
         self.server.shutdown()
         self.server.server_close()
 
-    def _handle(self, token: str, headers, body: bytes) -> int:
+    def _handle(self, token: str, headers, body: bytes) -> int | tuple[int, dict]:
         if token in self.delays:
             time.sleep(self.delays.pop(token))
+        time.sleep(self.slow)
         with self.lock:
+            if self.outage:
+                self.refused += 1
+                return self.outage
             queued = self.answers.get(token)
             if queued:
                 return queued.pop(0)
@@ -96,13 +105,15 @@ class PushService:
         ttl = int(headers["TTL"])
         urgency = headers.get("Urgency")
         assert urgency in ("very-low", "low", "normal", "high"), urgency
-        if self.verify:
-            verify_vapid(headers["Authorization"], self.origin)
+        topic = headers.get("Topic")
+        # RFC 8030 5.4: at most 32 characters of the URL-safe base64 alphabet.
+        assert topic is None or (len(topic) <= 32 and TOPIC_CHARS.issuperset(topic)), topic
+        claims = verify_vapid(headers["Authorization"], self.origin) if self.verify else {}
         plain = http_ece.decrypt(body, private_key=device.private_key, auth_secret=device.auth,
                                  version="aes128gcm") if self.verify or not self.received else b"{}"
         with self.lock:
             self.received.append({"token": token, "payload": json.loads(plain), "ttl": ttl,
-                                  "urgency": urgency})
+                                  "urgency": urgency, "topic": topic, "sub": claims.get("sub")})
         return 201
 
     def _handler(self):
@@ -114,12 +125,17 @@ class PushService:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 token = self.path.rsplit("/", 1)[-1]
+                extra = {}
                 try:
                     status = service._handle(token, self.headers, body)
                 except Exception as exc:  # reported to the test, answered as a refusal
                     service.errors.append(repr(exc))
                     status = 400
+                if isinstance(status, tuple):
+                    status, extra = status
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -135,6 +135,7 @@ def test_session_cookie_is_secure_in_production(monkeypatch):
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "redis://127.0.0.1:6379")
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     assert build_config()["SESSION_COOKIE_SECURE"] is True
 
 
@@ -149,6 +150,7 @@ def test_production_refuses_per_process_rate_limits_unless_chosen(monkeypatch):
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
     monkeypatch.delenv("COMPANION_RATELIMIT_STORAGE", raising=False)
+    monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     with pytest.raises(ConfigError, match="COMPANION_RATELIMIT_STORAGE"):
         build_config()
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "memory://")

@@ -19,6 +19,7 @@ def production(monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", MASTER_HEX)
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     return monkeypatch
 
 

@@ -1,4 +1,4 @@
-"""`flask housekeeping`: the periodic upkeep, also run every hour beside `flask serve`.
+"""`flask housekeeping`: the periodic upkeep, also run every hour by the queue worker (companion/tasks.py).
 
 Each step commits on its own, so one failing step does not undo the others:
 - write "expired" into the access log for delegations that reached their end date,

@@ -1,12 +1,14 @@
-"""`flask --app companion reminders send-due` (cron or a job queue in production; `flask serve` runs it
-every minute beside the server, companion/wiring.py) and `flask --app companion push vapid-keys`
-(development keys)."""
+"""`flask --app companion reminders send-due` (plans and sends here, at once: a manual run or a test;
+the queue's workers run the same every minute: companion/wiring.py declares the job, companion/tasks.py
+runs it) and `flask --app companion push vapid-keys` (development keys)."""
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..models.types import utcnow
+from ..services import delivery
 from ..services import push as push_service
 from ..services import reminders as reminder_service
 
@@ -14,13 +16,18 @@ reminders_cli = AppGroup("reminders", help="Prevention and appointment reminders
 push_cli = AppGroup("push", help="Web Push settings.")
 
 
-def run_once(app) -> dict | None:
+def make_sender(app) -> push_service.Sender | None:
     keys = push_service.load_keys(app.config)
     if keys is None:
         app.logger.warning("reminders: no VAPID keys (run `flask --app companion push vapid-keys`)")
         return None
-    subject = app.config.get("VAPID_SUBJECT", "mailto:contact@companion.example")
-    sender = push_service.Sender(keys, subject=subject)
+    return push_service.Sender(keys, subject=app.config["VAPID_SUBJECT"])
+
+
+def run_once(app) -> dict | None:
+    sender = make_sender(app)
+    if sender is None:
+        return None
     try:
         return reminder_service.run_batch(sender)
     finally:
@@ -28,10 +35,23 @@ def run_once(app) -> dict | None:
 
 
 def job(app) -> None:
+    """Each minute: plan, then hand what is due to the queue's workers in chunks; without a queue
+    (a bare call) plan and send right here."""
     with app.app_context():
-        counts = run_once(app)
-        if counts and any(counts.values()):
-            app.logger.info("reminders: %s", counts)
+        tasks = app.extensions.get("companion_tasks")
+        if tasks is None:
+            counts = run_once(app)
+            if counts and any(counts.values()):
+                app.logger.info("reminders: %s", counts)
+            return
+        try:
+            added = reminder_service.plan_round()
+            due = delivery.due_count(utcnow())
+        finally:
+            db.session.remove()
+        chunks = tasks.fan_out(due)
+        if added or chunks:
+            app.logger.info("reminders: planned %s, %s due, %s chunk task(s) queued", added, due, chunks)
 
 
 @reminders_cli.command("send-due")

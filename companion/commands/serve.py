@@ -1,45 +1,60 @@
-"""`flask serve`: the web server plus the background jobs a newcomer needs to see the app work
-(e.g. sending due reminders every minute). Production runs gunicorn and cron or a job queue instead."""
+"""`flask serve`: the web server plus one queue worker, so a newcomer sees reminders arrive with one
+command (`make run`). `flask worker`: a queue worker alone (production runs gunicorn for the web and
+N of these; see README "Task queue").
+
+companion/wiring.py declares the periodic jobs (JOBS); companion/tasks.py makes each a periodic task.
+"""
 
 import logging
-import threading
-import time
+import subprocess
+import sys
 
 import click
+from flask import current_app
 from werkzeug.serving import run_simple
 
-from ..wiring import JOBS, Job
+from ..wiring import JOBS
 
 log = logging.getLogger("companion.jobs")
 
 
-def _loop(app, job: Job, stop: threading.Event) -> None:
-    while not stop.wait(job.every_seconds):
-        started = time.monotonic()
-        try:
-            job.run(app)
-        except Exception:  # a failed run is logged; the next one tries again
-            log.exception("job %s failed", job.name)
-        log.debug("job %s took %.2fs", job.name, time.monotonic() - started)
+@click.command("worker")
+@click.option("--workers", "-w", default=2, type=int, help="Threads taking tasks in this process.")
+@click.option("--periodic/--no-periodic", default=True,
+              help="Also start the periodic jobs (one worker per deployment is enough).")
+def worker(workers, periodic):
+    """Take tasks from the queue (SQLite in instance/, or COMPANION_QUEUE_URL=redis://...)."""
+    from ..tasks import make_queue, register
+
+    app = current_app._get_current_object()
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    tasks = register(make_queue(app.config["QUEUE_URL"], app.config["INSTANCE_DIR"]), app)
+    jobs = ", ".join(j.name for j in JOBS) if periodic else "none"
+    click.echo(f"worker: {workers} thread(s), jobs: {jobs}")
+    tasks.queue.create_consumer(workers=workers, worker_type="thread", periodic=periodic).run()
 
 
 @click.command("serve")
 @click.option("--host", default="localhost")
 @click.option("--port", default=5000, type=int)
-def serve(host, port):
-    """Serve the app and run the background jobs beside it."""
-    from flask import current_app
-
+@click.option("--workers", "-w", default=2, type=int, help="Threads of the queue worker started beside.")
+def serve(host, port, workers):
+    """Serve the app and run one queue worker beside it (a child process, stopped with the server)."""
     app = current_app._get_current_object()
-    stop = threading.Event()
-    for job in JOBS:
-        threading.Thread(target=_loop, args=(app, job, stop), daemon=True, name=job.name).start()
-    click.echo(f"Companion on http://{host}:{port}  (jobs: {', '.join(j.name for j in JOBS) or 'none'})")
+    command = [sys.executable, "-m", "flask", "--app", "companion", "worker", "-w", str(workers)]
+    child = subprocess.Popen(command)
+    click.echo(f"Companion on http://{host}:{port}  (queue worker pid {child.pid})")
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
     finally:
-        stop.set()
+        child.terminate()
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def register(app):
     app.cli.add_command(serve)
+    app.cli.add_command(worker)

@@ -63,7 +63,8 @@ class ReminderPreference(Model):
 
 class Reminder(Model):
     """One notification to one account. `key` makes scheduling idempotent; `claimed_until` is the
-    lease a batch takes before sending, so two batches never send the same row."""
+    lease a batch takes before sending and `fence` the claim's number, so two batches never send the
+    same row (services/delivery.py)."""
 
     __tablename__ = "reminders"
 
@@ -77,8 +78,23 @@ class Reminder(Model):
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    # Fencing token: raised by one on every claim, so a batch whose lease was taken over holds a stale
+    # value and its conditional writes (renew, mark sent) match nothing.
+    fence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PlanMark(Model):
+    """A profile's reminders are planned up to `planned_until` with the rules whose digest is kept.
+    The row is deleted when anything planning reads changes (services/plan_marks.py), so the next
+    round plans that profile again and leaves the others alone."""
+
+    __tablename__ = "plan_marks"
+
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
+    planned_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    rules_digest: Mapped[str] = mapped_column(String(64))

@@ -5,11 +5,14 @@ on a lock screen that anyone near the phone can read.
 """
 
 import base64
+import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,6 +39,8 @@ VAPID_LIFETIME = 12 * 3600
 # A security notice (an assisted recovery waiting) matters as long as its hold, 72 hours by default.
 TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400, "security": 3 * 86400}
 URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal", "security": "high"}
+ENV_SETTINGS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+                "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC")
 
 
 def b64url(data: bytes) -> str:
@@ -75,6 +80,28 @@ class Outcome:
     status: int  # HTTP status, 0 when the service could not be reached
     result: str  # sent | gone | retry | failed
     detail: str = ""
+    retry_after: float | None = None  # seconds the push service asked us to wait (429/503)
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """`Retry-After` as seconds: either a number of seconds or an HTTP date (RFC 9110 10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def topic(profile_id: int, kind: str) -> str:
+    """RFC 8030 Topic: a newer message with the same topic replaces an undelivered older one at the
+    push service, so a phone off for a week gets one reminder per profile and kind, not fifty. At most
+    32 URL-safe base64 characters; a digest, so the push service learns nothing from it."""
+    return b64url(hashlib.sha256(f"companion:{profile_id}:{kind}".encode()).digest())[:32]
 
 
 def classify(status: int) -> str:
@@ -88,45 +115,72 @@ def classify(status: int) -> str:
 
 
 class Sender:
-    """One per batch: a signing key and a pooled HTTP session."""
+    """One per worker: a signing key and one kept-alive HTTP session per push service host. `send` may
+    be called from several threads at once (the batch sends a chunk through a thread pool)."""
 
     def __init__(self, keys: dict, subject: str = "mailto:contact@companion.example", timeout: float = 10,
-                 allowed: tuple[str, ...] | None = None):
+                 allowed: tuple[str, ...] | None = None, pool: int = 16):
         # Subscriptions kept before the host check existed are checked again before each send.
         self.allowed = allowed if allowed is not None else allowed_hosts(
             current_app.config if has_app_context() else {})
         self.vapid = Vapid.from_string(private_key=keys["private_key"])
         self.public_key = keys["public_key"]
-        self.subject, self.timeout = subject, timeout
-        self.session = requests.Session()
+        self.subject, self.timeout, self.pool = subject, timeout, pool
+        self._sessions: dict[str, requests.Session] = {}  # push service origin -> keep-alive session
+        self._lock = threading.Lock()
         self._signed: dict[str, tuple[float, dict]] = {}  # push service origin -> (exp, headers)
+
+    def session_for(self, endpoint: str) -> requests.Session:
+        """One session per push service host: its connections stay open between messages (TLS and
+        TCP set up once), with as many as the threads that may send at once."""
+        parts = urlsplit(endpoint)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            if origin not in self._sessions:
+                session = requests.Session()
+                # Reading proxy, netrc and CA settings from the environment on every request costs
+                # as much as the encryption; do it only where the operator set one of them.
+                session.trust_env = any(os.environ.get(name) for name in ENV_SETTINGS)
+                adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=self.pool)
+                session.mount(origin, adapter)
+                self._sessions[origin] = session
+            return self._sessions[origin]
 
     def vapid_headers(self, endpoint: str) -> dict:
         """The VAPID Authorization header for a push service, signed once per origin and reused
         until an hour before it expires (RFC 8292 allows up to 24 hours)."""
         parts = urlsplit(endpoint)
         aud = f"{parts.scheme}://{parts.netloc}"
-        exp, headers = self._signed.get(aud, (0, {}))
-        if exp - time.time() < 3600:
-            exp = int(time.time()) + VAPID_LIFETIME
-            headers = self.vapid.sign({"sub": self.subject, "aud": aud, "exp": exp})  # a fresh dict each time
-            self._signed[aud] = (exp, headers)
-        return headers
+        with self._lock:
+            exp, headers = self._signed.get(aud, (0, {}))
+            if exp - time.time() < 3600:
+                exp = int(time.time()) + VAPID_LIFETIME
+                headers = self.vapid.sign({"sub": self.subject, "aud": aud, "exp": exp})
+                self._signed[aud] = (exp, headers)
+        return dict(headers)  # pywebpush adds to the dict it is given
 
-    def send(self, sub: PushSubscription, payload: dict, kind: str) -> Outcome:
+    def send(self, sub, payload: dict, kind: str, topic_id: str | None = None) -> Outcome:
+        """POST one message. `sub` is anything with endpoint, p256dh and auth (a plain snapshot when
+        called from a thread: ORM objects stay in the thread that owns the session)."""
         if not endpoint_allowed(sub.endpoint, self.allowed):
             return Outcome(0, "gone", "unknown push service")
         info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
         headers = {"Urgency": URGENCY.get(kind, "normal"), **self.vapid_headers(sub.endpoint)}
+        if topic_id:
+            headers["Topic"] = topic_id
         try:
             resp = webpush(info, json.dumps(payload, ensure_ascii=False), ttl=TTL.get(kind, 86400),
-                           headers=headers, timeout=self.timeout, requests_session=self.session)
-            status = resp.status_code
+                           headers=headers, timeout=self.timeout,
+                           requests_session=self.session_for(sub.endpoint))
         except WebPushException as exc:
-            status = exc.response.status_code if exc.response is not None else 0
+            resp = exc.response
+            if resp is None:
+                return Outcome(0, "retry", "no response")
         except requests.RequestException as exc:
             return Outcome(0, "retry", type(exc).__name__)
-        return Outcome(status, classify(status))
+        status = resp.status_code
+        wait = retry_after(resp.headers.get("Retry-After")) if status in (429, 503) else None
+        return Outcome(status, classify(status), retry_after=wait)
 
 
 def record(sub: PushSubscription, reminder_id: int | None, outcome: Outcome) -> None:

@@ -1,37 +1,34 @@
-"""Reminder scheduling and the send-due batch.
+"""Reminder planning and the send-due batch.
 
-Scheduling writes one Reminder row per (account, item, due time, lead time); a unique key makes it
-idempotent. Sending claims rows first, so a row is sent once even when two batches run together:
-PostgreSQL takes the rows with SELECT ... FOR UPDATE SKIP LOCKED; SQLite (one writer at a time) uses a
-conditional UPDATE on the lease column, which only one batch can win.
+Planning writes one Reminder row per (account, item, due time, lead time) with
+`INSERT ... ON CONFLICT (key) DO NOTHING`, so two planners running together never fail on the unique
+key; it looks only at the profiles whose data, managers' settings or rules changed, or whose window
+moved on (services/plan_marks.py). Sending is services/delivery.py: claims with fencing tokens.
 """
 
 import logging
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from flask import has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
 from ..models.account import User
 from ..models.agenda import PersonalReminder, Reminder, ReminderPreference
-from ..models.delegation import Delegation
-from ..models.profile import Profile, ProfileOwner
+from ..models.profile import Profile
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
 from . import access as access_service
-from . import agenda_store
-from . import push as push_service
+from . import agenda_store, plan_marks
+from .delivery import LEASE, Claim, backoff, claim, send_due  # noqa: F401  (the batch's entry points)
+from .delivery_rows import batch_only
 
 log = logging.getLogger("companion.reminders")
 
 HORIZON = timedelta(days=31)
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 6
 PREVENTION_HOUR = time(9, 0)
 
 
@@ -57,6 +54,15 @@ def save_preferences(user_id: int, profile_ids: list[int], wanted: set[int], qui
     pref.appointment_leads = " ".join(str(m) for m in appointment_leads)
     forget_unsent(user_id)
     db.session.flush()
+
+
+def _planning_preferences(user_id: int) -> ReminderPreference:
+    """The account's choices, or the defaults without writing them: two planners creating the same
+    default row at once would collide on its unique key."""
+    pref = db.session.scalar(select(ReminderPreference).where(ReminderPreference.user_id == user_id))
+    return pref or ReminderPreference(user_id=user_id, muted_profiles="", quiet_start=21 * 60,
+                                      quiet_end=8 * 60, prevention_leads="20160 0",
+                                      appointment_leads="1440 120")
 
 
 def leads(text: str) -> list[int]:
@@ -121,81 +127,52 @@ def _personal(plan, user: User, pref, profile: Profile, now: datetime) -> None:
 
 
 def schedule(now: datetime | None = None) -> int:
-    """Create the reminder rows due within the horizon for every account that has a device
-    subscribed. Returns how many rows were added."""
+    """Plan the reminders due within the horizon for the profiles that need it (see plan_marks) and
+    whose managers have a device subscribed. Returns how many rows were added."""
     now = now or utcnow()
     users = {u.id: u for u in db.session.scalars(
         select(User).where(User.id.in_(select(PushSubscription.user_id))))}
     if not users:
         return 0
-    plan = Plan()
-    linked = select(ProfileOwner.profile_id).where(ProfileOwner.user_id.in_(list(users))).union(
-        select(Delegation.profile_id).where(Delegation.caregiver_id.in_(list(users))))
-    for profile in db.session.scalars(select(Profile).where(Profile.id.in_(linked)).order_by(Profile.id)):
+    plan, planned = Plan(), []
+    linked = plan_marks.profiles_of_users(list(users))
+    query = select(Profile).where(Profile.id.in_(linked), plan_marks.stale(now)).order_by(Profile.id)
+    for profile in db.session.scalars(query):
+        planned.append(profile.id)
         for uid in recipients(profile.id, now):
             user = users.get(uid)
-            pref = preferences(uid) if user else None
+            pref = _planning_preferences(uid) if user else None
             if user is None or str(profile.id) in pref.muted_profiles.split():
                 continue
             _prevention(plan, user, pref, profile, now)
             _personal(plan, user, pref, profile, now)
-    return _insert(plan, now)
-
-
-def _insert(plan: Plan, now: datetime) -> int:
-    wanted = {r[0]: r for r in plan.rows if r[4] >= now - timedelta(hours=12)}
-    if not wanted:
-        return 0
-    existing = set(db.session.scalars(select(Reminder.key).where(Reminder.key.in_(list(wanted)))))
-    added = 0
-    for key, kind, ref, due, when in wanted.values():
-        if key in existing:
-            continue
-        uid, pid = (int(part[1:]) for part in key.split(":")[:2])
-        db.session.add(Reminder(key=key, user_id=uid, profile_id=pid, kind=kind, item_ref=ref, due_at=due,
-                                scheduled_at=when, attempts=0))
-        added += 1
-    db.session.flush()
+    added = _insert(plan, now)
+    plan_marks.mark(db.session, planned, now)
     return added
 
 
-def _ready(now: datetime):
-    return and_(Reminder.sent_at.is_(None), Reminder.failed_at.is_(None), Reminder.scheduled_at <= now,
-                or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),
-                or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now))
+def upsert(table):
+    """The dialect's INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
+    return (postgresql if db.engine.dialect.name == "postgresql" else sqlite).insert(table)
 
 
-# The batch functions below (claim, send_due, run_batch) commit on their own, unlike other services:
-# a lease only protects other batches once it is committed, and sent marks must be durable before the
-# next network call, or a crash would send the same reminder again. They run only from the command
-# and the scheduler thread, never inside a web request (checked: the request's transaction is the view's).
-def _batch_only() -> None:
-    if has_request_context():
-        raise RuntimeError("the reminder batch commits itself: do not run it inside a web request")
-
-
-def claim(now: datetime, limit: int = 200) -> list[int]:
-    """Take a lease on up to `limit` due reminders and commit it, so no other batch sends them."""
-    _batch_only()
-    token = secrets.token_hex(8)
-    if db.engine.dialect.name == "postgresql":
-        ids = list(db.session.scalars(select(Reminder.id).where(_ready(now)).order_by(Reminder.scheduled_at)
-                                      .limit(limit).with_for_update(skip_locked=True)))
-        if ids:
-            db.session.execute(update(Reminder).where(Reminder.id.in_(ids))
-                               .values(claimed_until=now + LEASE, claim_token=token))
-    else:
-        # SQLite runs one writer at a time: this single UPDATE re-checks readiness as it writes, so
-        # a row another batch claimed first is not taken; the token then says which rows are ours.
-        free = select(Reminder.id).where(_ready(now)).order_by(Reminder.scheduled_at).limit(limit)
-        db.session.execute(update(Reminder).where(Reminder.id.in_(free.scalar_subquery()), _ready(now))
-                           .values(claimed_until=now + LEASE, claim_token=token),
-                           execution_options={"synchronize_session": False})
-        ids = list(db.session.scalars(select(Reminder.id).where(Reminder.claim_token == token,
-                                                                Reminder.claimed_until == now + LEASE)
-                                      .order_by(Reminder.scheduled_at)))
-    db.session.commit()
-    return ids
+def _insert(plan: Plan, now: datetime) -> int:
+    """Add the rows not there yet in a few statements. Keys in sorted order: two planners inserting
+    the same keys then wait on each other in the same order and never deadlock."""
+    wanted = {r[0]: r for r in plan.rows if r[4] >= now - timedelta(hours=12)}
+    values = []
+    for key in sorted(wanted):
+        _, kind, ref, due, when = wanted[key]
+        uid, pid = (int(part[1:]) for part in key.split(":")[:2])
+        values.append({"key": key, "user_id": uid, "profile_id": pid, "kind": kind, "item_ref": ref,
+                       "due_at": due, "scheduled_at": when, "attempts": 0, "fence": 0, "created_at": now})
+    added = 0
+    for start in range(0, len(values), 500):
+        table = Reminder.__table__  # RETURNING counts the new rows (rowcount is not reliable here)
+        added += len(db.session.execute(upsert(table).values(values[start:start + 500])
+                                        .on_conflict_do_nothing(index_elements=["key"])
+                                        .returning(table.c.id)).all())
+    return added
 
 
 def payload(reminder: Reminder, profile: Profile, user: User) -> dict:
@@ -206,74 +183,18 @@ def payload(reminder: Reminder, profile: Profile, user: User) -> dict:
     return {"title": title, "body": body, "url": f"/p/{profile.id}/agenda", "tag": f"agenda-{profile.id}"}
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2 ** attempts, 240))
-
-
-def _deliver(sender, reminder: Reminder, now: datetime, cache: dict) -> str:
-    pair = (reminder.profile_id, reminder.user_id)
-    if pair not in cache:  # one payload and device list per account and profile in a batch
-        profile, user = db.session.get(Profile, pair[0]), db.session.get(User, pair[1])
-        # A caregiver whose delegation ended since scheduling gets nothing.
-        subs = push_service.subscriptions_of([user.id]) if user.id in recipients(profile.id, now) else None
-        cache[pair] = (payload(reminder, profile, user), subs)
-    body, subs = cache[pair]
-    if subs is None:
-        reminder.claimed_until, reminder.failed_at = None, now
-        return "failed"
-    done = set()
-    if reminder.attempts:  # a retry only goes to the devices that did not get it
-        done = set(db.session.scalars(select(PushDelivery.subscription_id).where(
-            PushDelivery.reminder_id == reminder.id, PushDelivery.result == "sent")))
-    retry = False
-    for sub in subs:
-        if sub.id in done or sub not in db.session:  # pruned earlier in this batch
-            continue
-        outcome = sender.send(sub, body, reminder.kind)
-        push_service.record(sub, reminder.id, outcome)
-        retry = retry or outcome.result == "retry"
-    reminder.claimed_until = None
-    if retry and reminder.attempts + 1 < MAX_ATTEMPTS:
-        reminder.attempts += 1
-        reminder.next_attempt_at = now + backoff(reminder.attempts)
-        return "retry"
-    if retry:
-        reminder.failed_at = now
-        return "failed"
-    reminder.sent_at = now
-    return "sent"
-
-
-# Results are committed in small groups: each commit costs a disk sync. The lease keeps other batches
-# away meanwhile; only a crash inside a group could repeat at most this many messages.
-COMMIT_EVERY = 20
-
-
-def send_due(sender, now: datetime | None = None, limit: int = 200) -> dict:
-    """Claim due reminders, send each to every device of its account, mark it. Returns counts."""
-    _batch_only()
-    now = now or utcnow()
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    cache: dict = {}
-    while True:
-        ids = claim(now, limit)
-        if not ids:
-            return counts
-        for n, rid in enumerate(ids, 1):
-            reminder = db.session.get(Reminder, rid)
-            counts[_deliver(sender, reminder, now, cache)] += 1
-            if n % COMMIT_EVERY == 0:
-                db.session.commit()
-        db.session.commit()
-        cache.clear()
-
-
-def run_batch(sender, now: datetime | None = None) -> dict:
-    """The job: schedule what is coming, then send what is due."""
-    _batch_only()
+def plan_round(now: datetime | None = None) -> int:
+    """Plan what is coming and prune old receipts, committed (the first half of every round)."""
+    batch_only()
     added = schedule(now)
     prune(now or utcnow())
     db.session.commit()
+    return added
+
+
+def run_batch(sender, now: datetime | None = None) -> dict:
+    """A whole round in this process: plan, then send everything due."""
+    added = plan_round(now)
     counts = send_due(sender, now)
     counts["scheduled"] = added
     return counts
@@ -283,6 +204,7 @@ def forget_unsent(user_id: int) -> None:
     """Preferences changed: drop this account's unsent reminders; the next batch plans them again."""
     db.session.execute(Reminder.__table__.delete().where(Reminder.user_id == user_id,
                                                           Reminder.sent_at.is_(None)))
+    plan_marks.forget_users(db.session.connection(), [user_id])
 
 
 KEEP_DELIVERIES = timedelta(days=90)

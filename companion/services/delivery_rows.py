@@ -1,0 +1,136 @@
+"""The database side of one claimed chunk: everything it needs read in a few statements (reminders,
+profiles, accounts, who still manages each profile, devices, what was already delivered) and every
+answer written back in a few more, whatever the number of messages."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import has_request_context
+from sqlalchemy import delete, insert, select, update
+
+from ..extensions import db
+from ..models.account import User
+from ..models.agenda import Reminder
+from ..models.delegation import Delegation
+from ..models.profile import Profile, ProfileOwner
+from ..models.push import PushDelivery, PushSubscription
+from ..models.types import utcnow
+from . import push as push_service
+
+
+def batch_only() -> None:
+    """The batch commits itself (a lease protects other runs only once committed; a sent mark must be
+    durable before the next network call): it never runs inside a web request's transaction."""
+    if has_request_context():
+        raise RuntimeError("the reminder batch commits itself: do not run it inside a web request")
+
+
+def useful_for(kind: str) -> timedelta:
+    """How long after its time a message is still worth sending: its TTL at the push service."""
+    return timedelta(seconds=push_service.TTL.get(kind, 86400))
+
+
+@dataclass(frozen=True)
+class Message:
+    reminder_id: int
+    sub: object  # a plain row: endpoint, p256dh, auth, id
+    body: dict
+    kind: str
+    topic: str
+
+
+def managers(profile_ids: list[int], now: datetime) -> dict[int, set[int]]:
+    """Who may get each profile's reminders now: owners, and caregivers holding the agenda scope
+    (the same rule as access.owner_ids / caregiver_ids, read for the whole chunk at once)."""
+    found: dict[int, set[int]] = defaultdict(set)
+    for pid, uid in db.session.execute(select(ProfileOwner.profile_id, ProfileOwner.user_id)
+                                       .where(ProfileOwner.profile_id.in_(profile_ids))):
+        found[pid].add(uid)
+    grants = db.session.scalars(select(Delegation).where(Delegation.profile_id.in_(profile_ids),
+                                                         Delegation.is_active(now)))
+    for grant in grants:
+        if "agenda" in grant.granted_scopes:
+            found[grant.profile_id].add(grant.caregiver_id)
+    return found
+
+
+@dataclass
+class Chunk:
+    reminders: dict  # id -> row (id, user_id, profile_id, kind, attempts, scheduled_at)
+    bodies: dict  # (profile_id, user_id) -> payload, or None when that account may no longer get it
+    subs: dict  # user_id -> [device rows]
+    done: set  # (reminder_id, subscription_id) already delivered
+    gone: set = field(default_factory=set)  # devices deleted in this chunk
+
+    @classmethod
+    def load(cls, claims, now: datetime) -> "Chunk":
+        from .reminders import payload  # the wording lives with the reminders
+
+        ids = [c.id for c in claims]
+        rems = {r.id: r for r in db.session.execute(select(
+            Reminder.id, Reminder.user_id, Reminder.profile_id, Reminder.kind, Reminder.attempts,
+            Reminder.scheduled_at).where(Reminder.id.in_(ids)))}
+        pids, uids = {r.profile_id for r in rems.values()}, {r.user_id for r in rems.values()}
+        profiles = {p.id: p for p in db.session.execute(
+            select(Profile.id, Profile.first_name).where(Profile.id.in_(pids)))}
+        users = {u.id: u for u in db.session.execute(select(User.id, User.locale).where(User.id.in_(uids)))}
+        allowed = managers(list(pids), now)
+        bodies = {}
+        for r in rems.values():
+            if (r.profile_id, r.user_id) not in bodies:
+                ok = r.user_id in allowed.get(r.profile_id, ()) and r.profile_id in profiles
+                bodies[(r.profile_id, r.user_id)] = payload(
+                    r, profiles[r.profile_id], users[r.user_id]) if ok else None
+        subs = defaultdict(list)
+        devices = select(PushSubscription.id, PushSubscription.user_id, PushSubscription.endpoint,
+                         PushSubscription.p256dh, PushSubscription.auth)
+        for s in db.session.execute(devices.where(PushSubscription.user_id.in_(uids))
+                                    .order_by(PushSubscription.id)):
+            subs[s.user_id].append(s)
+        done = {tuple(row) for row in db.session.execute(select(
+            PushDelivery.reminder_id, PushDelivery.subscription_id).where(
+            PushDelivery.reminder_id.in_(ids), PushDelivery.result == "sent"))}
+        return cls(rems, bodies, subs, done)
+
+    def messages(self, claim) -> list[Message]:
+        """One message per device of the account that has not had it yet."""
+        r = self.reminders[claim.id]
+        body = self.bodies[(r.profile_id, r.user_id)]
+        if body is None:
+            return []
+        topic = push_service.topic(r.profile_id, r.kind)
+        return [Message(r.id, s, body, r.kind, topic) for s in self.subs[r.user_id]
+                if (r.id, s.id) not in self.done and s.id not in self.gone]
+
+    def verdict(self, reminder, answers: list) -> str:
+        if self.bodies[(reminder.profile_id, reminder.user_id)] is None:
+            return "failed"  # e.g. a caregiver whose delegation ended since planning
+        if any(a is None for a in answers):
+            return "skip"  # not sent in time: left claimed, the next run takes it when the lease ends
+        return "retry" if any(a.result == "retry" for a in answers) else "sent"
+
+
+def record(chunk: Chunk, work: list[Message], outcomes: list) -> None:
+    """Keep every answer; forget devices the push service says are gone (a few statements)."""
+    answered = [(m, o) for m, o in zip(work, outcomes, strict=True) if o is not None]
+    if not answered:
+        return
+    db.session.execute(insert(PushDelivery), [
+        {"reminder_id": m.reminder_id, "subscription_id": m.sub.id, "status": o.status, "result": o.result,
+         "detail": o.detail[:200], "at": utcnow()} for m, o in answered])
+    by_result = defaultdict(set)
+    for m, o in answered:
+        by_result[o.result].add(m.sub.id)
+        if o.result == "sent":
+            chunk.done.add((m.reminder_id, m.sub.id))
+    table = PushSubscription.__table__
+    if by_result["sent"]:
+        db.session.execute(update(table).where(table.c.id.in_(by_result["sent"]))
+                           .values(last_success_at=utcnow(), failures=0))
+    failing = by_result["retry"] | by_result["failed"]
+    if failing:
+        db.session.execute(update(table).where(table.c.id.in_(failing)).values(failures=table.c.failures + 1))
+    if by_result["gone"]:
+        chunk.gone |= by_result["gone"]
+        db.session.execute(delete(table).where(table.c.id.in_(by_result["gone"])))

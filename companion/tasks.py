@@ -1,0 +1,99 @@
+"""The task queue (Huey): the periodic jobs and the fan-out of due reminders in chunks.
+
+Storage is SQLite in instance/queue.sqlite3 by default (nothing to run beside the app) and Redis when
+COMPANION_QUEUE_URL=redis://host:6379/0 is set, so that any number of workers on any number of
+machines share one queue. Each task opens its own app context; business rules stay in services/.
+
+- every JOB of commands/serve.py (reminders each minute, housekeeping each hour) is a periodic task;
+- the reminders job plans, then enqueues one `send_chunk` per CHUNK due reminders: each task claims
+  its own chunk (services/delivery.py), so workers never send the same reminder and any of them may
+  take any chunk;
+- a task that fails (database down, a crash) is retried by the queue; a message the push service
+  refused for now is retried by the row's own schedule (next_attempt_at), read by the next round.
+"""
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+
+from .services import delivery
+
+CHUNK_RETRIES, CHUNK_RETRY_DELAY = 5, 30  # seconds: a database restart, a worker killed mid-chunk
+MAX_CHUNKS_PER_ROUND = 500  # 100,000 reminders a minute; the rest waits for the next round
+
+
+def make_queue(url: str, instance_dir: str, name: str = "companion") -> Huey:
+    """Redis for `redis://`, `rediss://` or `unix://` URLs; otherwise a SQLite file in instance/."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey(name, url=url, utc=True)
+    Path(instance_dir).mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=str(Path(instance_dir) / "queue.sqlite3"), utc=True)
+
+
+def _every(seconds: int) -> crontab:
+    if seconds >= 3600:
+        return crontab(minute="0", hour=f"*/{seconds // 3600}")
+    return crontab(minute=f"*/{max(seconds // 60, 1)}")
+
+
+@dataclass
+class Tasks:
+    """The tasks of one app on one queue (tests build several: one per queue backend)."""
+
+    queue: Huey
+    send_chunk: object  # the Huey task: claim one chunk and send it
+
+    def fan_out(self, due: int, now=None) -> int:
+        """Enqueue enough chunk tasks for `due` reminders, less those already waiting. `now`: the
+        round's time, passed on (a simulated clock in tests; None: each task's own clock)."""
+        wanted = min(math.ceil(due / delivery.CHUNK), MAX_CHUNKS_PER_ROUND)
+        missing = max(wanted - self.queue.pending_count(), 0)
+        for _ in range(missing):
+            self.send_chunk(now)
+        return missing
+
+
+def register(queue: Huey, app, make_sender=None) -> Tasks:
+    """Define the tasks on `queue` for `app` and keep them on the app (the jobs enqueue through it).
+    `make_sender(app)`: how a worker builds its Sender (tests shorten its timeout)."""
+    from .commands.reminders import make_sender as default_sender
+    from .wiring import JOBS
+
+    make_sender = make_sender or default_sender
+    senders: dict = {}  # one Sender per worker process: its keep-alive sessions are reused
+
+    @queue.task(retries=CHUNK_RETRIES, retry_delay=CHUNK_RETRY_DELAY, name="send_chunk")
+    def send_chunk(now=None):
+        with app.app_context():
+            from .extensions import db
+            from .services import reminders
+
+            if "sender" not in senders:
+                senders["sender"] = make_sender(app)
+            if senders["sender"] is None:
+                return None
+            try:
+                return reminders.send_due(senders["sender"], now, chunks=1)
+            finally:
+                db.session.remove()
+
+    for job in JOBS:
+        queue.periodic_task(_every(job.every_seconds), name=f"job_{job.name}")(
+            lambda run=job.run: run(app))
+    tasks = Tasks(queue, send_chunk)
+    app.extensions["companion_tasks"] = tasks
+    return tasks
+
+
+def drain(queue: Huey, max_tasks: int = 10_000) -> int:
+    """Run what is waiting in the queue here, until it is empty (tests, `send-due --inline` users)."""
+    done = 0
+    while done < max_tasks:
+        task = queue.dequeue()
+        if task is None:
+            return done
+        queue.execute(task)
+        done += 1
+    return done
