@@ -35,6 +35,7 @@ def reminder_hour(user_id: int) -> time:
 
 def item_event(item: Item, profile, lang: str, today: date, *, precise: bool, alarm_at: time,
                url: str) -> ics.Event:
+    assert item.remind_on is not None, "only an item with a date to remind is put in a calendar"
     day = max(item.remind_on, today)
     summary = f"{item.rule.label(lang)} · {profile.first_name}" if precise else str(NEUTRAL_SUMMARY)
     return ics.Event(uid=f"{profile.id}-{item.rule.id}-{item.remind_on:%Y%m%d}@companion", start=day,
