@@ -163,7 +163,7 @@ def prune(months: int, now: datetime | None = None) -> int:
         result = db.session.execute(
             delete(AccessEvent).where(AccessEvent.chain == chain, AccessEvent.seq <= anchor[0]),
             execution_options={"audit_prune": True, "synchronize_session": False})
-        removed += result.rowcount or 0
+        removed += result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         anchors[chain] = list(anchor)
     if anchors:
         audit_checkpoints.write("prune", anchors=anchors)

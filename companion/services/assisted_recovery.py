@@ -95,7 +95,7 @@ def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int],
         .where(AssistedRecoveryCode.id == row.id, AssistedRecoveryCode.used_at.is_(None),
                AssistedRecoveryCode.expires_at > now)
         .values(used_at=now).execution_options(synchronize_session=False))
-    if used.rowcount != 1:
+    if used.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         raise wrong
     db.session.expire(row, ["used_at"])
     person.password_hash = hash_password(new_password, cost)
@@ -116,7 +116,7 @@ def _remove_second_factors(person: User) -> int:
     except ImportError:  # the WebAuthn area is not there
         return 0
     removed = db.session.execute(delete(WebAuthnCredential).where(WebAuthnCredential.user_id == person.id)
-                                 .execution_options(synchronize_session=False)).rowcount or 0
+                                 .execution_options(synchronize_session=False)).rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == person.id)
                        .execution_options(synchronize_session=False))
     return removed

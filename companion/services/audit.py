@@ -69,6 +69,7 @@ def _head(chain: str) -> tuple[int, str]:
         db.session.execute(insert(AuditChain).values(chain=chain, seq=0, last_hash=GENESIS)
                            .on_conflict_do_nothing(index_elements=["chain"]))
         row = db.session.execute(query).first()
+        assert row is not None, "the insert above, or the concurrent one that beat it, made the row"
     return row.seq, row.last_hash
 
 
@@ -77,7 +78,7 @@ def _advance(chain: str, seq: int, new_hash: str) -> bool:
         update(AuditChain).where(AuditChain.chain == chain, AuditChain.seq == seq)
         .values(seq=seq + 1, last_hash=new_hash).execution_options(synchronize_session=False)
     )
-    return moved.rowcount == 1
+    return moved.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
 
 
 def _append(event: AccessEvent) -> AccessEvent:

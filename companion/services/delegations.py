@@ -229,7 +229,7 @@ def accept(actor, d: Delegation, now: datetime | None = None) -> Delegation:
         .values(caregiver_id=actor.id, accepted_at=now,
                 expires_at=add_term(now, d.term) if d.term else d.expires_at)
         .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         raise ServiceError(_l("This invitation was already accepted."), status=409, field="code")
     db.session.refresh(d)
     audit.record(actor=actor, actor_role="caregiver", action="delegation.accepted", profile_id=d.profile_id,

@@ -101,7 +101,7 @@ def claim(code: str, shared_device: bool, now: datetime | None = None) -> tuple[
         .where(AssistedSession.id == sess.id, AssistedSession.code_hash == _digest(code))
         .values(code_hash=None, claimed_at=now, device_hash=_digest(token), shared_device=shared_device)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         raise wrong
     db.session.refresh(sess)
     return sess, token

@@ -45,7 +45,7 @@ def note(actor, role: str, profile_id: int, scope: str, now: datetime | None = N
     add_one = update(RefusalCount).where(*where).values(count=RefusalCount.count + 1) \
         .execution_options(synchronize_session=False)
     # Most refusals come in bursts: the hour's counter usually exists, and one UPDATE is all it costs.
-    if db.session.execute(add_one).rowcount == 1:
+    if db.session.execute(add_one).rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         return
     if _claim_hour(actor.id, profile_id, hour):
         event = audit.record(actor=actor, actor_role=role, action="access.refused",
