@@ -134,8 +134,10 @@ def schedule(now: datetime | None = None) -> int:
     for profile in db.session.scalars(select(Profile).where(Profile.id.in_(linked)).order_by(Profile.id)):
         for uid in recipients(profile.id, now):
             user = users.get(uid)
-            pref = preferences(uid) if user else None
-            if user is None or str(profile.id) in pref.muted_profiles.split():
+            if user is None:
+                continue
+            pref = preferences(uid)
+            if str(profile.id) in pref.muted_profiles.split():
                 continue
             _prevention(plan, user, pref, profile, now)
             _personal(plan, user, pref, profile, now)
@@ -214,6 +216,7 @@ def _deliver(sender, reminder: Reminder, now: datetime, cache: dict) -> str:
     pair = (reminder.profile_id, reminder.user_id)
     if pair not in cache:  # one payload and device list per account and profile in a batch
         profile, user = db.session.get(Profile, pair[0]), db.session.get(User, pair[1])
+        assert profile is not None and user is not None, "a reminder goes with its profile and its account"
         # A caregiver whose delegation ended since scheduling gets nothing.
         subs = push_service.subscriptions_of([user.id]) if user.id in recipients(profile.id, now) else None
         cache[pair] = (payload(reminder, profile, user), subs)
@@ -261,6 +264,7 @@ def send_due(sender, now: datetime | None = None, limit: int = 200) -> dict:
             return counts
         for n, rid in enumerate(ids, 1):
             reminder = db.session.get(Reminder, rid)
+            assert reminder is not None, "claimed by this batch, so not deleted under it"
             counts[_deliver(sender, reminder, now, cache)] += 1
             if n % COMMIT_EVERY == 0:
                 db.session.commit()
@@ -281,7 +285,8 @@ def run_batch(sender, now: datetime | None = None) -> dict:
 
 def forget_unsent(user_id: int) -> None:
     """Preferences changed: drop this account's unsent reminders; the next batch plans them again."""
-    db.session.execute(Reminder.__table__.delete().where(Reminder.user_id == user_id,
+    # A mapped class's __table__ is a Table, typed by SQLAlchemy as a FromClause (which has no delete).
+    db.session.execute(Reminder.__table__.delete().where(Reminder.user_id == user_id,  # type: ignore[attr-defined]
                                                           Reminder.sent_at.is_(None)))
 
 
@@ -293,5 +298,6 @@ def prune(now: datetime) -> None:
     """Old idempotency receipts and send results are of no use any more."""
     from ..models.outbox import OutboxReceipt
 
-    db.session.execute(OutboxReceipt.__table__.delete().where(OutboxReceipt.created_at < now - KEEP_RECEIPTS))
-    db.session.execute(PushDelivery.__table__.delete().where(PushDelivery.at < now - KEEP_DELIVERIES))
+    # A mapped class's __table__ is a Table, typed by SQLAlchemy as a FromClause (which has no delete).
+    db.session.execute(OutboxReceipt.__table__.delete().where(OutboxReceipt.created_at < now - KEEP_RECEIPTS))  # type: ignore[attr-defined]
+    db.session.execute(PushDelivery.__table__.delete().where(PushDelivery.at < now - KEEP_DELIVERIES))  # type: ignore[attr-defined]
