@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -79,6 +80,7 @@ def add(access, actor, data: bytes, *, title: str = "", type_code: str = "", car
     if existing is not None:
         return Added(_same_file(access, actor, existing), False)
     doc_type = document_types.get(type_code) or document_types.get(document_types.OTHER)
+    assert doc_type is not None, "the catalogue always has the OTHER type"
     title = clean_title(title) or doc_type.label(actor.locale or "fr")
     key = new_key()
     blob, wrapped = crypto.encrypt(master_key(), data, key.encode())
@@ -176,7 +178,7 @@ class Filters:
 
 @dataclass
 class Listing:
-    documents: list
+    documents: Sequence[Document]
     total: int
     page: int
     pages: int
@@ -197,7 +199,8 @@ def search(access, filters: Filters) -> Listing:
     year_col = func.coalesce(Document.care_date, func.date(Document.created_at))
     if filters.year and YEARS[0] <= filters.year <= YEARS[1]:
         where.append(year_col.between(date(filters.year, 1, 1), date(filters.year, 12, 31)))
-    total = db.session.scalar(select(func.count()).select_from(Document).where(*where))
+    count = select(func.count()).select_from(Document).where(*where)
+    total = db.session.scalar(count) or 0  # COUNT is never NULL
     pages = max(1, -(-total // filters.per_page))
     page = min(max(1, filters.page), pages)
     docs = db.session.scalars(

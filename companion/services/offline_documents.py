@@ -3,6 +3,7 @@
 
 import os
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -100,15 +101,18 @@ def account_manifest(accesses, user, device_id: str, *, shared_device: bool, url
     with their sha256 (the version: a document's bytes never change) and size. `urls` gives the paths:
     urls.agenda(access), urls.documents(access), urls.doc(access, doc) -> (page, file).
     No titles: the worker needs none, and nothing here is a look at a document (no log entry)."""
-    data = {"pages": [], "files": [], "data_saver": bool(user.data_saver), "shared_device": shared_device}
+    pages: list[str] = []
+    files: list[dict[str, Any]] = []
+    data = {"pages": pages, "files": files, "data_saver": bool(user.data_saver),
+            "shared_device": shared_device}
     if shared_device:
         return data
     for access in accesses:
         if access.allows("agenda") and urls.agenda:
-            data["pages"].append(urls.agenda(access))
+            pages.append(urls.agenda(access))
         if not access.allows("documents:read"):
             continue
-        data["pages"].append(urls.documents(access))
+        pages.append(urls.documents(access))
         pinned = pinned_ids(access, user, device_id)
         docs: dict[int, tuple[Document, bool]] = {}
         if pinned:
@@ -120,8 +124,8 @@ def account_manifest(accesses, user, device_id: str, *, shared_device: bool, url
         for doc_id in sorted(docs):
             doc, is_pinned = docs[doc_id]
             page, file = urls.doc(access, doc)
-            data["pages"].append(page)
-            data["files"].append({"id": doc.id, "profile": access.profile.id, "page": page, "url": file,
+            pages.append(page)
+            files.append({"id": doc.id, "profile": access.profile.id, "page": page, "url": file,
                                   "size": doc.size, "sha256": doc.sha256, "pinned": is_pinned,
                                   "key": not is_pinned})
     return data
