@@ -80,7 +80,9 @@ def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int],
     wrong = ServiceError(_l("This e-mail address and code do not match, or the code has expired. "
                             "Ask your France Services advisor for a new code."), status=400, field="code")
     person = accounts.find_by_email(email or "")
-    row = person and db.session.scalar(select(AssistedRecoveryCode).where(
+    if person is None:
+        raise wrong
+    row = db.session.scalar(select(AssistedRecoveryCode).where(
         AssistedRecoveryCode.user_id == person.id, AssistedRecoveryCode.code_hash == _digest(normalise(code)),
         AssistedRecoveryCode.used_at.is_(None), AssistedRecoveryCode.expires_at > now))
     if not row:

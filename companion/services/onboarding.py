@@ -40,7 +40,9 @@ def require_mediator(actor: User) -> Structure:
     """The mediator's structure; anyone else gets a 404 (mediator pages do not exist for them)."""
     if actor is None or getattr(actor, "role", "") != "mediator" or actor.structure_id is None:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
-    return db.session.get(Structure, actor.structure_id)
+    structure = db.session.get(Structure, actor.structure_id)
+    assert structure is not None, "structure_id is a foreign key"
+    return structure
 
 
 def _active_codes(now: datetime) -> set[str]:
@@ -118,7 +120,9 @@ def for_device(token: str | None, now: datetime | None = None) -> AssistedSessio
 
 def held_by(sess: AssistedSession, token: str | None) -> bool:
     """Whether this device token is the one that joined the session (the browser that ran it)."""
-    return bool(token and sess.device_hash) and hmac.compare_digest(sess.device_hash, _digest(token))
+    if not token or not sess.device_hash:
+        return False
+    return hmac.compare_digest(sess.device_hash, _digest(token))
 
 
 def latest_for_person(person: User) -> AssistedSession | None:
@@ -188,6 +192,7 @@ def attach_person(sess: AssistedSession, person: User) -> None:
         sess.person_id = person.id
         db.session.flush()
         structure = db.session.get(Structure, sess.structure_id)
+        assert structure is not None, "a session is deleted with its structure (CASCADE)"
         _log(sess, person, "onboarding.session_started", object_type="structure",
              object_id=structure.id, object_label=structure.name)
 
@@ -248,6 +253,7 @@ def _close(sess: AssistedSession, by: str, at: datetime) -> None:
     db.session.flush()
     if sess.person_id is not None:
         person = db.session.get(User, sess.person_id)
+        assert person is not None, "person_id is set to NULL when the account is deleted"
         if sess.shared_device:  # the person must not stay signed in on the shared computer
             for open_sess in sessions.active_sessions(person):
                 if open_sess.shared_device:
