@@ -176,12 +176,17 @@ def account():
     return render_template("onboarding/account.html", form=form, sess=sess), (422 if form.errors else 200)
 
 
-def _targets(step: str) -> list[dict]:
+def _targets(step: str) -> list[str]:
     """Links to the other areas' pages for a step, with a `next` that comes back here."""
     back = url_for("onboarding.back", name=step)
     own = accounts.own_profile(current_user)
-    return [url_for(endpoint, next=back, **({"profile_id": own.id} if needs_profile else {}))
-            for endpoint, needs_profile in TARGETS.get(step, []) if own is not None or not needs_profile]
+    links = []
+    for endpoint, needs_profile in TARGETS.get(step, []):
+        if not needs_profile:
+            links.append(url_for(endpoint, next=back))
+        elif own is not None:
+            links.append(url_for(endpoint, next=back, profile_id=own.id))
+    return links
 
 
 @bp.route("/onboarding/step/<name>", methods=["GET", "POST"])
@@ -196,7 +201,9 @@ def step(name: str):
     if name == "account" or sess.person_id != current_user.id:
         return redirect(url_for("onboarding.account"))
     if name == "profile":
-        return redirect(url_for("onboarding.profile_step", profile_id=accounts.own_profile(current_user).id))
+        own = accounts.own_profile(current_user)
+        assert own is not None, "the session's person is a person, created with their own profile"
+        return redirect(url_for("onboarding.profile_step", profile_id=own.id))
     form = StepForm()
     if form.validate_on_submit():
         return _answer(sess, name, request.form.get("answer"))
