@@ -160,7 +160,7 @@ def occurrences(rem: PersonalReminder, start: datetime, end: datetime, limit: in
     local = rem.starts_at.astimezone(tz)
     if not rem.repeat:
         return [rem.starts_at] if start <= rem.starts_at < end else []
-    found = []
+    found: list[datetime] = []
     for n in range(limit * 40):
         day = STEP[rem.repeat](local.date(), n)
         if rem.until_on and day > rem.until_on:

@@ -63,4 +63,4 @@ def counts(event_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(select(RefusalCount.event_id, RefusalCount.count)
                               .where(RefusalCount.event_id.in_(event_ids)))
-    return {event_id: count for event_id, count in rows}
+    return {event_id: count for event_id, count in rows if event_id is not None}  # in event_ids: never None
