@@ -26,7 +26,8 @@ OWNER_SCOPES = frozenset({"profile", "manage", *SCOPES})
 class AccessDenied(ServiceError):
     status = 404  # never reveal that a profile exists
 
-    def __init__(self, actor=None, profile_id: int | None = None, scope: str = "", role: str = ""):
+    def __init__(self, actor: User | None = None, profile_id: int | None = None, scope: str = "",
+                 role: str = ""):
         super().__init__(_l("This page does not exist or is not yours to see."), 404)
         self.actor, self.profile_id, self.scope, self.role = actor, profile_id, scope, role
 

@@ -58,7 +58,7 @@ def _documents(user: User, paths) -> list[tuple[Access, Document]]:
     return found
 
 
-def announce(user, device_id: str, paths) -> str:
+def announce(user: User, device_id: str, paths) -> str:
     """Log one copy entry per profile for these files and return the token the worker sends with them."""
     by_profile: dict[int, tuple[Access, list[Document]]] = {}
     for access, doc in _documents(user, paths):
@@ -72,7 +72,7 @@ def announce(user, device_id: str, paths) -> str:
     return _serializer().dumps({"u": user.id, "d": device_id, "f": ids})
 
 
-def is_copy(token: str, user, device_id: str, doc_id: int) -> bool:
+def is_copy(token: str, user: User, device_id: str, doc_id: int) -> bool:
     """True when this file request is a background copy already logged by `announce`."""
     if not token:
         return False
@@ -84,7 +84,7 @@ def is_copy(token: str, user, device_id: str, doc_id: int) -> bool:
             and doc_id in (data.get("f") or []))
 
 
-def report_opened(user, items) -> int:
+def report_opened(user: User, items) -> int:
     """Log the openings made without network: [{"url": file path, "at": epoch milliseconds}]."""
     count = 0
     for item in list(items)[:MAX_ITEMS]:

@@ -10,9 +10,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..models.account import User
 from ..models.document import Document, DocumentPin
 from ..models.types import utcnow
 from . import ServiceError
+from .access import Access
 from .documents import record_read, visible_clause
 
 DEFAULT_KEY_TYPES = ("11502-2", "57833-6", "11490-0", "60591-5", "11369-6", "EXPPAT_3")
@@ -27,7 +29,7 @@ def key_types() -> tuple[str, ...]:
     return tuple(configured or DEFAULT_KEY_TYPES)
 
 
-def pinned_ids(access, user, device_id: str) -> set[int]:
+def pinned_ids(access: Access, user: User, device_id: str) -> set[int]:
     if not device_id:
         return set()
     return set(db.session.scalars(
@@ -36,8 +38,8 @@ def pinned_ids(access, user, device_id: str) -> set[int]:
     ))
 
 
-def set_pinned(access, actor, doc: Document, device_id: str, pinned: bool, *, shared_device: bool,
-               now: datetime | None = None) -> None:
+def set_pinned(access: Access, actor: User, doc: Document, device_id: str, pinned: bool, *,
+               shared_device: bool, now: datetime | None = None) -> None:
     if shared_device:
         raise ServiceError(_l("On a shared computer, nothing is kept for offline use."), 403)
     if not device_id:
@@ -55,7 +57,7 @@ def set_pinned(access, actor, doc: Document, device_id: str, pinned: bool, *, sh
     db.session.flush()
 
 
-def key_documents(access) -> list[Document]:
+def key_documents(access: Access) -> list[Document]:
     """The most recent visible document of each key type."""
     docs = db.session.scalars(
         select(Document).where(*visible_clause(access), Document.type_code.in_(key_types()))
@@ -67,12 +69,12 @@ def key_documents(access) -> list[Document]:
     return list(latest.values())
 
 
-def key_ids(access, user) -> set[int]:
+def key_ids(access: Access, user: User) -> set[int]:
     """Key documents kept automatically (none with data saver on)."""
     return set() if user.data_saver else {d.id for d in key_documents(access)}
 
 
-def manifest(access, user, device_id: str, *, shared_device: bool, urls) -> dict:
+def manifest(access: Access, user: User, device_id: str, *, shared_device: bool, urls) -> dict:
     """What this device should keep for this profile. `urls(doc)` gives (page, file) paths."""
     if shared_device:
         return {"documents": [], "shared_device": True, "data_saver": bool(user.data_saver)}
@@ -95,7 +97,7 @@ def _entry(doc: Document, urls, *, pinned: bool) -> dict:
             "sha256": doc.sha256, "pinned": pinned, "key": not pinned}
 
 
-def account_manifest(accesses, user, device_id: str, *, shared_device: bool, urls) -> dict:
+def account_manifest(accesses, user: User, device_id: str, *, shared_device: bool, urls) -> dict:
     """Everything this device should hold for this account, across every profile it reaches: the pages
     (agenda, document list, pinned and key document pages) and the files (pinned and key documents)
     with their sha256 (the version: a document's bytes never change) and size. `urls` gives the paths:

@@ -17,6 +17,7 @@ from ..models.onboarding import STEPS, AssistedSession, AssistedStep, Structure
 from ..models.profile import SEXES, Profile
 from ..models.types import utcnow
 from . import ServiceError, audit, recovery, sessions, webauthn
+from .access import Access
 
 CODE_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=1)
@@ -270,7 +271,7 @@ def end(sess: AssistedSession, by: str, now: datetime | None = None) -> None:
     _close(sess, by, now or utcnow())
 
 
-def complete_profile(access, birth_date: date, sex: str, today: date | None = None) -> None:
+def complete_profile(access: Access, birth_date: date, sex: str, today: date | None = None) -> None:
     """The person's own birth date and sex (the prevention agenda needs both); a refusal is 422."""
     today = today or utcnow().date()
     if sex not in SEXES:

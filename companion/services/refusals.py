@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
+from ..models.account import User
 from ..models.audit import RefusalCount
 from ..models.types import utcnow
 from . import audit
@@ -35,7 +36,7 @@ def _claim_hour(actor_id: int, profile_id: int, hour: datetime) -> bool:
     return created.first() is not None
 
 
-def note(actor, role: str, profile_id: int, scope: str, now: datetime | None = None, *,
+def note(actor: User, role: str, profile_id: int, scope: str, now: datetime | None = None, *,
          known: bool = True) -> None:
     """Count one refusal of `actor` on the profile; the hour's first one also goes into the chain (with
     no profile when the id names none: `known` is False)."""
