@@ -20,6 +20,7 @@ from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
 from ..services import ServiceError, accounts, assisted_recovery, onboarding
 from ..services import sessions as user_sessions
+from ..services.access import Access
 from ..web import cookies
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route, public_route
@@ -240,7 +241,7 @@ def _answer(sess, name: str, answer: str | None):
 
 @bp.route("/p/<int:profile_id>/onboarding/profile", methods=["GET", "POST"])
 @profile_route("manage")
-def profile_step(access):
+def profile_step(access: Access):
     sess = _current()
     if sess is None or access.profile.user_id != current_user.id or sess.person_id != current_user.id:
         return redirect(url_for("onboarding.guide"))  # only the person's own profile is a step
@@ -263,7 +264,7 @@ def profile_step(access):
 
 @bp.route("/p/<int:profile_id>/onboarding")
 @profile_route("manage")
-def resume(access):
+def resume(access: Access):
     return redirect(url_for("onboarding.guide"))
 
 

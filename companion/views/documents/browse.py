@@ -7,6 +7,7 @@ from flask_login import current_user
 from ...extensions import db
 from ...forms.documents import CdaImportForm, UploadForm
 from ...services import ServiceError, cda, document_types, documents, offline_copies, offline_documents
+from ...services.access import Access
 from ...services.document_view import Unviewable
 from ...services.documents import Filters
 from ...web import sw_contract as swc
@@ -57,7 +58,7 @@ def _groups(docs, lang):
 
 @bp.route("/p/<int:profile_id>/documents", methods=["GET", "POST"])
 @profile_route("documents:read", "document.list")
-def index(access):
+def index(access: Access):
     searching = request.method == "POST"  # a search: the results are rendered here, no redirect
     filters = _filters(searching)
     if searching:  # the guard logs GETs only; the words searched are not logged
@@ -100,7 +101,7 @@ def _read_upload(field) -> bytes:
     return field.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
 
 
-def _after_add(access, added):
+def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
     message = _l("Document added.") if added.created else _l("This file is already in the documents: "
                                                                "here it is.")
@@ -113,7 +114,7 @@ def _after_add(access, added):
 
 @bp.route("/p/<int:profile_id>/documents/upload", methods=["GET", "POST"])
 @profile_route("documents:write")
-def upload(access):
+def upload(access: Access):
     if request.method == "POST" and _too_big():
         return _refuse_big()
     form = detail_choices(UploadForm(), locale())
@@ -147,7 +148,7 @@ def _refuse_big():
 
 @bp.route("/p/<int:profile_id>/documents/import", methods=["GET", "POST"])
 @profile_route("documents:write")
-def import_cda(access):
+def import_cda(access: Access):
     if request.method == "POST" and _too_big():
         return _refuse_big()
     form = CdaImportForm()
@@ -175,7 +176,7 @@ def import_cda(access):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>")
 @profile_route("documents:read")
-def show(access, doc_id: int):
+def show(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
     if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
         documents.record_read(access, current_user, doc, "document.view")
@@ -189,7 +190,7 @@ def show(access, doc_id: int):
     return keep_offline(resp) if pinned or key else resp
 
 
-def _send(access, doc_id: int, *, attachment: bool):
+def _send(access: Access, doc_id: int, *, attachment: bool):
     doc = documents.get(access, doc_id)
     if attachment:
         data, content_type, sha256 = documents.read_bytes(doc), doc.content_type, doc.sha256
@@ -211,13 +212,13 @@ def _send(access, doc_id: int, *, attachment: bool):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/file")
 @profile_route("documents:read")
-def file(access, doc_id: int):
+def file(access: Access, doc_id: int):
     return _send(access, doc_id, attachment=False)
 
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/download")
 @profile_route("documents:read")
-def download(access, doc_id: int):
+def download(access: Access, doc_id: int):
     # A download would stay in a shared computer's Downloads folder for the next person: open instead.
     return _send(access, doc_id, attachment=not shared_device())
 
