@@ -1,11 +1,14 @@
 """Health documents of a profile: list, search, upload, CDA import, view, download."""
 
+from collections.abc import Sequence
+
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...extensions import db
 from ...forms.documents import CdaImportForm, UploadForm
+from ...models.document import Document
 from ...services import ServiceError, cda, document_types, documents, offline_copies, offline_documents
 from ...services.access import Access
 from ...services.document_view import Unviewable
@@ -41,7 +44,7 @@ def _filters(searching: bool) -> Filters:
                    page=int(page) if page.isdigit() and len(page) < 7 else 1)
 
 
-def _groups(docs, lang):
+def _groups(docs: Sequence[Document], lang: str) -> list:
     """Rows grouped by category, then by year (the query already sorts that way)."""
     groups: list = []
     for doc in docs:
