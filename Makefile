@@ -26,6 +26,7 @@ run: setup
 
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests e2e bench migrations
+	$(BIN)/mypy companion
 
 test: lint catalogs
 	$(BIN)/pytest

@@ -9,6 +9,7 @@ gets the same ones without setting the environment.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 DEFAULT_SECRET = "dev-only-change-me"
 DEFAULT_VAPID_SUBJECT = "mailto:contact@companion.example"
@@ -42,7 +43,7 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
     """The settings from the environment, then TEST_SETTINGS when testing, then `overrides`."""
     env = "testing" if testing else os.environ.get("COMPANION_ENV", "development")
     instance = Path(instance_path or PROJECT_ROOT / "instance")
-    cfg = {
+    cfg: dict[str, Any] = {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("COMPANION_SECRET_KEY", DEFAULT_SECRET),
         "SQLALCHEMY_DATABASE_URI": os.environ.get(

@@ -21,10 +21,10 @@ def select_locale() -> str:
     langs = current_app.config["LANGUAGES"]
     signed_in = getattr(current_user, "is_authenticated", False)
     user_locale = getattr(current_user, "locale", None) if signed_in else None
-    if user_locale in langs:
+    if user_locale is not None and user_locale in langs:
         return user_locale
     cookie = cookies.get(LANG_COOKIE)
-    if cookie in langs:
+    if cookie is not None and cookie in langs:
         return cookie
     return request.accept_languages.best_match(langs) or current_app.config["BABEL_DEFAULT_LOCALE"]
 

@@ -1,5 +1,6 @@
 """Demo health documents: small valid PDFs generated here (no real data), typed from the reference list."""
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -15,7 +16,7 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(title: str, lines: list[str] = ()) -> bytes:
+def make_pdf(title: str, lines: Sequence[str] = ()) -> bytes:
     """A one-page PDF 1.4 with Helvetica text, its cross-reference table computed (a valid file)."""
     text = [f"BT /F1 16 Tf 56 780 Td ({_escape(title)}) Tj ET"]
     for i, line in enumerate(lines):

@@ -1,6 +1,7 @@
 """Accounts and their server-side sessions."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, false
@@ -35,6 +36,8 @@ class User(UserMixin, Model):
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user")
 
     # Set by the session loader (not columns): the server-side session this request runs under.
+    if TYPE_CHECKING:  # declared for the checker only: an annotation at run time would ask the ORM to map it
+        current_session: "UserSession | None"
     current_session = None
     _session_token = ""
 

@@ -126,7 +126,8 @@ def _ids(text: str, rid: str) -> tuple[str, ...]:
 
 
 def _ages(text: str, rid: str) -> tuple[int, ...]:
-    ages = tuple(_months(part, rid, "ages")[0] for part in filter(None, text.split(";")))
+    parsed = (_months(part, rid, "ages") for part in filter(None, text.split(";")))
+    ages = tuple(age[0] for age in parsed if age is not None)  # never None: empty parts are filtered out
     if list(ages) != sorted(set(ages)):
         raise RuleError(f"{rid}: ages must go up ({text!r})")
     return ages

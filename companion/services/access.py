@@ -4,6 +4,7 @@ and lists go through `accessible_profiles`: nothing is ever fetched by id alone.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeGuard
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -25,7 +26,8 @@ OWNER_SCOPES = frozenset({"profile", "manage", *SCOPES})
 class AccessDenied(ServiceError):
     status = 404  # never reveal that a profile exists
 
-    def __init__(self, actor=None, profile_id: int | None = None, scope: str = "", role: str = ""):
+    def __init__(self, actor: User | None = None, profile_id: int | None = None, scope: str = "",
+                 role: str = ""):
         super().__init__(_l("This page does not exist or is not yours to see."), 404)
         self.actor, self.profile_id, self.scope, self.role = actor, profile_id, scope, role
 
@@ -49,7 +51,7 @@ class Access:
         return scope in self.scopes
 
 
-def _can_hold_access(actor: User | None) -> bool:
+def _can_hold_access(actor: User | None) -> TypeGuard[User]:
     # Mediators and admins never see health data, whatever else they are.
     return actor is not None and getattr(actor, "is_authenticated", False) and actor.role == "person"
 
@@ -128,7 +130,8 @@ def caregiver_ids(profile_id: int, scope: str, now: datetime | None = None) -> l
     rows = db.session.scalars(
         select(Delegation).where(Delegation.profile_id == profile_id, Delegation.is_active(now))
     )
-    return sorted({d.caregiver_id for d in rows if scope in d.granted_scopes})
+    # An active delegation was accepted, so it has a caregiver (the test only narrows the type).
+    return sorted({d.caregiver_id for d in rows if d.caregiver_id is not None and scope in d.granted_scopes})
 
 
 def owner_ids(profile_id: int) -> list[int]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditChain, RefusalCount
@@ -33,7 +33,7 @@ class Filters:
 
 
 def _whose(f: Filters):
-    clauses = [AccessEvent.profile_id.in_(f.profile_ids)] if f.profile_ids else []
+    clauses: list[ColumnElement[bool]] = [AccessEvent.profile_id.in_(f.profile_ids)] if f.profile_ids else []
     if f.account_id is not None:
         clauses.append(AccessEvent.account_id == f.account_id)
     return or_(*clauses) if clauses else AccessEvent.id < 0
@@ -102,7 +102,8 @@ def actors(f: Filters) -> list[tuple[int, str]]:
         select(AccessEvent.actor_id, func.max(AccessEvent.actor_name))
         .where(_whose(f), AccessEvent.actor_id.is_not(None)).group_by(AccessEvent.actor_id)
     ).all()
-    return sorted(((r[0], r[1] or "?") for r in rows), key=lambda r: r[1].lower())
+    # actor_id is never None here (the query leaves those rows out): the test only narrows the type.
+    return sorted(((r[0], r[1] or "?") for r in rows if r[0] is not None), key=lambda r: r[1].lower())
 
 
 def _cell(value) -> str:
@@ -163,7 +164,7 @@ def prune(months: int, now: datetime | None = None) -> int:
         result = db.session.execute(
             delete(AccessEvent).where(AccessEvent.chain == chain, AccessEvent.seq <= anchor[0]),
             execution_options={"audit_prune": True, "synchronize_session": False})
-        removed += result.rowcount or 0
+        removed += result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         anchors[chain] = list(anchor)
     if anchors:
         audit_checkpoints.write("prune", anchors=anchors)

@@ -24,6 +24,7 @@ what each column means): this module only knows windows, series, links and fixed
 import calendar
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from ..prevention import Rule
 
@@ -94,6 +95,7 @@ def add_months(d: date, months: int) -> date:
 
 
 def age_window(rule: Rule, birth: date) -> tuple[date, date | None]:
+    assert rule.min_months is not None, "a rule without an age is not_applicable before its window is asked"
     opens = add_months(birth, rule.min_months)
     if rule.max_months is not None:
         return opens, add_months(birth, rule.max_months + (12 if rule.max_unit == "y" else 1))
@@ -103,6 +105,7 @@ def age_window(rule: Rule, birth: date) -> tuple[date, date | None]:
 
 
 def _season_dates(rule: Rule, year: int) -> tuple[date, date]:
+    assert rule.season is not None, "only seasonal rules have campaign dates"
     (sm, sd), (em, ed) = rule.season
     start = date(year, sm, sd)
     end_year = year + 1 if (em, ed) < (sm, sd) else year
@@ -201,7 +204,8 @@ def evaluate(rule: Rule, facts: Facts, history: History, today: date, done_map: 
         return Item(rule, "not_applicable")
     opens, closes = age_window(rule, facts.birth_date)
     last, covered_by = _last_done(rule, history, done_map)
-    common = {"opens_on": opens, "closes_on": closes, "done_on": last, "covered_by": covered_by}
+    common: dict[str, Any] = {"opens_on": opens, "closes_on": closes, "done_on": last,
+                              "covered_by": covered_by}
     if history.dismissed:
         return Item(rule, "not_for_me", reason=history.reason, **common)
     due, waits_for = _base_due(rule, opens, done_map)

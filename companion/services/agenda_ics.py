@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models.agenda import ReminderPreference
+from ..models.profile import Profile
 from . import ics
 from .agenda import Item
 from .agenda_store import zone
@@ -33,8 +34,9 @@ def reminder_hour(user_id: int) -> time:
     return time(end // 60, end % 60) if quiet else PREVENTION_HOUR
 
 
-def item_event(item: Item, profile, lang: str, today: date, *, precise: bool, alarm_at: time,
+def item_event(item: Item, profile: Profile, lang: str, today: date, *, precise: bool, alarm_at: time,
                url: str) -> ics.Event:
+    assert item.remind_on is not None, "only an item with a date to remind is put in a calendar"
     day = max(item.remind_on, today)
     summary = f"{item.rule.label(lang)} · {profile.first_name}" if precise else str(NEUTRAL_SUMMARY)
     return ics.Event(uid=f"{profile.id}-{item.rule.id}-{item.remind_on:%Y%m%d}@companion", start=day,
@@ -42,7 +44,7 @@ def item_event(item: Item, profile, lang: str, today: date, *, precise: bool, al
                      alarm_at=alarm_at, alarm_text=str(ALARM_TEXT))
 
 
-def reminder_event(rem, profile, *, precise: bool, url: str = "") -> ics.Event:
+def reminder_event(rem, profile: Profile, *, precise: bool, url: str = "") -> ics.Event:
     """A personal reminder at its local time in its own time zone (TZID), so a daily medicine stays
     at 8:00 across the summer-time change, as the app's own reminders do."""
     tz = zone(rem.timezone)

@@ -8,17 +8,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from ..extensions import db
+from ..models.account import User
 from ..models.agenda import AgendaItem, PersonalReminder, Reminder
+from ..models.profile import Profile
 from ..models.types import utcnow
 from ..prevention import load_rules
 from . import ServiceError, audit
+from .access import Access
 from .agenda import Facts, History, Item, add_months, agenda
 
 REPEATS = ("", "daily", "weekly", "monthly")
 KINDS = ("appointment", "medicine")
 
 
-def facts_of(profile) -> Facts:
+def facts_of(profile: Profile) -> Facts:
     return Facts(profile.birth_date, profile.sex)
 
 
@@ -28,11 +31,11 @@ def history_of(profile_id: int) -> dict[str, History]:
             for r in rows}
 
 
-def items_for(profile, today: date) -> list[Item]:
+def items_for(profile: Profile, today: date) -> list[Item]:
     return agenda(facts_of(profile), load_rules(), history_of(profile.id), today)
 
 
-def _row(access, actor, rule_id: str) -> AgendaItem:
+def _row(access: Access, actor: User, rule_id: str) -> AgendaItem:
     if rule_id not in load_rules():
         raise ServiceError(_l("This agenda item does not exist."), status=404)
     row = db.session.scalar(select(AgendaItem).where(
@@ -50,13 +53,13 @@ def _forget_pending(profile_id: int, item_ref: str) -> None:
         Reminder.profile_id == profile_id, Reminder.item_ref == item_ref, Reminder.sent_at.is_(None)))
 
 
-def _log(access, actor, action: str, rule_id: str) -> None:
+def _log(access: Access, actor: User, action: str, rule_id: str) -> None:
     rule = load_rules()[rule_id]
     audit.record_access(access, actor, action, object_type="agenda_item", object_id=rule_id,
                         object_label=rule.label_en)
 
 
-def mark_done(access, actor, rule_id: str, done_on: date, today: date) -> AgendaItem:
+def mark_done(access: Access, actor: User, rule_id: str, done_on: date, today: date) -> AgendaItem:
     birth = access.profile.birth_date
     if done_on > today:
         raise ServiceError(_l("The date cannot be in the future."), status=400, field="done_on")
@@ -70,7 +73,7 @@ def mark_done(access, actor, rule_id: str, done_on: date, today: date) -> Agenda
     return row
 
 
-def snooze(access, actor, rule_id: str, until: date, today: date) -> AgendaItem:
+def snooze(access: Access, actor: User, rule_id: str, until: date, today: date) -> AgendaItem:
     if until <= today or until > add_months(today, 12):
         raise ServiceError(_l("Choose a date within the next year."), status=400, field="until")
     row = _row(access, actor, rule_id)
@@ -81,7 +84,7 @@ def snooze(access, actor, rule_id: str, until: date, today: date) -> AgendaItem:
     return row
 
 
-def dismiss(access, actor, rule_id: str, reason: str) -> AgendaItem:
+def dismiss(access: Access, actor: User, rule_id: str, reason: str) -> AgendaItem:
     row = _row(access, actor, rule_id)
     row.dismissed_at, row.dismiss_reason = utcnow(), (reason or "").strip()[:200]
     _forget_pending(access.profile.id, rule_id)
@@ -90,7 +93,7 @@ def dismiss(access, actor, rule_id: str, reason: str) -> AgendaItem:
     return row
 
 
-def reopen(access, actor, rule_id: str) -> AgendaItem:
+def reopen(access: Access, actor: User, rule_id: str) -> AgendaItem:
     """Undo: forget done, snooze and "not for me" for this item."""
     row = _row(access, actor, rule_id)
     row.done_on = row.done_at = row.snoozed_until = row.dismissed_at = None
@@ -108,7 +111,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo("Europe/Paris")
 
 
-def add_personal(access, actor, *, kind: str, title: str, day: date, at: time, tz: str,
+def add_personal(access: Access, actor: User, *, kind: str, title: str, day: date, at: time, tz: str,
                  repeat: str = "", until_on: date | None = None, notes: str = "") -> PersonalReminder:
     if kind not in KINDS or repeat not in REPEATS:
         raise ServiceError(_l("Choose one of the options given."), status=400)
@@ -158,7 +161,7 @@ def personal_get(profile_id: int, reminder_id: int) -> PersonalReminder:
     return rem
 
 
-def delete_personal(access, actor, reminder_id: int) -> None:
+def delete_personal(access: Access, actor: User, reminder_id: int) -> None:
     rem = personal_get(access.profile.id, reminder_id)
     rem.deleted_at = utcnow()
     _forget_pending(access.profile.id, f"p{rem.id}")
@@ -176,7 +179,7 @@ def occurrences(rem: PersonalReminder, start: datetime, end: datetime, limit: in
     local = rem.starts_at.astimezone(tz)
     if not rem.repeat:
         return [rem.starts_at] if start <= rem.starts_at < end else []
-    found = []
+    found: list[datetime] = []
     for n in range(limit * 40):
         day = STEP[rem.repeat](local.date(), n)
         if rem.until_on and day > rem.until_on:

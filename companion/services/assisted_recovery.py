@@ -82,7 +82,9 @@ def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int], h
     wrong = ServiceError(_l("This e-mail address and code do not match, or the code has expired. "
                             "Ask your France Services advisor for a new code."), status=400, field="code")
     person = accounts.find_by_email(email or "")
-    row = person and db.session.scalar(select(AssistedRecoveryCode).where(
+    if person is None:
+        raise wrong
+    row = db.session.scalar(select(AssistedRecoveryCode).where(
         AssistedRecoveryCode.user_id == person.id, AssistedRecoveryCode.code_hash == _digest(normalise(code)),
         AssistedRecoveryCode.used_at.is_(None), AssistedRecoveryCode.expires_at > now))
     if not row:
@@ -97,7 +99,7 @@ def redeem(email: str, code: str, new_password: str, *, cost: tuple[int, int], h
         .where(AssistedRecoveryCode.id == row.id, AssistedRecoveryCode.used_at.is_(None),
                AssistedRecoveryCode.expires_at > now)
         .values(used_at=now).execution_options(synchronize_session=False))
-    if used.rowcount != 1:
+    if used.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         raise wrong
     db.session.expire(row, ["used_at"])
     pending = recovery_hold.start(person, row, hash_password(new_password, cost), hold=hold, now=now)
@@ -112,7 +114,7 @@ def remove_second_factors(person: User) -> int:
     except ImportError:  # the WebAuthn area is not there
         return 0
     removed = db.session.execute(delete(WebAuthnCredential).where(WebAuthnCredential.user_id == person.id)
-                                 .execution_options(synchronize_session=False)).rowcount or 0
+                                 .execution_options(synchronize_session=False)).rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == person.id)
                        .execution_options(synchronize_session=False))
     return removed

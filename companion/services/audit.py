@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -29,10 +30,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
+from ..models.account import User
 from ..models.audit import AccessEvent, AuditChain
 from ..models.types import utcnow
 from . import audit_checkpoints, audit_keys
 from .audit_actions import ACTIONS
+
+if TYPE_CHECKING:  # access imports refusals, which imports this module
+    from .access import Access
 
 GENESIS = "0" * 64
 RETRIES = 100
@@ -69,6 +74,7 @@ def _head(chain: str) -> tuple[int, str]:
         db.session.execute(insert(AuditChain).values(chain=chain, seq=0, last_hash=GENESIS)
                            .on_conflict_do_nothing(index_elements=["chain"]))
         row = db.session.execute(query).first()
+        assert row is not None, "the insert above, or the concurrent one that beat it, made the row"
     return row.seq, row.last_hash
 
 
@@ -77,7 +83,7 @@ def _advance(chain: str, seq: int, new_hash: str) -> bool:
         update(AuditChain).where(AuditChain.chain == chain, AuditChain.seq == seq)
         .values(seq=seq + 1, last_hash=new_hash).execution_options(synchronize_session=False)
     )
-    return moved.rowcount == 1
+    return moved.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
 
 
 def _append(event: AccessEvent) -> AccessEvent:
@@ -111,7 +117,7 @@ def _checked(action: str, object_type: str | None) -> str:
     return entry.object_type
 
 
-def record(*, actor=None, actor_role: str, action: str, profile_id: int | None = None,
+def record(*, actor: User | None = None, actor_role: str, action: str, profile_id: int | None = None,
            account_id: int | None = None, object_type: str | None = None, object_id: str | int = "",
            object_label: str = "", at: datetime | None = None) -> AccessEvent:
     """Append one event; its object type defaults to the catalogue's."""
@@ -125,8 +131,8 @@ def record(*, actor=None, actor_role: str, action: str, profile_id: int | None =
     ))
 
 
-def record_access(access, actor, action: str, *, object_type: str | None = None, object_id: str | int = "",
-                  object_label: str = "") -> AccessEvent | None:
+def record_access(access: "Access", actor: User, action: str, *, object_type: str | None = None,
+                  object_id: str | int = "", object_label: str = "") -> AccessEvent | None:
     """Log a read or change of profile data, unless the actor owns the profile."""
     if access.is_owner:
         return None

@@ -10,6 +10,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 from flask_babel import lazy_gettext as _l
 
+from ..models.profile import Profile
 from . import ServiceError, sniff
 
 NS = {"h": "urn:hl7-org:v3"}
@@ -121,7 +122,7 @@ def _pdf(root) -> bytes:
     return pdf
 
 
-def identity_warning(profile, parsed: CdaDocument):
+def identity_warning(profile: Profile, parsed: CdaDocument):
     """None when the file's patient INS matches the profile's; otherwise why the person must confirm
     before the import (a different INS, or one of the two is unknown)."""
     if parsed.ins and profile.ins:

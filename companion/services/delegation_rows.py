@@ -71,7 +71,7 @@ def current_caregivers(profile_id: int, now: datetime | None = None) -> list[Row
                  [Delegation.expires_at])
 
 
-def invitations_for(user, now: datetime | None = None) -> list[Row]:
+def invitations_for(user: User, now: datetime | None = None) -> list[Row]:
     """Open invitations bound to this account (home page, people I help)."""
     if getattr(user, "role", "") != "person":
         return []
@@ -80,7 +80,7 @@ def invitations_for(user, now: datetime | None = None) -> list[Row]:
                  [Delegation.created_at])
 
 
-def reminders_for_owner(user, now: datetime | None = None) -> list[Row]:
+def reminders_for_owner(user: User, now: datetime | None = None) -> list[Row]:
     """Accesses to the profiles this account owns that end soon (Delegation.is_ending_soon)."""
     now = now or utcnow()
     owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user.id)
@@ -93,7 +93,7 @@ def one(d: Delegation, now: datetime | None = None) -> Row:
     return _rows([Delegation.id == d.id], now or utcnow(), [Delegation.id])[0]
 
 
-def helped(user, now: datetime | None = None) -> list[tuple[Delegation, Profile]]:
+def helped(user: User, now: datetime | None = None) -> list[tuple[Delegation, Profile]]:
     """The people this account helps now, with their profiles, in one query."""
     now = now or utcnow()
     return list(db.session.execute(

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
+from ..models.account import User
 from ..models.delegation import SCOPES, Delegation, DelegationState, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
@@ -88,7 +89,7 @@ def _check_scopes(scopes) -> str:
     return " ".join(chosen)
 
 
-def _check_invitee(access: Access, actor, email: str, now: datetime):
+def _check_invitee(access: Access, actor: User, email: str, now: datetime):
     """The account an e-mail invitation is bound to. Addresses are never verified at registration,
     so an invitation to an address nobody holds yet could be claimed by whoever registers it first."""
     from .accounts import find_by_email  # accounts imports nothing from here
@@ -130,7 +131,7 @@ def _owner_ids(profile_id: int) -> set[int]:
     return set(db.session.scalars(select(ProfileOwner.user_id).where(ProfileOwner.profile_id == profile_id)))
 
 
-def invite(access: Access, actor, *, scopes, email: str | None = None, label: str = "",
+def invite(access: Access, actor: User, *, scopes, email: str | None = None, label: str = "",
            term: str | None = None, end_date: date | None = None, see_hidden: bool = False,
            tz: str = "Europe/Paris", now: datetime | None = None) -> Invitation:
     """An invitation by e-mail address (shown to that account at login) or, without one, by a code."""
@@ -195,7 +196,7 @@ def find_by_code(raw: str, now: datetime | None = None) -> Delegation:
     return d
 
 
-def invitation_for(user, delegation_id: int, now: datetime | None = None) -> Delegation:
+def invitation_for(user: User, delegation_id: int, now: datetime | None = None) -> Delegation:
     """One invitation bound to this account; any other id is a 404."""
     d = db.session.scalar(select(Delegation).where(
         Delegation.id == delegation_id, Delegation.caregiver_id == user.id, Delegation.accepted_at.is_(None)))
@@ -205,7 +206,7 @@ def invitation_for(user, delegation_id: int, now: datetime | None = None) -> Del
     return d
 
 
-def accept(actor, d: Delegation, now: datetime | None = None) -> Delegation:
+def accept(actor: User, d: Delegation, now: datetime | None = None) -> Delegation:
     now = now or utcnow()
     _refuse_closed(d, now)
     if getattr(actor, "role", "") != "person":
@@ -229,7 +230,7 @@ def accept(actor, d: Delegation, now: datetime | None = None) -> Delegation:
         .values(caregiver_id=actor.id, accepted_at=now,
                 expires_at=add_term(now, d.term) if d.term else d.expires_at)
         .execution_options(synchronize_session=False))
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         raise ServiceError(_l("This invitation was already accepted."), status=409, field="code")
     db.session.refresh(d)
     audit.record(actor=actor, actor_role="caregiver", action="delegation.accepted", profile_id=d.profile_id,
@@ -237,7 +238,7 @@ def accept(actor, d: Delegation, now: datetime | None = None) -> Delegation:
     return d
 
 
-def decline(actor, d: Delegation, now: datetime | None = None) -> Delegation:
+def decline(actor: User, d: Delegation, now: datetime | None = None) -> Delegation:
     now = now or utcnow()
     _refuse_closed(d, now)
     d.declined_at = now
@@ -254,7 +255,7 @@ def _who(d: Delegation) -> str:
     return user.display_name if user else (d.invited_email or d.label or "")
 
 
-def end(actor, d: Delegation, *, role: str, now: datetime | None = None) -> Delegation:
+def end(actor: User, d: Delegation, *, role: str, now: datetime | None = None) -> Delegation:
     """Either side ends it (role: owner or caregiver); the next request has no access."""
     now = now or utcnow()
     if d.state(now) in (DelegationState.ENDED, DelegationState.DECLINED):
@@ -266,8 +267,8 @@ def end(actor, d: Delegation, *, role: str, now: datetime | None = None) -> Dele
     return d
 
 
-def renew(access: Access, actor, d: Delegation, *, term: str | None = None, end_date: date | None = None,
-          tz: str = "Europe/Paris", now: datetime | None = None) -> Delegation:
+def renew(access: Access, actor: User, d: Delegation, *, term: str | None = None,
+          end_date: date | None = None, tz: str = "Europe/Paris", now: datetime | None = None) -> Delegation:
     now = now or utcnow()
     if not access.is_owner or d.profile_id != access.profile.id:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
@@ -308,7 +309,7 @@ def get_for_profile(profile_id: int, delegation_id: int) -> Delegation:
     return d
 
 
-def held_by(user, delegation_id: int) -> Delegation:
+def held_by(user: User, delegation_id: int) -> Delegation:
     d = db.session.scalar(select(Delegation).where(
         Delegation.id == delegation_id, Delegation.caregiver_id == user.id,
         Delegation.accepted_at.is_not(None)))

@@ -9,6 +9,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -18,9 +19,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
+from ..models.account import User
 from ..models.document import Document
 from ..models.types import utcnow
 from . import ServiceError, audit, crypto, document_types, document_view, sniff
+from .access import Access
 from .storage import LocalStorage, Storage, new_key
 
 log = logging.getLogger("companion.documents")
@@ -65,8 +68,9 @@ class Added:
     created: bool  # False: the same file was already there
 
 
-def add(access, actor, data: bytes, *, title: str = "", type_code: str = "", care_date: date | None = None,
-        source: str = "", origin: str = "upload", now: datetime | None = None) -> Added:
+def add(access: Access, actor: User, data: bytes, *, title: str = "", type_code: str = "",
+        care_date: date | None = None, source: str = "", origin: str = "upload",
+        now: datetime | None = None) -> Added:
     now = now or utcnow()
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if len(data) > limit:
@@ -79,6 +83,7 @@ def add(access, actor, data: bytes, *, title: str = "", type_code: str = "", car
     if existing is not None:
         return Added(_same_file(access, actor, existing), False)
     doc_type = document_types.get(type_code) or document_types.get(document_types.OTHER)
+    assert doc_type is not None, "the catalogue always has the OTHER type"
     title = clean_title(title) or doc_type.label(actor.locale or "fr")
     key = new_key()
     blob, wrapped = crypto.encrypt(master_key(), data, key.encode())
@@ -98,7 +103,7 @@ def add(access, actor, data: bytes, *, title: str = "", type_code: str = "", car
     return Added(doc, True)
 
 
-def _same_file(access, actor, existing: Document) -> Document:
+def _same_file(access: Access, actor: User, existing: Document) -> Document:
     """The same bytes are already stored. Point to them only if this access may see them; only an
     owner takes a document out of the trash this way. Anything else is refused without naming or
     linking the document (the sha256 is unique per profile, so no second copy can be stored)."""
@@ -135,14 +140,14 @@ def open_view(doc: Document) -> document_view.View:
     return document_view.view_of(read_bytes(doc), doc.content_type)
 
 
-def visible_clause(access):
+def visible_clause(access: Access):
     clauses = [Document.profile_id == access.profile.id, Document.deleted_at.is_(None)]
     if not access.see_hidden:
         clauses.append(Document.hidden_at.is_(None))
     return clauses
 
 
-def get(access, doc_id: int, *, trash: bool = False) -> Document:
+def get(access: Access, doc_id: int, *, trash: bool = False) -> Document:
     """A document of this profile that this access may see; a 404 otherwise."""
     clauses = [Document.profile_id == access.profile.id, Document.id == doc_id]
     clauses.append(Document.deleted_at.is_not(None) if trash else Document.deleted_at.is_(None))
@@ -154,12 +159,12 @@ def get(access, doc_id: int, *, trash: bool = False) -> Document:
     return doc
 
 
-def record_read(access, actor, doc: Document, action: str) -> None:
+def record_read(access: Access, actor: User, doc: Document, action: str) -> None:
     audit.record_access(access, actor, action, object_type="document", object_id=doc.id,
                         object_label=doc.title)
 
 
-def record_search(access, actor) -> None:
+def record_search(access: Access, actor: User) -> None:
     """A caregiver's search is a look at the list; the words searched stay out of the log."""
     audit.record_access(access, actor, "document.search", object_type="document")
 
@@ -176,14 +181,14 @@ class Filters:
 
 @dataclass
 class Listing:
-    documents: list
+    documents: Sequence[Document]
     total: int
     page: int
     pages: int
     years: list
 
 
-def search(access, filters: Filters) -> Listing:
+def search(access: Access, filters: Filters) -> Listing:
     where = visible_clause(access)
     if filters.q:
         like = f"%{filters.q.strip()[:100]}%"
@@ -197,7 +202,8 @@ def search(access, filters: Filters) -> Listing:
     year_col = func.coalesce(Document.care_date, func.date(Document.created_at))
     if filters.year and YEARS[0] <= filters.year <= YEARS[1]:
         where.append(year_col.between(date(filters.year, 1, 1), date(filters.year, 12, 31)))
-    total = db.session.scalar(select(func.count()).select_from(Document).where(*where))
+    count = select(func.count()).select_from(Document).where(*where)
+    total = db.session.scalar(count) or 0  # COUNT is never NULL
     pages = max(1, -(-total // filters.per_page))
     page = min(max(1, filters.page), pages)
     docs = db.session.scalars(
@@ -208,12 +214,12 @@ def search(access, filters: Filters) -> Listing:
     return Listing(docs, total, page, pages, _years(access))
 
 
-def _years(access) -> list[int]:
+def _years(access: Access) -> list[int]:
     dates = db.session.scalars(select(Document.care_date).where(*visible_clause(access))).all()
     return sorted({d.year for d in dates if d}, reverse=True)
 
 
-def update(access, actor, doc: Document, *, title: str, type_code: str, care_date: date | None,
+def update(access: Access, actor: User, doc: Document, *, title: str, type_code: str, care_date: date | None,
            source: str, now: datetime | None = None, base_title: str | None = None) -> None:
     """`base_title`: the name the person saw. If someone renamed the document since (another device,
     a caregiver) and this change names it otherwise, refuse with 409 and the current name."""
@@ -236,25 +242,25 @@ def update(access, actor, doc: Document, *, title: str, type_code: str, care_dat
         record_read(access, actor, doc, action)
 
 
-def set_hidden(access, actor, doc: Document, hidden: bool, now: datetime | None = None) -> None:
+def set_hidden(access: Access, actor: User, doc: Document, hidden: bool, now: datetime | None = None) -> None:
     doc.hidden_at = (now or utcnow()) if hidden else None
     db.session.flush()
     record_read(access, actor, doc, "document.hide" if hidden else "document.unhide")
 
 
-def trash(access, actor, doc: Document, now: datetime | None = None) -> None:
+def trash(access: Access, actor: User, doc: Document, now: datetime | None = None) -> None:
     doc.deleted_at = now or utcnow()
     db.session.flush()
     record_read(access, actor, doc, "document.delete")
 
 
-def restore(access, actor, doc: Document) -> None:
+def restore(access: Access, actor: User, doc: Document) -> None:
     doc.deleted_at = None
     db.session.flush()
     record_read(access, actor, doc, "document.restore")
 
 
-def trashed(access) -> list[Document]:
+def trashed(access: Access) -> list[Document]:
     where = [Document.profile_id == access.profile.id, Document.deleted_at.is_not(None)]
     if not access.see_hidden:
         where.append(Document.hidden_at.is_(None))

@@ -43,7 +43,8 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> str:
     """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    out, current = [], b""
+    out: list[str] = []
+    current = b""
     for ch in line:
         enc = ch.encode()
         if len(current) + len(enc) > (75 if not out else 74):
@@ -68,14 +69,20 @@ def _offset(delta: timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
+def _utcoffset(at: datetime, tz: ZoneInfo) -> timedelta:
+    offset = at.astimezone(tz).utcoffset()
+    assert offset is not None, "an aware time in a ZoneInfo always has an offset"
+    return offset
+
+
 def transitions(tz: ZoneInfo, year: int) -> list[tuple[datetime, timedelta, timedelta]]:
     """(UTC instant, offset before, offset after) of each change of the zone's offset in `year`."""
-    found = []
+    found: list[tuple[datetime, timedelta, timedelta]] = []
     day = datetime(year, 1, 1, tzinfo=UTC)
-    before = day.astimezone(tz).utcoffset()
+    before = _utcoffset(day, tz)
     for _ in range(366 if year % 4 == 0 else 365):
         nxt = day + timedelta(days=1)
-        after = nxt.astimezone(tz).utcoffset()
+        after = _utcoffset(nxt, tz)
         if after != before:
             lo, hi = 0, 24 * 60  # minutes into the day: the change is on a whole minute
             while hi - lo > 1:
@@ -120,7 +127,7 @@ def vtimezone(name: str, year: int) -> list[str]:
     years = [transitions(tz, y) for y in range(year, year + ZONE_YEARS)]
     lines = ["BEGIN:VTIMEZONE", f"TZID:{name}"]
     if not years[0]:  # no change this year (no summer time, or abolished): one fixed offset
-        offset = datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).utcoffset()
+        offset = _utcoffset(datetime(year, 1, 1, tzinfo=UTC), tz)
         lines += ["BEGIN:STANDARD", "DTSTART:19700101T000000", f"TZOFFSETFROM:{_offset(offset)}",
                   f"TZOFFSETTO:{_offset(offset)}", "END:STANDARD"]
     elif all(list(map(_rule_key, changes)) == list(map(_rule_key, years[0])) for changes in years):
@@ -186,7 +193,7 @@ def _event_lines(ev: Event, now: datetime) -> list[str]:
 def calendar(events: list[Event], now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
-    zones = {}
+    zones: dict[str, int] = {}
     for ev in events:
         if ev.tz and isinstance(ev.start, datetime):
             zones[ev.tz] = min(zones.get(ev.tz, ev.start.year), ev.start.year)

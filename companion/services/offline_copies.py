@@ -26,9 +26,10 @@ from flask import current_app
 from flask_babel import format_datetime
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..models.account import User
 from ..models.document import Document
 from . import ServiceError, audit
-from .access import find_access
+from .access import Access, find_access
 from .documents import get as get_document
 
 FILE_PATH = re.compile(r"^/p/(\d+)/documents/(\d+)/file$")
@@ -40,7 +41,7 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="offline-copy")
 
 
-def _documents(user, paths) -> list[tuple[object, Document]]:
+def _documents(user: User, paths) -> list[tuple[Access, Document]]:
     """(access, document) for each file path this account may read now; the others are skipped."""
     found = []
     for path in list(paths)[:MAX_ITEMS]:
@@ -57,9 +58,9 @@ def _documents(user, paths) -> list[tuple[object, Document]]:
     return found
 
 
-def announce(user, device_id: str, paths) -> str:
+def announce(user: User, device_id: str, paths) -> str:
     """Log one copy entry per profile for these files and return the token the worker sends with them."""
-    by_profile: dict[int, tuple[object, list[Document]]] = {}
+    by_profile: dict[int, tuple[Access, list[Document]]] = {}
     for access, doc in _documents(user, paths):
         by_profile.setdefault(access.profile.id, (access, []))[1].append(doc)
     ids = []
@@ -71,7 +72,7 @@ def announce(user, device_id: str, paths) -> str:
     return _serializer().dumps({"u": user.id, "d": device_id, "f": ids})
 
 
-def is_copy(token: str, user, device_id: str, doc_id: int) -> bool:
+def is_copy(token: str, user: User, device_id: str, doc_id: int) -> bool:
     """True when this file request is a background copy already logged by `announce`."""
     if not token:
         return False
@@ -83,7 +84,7 @@ def is_copy(token: str, user, device_id: str, doc_id: int) -> bool:
             and doc_id in (data.get("f") or []))
 
 
-def report_opened(user, items) -> int:
+def report_opened(user: User, items) -> int:
     """Log the openings made without network: [{"url": file path, "at": epoch milliseconds}]."""
     count = 0
     for item in list(items)[:MAX_ITEMS]:

@@ -3,15 +3,18 @@
 
 import os
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
+from ..models.account import User
 from ..models.document import Document, DocumentPin
 from ..models.types import utcnow
 from . import ServiceError
+from .access import Access
 from .documents import record_read, visible_clause
 
 DEFAULT_KEY_TYPES = ("11502-2", "57833-6", "11490-0", "60591-5", "11369-6", "EXPPAT_3")
@@ -26,7 +29,7 @@ def key_types() -> tuple[str, ...]:
     return tuple(configured or DEFAULT_KEY_TYPES)
 
 
-def pinned_ids(access, user, device_id: str) -> set[int]:
+def pinned_ids(access: Access, user: User, device_id: str) -> set[int]:
     if not device_id:
         return set()
     return set(db.session.scalars(
@@ -35,8 +38,8 @@ def pinned_ids(access, user, device_id: str) -> set[int]:
     ))
 
 
-def set_pinned(access, actor, doc: Document, device_id: str, pinned: bool, *, shared_device: bool,
-               now: datetime | None = None) -> None:
+def set_pinned(access: Access, actor: User, doc: Document, device_id: str, pinned: bool, *,
+               shared_device: bool, now: datetime | None = None) -> None:
     if shared_device:
         raise ServiceError(_l("On a shared computer, nothing is kept for offline use."), 403)
     if not device_id:
@@ -54,7 +57,7 @@ def set_pinned(access, actor, doc: Document, device_id: str, pinned: bool, *, sh
     db.session.flush()
 
 
-def key_documents(access) -> list[Document]:
+def key_documents(access: Access) -> list[Document]:
     """The most recent visible document of each key type."""
     docs = db.session.scalars(
         select(Document).where(*visible_clause(access), Document.type_code.in_(key_types()))
@@ -66,12 +69,12 @@ def key_documents(access) -> list[Document]:
     return list(latest.values())
 
 
-def key_ids(access, user) -> set[int]:
+def key_ids(access: Access, user: User) -> set[int]:
     """Key documents kept automatically (none with data saver on)."""
     return set() if user.data_saver else {d.id for d in key_documents(access)}
 
 
-def manifest(access, user, device_id: str, *, shared_device: bool, urls) -> dict:
+def manifest(access: Access, user: User, device_id: str, *, shared_device: bool, urls) -> dict:
     """What this device should keep for this profile. `urls(doc)` gives (page, file) paths."""
     if shared_device:
         return {"documents": [], "shared_device": True, "data_saver": bool(user.data_saver)}
@@ -94,21 +97,24 @@ def _entry(doc: Document, urls, *, pinned: bool) -> dict:
             "sha256": doc.sha256, "pinned": pinned, "key": not pinned}
 
 
-def account_manifest(accesses, user, device_id: str, *, shared_device: bool, urls) -> dict:
+def account_manifest(accesses, user: User, device_id: str, *, shared_device: bool, urls) -> dict:
     """Everything this device should hold for this account, across every profile it reaches: the pages
     (agenda, document list, pinned and key document pages) and the files (pinned and key documents)
     with their sha256 (the version: a document's bytes never change) and size. `urls` gives the paths:
     urls.agenda(access), urls.documents(access), urls.doc(access, doc) -> (page, file).
     No titles: the worker needs none, and nothing here is a look at a document (no log entry)."""
-    data = {"pages": [], "files": [], "data_saver": bool(user.data_saver), "shared_device": shared_device}
+    pages: list[str] = []
+    files: list[dict[str, Any]] = []
+    data = {"pages": pages, "files": files, "data_saver": bool(user.data_saver),
+            "shared_device": shared_device}
     if shared_device:
         return data
     for access in accesses:
         if access.allows("agenda") and urls.agenda:
-            data["pages"].append(urls.agenda(access))
+            pages.append(urls.agenda(access))
         if not access.allows("documents:read"):
             continue
-        data["pages"].append(urls.documents(access))
+        pages.append(urls.documents(access))
         pinned = pinned_ids(access, user, device_id)
         docs: dict[int, tuple[Document, bool]] = {}
         if pinned:
@@ -120,8 +126,8 @@ def account_manifest(accesses, user, device_id: str, *, shared_device: bool, url
         for doc_id in sorted(docs):
             doc, is_pinned = docs[doc_id]
             page, file = urls.doc(access, doc)
-            data["pages"].append(page)
-            data["files"].append({"id": doc.id, "profile": access.profile.id, "page": page, "url": file,
+            pages.append(page)
+            files.append({"id": doc.id, "profile": access.profile.id, "page": page, "url": file,
                                   "size": doc.size, "sha256": doc.sha256, "pinned": is_pinned,
                                   "key": not is_pinned})
     return data

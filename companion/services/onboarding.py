@@ -17,6 +17,7 @@ from ..models.onboarding import STEPS, AssistedSession, AssistedStep, Structure
 from ..models.profile import SEXES, Profile
 from ..models.types import utcnow
 from . import ServiceError, audit, recovery, sessions, webauthn
+from .access import Access
 
 CODE_LIFETIME = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(hours=1)
@@ -40,7 +41,9 @@ def require_mediator(actor: User) -> Structure:
     """The mediator's structure; anyone else gets a 404 (mediator pages do not exist for them)."""
     if actor is None or getattr(actor, "role", "") != "mediator" or actor.structure_id is None:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
-    return db.session.get(Structure, actor.structure_id)
+    structure = db.session.get(Structure, actor.structure_id)
+    assert structure is not None, "structure_id is a foreign key"
+    return structure
 
 
 def _active_codes(now: datetime) -> set[str]:
@@ -101,7 +104,7 @@ def claim(code: str, shared_device: bool, now: datetime | None = None) -> tuple[
         .where(AssistedSession.id == sess.id, AssistedSession.code_hash == _digest(code))
         .values(code_hash=None, claimed_at=now, device_hash=_digest(token), shared_device=shared_device)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         raise wrong
     db.session.refresh(sess)
     return sess, token
@@ -118,7 +121,9 @@ def for_device(token: str | None, now: datetime | None = None) -> AssistedSessio
 
 def held_by(sess: AssistedSession, token: str | None) -> bool:
     """Whether this device token is the one that joined the session (the browser that ran it)."""
-    return bool(token and sess.device_hash) and hmac.compare_digest(sess.device_hash, _digest(token))
+    if not token or not sess.device_hash:
+        return False
+    return hmac.compare_digest(sess.device_hash, _digest(token))
 
 
 def latest_for_person(person: User) -> AssistedSession | None:
@@ -188,6 +193,7 @@ def attach_person(sess: AssistedSession, person: User) -> None:
         sess.person_id = person.id
         db.session.flush()
         structure = db.session.get(Structure, sess.structure_id)
+        assert structure is not None, "a session is deleted with its structure (CASCADE)"
         _log(sess, person, "onboarding.session_started", object_type="structure",
              object_id=structure.id, object_label=structure.name)
 
@@ -248,6 +254,7 @@ def _close(sess: AssistedSession, by: str, at: datetime) -> None:
     db.session.flush()
     if sess.person_id is not None:
         person = db.session.get(User, sess.person_id)
+        assert person is not None, "person_id is set to NULL when the account is deleted"
         if sess.shared_device:  # the person must not stay signed in on the shared computer
             for open_sess in sessions.active_sessions(person):
                 if open_sess.shared_device:
@@ -264,7 +271,7 @@ def end(sess: AssistedSession, by: str, now: datetime | None = None) -> None:
     _close(sess, by, now or utcnow())
 
 
-def complete_profile(access, birth_date: date, sex: str, today: date | None = None) -> None:
+def complete_profile(access: Access, birth_date: date, sex: str, today: date | None = None) -> None:
     """The person's own birth date and sex (the prevention agenda needs both); a refusal is 422."""
     today = today or utcnow().date()
     if sex not in SEXES:

@@ -1,6 +1,7 @@
 """Health profiles: a parent creates a child's profile and may share its management (co-owners)."""
 
 from datetime import date
+from typing import overload
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,6 +17,10 @@ from .access import Access
 RELATIONS = ("parent", "guardian")
 
 
+@overload
+def age(birth_date: date, today: date) -> int: ...
+@overload
+def age(birth_date: date | None, today: date) -> int | None: ...
 def age(birth_date: date | None, today: date) -> int | None:
     if birth_date is None:
         return None

@@ -26,6 +26,7 @@ from pywebpush import WebPushException, webpush
 from sqlalchemy import select
 
 from ..extensions import db
+from ..models.account import User
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
 from . import ServiceError
@@ -243,7 +244,7 @@ def check_endpoint(endpoint: str, allowed: tuple[str, ...] = PUSH_HOSTS) -> None
                               "be sent to it."), status=400)
 
 
-def subscribe(user, endpoint: str, p256dh: str, auth: str, label: str = "",
+def subscribe(user: User, endpoint: str, p256dh: str, auth: str, label: str = "",
               allowed: tuple[str, ...] = PUSH_HOSTS) -> PushSubscription:
     """Register this device for the account; an endpoint moves to the account that subscribed last.
     `allowed`: the push service hosts accepted (see allowed_hosts)."""
@@ -263,7 +264,7 @@ def subscribe(user, endpoint: str, p256dh: str, auth: str, label: str = "",
     return sub
 
 
-def unsubscribe(user, endpoint: str) -> bool:
+def unsubscribe(user: User, endpoint: str) -> bool:
     sub = db.session.scalar(select(PushSubscription).where(
         PushSubscription.endpoint == endpoint, PushSubscription.user_id == user.id))
     if sub is None:

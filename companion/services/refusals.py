@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..extensions import db
+from ..models.account import User
 from ..models.audit import RefusalCount
 from ..models.types import utcnow
 from . import audit
@@ -35,7 +36,7 @@ def _claim_hour(actor_id: int, profile_id: int, hour: datetime) -> bool:
     return created.first() is not None
 
 
-def note(actor, role: str, profile_id: int, scope: str, now: datetime | None = None, *,
+def note(actor: User, role: str, profile_id: int, scope: str, now: datetime | None = None, *,
          known: bool = True) -> None:
     """Count one refusal of `actor` on the profile; the hour's first one also goes into the chain (with
     no profile when the id names none: `known` is False)."""
@@ -45,7 +46,7 @@ def note(actor, role: str, profile_id: int, scope: str, now: datetime | None = N
     add_one = update(RefusalCount).where(*where).values(count=RefusalCount.count + 1) \
         .execution_options(synchronize_session=False)
     # Most refusals come in bursts: the hour's counter usually exists, and one UPDATE is all it costs.
-    if db.session.execute(add_one).rowcount == 1:
+    if db.session.execute(add_one).rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         return
     if _claim_hour(actor.id, profile_id, hour):
         event = audit.record(actor=actor, actor_role=role, action="access.refused",
@@ -63,4 +64,4 @@ def counts(event_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(select(RefusalCount.event_id, RefusalCount.count)
                               .where(RefusalCount.event_id.in_(event_ids)))
-    return {event_id: count for event_id, count in rows}
+    return {event_id: count for event_id, count in rows if event_id is not None}  # in event_ids: never None

@@ -202,7 +202,8 @@ def run_batch(sender, now: datetime | None = None) -> dict:
 
 def forget_unsent(user_id: int) -> None:
     """Preferences changed: drop this account's unsent reminders; the next batch plans them again."""
-    db.session.execute(Reminder.__table__.delete().where(Reminder.user_id == user_id,
+    # A mapped class's __table__ is a Table, typed by SQLAlchemy as a FromClause (which has no delete).
+    db.session.execute(Reminder.__table__.delete().where(Reminder.user_id == user_id,  # type: ignore[attr-defined]
                                                           Reminder.sent_at.is_(None)))
     plan_marks.forget_users(db.session.connection(), [user_id])
 

@@ -67,6 +67,8 @@ class KeyRefused(ServiceError):
 class CounterWentBack(KeyRefused):
     """The key's counter went backwards: it may have been copied. The owner is told."""
 
+    key: tuple[int, int, str]  # (account, key id, key name), set before it is raised
+
 
 def _hash(challenge: bytes) -> str:
     return hashlib.sha256(challenge).hexdigest()
@@ -249,6 +251,7 @@ def register_key(user: User, rp: RelyingParty, payload, name: str | None, *,
     refuse_on_shared_computer(payload, shared_device)
     challenge = challenge_of(payload)
     consume_challenge(challenge, "register", user)
+    assert challenge is not None, "consume_challenge refuses a missing challenge"
     try:
         verified = verify_registration_response(
             credential=payload,
@@ -323,6 +326,7 @@ def authenticate(rp: RelyingParty, payload, purpose: str, user: User | None = No
     refuse_on_shared_computer(payload, shared_device)
     challenge = challenge_of(payload)
     consume_challenge(challenge, purpose, user)
+    assert challenge is not None, "consume_challenge refuses a missing challenge"
     cred = _find(payload, user)
     try:
         # Counter 0 here: py_webauthn's own check would refuse keys that always say 0; ours is below.

@@ -1,5 +1,7 @@
 """The owner's access log in plain words: who did what on the profile, filters and a CSV copy."""
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
 from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
@@ -10,6 +12,7 @@ from ..extensions import db
 from ..forms import options
 from ..forms.access_log import FilterForm
 from ..services import access_log, delegations, refusals
+from ..services.access import Access
 from ..services.audit_actions import phrase_for
 from ..web.inputs import as_db_int, db_int
 from ..web.routes import profile_route
@@ -51,7 +54,7 @@ def _rows(events) -> list[dict]:
     } for e in events]
 
 
-def _filters(access, form) -> access_log.Filters:
+def _filters(access: Access, form) -> access_log.Filters:
     own = access.profile.user_id == current_user.id
     base = access_log.Filters(profile_ids=(access.profile.id,), account_id=current_user.id if own else None,
                               tz=current_user.timezone)
@@ -62,7 +65,7 @@ def _filters(access, form) -> access_log.Filters:
 
 @bp.route("/p/<int:profile_id>/access-log")
 @profile_route("manage")
-def show(access):
+def show(access: Access):
     delegations.note_expired(profile_ids=[access.profile.id])
     db.session.commit()
     form = FilterForm(request.args)
@@ -71,7 +74,7 @@ def show(access):
                             after=request.args.get("after", type=db_int),
                             size=current_app.config["ACCESS_LOG_PAGE_SIZE"])
     # The filters travel with the page links and the CSV; the page position does not go into the CSV.
-    kept = {k: v for k, v in request.args.items() if k in ("who", "since", "until") and v}
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k in ("who", "since", "until") and v}
     pid = access.profile.id
     links = {
         "older": found.older and url_for("access_log.show", profile_id=pid, before=found.older, **kept),
@@ -84,7 +87,7 @@ def show(access):
 @bp.route("/p/<int:profile_id>/access-log.csv")
 @profile_route("manage")
 @fresh_login_required  # a copy that leaves Companion: confirm it is really the owner
-def csv(access):
+def csv(access: Access):
     form = FilterForm(request.args)
     form.validate()
     filters = _filters(access, form)

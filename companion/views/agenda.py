@@ -11,6 +11,7 @@ from ..extensions import db
 from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
 from ..prevention import load_rules
 from ..services import ServiceError, agenda_ics, agenda_store, ics, timeline
+from ..services.access import Access
 from ..services.agenda import add_months
 from ..web.client import locale, wants_json
 from ..web.idempotency import idempotent
@@ -45,7 +46,7 @@ def _groups(items, today):
 
 @bp.route("/p/<int:profile_id>/agenda")
 @profile_route("agenda", "agenda.view")
-def index(access):
+def index(access: Access):
     today = _today()
     profile = access.profile
     items = agenda_store.items_for(profile, today)
@@ -58,7 +59,7 @@ def index(access):
     return keep_offline(Response(html))
 
 
-def _finish(access, message):
+def _finish(access: Access, message):
     """Commit once, then answer the page (redirect) or the offline queue (JSON). A replayed action's
     receipt (web/idempotency.py) is claimed in this same transaction."""
     flash(message, "success")  # shown on the next page, also after a change sent from the outbox
@@ -79,7 +80,7 @@ def _form_or_json(form_cls):
     return form_cls()
 
 
-def _invalid(access, form):
+def _invalid(access: Access, form):
     db.session.rollback()  # a refused action leaves its key free: the corrected replay may apply
     message = next(iter(next(iter(form.errors.values()), [])), _l("Please correct what is shown below."))
     if wants_json():
@@ -93,7 +94,7 @@ def _invalid(access, form):
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/done", methods=["POST"])
 @profile_route("agenda")
 @idempotent
-def done(access, rule_id: str):
+def done(access: Access, rule_id: str):
     form = _form_or_json(DoneForm)
     if not form.validate():
         return _invalid(access, form)
@@ -104,7 +105,7 @@ def done(access, rule_id: str):
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/snooze", methods=["POST"])
 @profile_route("agenda")
 @idempotent
-def snooze(access, rule_id: str):
+def snooze(access: Access, rule_id: str):
     form = _form_or_json(SnoozeForm)
     if not form.validate():
         return _invalid(access, form)
@@ -116,7 +117,7 @@ def snooze(access, rule_id: str):
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/dismiss", methods=["POST"])
 @profile_route("agenda")
 @idempotent
-def dismiss(access, rule_id: str):
+def dismiss(access: Access, rule_id: str):
     form = _form_or_json(DismissForm)
     if not form.validate():
         return _invalid(access, form)
@@ -127,7 +128,7 @@ def dismiss(access, rule_id: str):
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/reopen", methods=["POST"])
 @profile_route("agenda")
 @idempotent
-def reopen(access, rule_id: str):
+def reopen(access: Access, rule_id: str):
     form = _form_or_json(ReopenForm)
     if not form.validate():
         return _invalid(access, form)
@@ -149,7 +150,7 @@ def _ics_response(text: str, name: str):
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>.ics")
 @profile_route("agenda", "agenda.export")
-def item_ics(access, rule_id: str):
+def item_ics(access: Access, rule_id: str):
     items = {it.id: it for it in agenda_store.items_for(access.profile, _today())}
     item = items.get(rule_id)
     if item is None or item.remind_on is None:
@@ -163,7 +164,7 @@ def item_ics(access, rule_id: str):
 @bp.route("/p/<int:profile_id>/agenda/reminders/new", methods=["GET", "POST"])
 @profile_route("agenda")
 @idempotent
-def reminder_new(access):
+def reminder_new(access: Access):
     form = PersonalReminderForm()
     if request.method == "GET":
         form.day.data, form.at.data = _today() + timedelta(days=1), time(9, 0)
@@ -184,7 +185,7 @@ def reminder_new(access):
 @bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/edit", methods=["GET", "POST"])
 @profile_route("agenda")
 @idempotent
-def reminder_edit(access, reminder_id: int):
+def reminder_edit(access: Access, reminder_id: int):
     rem = agenda_store.personal_get(access.profile.id, reminder_id)
     form = PersonalReminderForm()
     if request.method == "GET":
@@ -211,7 +212,7 @@ def reminder_edit(access, reminder_id: int):
 @bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/delete", methods=["POST"])
 @profile_route("agenda")
 @idempotent
-def reminder_delete(access, reminder_id: int):
+def reminder_delete(access: Access, reminder_id: int):
     form = ReopenForm()
     if not form.validate():
         return _invalid(access, form)
@@ -221,7 +222,7 @@ def reminder_delete(access, reminder_id: int):
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>.ics")
 @profile_route("agenda", "agenda.export")
-def reminder_ics(access, reminder_id: int):
+def reminder_ics(access: Access, reminder_id: int):
     rem = agenda_store.personal_get(access.profile.id, reminder_id)
     event = agenda_ics.reminder_event(rem, access.profile, precise=_precise())
     return _ics_response(ics.calendar([event]), f"reminder-{rem.id}")

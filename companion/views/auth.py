@@ -182,7 +182,7 @@ PENDING = "pending_login"
 PENDING_SECONDS = 300
 
 
-def _second_step(user, *, shared_device: bool, next_url: str):
+def _second_step(user: User, *, shared_device: bool, next_url: str):
     """Keep the password result pending for the key, log nobody in."""
     if current_user.is_authenticated:
         sessions.revoke(current_user.current_session)

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..extensions import db, limiter
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
 from ..services import ServiceError, delegation_rows, delegations
+from ..services.access import Access
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route
 from ..web.signin import fresh_login_required
@@ -31,7 +32,7 @@ def _home_helpers():
             "term_labels": dict(TERM_CHOICES)}
 
 
-def _page(access, form=None, renew=None, status=200, code=None):
+def _page(access: Access, form=None, renew=None, status=200, code=None):
     delegations.note_expired(profile_ids=[access.profile.id])
     db.session.commit()
     return render_template("caregivers/index.html", access=access, form=form or InviteForm(formdata=None),
@@ -43,14 +44,14 @@ def _page(access, form=None, renew=None, status=200, code=None):
 
 @bp.route("/p/<int:profile_id>/caregivers")
 @profile_route("manage")
-def index(access):
+def index(access: Access):
     return _page(access)
 
 
 @bp.route("/p/<int:profile_id>/caregivers/invite", methods=["POST"])
 @profile_route("manage")
 @fresh_login_required  # grants someone access to health data: confirm it is really the owner
-def invite(access):
+def invite(access: Access):
     form = InviteForm()
     if not form.validate_on_submit():
         return _page(access, form=form, status=422)
@@ -81,7 +82,7 @@ def invite(access):
 
 @bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/end", methods=["POST"])
 @profile_route("manage")
-def revoke(access, delegation_id: int):
+def revoke(access: Access, delegation_id: int):
     if not ButtonForm().validate_on_submit():
         return _page(access, status=400)
     d = delegations.get_for_profile(access.profile.id, delegation_id)
@@ -94,7 +95,7 @@ def revoke(access, delegation_id: int):
 @bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/renew", methods=["POST"])
 @profile_route("manage")
 @fresh_login_required
-def renew(access, delegation_id: int):
+def renew(access: Access, delegation_id: int):
     form = RenewForm()
     d = delegations.get_for_profile(access.profile.id, delegation_id)
     if not form.validate_on_submit():

@@ -21,6 +21,7 @@ from ..extensions import db, limiter
 from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepForm, RecoverForm, StepForm
 from ..services import ServiceError, accounts, assisted_recovery, onboarding, recovery_hold
 from ..services import sessions as user_sessions
+from ..services.access import Access
 from ..web import cookies
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route, public_route
@@ -177,12 +178,17 @@ def account():
     return render_template("onboarding/account.html", form=form, sess=sess), (422 if form.errors else 200)
 
 
-def _targets(step: str) -> list[dict]:
+def _targets(step: str) -> list[str]:
     """Links to the other areas' pages for a step, with a `next` that comes back here."""
     back = url_for("onboarding.back", name=step)
     own = accounts.own_profile(current_user)
-    return [url_for(endpoint, next=back, **({"profile_id": own.id} if needs_profile else {}))
-            for endpoint, needs_profile in TARGETS.get(step, []) if own is not None or not needs_profile]
+    links = []
+    for endpoint, needs_profile in TARGETS.get(step, []):
+        if not needs_profile:
+            links.append(url_for(endpoint, next=back))
+        elif own is not None:
+            links.append(url_for(endpoint, next=back, profile_id=own.id))
+    return links
 
 
 @bp.route("/onboarding/step/<name>", methods=["GET", "POST"])
@@ -197,7 +203,9 @@ def step(name: str):
     if name == "account" or sess.person_id != current_user.id:
         return redirect(url_for("onboarding.account"))
     if name == "profile":
-        return redirect(url_for("onboarding.profile_step", profile_id=accounts.own_profile(current_user).id))
+        own = accounts.own_profile(current_user)
+        assert own is not None, "the session's person is a person, created with their own profile"
+        return redirect(url_for("onboarding.profile_step", profile_id=own.id))
     form = StepForm()
     if form.validate_on_submit():
         return _answer(sess, name, request.form.get("answer"))
@@ -234,7 +242,7 @@ def _answer(sess, name: str, answer: str | None):
 
 @bp.route("/p/<int:profile_id>/onboarding/profile", methods=["GET", "POST"])
 @profile_route("manage")
-def profile_step(access):
+def profile_step(access: Access):
     sess = _current()
     if sess is None or access.profile.user_id != current_user.id or sess.person_id != current_user.id:
         return redirect(url_for("onboarding.guide"))  # only the person's own profile is a step
@@ -257,7 +265,7 @@ def profile_step(access):
 
 @bp.route("/p/<int:profile_id>/onboarding")
 @profile_route("manage")
-def resume(access):
+def resume(access: Access):
     return redirect(url_for("onboarding.guide"))
 
 

@@ -1,5 +1,7 @@
 """A profile's page, a child's profile, co-owners, and the profile switcher."""
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -8,7 +10,7 @@ from ..extensions import db
 from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
 from ..services import ServiceError, delegation_rows, profiles
-from ..services.access import accessible_profiles, require_access
+from ..services.access import Access, accessible_profiles, require_access
 from ..web.idempotency import idempotent
 from ..web.inputs import db_int
 from ..web.refusals import refuse
@@ -24,7 +26,7 @@ def _today():
 
 @bp.route("/p/<int:profile_id>/")
 @profile_route("profile", "profile.view")
-def show(access):
+def show(access: Access):
     others = [a for a in accessible_profiles(current_user) if a.profile.id != access.profile.id]
     owners = profiles.owners(access.profile.id) if access.is_owner else []
     helpers = delegation_rows.current_caregivers(access.profile.id) if access.is_owner else []
@@ -35,7 +37,7 @@ def show(access):
 @bp.route("/p/<int:profile_id>/edit", methods=["GET", "POST"])
 @profile_route("manage")
 @idempotent
-def edit(access):
+def edit(access: Access):
     profile = access.profile
     form = ProfileForm(obj=profile)
     if form.validate_on_submit():
@@ -53,7 +55,7 @@ def edit(access):
 
 @bp.route("/p/<int:profile_id>/owners", methods=["GET", "POST"])
 @profile_route("manage")
-def owners(access):
+def owners(access: Access):
     if request.method == "POST":
         return _add_owner(access)
     return render_template("profiles/owners.html", form=CoOwnerForm(),
@@ -61,9 +63,9 @@ def owners(access):
 
 
 @fresh_login_required  # another person gets full control of the profile: confirm it is really the owner
-def _add_owner(access):
+def _add_owner(access: Access):
     form = CoOwnerForm()
-    ctx = {"access": access, "owners": profiles.owners(access.profile.id)}
+    ctx: dict[str, Any] = {"access": access, "owners": profiles.owners(access.profile.id)}
     if form.validate_on_submit():
         try:
             profiles.add_co_owner(access, current_user, form.email.data, form.relation.data)
@@ -77,7 +79,7 @@ def _add_owner(access):
 
 @bp.route("/p/<int:profile_id>/owners/<int:owner_id>/remove", methods=["POST"])
 @profile_route("manage")
-def remove_owner(access, owner_id: int):
+def remove_owner(access: Access, owner_id: int):
     rows = profiles.owners(access.profile.id)
     leaving = any(o.id == owner_id and o.user_id == current_user.id for o, _ in rows)
     profiles.remove_owner(access, current_user, owner_id)

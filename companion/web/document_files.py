@@ -7,6 +7,7 @@ import re
 
 from flask import render_template, send_file
 
+from ..services.access import Access
 from . import sw_contract
 
 EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
@@ -25,7 +26,7 @@ def file_response(doc, data: bytes, content_type: str, sha256: str, *, attachmen
     return resp
 
 
-def unviewable_page(access, doc, *, shared: bool):
+def unviewable_page(access: Access, doc, *, shared: bool):
     """qpdf could not read the file (damaged, or locked with a password): never hand it to the browser's
     viewer unchecked. On a person's own device the download stays possible; on a shared computer it
     would stay in the Downloads folder, so the page says where to open it instead."""

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 from flask import redirect, url_for
 
+from ..services.access import Access
+
 
 def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
     """A local path to go to after login, or the default. Refuses other hosts, schemes and `//`."""
@@ -31,7 +33,7 @@ class ProfileLink:
     scope: str
 
 
-def profile_links(access, links) -> list[dict]:
+def profile_links(access: Access, links) -> list[dict]:
     """The links of this profile's card that this access allows, as URLs and labels."""
     return [
         {"url": url_for(link.endpoint, profile_id=access.profile.id), "label": link.label}

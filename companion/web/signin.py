@@ -11,12 +11,13 @@ from flask_login import current_user, login_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
+from ..models.account import User
 from ..services import assisted_recovery, sessions
 from .navigation import redirect_next, safe_next
 from .sw_contract import wipe_others
 
 
-def start_session(user, *, shared_device: bool = False, method: str = "password"):
+def start_session(user: User, *, shared_device: bool = False, method: str = "password"):
     """Sign the account in on this device with a new server-side session (never reuse the old cookie)."""
     old = getattr(current_user, "current_session", None) if current_user.is_authenticated else None
     if old is not None:
@@ -40,13 +41,13 @@ def start_session(user, *, shared_device: bool = False, method: str = "password"
     return token
 
 
-def sign_in(user, *, shared_device: bool, method: str) -> None:
+def sign_in(user: User, *, shared_device: bool, method: str) -> None:
     start_session(user, shared_device=shared_device, method=method)
     sessions.logged_in(user, method)
     db.session.commit()
 
 
-def finish_login(user, *, shared_device: bool, next_url: str | None, method: str = "password"):
+def finish_login(user: User, *, shared_device: bool, next_url: str | None, method: str = "password"):
     sign_in(user, shared_device=shared_device, method=method)
     return wipe_others(redirect_next(next_url))
 
@@ -74,7 +75,7 @@ def fresh_login_required(view):
     return wrapper
 
 
-def tell_about_assisted_recovery(app, user, **_extra):
+def tell_about_assisted_recovery(app, user: User, **_extra):
     """At each login, say if a France Services advisor issued a recovery code for this account
     (connected to Flask-Login's `user_logged_in` in companion/wiring.py)."""
     if getattr(user, "role", "") != "person":

@@ -24,6 +24,7 @@ import hmac
 from flask import current_app
 from flask_login import current_user
 
+from ..models.account import User
 from ..services.access import accessible_profiles
 
 ACCOUNT_KEY = "X-Account-Key"
@@ -85,13 +86,13 @@ def account_headers(response):
     return response
 
 
-def account_key(user) -> str:
+def account_key(user: User) -> str:
     """An opaque key per account: the worker keeps each account's copies apart under it."""
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, f"acct:{user.id}".encode(), "sha256").hexdigest()[:20]
 
 
-def profile_access_header(user) -> str:
+def profile_access_header(user: User) -> str:
     """Which profiles this account reaches, with which scopes ("5=agenda documents:read;7=profile"):
     the worker drops saved copies of anything no longer reachable, e.g. after a delegation ends."""
     return ";".join(f"{a.profile.id}={' '.join(sorted(a.scopes))}" for a in accessible_profiles(user)) or "-"

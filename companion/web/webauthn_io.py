@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ..extensions import db
+from ..models.account import User
 from ..services import webauthn as wa
 from .client import shared_device
 
@@ -33,7 +34,7 @@ def relying_party() -> wa.RelyingParty:
     return wa.RelyingParty(rp_id=rp_id, origin=origin)
 
 
-def options(purpose: str, user, slot: str):
+def options(purpose: str, user: User, slot: str):
     """Issue a challenge, keep it in this browser's session slot, answer the options as JSON."""
     rp = relying_party()
     if purpose == "register":

@@ -6,13 +6,14 @@ from flask import Blueprint, url_for
 
 from ...forms import options
 from ...services import document_types
+from ...services.access import Access
 from ...web.devices import remember_device
 
 bp = Blueprint("documents", __name__)
 bp.after_request(remember_device)
 
 
-def doc_urls(access):
+def doc_urls(access: Access):
     """(page, file) URLs of a document of this profile, for the offline manifest."""
     return lambda doc: (url_for("documents.show", profile_id=access.profile.id, doc_id=doc.id),
                         url_for("documents.file", profile_id=access.profile.id, doc_id=doc.id))

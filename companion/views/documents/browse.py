@@ -1,12 +1,16 @@
 """Health documents of a profile: list, search, upload, CDA import, view, download."""
 
+from collections.abc import Sequence
+
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...extensions import db
 from ...forms.documents import CdaImportForm, UploadForm
+from ...models.document import Document
 from ...services import ServiceError, cda, document_types, documents, offline_copies, offline_documents
+from ...services.access import Access
 from ...services.document_view import Unviewable
 from ...services.documents import Filters
 from ...web import sw_contract as swc
@@ -41,7 +45,7 @@ def _filters(searching: bool) -> Filters:
                    page=int(page) if page.isdigit() and len(page) < 7 else 1)
 
 
-def _groups(docs, lang):
+def _groups(docs: Sequence[Document], lang: str) -> list:
     """Rows grouped by category, then by year (the query already sorts that way)."""
     groups: list = []
     for doc in docs:
@@ -58,7 +62,7 @@ def _groups(docs, lang):
 
 @bp.route("/p/<int:profile_id>/documents", methods=["GET", "POST"])
 @profile_route("documents:read", "document.list")
-def index(access):
+def index(access: Access):
     searching = request.method == "POST"  # a search: the results are rendered here, no redirect
     filters = _filters(searching)
     if searching:  # the guard logs GETs only; the words searched are not logged
@@ -101,7 +105,7 @@ def _read_upload(field) -> bytes:
     return field.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
 
 
-def _after_add(access, added):
+def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
     message = _l("Document added.") if added.created else _l("This file is already in the documents: "
                                                                "here it is.")
@@ -115,7 +119,7 @@ def _after_add(access, added):
 @bp.route("/p/<int:profile_id>/documents/upload", methods=["GET", "POST"])
 @profile_route("documents:write")
 @idempotent
-def upload(access):
+def upload(access: Access):
     if request.method == "POST" and _too_big():
         return _refuse_big()
     form = detail_choices(UploadForm(), locale())
@@ -149,7 +153,7 @@ def _refuse_big():
 
 @bp.route("/p/<int:profile_id>/documents/import", methods=["GET", "POST"])
 @profile_route("documents:write")
-def import_cda(access):
+def import_cda(access: Access):
     if request.method == "POST" and _too_big():
         return _refuse_big()
     form = CdaImportForm()
@@ -177,7 +181,7 @@ def import_cda(access):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>")
 @profile_route("documents:read")
-def show(access, doc_id: int):
+def show(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
     if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
         documents.record_read(access, current_user, doc, "document.view")
@@ -191,7 +195,7 @@ def show(access, doc_id: int):
     return keep_offline(resp) if pinned or key else resp
 
 
-def _send(access, doc_id: int, *, attachment: bool):
+def _send(access: Access, doc_id: int, *, attachment: bool):
     doc = documents.get(access, doc_id)
     if attachment:
         data, content_type, sha256 = documents.read_bytes(doc), doc.content_type, doc.sha256
@@ -213,13 +217,13 @@ def _send(access, doc_id: int, *, attachment: bool):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/file")
 @profile_route("documents:read")
-def file(access, doc_id: int):
+def file(access: Access, doc_id: int):
     return _send(access, doc_id, attachment=False)
 
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/download")
 @profile_route("documents:read")
-def download(access, doc_id: int):
+def download(access: Access, doc_id: int):
     # A download would stay in a shared computer's Downloads folder for the next person: open instead.
     return _send(access, doc_id, attachment=not shared_device())
 

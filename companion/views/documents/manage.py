@@ -11,7 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from ...extensions import db
 from ...forms.documents import DataSaverForm, EditForm
 from ...services import ServiceError, documents, offline_copies, offline_documents
-from ...services.access import accessible_profiles
+from ...services.access import Access, accessible_profiles
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
 from ...web.idempotency import idempotent
@@ -19,20 +19,20 @@ from ...web.routes import account_route, profile_route
 from . import bp, detail_choices, doc_urls
 
 
-def _log_read(access, doc):
+def _log_read(access: Access, doc):
     """A caregiver's look at a document's details reaches the owner's log, naming the document."""
     documents.record_read(access, current_user, doc, "document.view")
     db.session.commit()
 
 
-def _doc_url(access, doc):
+def _doc_url(access: Access, doc):
     return url_for("documents.show", profile_id=access.profile.id, doc_id=doc.id)
 
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/edit", methods=["GET", "POST"])
 @profile_route("documents:write")
 @idempotent
-def edit(access, doc_id: int):
+def edit(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
     if request.method == "GET":  # the form shows the title, type, date and source: a read
         _log_read(access, doc)
@@ -61,7 +61,7 @@ def edit(access, doc_id: int):
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/hide", methods=["POST"])
 @profile_route("documents:write")
 @idempotent
-def hide(access, doc_id: int):
+def hide(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
     hidden = request.form.get("hidden") == "1"
     documents.set_hidden(access, current_user, doc, hidden)
@@ -75,7 +75,7 @@ def hide(access, doc_id: int):
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/delete", methods=["GET", "POST"])
 @profile_route("documents:write")
 @idempotent
-def delete(access, doc_id: int):
+def delete(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
     if request.method == "GET":  # the confirmation names the document: a read
         _log_read(access, doc)
@@ -90,14 +90,14 @@ def delete(access, doc_id: int):
 
 @bp.route("/p/<int:profile_id>/documents/trash")
 @profile_route("documents:write", "document.trash_list")  # write includes read: the list shows titles
-def trash(access):
+def trash(access: Access):
     return render_template("documents/trash.html", access=access, docs=documents.trashed(access),
                            days=documents.TRASH_DAYS)
 
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/restore", methods=["POST"])
 @profile_route("documents:write")
-def restore(access, doc_id: int):
+def restore(access: Access, doc_id: int):
     doc = documents.get(access, doc_id, trash=True)
     documents.restore(access, current_user, doc)
     db.session.commit()
@@ -107,7 +107,7 @@ def restore(access, doc_id: int):
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/pin", methods=["POST"])
 @profile_route("documents:read")
-def pin(access, doc_id: int):
+def pin(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
     pinned = request.form.get("pinned", "1") == "1"
     offline_documents.set_pinned(access, current_user, doc, device_id(create=True), pinned,
@@ -123,7 +123,7 @@ def pin(access, doc_id: int):
 
 @bp.route("/p/<int:profile_id>/documents/offline.json")
 @profile_route("documents:read", "document.offline_list")
-def offline_manifest(access):
+def offline_manifest(access: Access):
     data = offline_documents.manifest(access, current_user, device_id(), shared_device=shared_device(),
                                       urls=doc_urls(access))
     data["prefix"] = url_for("documents.index", profile_id=access.profile.id) + "/"
