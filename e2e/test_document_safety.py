@@ -7,33 +7,11 @@ import re
 
 import pytest
 
+from tests.hostile_pdf import open_action_alert as hostile_pdf  # one builder for unit and e2e tests
+
 from .conftest import login, logout, register
 
 pytestmark = pytest.mark.e2e
-
-
-def hostile_pdf(script: str = "app.alert(1);") -> bytes:
-    """One page reading "Compte rendu", and an /OpenAction that runs `script` as the file opens."""
-    stream = b"BT /F1 16 Tf 56 780 Td (Compte rendu) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 6 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Type /Action /S /JavaScript /JS (" + script.encode() + b") >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 def _watch(page) -> dict:
