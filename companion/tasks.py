@@ -13,6 +13,7 @@ machines share one queue. Each task opens its own app context; business rules st
 """
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,7 @@ class Tasks:
     """The tasks of one app on one queue (tests build several: one per queue backend)."""
 
     queue: Huey
-    send_chunk: object  # the Huey task: claim one chunk and send it
+    send_chunk: Callable[..., object]  # the Huey task (calling it enqueues): claim one chunk and send it
 
     def fan_out(self, due: int, now=None) -> int:
         """Enqueue enough chunk tasks for `due` reminders, less those already waiting. `now`: the

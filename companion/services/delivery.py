@@ -27,9 +27,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, tuple_, update
 
 from ..extensions import db
 from ..models.agenda import Reminder
@@ -152,7 +152,7 @@ def _settle(chunk, claims: list[Claim], work: list, outcomes: list, now: datetim
     """Record every answer, then mark each reminder under its fence: sent when every device has it,
     retried later while its message is still useful, failed once it no longer is."""
     rows.record(chunk, work, outcomes)
-    marks = {"sent": [], "retry": [], "failed": []}
+    marks: dict[str, list] = {"sent": [], "retry": [], "failed": []}  # claims, or the retry rows' parameters
     for c in claims:
         reminder = chunk.reminders[c.id]
         answers = [o for m, o in zip(work, outcomes, strict=True) if m.reminder_id == c.id]
@@ -184,7 +184,7 @@ def _mark(marks: dict, now: datetime) -> None:
                 .values({column: now, Reminder.claimed_until: None}),
                 execution_options={"synchronize_session": False})
     if marks["retry"]:
-        table = Reminder.__table__
+        table = cast(Table, Reminder.__table__)  # a mapped class's __table__ is a Table (typed FromClause)
         db.session.execute(
             table.update().where(table.c.id == bindparam("rid"), table.c.fence == bindparam("f"))
             .values(attempts=bindparam("a"), next_attempt_at=bindparam("n"), claimed_until=None),

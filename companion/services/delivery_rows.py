@@ -5,9 +5,10 @@ answer written back in a few more, whatever the number of messages."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import has_request_context
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 
 from ..extensions import db
 from ..models.account import User
@@ -34,7 +35,7 @@ def useful_for(kind: str) -> timedelta:
 @dataclass(frozen=True)
 class Message:
     reminder_id: int
-    sub: object  # a plain row: endpoint, p256dh, auth, id
+    sub: Any  # a plain Row (id, user_id, endpoint, p256dh, auth): its columns are read by name
     body: dict
     kind: str
     topic: str
@@ -50,7 +51,8 @@ def managers(profile_ids: list[int], now: datetime) -> dict[int, set[int]]:
     grants = db.session.scalars(select(Delegation).where(Delegation.profile_id.in_(profile_ids),
                                                          Delegation.is_active(now)))
     for grant in grants:
-        if "agenda" in grant.granted_scopes:
+        # An active grant is accepted, so it has its caregiver: the test only tells the checker so.
+        if "agenda" in grant.granted_scopes and grant.caregiver_id is not None:
             found[grant.profile_id].add(grant.caregiver_id)
     return found
 
@@ -124,7 +126,7 @@ def record(chunk: Chunk, work: list[Message], outcomes: list) -> None:
         by_result[o.result].add(m.sub.id)
         if o.result == "sent":
             chunk.done.add((m.reminder_id, m.sub.id))
-    table = PushSubscription.__table__
+    table = cast(Table, PushSubscription.__table__)  # __table__ is a Table, typed as a FromClause
     if by_result["sent"]:
         db.session.execute(update(table).where(table.c.id.in_(by_result["sent"]))
                            .values(last_success_at=utcnow(), failures=0))

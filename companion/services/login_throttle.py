@@ -67,6 +67,7 @@ def failed(key: str, *, free: int, cap: int, now: datetime | None = None) -> int
     db.session.execute(insert(LoginThrottle).values(key=key, failures=1, updated_at=now)
                        .on_conflict_do_update(index_elements=["key"], set_=once))
     failures = db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
+    assert failures is not None, "the upsert above just wrote this key's row"
     delay = delay_after(failures, free, cap)
     db.session.execute(update(LoginThrottle).where(LoginThrottle.key == key)
                        .values(blocked_until=now + timedelta(seconds=delay) if delay else None)
@@ -105,4 +106,4 @@ def prune(now: datetime | None = None) -> int:
     """Housekeeping: forget pairs quiet for a day."""
     now = now or utcnow()
     return db.session.execute(delete(LoginThrottle).where(
-        LoginThrottle.updated_at < now - FORGET_AFTER)).rowcount or 0
+        LoginThrottle.updated_at < now - FORGET_AFTER)).rowcount or 0  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result

@@ -90,7 +90,8 @@ def _smtp(url: str, msg: EmailMessage, timeout: float) -> None:
     parts = urlsplit(url)
     secure = parts.scheme == "smtps"
     client = smtplib.SMTP_SSL if secure else smtplib.SMTP
-    with client(parts.hostname, parts.port or (465 if secure else 25), timeout=timeout) as smtp:
+    # No host in the URL: "" is smtplib's own default (no connection, so sending fails), as None did.
+    with client(parts.hostname or "", parts.port or (465 if secure else 25), timeout=timeout) as smtp:
         if parts.scheme == "smtp+starttls":
             smtp.starttls()
         if parts.username:
@@ -125,7 +126,7 @@ def _claim(mail_id: int, now: datetime) -> bool:
                                    OutgoingMail.failed_at.is_(None), _free(now))
         .values(claimed_until=now + LEASE).execution_options(synchronize_session=False))
     db.session.commit()
-    return won.rowcount == 1
+    return won.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
 
 
 def deliver(mail_id: int, now: datetime | None = None) -> bool:
@@ -134,6 +135,7 @@ def deliver(mail_id: int, now: datetime | None = None) -> bool:
     if not _claim(mail_id, now):
         return False
     row = db.session.get(OutgoingMail, mail_id)
+    assert row is not None, "the row _claim just took under its lease"
     config = current_app.config
     try:
         transmit(build(row, config["MAIL_FROM"]), config)

@@ -72,7 +72,7 @@ def settle(user_id: int, key: str, status: int, content_type: str, body: str) ->
     result = db.session.execute(update(IdempotencyReceipt).where(
         IdempotencyReceipt.user_id == user_id, IdempotencyReceipt.key == key,
         IdempotencyReceipt.status == 0).values(status=status, content_type=content_type[:100], body=body))
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
 
 
 def prune(now: datetime) -> None:

@@ -40,6 +40,7 @@ def _record(pending: PendingRecovery, action: str, *, actor=None, role: str = "s
     from .assisted_recovery import profile_id_of
 
     person = db.session.get(User, pending.user_id)
+    assert person is not None, "a request is deleted with its account (ondelete CASCADE)"
     audit.record(actor=actor, actor_role=role, action=action, account_id=pending.user_id,
                  profile_id=profile_id_of(person), **extra)
 
@@ -96,7 +97,7 @@ def _stop(pending: PendingRecovery, now: datetime, by: str, actor: User | None =
         .values(cancelled_at=now, cancelled_by=by, password_hash=None)
         .execution_options(synchronize_session=False))
     db.session.expire(pending)
-    if stopped.rowcount != 1:
+    if stopped.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         return False
     _record(pending, "recovery.assisted_cancelled", actor=actor, role="owner" if actor else "system",
             object_type="by", object_id=by)
@@ -122,7 +123,7 @@ def confirm(owner: User, pending_id: int, keep: UserSession | None,
         update(PendingRecovery).where(PendingRecovery.id == pending.id, *_waiting(),
                                       PendingRecovery.confirmed_at.is_(None))
         .values(confirmed_at=now).execution_options(synchronize_session=False))
-    if marked.rowcount != 1:
+    if marked.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         raise ServiceError(NOT_FOUND, status=409)
     _record(pending, "recovery.assisted_confirmed", actor=owner, role="owner")
     apply(pending.id, now, keep=keep)
@@ -140,11 +141,13 @@ def apply(pending_id: int, now: datetime, keep: UserSession | None = None) -> bo
             PendingRecovery.id == pending_id, *_waiting(),
             or_(PendingRecovery.takes_effect_at <= now, PendingRecovery.confirmed_at.is_not(None)))
         .values(applied_at=now).execution_options(synchronize_session=False))
-    if won.rowcount != 1:
+    if won.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         return False
     pending = db.session.get(PendingRecovery, pending_id)
+    assert pending is not None, "the request this call just marked applied"
     db.session.refresh(pending)
     person = db.session.get(User, pending.user_id)
+    assert person is not None, "a request is deleted with its account (ondelete CASCADE)"
     person.password_hash, pending.password_hash = pending.password_hash, None
     removed = remove_second_factors(person)
     sessions.revoke_others(person, keep)
@@ -183,10 +186,12 @@ def notify(pending_id: int, sender) -> int | None:
         update(PendingRecovery).where(PendingRecovery.id == pending_id, PendingRecovery.notified_at.is_(None))
         .values(notified_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()  # the claim must hold before the network calls
-    if claimed.rowcount != 1:
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         return None
     pending = db.session.get(PendingRecovery, pending_id)
+    assert pending is not None, "the request this call just claimed"
     person = db.session.get(User, pending.user_id)
+    assert person is not None, "a request is deleted with its account (ondelete CASCADE)"
     told = 0
     for sub in push_service.subscriptions_of([person.id]):
         outcome = sender.send(sub, push_payload(person), "security")
@@ -210,7 +215,8 @@ def for_structure(code_ids: list[int]) -> dict[int, PendingRecovery]:
     if not code_ids:
         return {}
     rows = db.session.scalars(select(PendingRecovery).where(PendingRecovery.code_id.in_(code_ids)))
-    return {row.code_id: row for row in rows}
+    # code_id IN (...) never matches a NULL: the test only tells the checker so.
+    return {row.code_id: row for row in rows if row.code_id is not None}
 
 
 def tell_now(pending_id: int, config: dict) -> None:

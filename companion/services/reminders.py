@@ -9,6 +9,7 @@ moved on (services/plan_marks.py). Sending is services/delivery.py: claims with 
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import Protocol
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -141,8 +142,10 @@ def schedule(now: datetime | None = None) -> int:
         planned.append(profile.id)
         for uid in recipients(profile.id, now):
             user = users.get(uid)
-            pref = _planning_preferences(uid) if user else None
-            if user is None or str(profile.id) in pref.muted_profiles.split():
+            if user is None:
+                continue
+            pref = _planning_preferences(uid)
+            if str(profile.id) in pref.muted_profiles.split():
                 continue
             _prevention(plan, user, pref, profile, now)
             _personal(plan, user, pref, profile, now)
@@ -175,8 +178,18 @@ def _insert(plan: Plan, now: datetime) -> int:
     return added
 
 
-def payload(reminder: Reminder, profile: Profile, user: User) -> dict:
-    """What the lock screen shows: a first name and where to go. Never the item itself."""
+class _Named(Protocol):
+    id: int
+    first_name: str
+
+
+class _Localized(Protocol):
+    locale: str | None
+
+
+def payload(reminder: object, profile: _Named, user: _Localized) -> dict:
+    """What the lock screen shows: a first name and where to go. Never the item itself.
+    The batch passes plain rows (delivery_rows.Chunk.load): only these columns are read."""
     with force_locale(user.locale or "fr"):
         body = _("A reminder for %(name)s is waiting in Companion.", name=profile.first_name)
         title = _("Companion reminder")
@@ -216,4 +229,6 @@ def prune(now: datetime) -> None:
     from . import receipts
 
     receipts.prune(now)
-    db.session.execute(PushDelivery.__table__.delete().where(PushDelivery.at < now - KEEP_DELIVERIES))
+    # A mapped class's __table__ is a Table, typed by SQLAlchemy as a FromClause (which has no delete).
+    db.session.execute(PushDelivery.__table__.delete().where(  # type: ignore[attr-defined]
+        PushDelivery.at < now - KEEP_DELIVERIES))

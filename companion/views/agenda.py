@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..extensions import db
 from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
@@ -63,6 +64,7 @@ def _finish(access: Access, message):
     """Commit once, then answer the page (redirect) or the offline queue (JSON). A replayed action's
     receipt (web/idempotency.py) is claimed in this same transaction."""
     flash(message, "success")  # shown on the next page, also after a change sent from the outbox
+    resp: Response | WerkzeugResponse  # JSON for the queue, a redirect for the page
     if wants_json():
         resp = jsonify(ok=True, message=str(message))
     else:
