@@ -8,15 +8,24 @@
   // The answer to "keep the key documents?" (the banner, or the data settings page) is kept per device.
   if (sw) {
     if (choice && sw.controller) choice.hidden = false;
+    // Back online: the sync also reports the documents opened without network. The "online" event can
+    // come before requests get through (the line, or the worker's own network, is still coming up): a
+    // sync it asked for that failed for the network is asked again, a few times, a second apart.
+    var retries = 0;
+    function syncNow() { if (sw.controller) sw.controller.postMessage({ type: "sync" }); }
+    window.addEventListener("online", function () { retries = 5; syncNow(); });
     sw.addEventListener("message", function (e) {
       var m = e.data || {};
+      if (m.type === "synced") {
+        if (m.ok || m.failure !== "network" || navigator.onLine === false) retries = 0;
+        else if (retries > 0) { retries--; setTimeout(syncNow, 1000); }
+        return;
+      }
       if (m.type !== "ask" || !ask || !ask.hidden) return;
       var mb = (m.bytes / 1048576).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 });
       ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", ask.getAttribute("data-mb").replace("{n}", mb));
       ask.hidden = false;
     });
-    // Back online: the sync also reports the documents opened without network.
-    window.addEventListener("online", function () { if (sw.controller) sw.controller.postMessage({ type: "sync" }); });
     document.addEventListener("click", function (e) {
       var b = e.target;
       if (!b.matches || !b.matches("#keys-ask button, [data-keys]") || !sw.controller) return;
