@@ -21,16 +21,13 @@ from flask_login import current_user
 from ..errors import MESSAGES
 from ..extensions import db
 from ..services import ServiceError, receipts
+from .client import wants_json
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 REFUSED = _l("This change was not accepted. Open the page again and check it.")
 MISMATCH = _l("This change was already sent once with other content: it was not applied again.")
 IN_FLIGHT = _l("This change is being saved. It will be confirmed in a moment.")
 APPLIED = _l("This change was already saved.")
-
-
-def wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
 
 
 def request_hash() -> str:
