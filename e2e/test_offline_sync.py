@@ -437,3 +437,98 @@ def test_not_now_is_remembered_on_this_device_and_the_settings_page_can_change_i
     context.set_offline(True)
     assert page.evaluate(SHA_FROM_PAGE, doc + "/file") == sha
     context.set_offline(False)
+
+
+SET_SPENT = """async (bytes) => {
+  const c = await caches.open('companion-meta');
+  await c.put('/__meta/spent-' + new Date().toISOString().slice(0, 7), new Response(String(bytes)));
+}"""
+
+
+def test_the_monthly_cap_stops_automatic_copies_but_never_what_the_person_asks_for(
+        page, context, live_server, unique_email):
+    base, app = live_server.url, live_server.app
+    _signed_in_phone(page, base, unique_email)
+    page.goto(f"{base}/settings/data")
+    page.get_by_label("Téléchargements automatiques sur chaque téléphone, par mois").select_option("10")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator("#cap-used")).to_contain_text("Ce mois-ci, ce téléphone a téléchargé 0 Mo tout seul")
+    _, [(prescription, _)] = _add_documents(app, unique_email, ["Ordonnance"], type_code="57833-6")
+    profile_id, [(lab, lab_sha)] = _add_documents(app, unique_email, ["Bilan sanguin"], type_code="11502-2")
+    with app.app_context():
+        from companion.models.document import Document
+        first = db.session.scalar(select(Document.size).where(Document.title == "Ordonnance"))
+    # This phone already downloaded nearly its 10 MB this month: room for the first key document only.
+    page.evaluate(SET_SPENT, 10 * 1024 * 1024 - first - 100)
+    page.goto(f"{base}/p/{profile_id}/documents")
+    page.locator("#keys-ask").get_by_role("button", name="Oui, les garder").click()
+    note = page.locator("#cap-note")
+    expect(note).to_contain_text("Ce téléphone a atteint sa limite de 10 Mo de téléchargements automatiques")
+    assert _until(page, FILE_CACHED, prescription + "/file"), "the key document within the cap was not copied"
+    assert not page.evaluate(FILE_CACHED, lab + "/file"), "copied past the monthly cap"
+    axe_check(page)
+    # Asked for by the person: a pin is downloaded whatever the cap.
+    _pin_and_wait_saved(page, base, lab)
+    context.set_offline(True)
+    assert page.evaluate(SHA_FROM_PAGE, lab + "/file") == lab_sha
+    context.set_offline(False)
+    page.goto(f"{base}/settings/data")
+    expect(page.locator("#cap-used")).to_contain_text("10 Mo tout seul")
+
+
+UPDATE_WORKER = """async () => {
+  const reg = await navigator.serviceWorker.getRegistration();
+  const before = reg.active;
+  const changed = new Promise((ok) =>
+    navigator.serviceWorker.addEventListener('controllerchange', ok, {once: true}));
+  reg.update();
+  await Promise.race([changed, new Promise((ok) => setTimeout(ok, 120000))]);
+  return navigator.serviceWorker.controller !== null && reg.active !== before;
+}"""
+
+
+def test_a_worker_stopped_and_updated_in_the_middle_of_a_sync_loses_nothing_and_damages_nothing(
+        page, context, live_server, unique_email):
+    base, app = live_server.url, live_server.app
+    _signed_in_phone(page, base, unique_email)
+    _profile, docs = _add_documents(app, unique_email, [f"Radio {i}" for i in range(8)])
+    page.goto(base + "/on-this-phone")
+    inner, served = app.wsgi_app, []
+
+    def slow_files(environ, start_response):  # each file takes 0.4 s: the sync is long enough to cut
+        if re.search(r"/documents/\d+/file$", environ.get("PATH_INFO", "")):
+            time.sleep(0.4)
+            served.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.wsgi_app = slow_files
+    old_after = app.config["OFFLINE_COPY_AFTER_MS"]
+    try:
+        for doc, _sha in docs:
+            assert page.evaluate(PIN, doc) == 200
+        kept: list[str] = []
+        for _ in range(60):  # until the first files are saved, the others still to come
+            kept = [doc for doc, _sha in docs if page.evaluate(FILE_CACHED, doc + "/file")]
+            if kept:
+                break
+            page.wait_for_timeout(100)
+        # The browser stops the worker in the middle of its sync, and a new version of it is published.
+        # (Chromium here waits about a minute before fetching the new script after a sync was cut.)
+        cdp = context.new_cdp_session(page)
+        cdp.send("ServiceWorker.enable")
+        cdp.send("ServiceWorker.stopAllWorkers")
+        assert kept and len(served) < len(docs), "the sync was not caught in the middle"
+        app.config["OFFLINE_COPY_AFTER_MS"] = old_after + 1  # the worker's source changes: a new version
+        assert page.evaluate(UPDATE_WORKER), "the new worker did not take over"
+        page.evaluate(SYNC)
+        lost = [doc for doc, _sha in docs if not _until(page, FILE_CACHED, doc + "/file", tries=120)]
+        assert lost == [], f"lost by the update: {lost}"
+        again = [doc for doc in kept if served.count(doc + "/file") > 1]
+        assert again == [], f"saved before the update, downloaded again after it: {again}"
+    finally:
+        app.wsgi_app = inner
+        app.config["OFFLINE_COPY_AFTER_MS"] = old_after
+    context.set_offline(True)
+    damaged = [doc for doc, sha in docs if page.evaluate(SHA_FROM_PAGE, doc + "/file") != sha]
+    context.set_offline(False)
+    assert damaged == [], f"served with other bytes after the update: {damaged}"

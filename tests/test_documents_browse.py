@@ -275,6 +275,23 @@ def test_data_settings_page_saves_the_choice(web, ctx, owner):
         assert db.session.scalar(select(User.data_saver)) is True
 
 
+def test_the_monthly_cap_is_saved_and_given_to_each_device(web, ctx, owner):
+    assert web.get("/offline/manifest.json").get_json()["monthly_cap"] == 50 * 1024 * 1024  # the default
+    page = web.get("/settings/data").get_data(as_text=True)
+    assert "Téléchargements automatiques sur chaque téléphone, par mois" in page and "10 Mo au plus" in page
+    web.post("/settings/data", {"monthly_cap_mb": "10"})
+    with ctx():
+        assert db.session.scalar(select(User.monthly_cap_mb)) == 10
+    assert web.get("/offline/manifest.json").get_json()["monthly_cap"] == 10 * 1024 * 1024
+    web.post("/settings/data", {"monthly_cap_mb": "0"})
+    assert web.get("/offline/manifest.json").get_json()["monthly_cap"] == 0  # no limit
+    # A value that is not offered is refused, and the saved one stays.
+    refused = web.post("/settings/data", {"monthly_cap_mb": "7"})
+    assert refused.status_code == 422 and "pas un choix valide" in refused.get_data(as_text=True)
+    with ctx():
+        assert db.session.scalar(select(User.monthly_cap_mb)) == 0
+
+
 def test_purge_removes_orphan_blobs_but_not_live_ones(web, app, ctx, owner):
     upload(web, owner, PDF)
     with app.test_request_context():

@@ -4,6 +4,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from . import options
+
 FILE_ACCEPT = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
 
 
@@ -34,3 +36,7 @@ class CdaImportForm(FlaskForm):
 
 class DataSaverForm(FlaskForm):
     data_saver = BooleanField(_l("Data saver: do not download key documents automatically"))
+    monthly_cap_mb = SelectField(
+        _l("Automatic downloads on each phone, per month"), coerce=int,
+        choices=options([(10, _l("At most 10 MB")), (25, _l("At most 25 MB")), (50, _l("At most 50 MB")),
+                         (100, _l("At most 100 MB")), (0, _l("No limit"))]))

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, false
+from sqlalchemy import ForeignKey, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -32,6 +32,9 @@ class User(UserMixin, Model):
     # Data saver: do not download key documents automatically for offline use (issue 5).
     data_saver: Mapped[bool] = mapped_column(
         default=False, server_default=false())
+    # The most each of this person's devices may download by itself in a calendar month, in MB (0: no
+    # limit). Counted on the device by the service worker; what the person asks for (a pin) is not capped.
+    monthly_cap_mb: Mapped[int] = mapped_column(default=50, server_default=text("50"))
 
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user")
 

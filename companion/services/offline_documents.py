@@ -106,7 +106,7 @@ def account_manifest(accesses, user: User, device_id: str, *, shared_device: boo
     pages: list[str] = []
     files: list[dict[str, Any]] = []
     data = {"pages": pages, "files": files, "data_saver": bool(user.data_saver),
-            "shared_device": shared_device}
+            "monthly_cap": user.monthly_cap_mb * 1024 * 1024, "shared_device": shared_device}
     if shared_device:
         return data
     for access in accesses:

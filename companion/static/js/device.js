@@ -5,6 +5,20 @@
   "use strict";
   var sw = navigator.serviceWorker, ask = document.getElementById("keys-ask");
   var choice = document.getElementById("keys-choice");
+  var capNote = document.getElementById("cap-note"), used = document.getElementById("cap-used");
+  function mbText(el, bytes) {
+    var mb = (bytes / 1048576).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 });
+    return el.getAttribute("data-mb").replace("{n}", mb);
+  }
+  // The data settings page says what this phone downloaded by itself this month (counted by the worker).
+  if (used && window.caches) {
+    caches.open("companion-meta").then(function (c) {
+      return c.match("/__meta/spent-" + new Date().toISOString().slice(0, 7));
+    }).then(function (r) { return r ? r.text() : "0"; }).then(function (n) {
+      used.textContent = used.getAttribute("data-text").replace("{size}", mbText(used, +n || 0));
+      used.hidden = false;
+    });
+  }
   // The answer to "keep the key documents?" (the banner, or the data settings page) is kept per device.
   if (sw) {
     if (choice && sw.controller) choice.hidden = false;
@@ -17,13 +31,16 @@
     sw.addEventListener("message", function (e) {
       var m = e.data || {};
       if (m.type === "synced") {
+        if (m.capped && capNote) {
+          capNote.firstChild.textContent = capNote.getAttribute("data-text").replace("{size}", mbText(capNote, m.cap));
+          capNote.hidden = false;
+        }
         if (m.ok || m.failure !== "network" || navigator.onLine === false) retries = 0;
         else if (retries > 0) { retries--; setTimeout(syncNow, 1000); }
         return;
       }
       if (m.type !== "ask" || !ask || !ask.hidden) return;
-      var mb = (m.bytes / 1048576).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 });
-      ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", ask.getAttribute("data-mb").replace("{n}", mb));
+      ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", mbText(ask, m.bytes));
       ask.hidden = false;
     });
     document.addEventListener("click", function (e) {

@@ -53,7 +53,7 @@ function sync() {
 
 async function runSync() {
   const done = [];
-  let failure = "";
+  let failure = "", capped = false, cap = 0;
   try {
     const since = Date.now();
     const resp = await fetch("/offline/manifest.json", { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -65,15 +65,22 @@ async function runSync() {
     const saver = m.data_saver || (self.navigator.connection && self.navigator.connection.saveData);
     const skip = await metaList("skip-" + key);
     const asked = await metaGet("keys-ok");
+    // What this device downloads by itself is counted per calendar month, against the account's cap.
+    const month = "spent-" + new Date().toISOString().slice(0, 7);
+    let spent = +(await metaGet(month)) || 0;
+    cap = m.monthly_cap || 0;
     const want = new Set(m.pages);
     const get = [];
     let keyBytes = 0;
     for (const f of m.files) {
       if (!f.pinned && (saver || skip.includes(f.url))) continue;
       if (!f.pinned && asked !== "1") { keyBytes += f.size; continue; }
-      want.add(f.url);
       const hit = await cache.match(f.url);
-      if (!hit || hit.headers.get(VER) !== f.sha256) get.push(f);
+      const fresh = hit && hit.headers.get(VER) === f.sha256;
+      // Over the cap, an older copy already here is kept (not refreshed), a new one is not fetched.
+      if (!fresh && !f.pinned && cap && spent + f.size > cap) { capped = true; if (hit) want.add(f.url); continue; }
+      want.add(f.url);
+      if (!fresh) { get.push(f); if (!f.pinned) spent += f.size; }
     }
     // Key documents are copied only once the person agreed to their size on this device.
     if (keyBytes && !asked) broadcast({ type: "ask", bytes: keyBytes });
@@ -98,6 +105,7 @@ async function runSync() {
       const h = new Headers(r.headers);
       h.set("X-Saved-At", new Date().toISOString());
       await cache.put(f.url, new Response(body, { headers: h }));
+      if (!f.pinned) await metaSet(month, String((+(await metaGet(month)) || 0) + body.byteLength));
       done.push(f.url);
       broadcast({ type: "saved", url: f.url });
     }
@@ -117,7 +125,7 @@ async function runSync() {
   } catch (err) {
     failure = err && err.name === "QuotaExceededError" ? "quota" : "network";
   }
-  broadcast({ type: "synced", ok: !failure, failure, done });
+  broadcast({ type: "synced", ok: !failure, failure, done, capped, cap });
 }
 
 async function forget(url) {

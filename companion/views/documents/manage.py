@@ -182,7 +182,8 @@ def data_settings():
     form = DataSaverForm(obj=current_user)
     if form.validate_on_submit():
         current_user.data_saver = bool(form.data_saver.data)
+        current_user.monthly_cap_mb = form.monthly_cap_mb.data
         db.session.commit()
         flash(_l("Setting saved."), "success")
         return redirect(url_for("documents.data_settings"))
-    return render_template("documents/data_settings.html", form=form)
+    return render_template("documents/data_settings.html", form=form), (422 if form.errors else 200)
