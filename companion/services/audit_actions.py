@@ -49,6 +49,10 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("document.pin", _l("kept a document on their device for offline use"), "document"),
     Action("document.unpin", _l("removed a document from their device"), "document"),
     Action("document.offline_list", _l("updated the documents kept on their device"), ""),
+    # Emergency card and shares with a clinician
+    Action("emergency.view", _l("looked at the emergency card"), ""),
+    Action("emergency.edit", _l("changed the emergency card"), ""),
+    Action("emergency.export", _l("downloaded the emergency card as a file for health software"), ""),
     # Prevention agenda
     Action("agenda.view", _l("looked at the prevention agenda"), ""),
     Action("agenda.export", _l("downloaded an agenda item for a calendar"), ""),
