@@ -7,7 +7,9 @@ from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
 from companion.extensions import db
+from companion.models.account import UserSession
 from companion.models.audit import AccessEvent
+from companion.web import sw_contract as swc
 
 from .cast import delegate, make_person, sign_up, signed_in
 
@@ -83,3 +85,47 @@ def test_the_ips_export_is_a_valid_fhir_bundle(web, ctx):
     assert refs == {bundle.entry[0].fullUrl}
     # An empty card is still a valid bundle (the patient alone).
     assert json.loads(web.get(f"/p/{pid}/emergency/ips.json").get_data(as_text=True))["entry"]
+
+
+def _louis_and_sophie(app, web, ctx, scopes="documents:read"):
+    pid = sign_up(web, ctx, "louis")
+    _fill(web, pid)
+    with ctx():
+        sophie_id = make_person("sophie").id
+        db.session.commit()
+    delegate(ctx, pid, "sophie", scopes)
+    return pid, signed_in(app.test_client(), sophie_id), sophie_id
+
+
+def test_the_manifest_lists_the_card_for_the_owner_and_a_reading_caregiver_with_its_version(app, web, ctx):
+    pid, helper, _ = _louis_and_sophie(app, web, ctx)
+    mine = json.loads(web.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert [c["url"] for c in mine] == [f"/p/{pid}/emergency"]
+    theirs = json.loads(helper.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert mine[0] in theirs  # beside the card of her own profile
+    page = web.get(f"/p/{pid}/emergency")
+    assert page.headers[swc.OFFLINE_CACHE] == "1" and page.headers[swc.CARD_VERSION] == mine[0]["version"]
+    _fill(web, pid, allergies="arachide")  # a changed card has a new version: the worker fetches it again
+    again = json.loads(helper.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert [c for c in again if c["url"] == mine[0]["url"]][0]["version"] != mine[0]["version"]
+
+
+def test_no_card_for_a_caregiver_without_documents_nor_on_a_shared_computer(app, web, ctx):
+    pid, helper, sophie_id = _louis_and_sophie(app, web, ctx, scopes="agenda")
+    cards = json.loads(helper.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert f"/p/{pid}/emergency" not in [c["url"] for c in cards]
+    assert helper.get(f"/p/{pid}/emergency").status_code == 404
+    with ctx():
+        for s in db.session.scalars(select(UserSession)):
+            s.shared_device = True
+        db.session.commit()
+    assert "cards" not in json.loads(web.get("/offline/manifest.json").get_data(as_text=True))
+
+
+def test_the_workers_copy_is_logged_as_a_copy_not_as_an_opening(app, web, ctx):
+    pid, helper, sophie_id = _louis_and_sophie(app, web, ctx)
+    helper.get(f"/p/{pid}/emergency", headers={swc.COPY_TOKEN: ""})
+    with ctx():
+        query = select(AccessEvent.action).where(AccessEvent.actor_id == sophie_id)
+        actions = list(db.session.scalars(query))
+    assert actions.count("emergency.copied_offline") == 1 and "emergency.view" not in actions

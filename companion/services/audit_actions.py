@@ -51,6 +51,8 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("document.offline_list", _l("updated the documents kept on their device"), ""),
     # Emergency card and shares with a clinician
     Action("emergency.view", _l("looked at the emergency card"), ""),
+    Action("emergency.copied_offline",
+           _l("copied the emergency card to their phone, to open without network"), ""),
     Action("emergency.edit", _l("changed the emergency card"), ""),
     Action("emergency.export", _l("downloaded the emergency card as a file for health software"), ""),
     # Prevention agenda

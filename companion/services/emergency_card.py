@@ -5,10 +5,12 @@ AllergyIntolerance, MedicationStatement, Condition, plus blood group and implant
 Owners edit; caregivers whose access includes reading documents read it (the card is health data of the
 same kind). The route guard checks the scope; these functions check it again, so no caller can skip it."""
 
+import json
 import uuid
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from ..extensions import db
 from ..models.account import User
@@ -79,6 +81,32 @@ def update(access: Access, actor: User, *, blood_group: str = "", now: datetime 
     audit.record_access(access, actor, "emergency.edit")
     db.session.flush()
     return card
+
+
+def record_read(access: Access, actor: User, *, copy: bool) -> None:
+    """A caregiver's look at the card, or the worker's background copy of it (logged as a copy: the owner
+    knows the card is on that phone, and a copy is not an opening)."""
+    audit.record_access(access, actor, "emergency.copied_offline" if copy else "emergency.view")
+
+
+def offline_entries(accesses, url) -> list[dict]:
+    """The cards this account's devices keep (`url(access)` gives the page): the worker fetches one again
+    when its version differs from the saved copy's."""
+    readable = [a for a in accesses if a.allows(READ_SCOPE)]
+    if not readable:
+        return []
+    found = {c.profile_id: c for c in db.session.scalars(
+        select(EmergencyCard).where(EmergencyCard.profile_id.in_([a.profile.id for a in readable])))}
+    return [{"url": url(a), "version": version(found.get(a.profile.id))} for a in readable]
+
+
+def checked_json(profile: Profile, card: EmergencyCard | None) -> str:
+    """The IPS bundle as JSON, parsed by the FHIR R4B models first: a bundle they refuse never leaves."""
+    from fhir.resources.R4B.bundle import Bundle  # imported here: only this download needs it
+
+    bundle = fhir_bundle(profile, card)
+    Bundle.model_validate(bundle)
+    return json.dumps(bundle, ensure_ascii=False, indent=1)
 
 
 def version(card: EmergencyCard | None) -> str:

@@ -1,9 +1,7 @@
 """The emergency card: see it (owners and caregivers who read documents; kept for offline use), edit it
 (owners), and download it in the IPS shape (FHIR JSON) for a clinician's software."""
 
-import json
-
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -14,15 +12,17 @@ from ..services import emergency_card as cards
 from ..services.access import Access
 from ..web.refusals import refuse
 from ..web.routes import profile_route
-from ..web.sw_contract import CARD_VERSION, keep_offline
+from ..web.sw_contract import CARD_VERSION, COPY_TOKEN, keep_offline
 
 bp = Blueprint("emergency", __name__)
 
 
 @bp.route("/p/<int:profile_id>/emergency")
-@profile_route(cards.READ_SCOPE, "emergency.view")
+@profile_route(cards.READ_SCOPE)  # logged below: the worker's copy is a copy, not an opening
 def show(access: Access):
     card = cards.get(access)
+    cards.record_read(access, current_user, copy=COPY_TOKEN in request.headers)
+    db.session.commit()
     html = render_template("emergency/show.html", access=access, card=cards.snapshot(access.profile, card),
                            updated_at=card.updated_at if card else None)
     resp = keep_offline(make_response(html))
@@ -51,7 +51,6 @@ def edit(access: Access):
 @bp.route("/p/<int:profile_id>/emergency/ips.json")
 @profile_route(cards.READ_SCOPE, "emergency.export")
 def ips(access: Access):
-    bundle = cards.fhir_bundle(access.profile, cards.get(access))
-    resp = Response(json.dumps(bundle, ensure_ascii=False, indent=1), mimetype="application/fhir+json")
+    resp = Response(cards.checked_json(access.profile, cards.get(access)), mimetype="application/fhir+json")
     resp.headers["Content-Disposition"] = "attachment; filename=emergency-card-ips.json"
     return resp
