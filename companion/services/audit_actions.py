@@ -55,6 +55,13 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
            _l("copied the emergency card to their phone, to open without network"), ""),
     Action("emergency.edit", _l("changed the emergency card"), ""),
     Action("emergency.export", _l("downloaded the emergency card as a file for health software"), ""),
+    Action("share.created", _l("made a share for a health professional"), "share"),
+    Action("share.revoked", _l("stopped a share for a health professional"), "share"),
+    Action("share.opened", _l("opened what was shared with them, the share made on"), "share"),
+    Action("share.refused", _l("tried to open a share that had ended, made on"), "share"),
+    Action("share.passcode_refused", _l("typed a wrong passcode for the share made on"), "share"),
+    Action("share.locked", _l("typed a wrong passcode too many times: the share stopped. It was made on"),
+           "share"),
     # Prevention agenda
     Action("agenda.view", _l("looked at the prevention agenda"), ""),
     Action("agenda.export", _l("downloaded an agenda item for a calendar"), ""),

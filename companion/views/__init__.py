@@ -12,6 +12,7 @@ BLUEPRINTS = (
     "companion.views.access_log",
     "companion.views.documents",
     "companion.views.emergency",
+    "companion.views.shares",
     "companion.views.agenda",
     "companion.views.push",
     "companion.views.onboarding",
