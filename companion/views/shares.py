@@ -6,7 +6,19 @@ import base64
 from typing import Any
 
 import segno
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -16,7 +28,7 @@ from ..extensions import db, limiter
 from ..forms import options
 from ..forms.shares import ShareForm
 from ..models.document import Document
-from ..services import ServiceError, documents, shares
+from ..services import ServiceError, documents, emergency_card, shares, wallet_card
 from ..services.access import Access
 from ..web.refusals import refuse
 from ..web.routes import profile_route, public_route
@@ -100,6 +112,35 @@ def revoke(access: Access, share_id: int):
     db.session.commit()
     flash(_l("Done: this share no longer opens."), "success")
     return redirect(url_for("shares.index", profile_id=access.profile.id))
+
+
+def _print(access: Access, share_id: int, make, mimetype: str, filename: str):
+    """A printed card for this share, in the language asked for (?lang=fr|en), while this session holds
+    its link; else 409 (the link is shown only where the share was made)."""
+    share = shares.get(access, share_id)
+    link = kept_link(share) if shares.is_active(share) else None
+    if link is None:
+        return render_template("errors/error.html", code=409, title=_l("Make a new share"),
+                               hint=_l("The QR code of this share is no longer on this phone.")), 409
+    lang = request.args.get("lang", "")
+    with force_locale(lang if lang in current_app.config["LANGUAGES"] else get_locale().language):
+        data = make(emergency_card.snapshot(access.profile, emergency_card.get(access)), *link)
+    resp = Response(data, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/p/<int:profile_id>/shares/<int:share_id>/wallet.pdf")
+@profile_route(shares.SCOPE)
+def wallet(access: Access, share_id: int):
+    return _print(access, share_id, wallet_card.wallet_pdf, "application/pdf", "emergency-card.pdf")
+
+
+@bp.route("/p/<int:profile_id>/shares/<int:share_id>/lock-screen.png")
+@profile_route(shares.SCOPE)
+def lock_screen(access: Access, share_id: int):
+    return _print(access, share_id, wallet_card.lock_screen_png, "image/png", "emergency-card.png")
 
 
 # --- the health professional's side: no account ------------------------------------------------

@@ -47,3 +47,10 @@ CASES += [
     Case("shares.show", "documents:read", prepare=_share, kwargs=_share_kwargs),
     Case("shares.revoke", "documents:read", method="POST", prepare=_share, kwargs=_share_kwargs),
 ]
+
+# The printed card needs the share's link in the session that made it: a 409 still proves the route let
+# the actor in (only a 404 or a login redirect means "refused").
+CASES += [
+    Case("shares.wallet", "documents:read", prepare=_share, kwargs=_share_kwargs, ok=(200, 409)),
+    Case("shares.lock_screen", "documents:read", prepare=_share, kwargs=_share_kwargs, ok=(200, 409)),
+]
