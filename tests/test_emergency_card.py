@@ -100,7 +100,7 @@ def _louis_and_sophie(app, web, ctx, scopes="documents:read"):
 def test_the_manifest_lists_the_card_for_the_owner_and_a_reading_caregiver_with_its_version(app, web, ctx):
     pid, helper, _ = _louis_and_sophie(app, web, ctx)
     mine = json.loads(web.get("/offline/manifest.json").get_data(as_text=True))["cards"]
-    assert [c["url"] for c in mine] == [f"/p/{pid}/emergency"]
+    assert [c["url"] for c in mine] == [f"/p/{pid}/emergency", f"/p/{pid}/counter"]
     theirs = json.loads(helper.get("/offline/manifest.json").get_data(as_text=True))["cards"]
     assert mine[0] in theirs  # beside the card of her own profile
     page = web.get(f"/p/{pid}/emergency")

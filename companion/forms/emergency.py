@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..services.emergency_card import BLOOD_GROUPS, MAX_LINE, MAX_TEXT
@@ -31,3 +31,9 @@ class EmergencyCardForm(FlaskForm):
                                               "daughter."), render_kw={"rows": 2})
     notes = TextAreaField(_l("Anything else to know in an emergency"),
                           validators=[Optional(), Length(max=MAX_TEXT)], render_kw={"rows": 3})
+
+
+class CounterForm(FlaskForm):
+    prescription = SelectField(_l("The current prescription"), coerce=int, validate_choice=False,
+                               description=_l("It is shown large, so the pharmacist can scan its code."))
+    renewal_on = DateField(_l("To renew on"), validators=[Optional()])

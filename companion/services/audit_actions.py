@@ -55,6 +55,8 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
            _l("copied the emergency card to their phone, to open without network"), ""),
     Action("emergency.edit", _l("changed the emergency card"), ""),
     Action("emergency.export", _l("downloaded the emergency card as a file for health software"), ""),
+    Action("counter.view", _l("looked at the screen for the pharmacy counter"), ""),
+    Action("counter.edit", _l("chose the current prescription for the pharmacy counter"), "document"),
     Action("share.created", _l("made a share for a health professional"), "share"),
     Action("share.revoked", _l("stopped a share for a health professional"), "share"),
     Action("share.opened", _l("opened what was shared with them, the share made on"), "share"),

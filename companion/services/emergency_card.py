@@ -7,20 +7,22 @@ same kind). The route guard checks the scope; these functions check it again, so
 
 import json
 import uuid
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models.account import User
+from ..models.document import Document
 from ..models.emergency import EmergencyCard
 from ..models.profile import Profile
 from ..models.types import utcnow
-from . import ServiceError, audit
+from . import ServiceError, audit, documents
 from .access import Access, AccessDenied
 
 READ_SCOPE = "documents:read"
+WRITE_SCOPE = "documents:write"  # marking the current prescription: owners, and caregivers who add documents
 LIST_FIELDS = ("allergies", "treatments", "conditions", "devices", "contacts")
 TEXT_FIELDS = ("directives", "notes")
 LINE_FIELDS = ("languages", "gp")
@@ -83,21 +85,54 @@ def update(access: Access, actor: User, *, blood_group: str = "", now: datetime 
     return card
 
 
-def record_read(access: Access, actor: User, *, copy: bool) -> None:
-    """A caregiver's look at the card, or the worker's background copy of it (logged as a copy: the owner
-    knows the card is on that phone, and a copy is not an opening)."""
-    audit.record_access(access, actor, "emergency.copied_offline" if copy else "emergency.view")
+def record_read(access: Access, actor: User, *, copy: bool, page: str = "emergency") -> None:
+    """A caregiver's look at the card (or the counter screen), or the worker's background copy of it
+    (logged as a copy: the owner knows it is on that phone, and a copy is not an opening)."""
+    audit.record_access(access, actor, "emergency.copied_offline" if copy else f"{page}.view")
 
 
-def offline_entries(accesses, url) -> list[dict]:
-    """The cards this account's devices keep (`url(access)` gives the page): the worker fetches one again
-    when its version differs from the saved copy's."""
+def set_counter(access: Access, actor: User, doc: Document | None, renewal_on: date | None, *,
+                today: date, now: datetime | None = None) -> EmergencyCard:
+    """Mark the current prescription (a document this access sees) and its renewal date."""
+    _require(access, WRITE_SCOPE)
+    if renewal_on is not None and not (today - timedelta(days=366) <= renewal_on
+                                       <= today + timedelta(days=732)):
+        raise ServiceError(_l("Enter a real renewal date: at most one year ago, at most two years ahead."),
+                           field="renewal_on")
+    card = db.session.get(EmergencyCard, access.profile.id)
+    if card is None:
+        card = EmergencyCard(profile_id=access.profile.id, **{f: "" for f in (*LIST_FIELDS, *TEXT_FIELDS,
+                                                                               *LINE_FIELDS, "blood_group")})
+        db.session.add(card)
+    card.prescription_id, card.renewal_on = (doc.id if doc else None), renewal_on
+    card.updated_at, card.updated_by_id = now or utcnow(), actor.id
+    audit.record_access(access, actor, "counter.edit", object_type="document",
+                        object_id=doc.id if doc else "")
+    db.session.flush()
+    return card
+
+
+def counter(access: Access) -> tuple[Document | None, date | None]:
+    """The current prescription (if this access may still see it) and its renewal date."""
+    card = get(access)
+    if card is None or card.prescription_id is None:
+        return None, card.renewal_on if card else None
+    try:
+        return documents.get(access, card.prescription_id), card.renewal_on
+    except ServiceError:  # hidden from this caregiver, or in the trash
+        return None, card.renewal_on
+
+
+def offline_entries(accesses, *urls) -> list[dict]:
+    """The pages this account's devices keep for every profile it may read the card of (each of `urls`
+    gives a page from an access: the card, the counter screen): the worker fetches one again when its
+    version differs from the saved copy's."""
     readable = [a for a in accesses if a.allows(READ_SCOPE)]
     if not readable:
         return []
     found = {c.profile_id: c for c in db.session.scalars(
         select(EmergencyCard).where(EmergencyCard.profile_id.in_([a.profile.id for a in readable])))}
-    return [{"url": url(a), "version": version(found.get(a.profile.id))} for a in readable]
+    return [{"url": url(a), "version": version(found.get(a.profile.id))} for a in readable for url in urls]
 
 
 def checked_json(profile: Profile, card: EmergencyCard | None) -> str:

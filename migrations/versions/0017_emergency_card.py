@@ -27,12 +27,16 @@ def upgrade():
         sa.Column('blood_group', sa.String(length=3), nullable=False),
         sa.Column('languages', sa.String(length=200), nullable=False),
         sa.Column('gp', sa.String(length=200), nullable=False),
+        sa.Column('prescription_id', sa.Integer(), nullable=True),
+        sa.Column('renewal_on', sa.Date(), nullable=True),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('updated_by_id', sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(['profile_id'], ['profiles.id'], name=op.f('fk_emergency_cards_profile_id_profiles'),
                                 ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_emergency_cards_updated_by_id_users'),
                                 ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['prescription_id'], ['documents.id'],
+                                name=op.f('fk_emergency_cards_prescription_id_documents'), ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('profile_id', name=op.f('pk_emergency_cards')),
     )
     op.create_table(

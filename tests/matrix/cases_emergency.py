@@ -54,3 +54,9 @@ CASES += [
     Case("shares.wallet", "documents:read", prepare=_share, kwargs=_share_kwargs, ok=(200, 409)),
     Case("shares.lock_screen", "documents:read", prepare=_share, kwargs=_share_kwargs, ok=(200, 409)),
 ]
+
+CASES += [
+    Case("emergency.counter", "documents:read"),
+    Case("emergency.counter_set", "documents:write", method="POST", ok=(302, 422),
+         data=lambda w: {"prescription": "0", "renewal_on": ""}),
+]

@@ -159,7 +159,8 @@ def offline_account_manifest():
     if not data["shared_device"]:
         data["pages"] = [url_for("main.home"), url_for("main.on_this_phone"), *data["pages"]]
         data["cards"] = emergency_card.offline_entries(
-            accessible_profiles(current_user), lambda a: url_for("emergency.show", profile_id=a.profile.id))
+            accessible_profiles(current_user), lambda a: url_for("emergency.show", profile_id=a.profile.id),
+            lambda a: url_for("emergency.counter", profile_id=a.profile.id))
     data["csrf"] = generate_csrf()  # for the report below; a JSON GET cannot be read by another site
     return jsonify(data)
 
