@@ -181,3 +181,40 @@ def test_the_link_is_shown_only_in_the_session_that_made_it(app, web, ctx, louis
     page = other_phone.get(f"/p/{louis}/shares/{share_id}").get_data(as_text=True)
     assert "/s/" not in page and "<svg" not in page
     assert "montrés qu&#39;une fois" in page or "montrés qu'une fois" in page
+
+
+def _leave(clinician, public_id, title="Courrier de sortie", passcode="", data=None):
+    import io
+    token = csrf_from(clinician.client.get(f"/s/{public_id}").get_data(as_text=True))
+    body = {"csrf_token": token, "title": title, "passcode": passcode,
+            "file": (io.BytesIO(data or make_pdf(title, [title])), "lettre.pdf")}
+    return clinician.client.post(f"/s/{public_id}/leave", data=body, content_type="multipart/form-data")
+
+
+def test_a_health_professional_leaves_a_document_back_marked_to_check(app, web, ctx, louis):
+    from companion.models.document import Document
+    public_id, _, _ = _share(web, louis, passcode="tilleul")
+    clinician = Clinician(app)
+    assert _leave(clinician, public_id, passcode="platane").status_code == 401  # a wrong try counts
+    resp = _leave(clinician, public_id, passcode="tilleul")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/s/{public_id}/left")
+    assert "Merci : le document a été déposé" in clinician.client.get(resp.headers["Location"]).get_data(
+        as_text=True)
+    with ctx():
+        doc = db.session.scalar(select(Document).where(Document.profile_id == louis))
+        assert (doc.title, doc.source, doc.origin, doc.added_by_id) == (
+            "Courrier de sortie", "D'un professionnel de santé, à vérifier", "shared", None)
+    assert "Courrier de sortie" in web.get(f"/p/{louis}/documents").get_data(as_text=True)
+    log = web.get(f"/p/{louis}/access-log").get_data(as_text=True)
+    assert "a déposé un document par un partage" in log and "Courrier de sortie" in log
+    for i in range(4):
+        assert _leave(clinician, public_id, title=f"Lettre {i}", passcode="tilleul").status_code == 302
+    assert _leave(clinician, public_id, title="Une de trop", passcode="tilleul").status_code == 409
+
+
+def test_nothing_can_be_left_through_an_ended_share(app, web, ctx, louis):
+    public_id, _, _ = _share(web, louis)
+    with ctx():
+        db.session.scalar(select(ClinicianShare)).revoked_at = utcnow()
+        db.session.commit()
+    assert _leave(Clinician(app), public_id).status_code == 410

@@ -27,6 +27,7 @@ class ClinicianShare(Model):
     passcode_hash: Mapped[str | None] = mapped_column(String(200))
     tries_left: Mapped[int] = mapped_column(Integer, default=5)
     openings: Mapped[int] = mapped_column(Integer, default=0)
+    documents_left: Mapped[int] = mapped_column(Integer, default=0)  # left back by the health professional
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -60,6 +60,8 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("share.created", _l("made a share for a health professional"), "share"),
     Action("share.revoked", _l("stopped a share for a health professional"), "share"),
     Action("share.opened", _l("opened what was shared with them, the share made on"), "share"),
+    Action("share.document_left",
+           _l("left a document through a share (from a health professional, to check):"), "document"),
     Action("share.refused", _l("tried to open a share that had ended, made on"), "share"),
     Action("share.passcode_refused", _l("typed a wrong passcode for the share made on"), "share"),
     Action("share.locked", _l("typed a wrong passcode too many times: the share stopped. It was made on"),

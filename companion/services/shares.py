@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.agenda import AgendaItem
 from ..models.delegation import Delegation
+from ..models.profile import Profile
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from ..prevention import load_rules
@@ -38,6 +39,7 @@ LIFETIMES = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "1d": timed
 MAX_DOCUMENTS = 5
 MAX_BYTES = 8 * 1024 * 1024
 PASSCODE_TRIES = 5
+MAX_LEFT = 5  # documents a health professional may leave through one share
 # The short code: Crockford's base32 (no I, L, O, U: nothing to misread), 10 characters = 50 bits.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH = 10
@@ -203,6 +205,15 @@ def open_package(public_id: str, passcode: str | None, *, cost: tuple[int, int] 
                  now: datetime | None = None) -> bytes:
     """The encrypted package for the clinician's browser. Raises ShareEnded (410), a 404 for an unknown
     link, or a 401 ServiceError (details: tries_left, passcode: True) for a missing or wrong passcode."""
+    share = _usable(public_id, passcode, cost, now)
+    share.openings += 1
+    _log(share, "share.opened")
+    return share.ciphertext
+
+
+def _usable(public_id: str, passcode: str | None, cost: tuple[int, int],
+            now: datetime | None) -> ClinicianShare:
+    """The active share this link names, once its passcode (if any) is given right; each wrong try counts."""
     share = find(public_id)
     if share is None:
         raise ServiceError(_l("This share does not exist. Check the link or the code."), 404)
@@ -221,9 +232,28 @@ def open_package(public_id: str, passcode: str | None, *, cost: tuple[int, int] 
             raise ServiceError(_l("This passcode is not the right one. Tries left: %(n)s.",
                                   n=share.tries_left), 401,
                                details={"passcode": True, "tries_left": share.tries_left})
-    share.openings += 1
-    _log(share, "share.opened")
-    return share.ciphertext
+    return share
+
+
+def leave_document(public_id: str, passcode: str | None, data: bytes, title: str, source, *,
+                   cost: tuple[int, int] = (3, 65536), now: datetime | None = None) -> None:
+    """A document the health professional leaves back (a letter, a prescription): it lands in the
+    profile's documents, marked as from a health professional, to check (`source(locale)` words it in the
+    language of whoever made the share); at most a few."""
+    share = _usable(public_id, passcode, cost, now)
+    if share.documents_left >= MAX_LEFT:
+        raise ServiceError(_l("This share already received %(n)s documents.", n=MAX_LEFT), 409, field="file")
+    if not documents.clean_title(title):
+        raise ServiceError(_l("Give the document a name."), field="title")
+    profile = db.session.get_one(Profile, share.profile_id)  # the share is deleted with its profile
+    maker = db.session.get(User, share.created_by_id) if share.created_by_id else None
+    words = source(getattr(maker, "locale", None) or "fr")
+    doc = documents.add(Access(profile, "clinician", frozenset()), None, data, title=title, source=words,
+                        origin="shared", now=now).document
+    share.documents_left += 1
+    audit.record(actor=None, actor_role="clinician", action="share.document_left",
+                 profile_id=share.profile_id, object_type="document", object_id=doc.id,
+                 object_label=doc.title)
 
 
 def by_code(lookup: str) -> tuple[str, bytes]:

@@ -174,6 +174,39 @@ def open_share(public_id: str):
     return resp
 
 
+@bp.route("/s/<public_id>/leave", methods=["POST"])
+@public_route
+@limiter.limit(_code_limit)
+def leave(public_id: str):
+    """A health professional leaves a document back (a plain form: it works without JavaScript too)."""
+    upload = request.files.get("file")
+    data = upload.read() if upload else b""
+    try:
+        shares.leave_document(public_id, request.form.get("passcode") or None, data,
+                              request.form.get("title", ""), _source, cost=_cost())
+    except ServiceError as exc:
+        if exc.status in (401, 410):
+            db.session.commit()  # a wrong passcode counts, and the attempt is in the owner's log
+        else:
+            db.session.rollback()
+        return render_template("shares/left.html", title=_l("The document was not left"),
+                               hint=exc.message), exc.status
+    db.session.commit()
+    return redirect(url_for("shares.left", public_id=public_id))
+
+
+def _source(locale: str) -> str:
+    with force_locale(locale):
+        return str(_l("From a health professional, to check"))
+
+
+@bp.route("/s/<public_id>/left")
+@public_route
+def left(public_id: str):
+    return render_template("shares/left.html", title=_l("Thank you: the document was left"),
+                           hint=_l("The person finds it in their documents, marked to check."))
+
+
 @bp.route("/s/code/<lookup>")
 @public_route
 @limiter.limit(_code_limit)

@@ -53,6 +53,7 @@ def upgrade():
         sa.Column('passcode_hash', sa.String(length=200), nullable=True),
         sa.Column('tries_left', sa.Integer(), nullable=False),
         sa.Column('openings', sa.Integer(), nullable=False),
+        sa.Column('documents_left', sa.Integer(), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),

@@ -102,6 +102,9 @@
           return aes(bytes(key), bytes(j.data), t("id")).then(function (plain) {
             pass.hidden = true;
             show(JSON.parse(new TextDecoder().decode(plain)));
+            var leave = document.getElementById("share-leave");
+            leave.passcode.value = passcode || "";
+            leave.hidden = false;
           }, function () { status.textContent = t("broken"); });
         }
         status.textContent = j.message || t("broken");
