@@ -65,6 +65,15 @@ def test_a_share_opens_with_no_account_shows_what_was_shared_and_stops(
     expect(doctor.locator("#share-status")).to_contain_text("Partagé le")
     axe_check(doctor)
 
+    doctor.get_by_label("Nom du document").fill("Courrier du Dr Martin")
+    letter = {"name": "courrier.pdf", "mimeType": "application/pdf",
+              "buffer": make_pdf("courrier", ["Lettre"])}
+    doctor.get_by_label("Fichier").set_input_files(files=[letter])
+    doctor.get_by_role("button", name="Déposer le document").click()
+    expect(doctor.get_by_role("heading", name="Merci : le document a été déposé")).to_be_visible()
+    doctor.go_back()
+    expect(doctor.get_by_text("pénicilline (plaques rouges)")).to_be_visible()
+
     by_code = clinician_ctx.new_page()
     by_code.goto(f"{base}/s")
     by_code.get_by_label("Le code que la personne vous montre").fill(code.lower())
@@ -73,7 +82,10 @@ def test_a_share_opens_with_no_account_shows_what_was_shared_and_stops(
 
     page.goto(f"{base}/p/{pid}/access-log")
     expect(page.get_by_text("a ouvert ce qui lui a été partagé").first).to_be_visible()
-    assert page.get_by_text("a ouvert ce qui lui a été partagé").count() == 2
+    assert page.get_by_text("a ouvert ce qui lui a été partagé").count() == 3  # link, back, code
+    expect(page.get_by_text("a déposé un document par un partage")).to_be_visible()
+    page.goto(f"{base}/p/{pid}/documents")
+    expect(page.get_by_text("Courrier du Dr Martin")).to_be_visible()
 
     page.goto(f"{base}/p/{pid}/shares")
     page.get_by_role("button", name="Arrêter ce partage").click()
