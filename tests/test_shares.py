@@ -218,3 +218,16 @@ def test_nothing_can_be_left_through_an_ended_share(app, web, ctx, louis):
         db.session.scalar(select(ClinicianShare)).revoked_at = utcnow()
         db.session.commit()
     assert _leave(Clinician(app), public_id).status_code == 410
+
+
+def test_the_share_page_and_a_filled_card_cost_under_30_kb_on_first_load(app, web, louis):
+    from .budgets import ENCODINGS, KB, first_visit, wire_size
+    public_id, _, _ = _share(web, louis)
+    clinician = Clinician(app)
+    page_bytes, sizes = first_visit(clinician.client, f"/s/{public_id}")
+    token = csrf_from(clinician.client.get(f"/s/{public_id}").get_data(as_text=True))
+    package = clinician.client.post(f"/s/{public_id}/open", json={"passcode": None},
+                                    headers={"X-CSRFToken": token, **ENCODINGS})
+    total = page_bytes + wire_size(package)
+    print(f"share page first load: {page_bytes} B ({sizes}); card package: {wire_size(package)} B")
+    assert total <= 30 * KB, sizes
