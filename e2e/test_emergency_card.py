@@ -1,9 +1,11 @@
 """The emergency card opens with no network from the start screen, on the owner's phone and on the
 phone of a caregiver who may read it: the worker's sync keeps it without the card ever being opened."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -12,7 +14,7 @@ from companion.models.account import User
 from companion.models.delegation import Delegation
 from companion.models.profile import Profile
 from companion.models.types import utcnow
-from companion.services import emergency_card
+from companion.services import documents, emergency_card
 from companion.services.access import find_access
 
 from .conftest import axe_check, register, wait_for_service_worker
@@ -86,3 +88,44 @@ def test_the_card_opens_offline_from_the_start_screen_for_the_owner_and_a_caregi
     carer.evaluate(SYNC)
     _offline_from_start_screen(carer, carer_context, base, profile_id, "Louis Bernard")
     carer_context.close()
+
+
+FILE_SAVED = """async (path) => {
+  for (const k of (await caches.keys()).filter((k) => k.startsWith('acct-'))) {
+    if (await (await caches.open(k)).match(path)) return true;
+  }
+  return false;
+}"""
+
+
+def test_the_pharmacy_counter_screen_opens_offline_with_the_prescription(
+        page, context, live_server, unique_email):
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email, name="Louis Bernard")
+    profile_id = _fill_card(app, unique_email)
+    with app.test_request_context():
+        user = db.session.scalar(select(User).where(User.email == unique_email))
+        out = io.BytesIO()
+        Image.new("RGB", (120, 160), "white").save(out, format="PNG")
+        doc = documents.add(find_access(user, profile_id), user, out.getvalue(),
+                            title="Ordonnance Dr Lemoine", type_code="57833-6").document
+        db.session.commit()
+        doc_file = f"/p/{profile_id}/documents/{doc.id}/file"
+    wait_for_service_worker(page)
+    page.goto(f"{base}/p/{profile_id}/counter")
+    page.get_by_label("L'ordonnance en cours").select_option(label="Ordonnance Dr Lemoine")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("img", name="L'ordonnance : Ordonnance Dr Lemoine")).to_be_visible()
+    axe_check(page)
+    page.evaluate(SYNC)
+    assert _until(page, FILE_SAVED, doc_file) and _until(page, CARD_SAVED, f"/p/{profile_id}/counter")
+
+    context.set_offline(True)
+    page.goto(f"{base}/?source=pwa")
+    page.locator("li.card", has_text="Louis Bernard").get_by_role("link", name="Carte d'urgence").click()
+    page.get_by_role("link", name="Au comptoir de la pharmacie").click()
+    expect(page.get_by_role("heading", name="Au comptoir de la pharmacie")).to_be_visible()
+    image = page.get_by_role("img", name="L'ordonnance : Ordonnance Dr Lemoine")
+    expect(image).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) == 120
+    context.set_offline(False)
