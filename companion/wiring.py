@@ -16,6 +16,7 @@ from .web.signin import tell_about_assisted_recovery
 # The links on each profile card (home page and profile page), in this order, for those whose access
 # includes the scope.
 PROFILE_LINKS = (
+    ProfileLink("emergency.show", _l("Emergency card"), "documents:read"),
     ProfileLink("documents.index", _l("Documents"), "documents:read"),
     ProfileLink("agenda.index", _l("Prevention agenda"), "agenda"),
     ProfileLink("caregivers.index", _l("Caregivers"), "manage"),

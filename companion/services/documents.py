@@ -68,7 +68,7 @@ class Added:
     created: bool  # False: the same file was already there
 
 
-def add(access: Access, actor: User, data: bytes, *, title: str = "", type_code: str = "",
+def add(access: Access, actor: User | None, data: bytes, *, title: str = "", type_code: str = "",
         care_date: date | None = None, source: str = "", origin: str = "upload",
         now: datetime | None = None) -> Added:
     now = now or utcnow()
@@ -84,26 +84,27 @@ def add(access: Access, actor: User, data: bytes, *, title: str = "", type_code:
         return Added(_same_file(access, actor, existing), False)
     doc_type = document_types.get(type_code) or document_types.get(document_types.OTHER)
     assert doc_type is not None, "the catalogue always has the OTHER type"
-    title = clean_title(title) or doc_type.label(actor.locale or "fr")
+    title = clean_title(title) or doc_type.label(getattr(actor, "locale", None) or "fr")
     key = new_key()
     blob, wrapped = crypto.encrypt(master_key(), data, key.encode())
     doc = Document(profile_id=access.profile.id, type_code=doc_type.code, class_code=doc_type.class_code,
                    title=title, care_date=care_date, source=clean_title(source), size=len(data),
                    sha256=digest,
                    content_type=content_type, storage_key=key, wrapped_key=wrapped, origin=origin,
-                   added_by_id=actor.id, created_at=now)
+                   added_by_id=actor.id if actor else None, created_at=now)
     db.session.add(doc)
     try:
         db.session.flush()
     except IntegrityError:  # the same file sent twice at once: the other upload won
         raise ServiceError(_l("This file is already in the documents."), 409, field="file") from None
-    audit.record_access(access, actor, "document.add", object_type="document", object_id=doc.id,
-                        object_label=doc.title)
+    if actor is not None:  # without an account (a clinician through a share), the caller logs it
+        audit.record_access(access, actor, "document.add", object_type="document", object_id=doc.id,
+                            object_label=doc.title)
     storage().put(key, blob)  # last: nothing after it can fail and leave the blob behind
     return Added(doc, True)
 
 
-def _same_file(access: Access, actor: User, existing: Document) -> Document:
+def _same_file(access: Access, actor: User | None, existing: Document) -> Document:
     """The same bytes are already stored. Point to them only if this access may see them; only an
     owner takes a document out of the trash this way. Anything else is refused without naming or
     linking the document (the sha256 is unique per profile, so no second copy can be stored)."""
@@ -111,7 +112,7 @@ def _same_file(access: Access, actor: User, existing: Document) -> Document:
     if hidden_from_actor or (existing.deleted_at is not None and not access.is_owner):
         raise ServiceError(_l("This file cannot be added to these documents. Please ask the person who "
                               "owns this profile."), 409, field="file")
-    if existing.deleted_at is not None:  # back from the trash rather than a second copy
+    if existing.deleted_at is not None and actor is not None:  # back from the trash, not a second copy
         restore(access, actor, existing)
     return existing
 

@@ -11,6 +11,8 @@ BLUEPRINTS = (
     "companion.views.caregivers",
     "companion.views.access_log",
     "companion.views.documents",
+    "companion.views.emergency",
+    "companion.views.shares",
     "companion.views.agenda",
     "companion.views.push",
     "companion.views.onboarding",

@@ -24,12 +24,15 @@ bp = Blueprint("access_log", __name__)
 ROLES = {
     "caregiver": _l("caregiver"), "owner": _l("owner"), "mediator": _l("mediator"),
     "stranger": _l("no access"), "invitee": _l("invited person"), "system": _l("automatic"),
+    "clinician": _l("no account"),
 }
 
 
 def _who(event) -> str:
     if event.actor_role == "system":
         return "Companion"
+    if event.actor_role == "clinician":  # whoever holds the link of a share: no account, no name
+        return _("The person you shared with")
     if current_user.is_authenticated and event.actor_id == current_user.id:
         return _("%(name)s (you)", name=event.actor_name)
     return event.actor_name or _("A deleted account")

@@ -19,7 +19,8 @@ from ..services import ServiceError
 HOSTILE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 LINE_BREAK = re.compile("[\r\n]")
 # Form fields that hold several lines; every other field is one line (names, titles, codes).
-MULTILINE_FIELDS = frozenset({"notes"})
+MULTILINE_FIELDS = frozenset({"notes", "allergies", "treatments", "conditions", "devices", "contacts",
+                              "directives"})  # the last six: the emergency card, one item a line
 MAX_ID = 2**63 - 1  # a signed BIGINT, the widest integer column on PostgreSQL
 MAX_JSON_DEPTH = 32
 DIGITS = re.compile(r"\d{19,}")

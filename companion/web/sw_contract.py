@@ -14,6 +14,8 @@ reads (static/sw/00-core.js, 20-documents.js), as named constants, and the only 
   parts), checked before a saved file is stored and before it is served.
 - X-Document-Version: the stored file's sha256, as the manifest lists it: a saved file is fetched
   again only when the manifest names another version.
+- X-Card-Version: on an emergency card page, its version; the sync fetches the card again when the
+  manifest names another one (the card is kept for every profile the account may read it for).
 - X-Saved-At: set by the worker itself on a saved copy (when it was saved); never by the server.
 
 The timing constants the worker is built with are named here too (`worker_constants`).
@@ -37,6 +39,7 @@ SIGNED_OUT = "X-Signed-Out"
 COPY_TOKEN = "X-Companion-Copy"
 DOCUMENT_SHA256 = "X-Document-Sha256"
 DOCUMENT_VERSION = "X-Document-Version"
+CARD_VERSION = "X-Card-Version"
 
 # A saved page is shown when the network has not answered within this delay (config OFFLINE_COPY_AFTER_MS).
 COPY_AFTER_MS = 1000

@@ -101,7 +101,10 @@
       document.querySelectorAll(".on-phone[data-profile]").forEach(function (p) {
         var pre = "/p/" + p.getAttribute("data-profile") + "/", lines = [], bytes = 0, last = "";
         var mine = r[0].filter(function (e) { return e.url.indexOf(pre) === 0; });
-        mine.forEach(function (e) { if (e.url === pre + "agenda") lines.push(t("agenda").replace("{date}", when(e.at))); });
+        mine.forEach(function (e) {
+          if (e.url === pre + "emergency") lines.push(t("card").replace("{date}", when(e.at)));
+          if (e.url === pre + "agenda") lines.push(t("agenda").replace("{date}", when(e.at)));
+        });
         var files = mine.filter(function (e) { return /\/file$/.test(e.url); });
         files.forEach(function (f) { bytes += f.size; if (f.at > last) last = f.at; });
         if (files.length) {

@@ -79,7 +79,7 @@ async function observeRedirect(resp) {
 }
 
 // Saved copies under /p/<id>/<area> stay only while the account still reaches that profile and area.
-const AREA_SCOPE = { agenda: "agenda", documents: "documents:read" };
+const AREA_SCOPE = { agenda: "agenda", documents: "documents:read", emergency: "documents:read" };
 async function dropUnreachable(key, header) {
   const reach = {};
   for (const part of header.split(";")) {

@@ -116,6 +116,13 @@ async function runSync() {
       const r = await fetch(p, { credentials: "same-origin", headers });
       if ((await observe(r)).keep && r.ok) await keepCopy(key, p, r);
     }
+    // Emergency cards (every profile this account may read one for): again only when their version changed.
+    for (const c of m.cards || []) {
+      const hit = await cache.match(c.url, { ignoreVary: true });
+      if (hit && hit.headers.get("X-Card-Version") === c.version) continue;
+      const r = await fetch(c.url, { credentials: "same-origin", headers });
+      if ((await observe(r)).keep && r.ok) await keepCopy(key, c.url, r);
+    }
     for (const req of await cache.keys()) {
       const path = new URL(req.url).pathname;
       if (!(DOC_FILE.test(path) || DOC_PAGE.test(path)) || want.has(path)) continue;

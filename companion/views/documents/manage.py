@@ -10,7 +10,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ...extensions import db
 from ...forms.documents import DataSaverForm, EditForm
-from ...services import ServiceError, documents, offline_copies, offline_documents
+from ...services import ServiceError, documents, emergency_card, offline_copies, offline_documents
 from ...services.access import Access, accessible_profiles
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
@@ -158,6 +158,9 @@ def offline_account_manifest():
                                               shared_device=shared_device(), urls=_account_urls())
     if not data["shared_device"]:
         data["pages"] = [url_for("main.home"), url_for("main.on_this_phone"), *data["pages"]]
+        data["cards"] = emergency_card.offline_entries(
+            accessible_profiles(current_user), lambda a: url_for("emergency.show", profile_id=a.profile.id),
+            lambda a: url_for("emergency.counter", profile_id=a.profile.id))
     data["csrf"] = generate_csrf()  # for the report below; a JSON GET cannot be read by another site
     return jsonify(data)
 

@@ -1,0 +1,265 @@
+"""Sharing with a clinician, the SMART Health Links way: the person (or a caregiver acting for them)
+picks what to share, a lifetime and maybe a passcode; the package is encrypted here with a random key
+that is then forgotten: it travels only in the link's fragment (never sent to a server) and, wrapped
+under a key derived from the short code (PBKDF2, slow on purpose), beside the ciphertext. So the stored
+row cannot be read without the link or the code; the clinician's browser decrypts (static/js/share.js).
+
+The share shows what it held when made (a later change to the card does not reach it, and it says its
+date); it ends at its expiry, at revocation, after too many wrong passcodes, and, when a caregiver made
+it, when her access ends. Every opening and every refused attempt is in the owner's access log."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models.account import User
+from ..models.agenda import AgendaItem
+from ..models.delegation import Delegation
+from ..models.profile import Profile
+from ..models.share import ClinicianShare
+from ..models.types import utcnow
+from ..prevention import load_rules
+from . import ServiceError, audit, documents, emergency_card
+from .access import Access, AccessDenied
+from .passwords import hash_password, verify_password
+
+SCOPE = "documents:read"
+LIFETIMES = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "1d": timedelta(days=1),
+             "3d": timedelta(days=3), "7d": timedelta(days=7)}
+MAX_DOCUMENTS = 5
+MAX_BYTES = 8 * 1024 * 1024
+PASSCODE_TRIES = 5
+MAX_LEFT = 5  # documents a health professional may leave through one share
+# The short code: Crockford's base32 (no I, L, O, U: nothing to misread), 10 characters = 50 bits.
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 10
+# Must match static/js/share.js.
+KDF_SALT = b"companion-share-code"
+KDF_ITERATIONS = 100_000
+WRAP_AAD = b"companion-share-key"
+
+
+class ShareEnded(ServiceError):
+    def __init__(self):
+        super().__init__(_l("This share has ended: it expired, was stopped, or the passcode was wrong too "
+                            "many times. Ask the person for a new one."), 410)
+
+
+@dataclass(frozen=True)
+class Made:
+    share: ClinicianShare
+    key: bytes  # shown once, in the link's fragment
+    code: str  # the short code, shown once
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def normalize_code(raw: str) -> str:
+    text = (raw or "").upper().replace("-", "").replace(" ", "")
+    return text.translate(str.maketrans("OIL", "011"))
+
+
+def derive(code: str) -> tuple[str, bytes]:
+    """(lookup, wrapping key) from a short code: what the server stores finds the row but opens nothing."""
+    raw = hashlib.pbkdf2_hmac("sha256", normalize_code(code).encode(), KDF_SALT, KDF_ITERATIONS, dklen=64)
+    return raw[:32].hex(), raw[32:]
+
+
+def _require(access: Access) -> None:
+    if not access.allows(SCOPE):
+        raise AccessDenied(None, access.profile.id, SCOPE, access.role)
+
+
+def _vaccinations(access: Access) -> list[dict]:
+    rules = load_rules()
+    rows = db.session.scalars(select(AgendaItem).where(AgendaItem.profile_id == access.profile.id,
+                                                       AgendaItem.done_on.is_not(None)))
+    return sorted(({"fr": rules[r.rule_id].label_fr, "en": rules[r.rule_id].label_en,
+                    "date": r.done_on.isoformat()} for r in rows
+                   if r.rule_id in rules and rules[r.rule_id].kind == "vaccine" and r.done_on),
+                  key=lambda v: v["date"])
+
+
+def _documents(access: Access, ids: list[int]) -> list[dict]:
+    if len(ids) > MAX_DOCUMENTS:
+        raise ServiceError(_l("At most %(n)s documents in one share.", n=MAX_DOCUMENTS), field="documents")
+    out, total = [], 0
+    for doc_id in ids:
+        doc = documents.get(access, doc_id)
+        view = documents.open_view(doc)  # without anything in it that could act
+        total += len(view.data)
+        if total > MAX_BYTES:
+            raise ServiceError(_l("These documents are too large to share together: choose fewer."),
+                               field="documents")
+        out.append({"title": doc.title, "date": doc.care_date.isoformat() if doc.care_date else "",
+                    "content_type": view.content_type, "data": base64.b64encode(view.data).decode()})
+    return out
+
+
+def package(access: Access, *, card: bool, document_ids: list[int], vaccinations: bool,
+            now: datetime, expires_at: datetime) -> dict:
+    profile = access.profile
+    return {"v": 1, "made_at": now.isoformat(timespec="seconds"),
+            "expires_at": expires_at.isoformat(timespec="seconds"), "name": profile.full_name,
+            "birth_date": profile.birth_date.isoformat() if profile.birth_date else "",
+            "card": emergency_card.snapshot(profile, emergency_card.get(access)) if card else None,
+            "documents": _documents(access, document_ids),
+            "vaccinations": _vaccinations(access) if vaccinations and access.allows("agenda") else []}
+
+
+def create(access: Access, actor: User, *, card: bool, document_ids: list[int], vaccinations: bool,
+           lifetime: str, passcode: str = "", cost: tuple[int, int] = (3, 65536),
+           now: datetime | None = None) -> Made:
+    _require(access)
+    now = now or utcnow()
+    if lifetime not in LIFETIMES:
+        raise ServiceError(_l("Choose how long the share lasts."), field="lifetime")
+    if not (card or document_ids or vaccinations):
+        raise ServiceError(_l("Choose at least one thing to share."), field="card")
+    passcode = (passcode or "").strip()
+    if passcode and not 4 <= len(passcode) <= 40:
+        raise ServiceError(_l("The passcode needs 4 to 40 characters."), field="passcode")
+    expires_at = now + LIFETIMES[lifetime]
+    data = package(access, card=card, document_ids=document_ids, vaccinations=vaccinations, now=now,
+                   expires_at=expires_at)
+    key, public_id = AESGCM.generate_key(256), b64url(os.urandom(16))
+    nonce = os.urandom(12)
+    body = nonce + AESGCM(key).encrypt(nonce, json.dumps(data).encode(), public_id.encode())
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    lookup, wrap = derive(code)
+    wrap_nonce = os.urandom(12)
+    parts = ("card" if card else "", f"documents:{len(document_ids)}" if document_ids else "",
+             "vaccinations" if data["vaccinations"] else "")
+    summary = " ".join(p for p in parts if p)
+    share = ClinicianShare(
+        public_id=public_id, code_lookup=lookup, ciphertext=body, profile_id=access.profile.id,
+        code_wrapped_key=wrap_nonce + AESGCM(wrap).encrypt(wrap_nonce, key, WRAP_AAD),
+        created_by_id=actor.id, delegation_id=access.delegation.id if access.delegation else None,
+        summary=summary, passcode_hash=hash_password(passcode, cost) if passcode else None,
+        tries_left=PASSCODE_TRIES, created_at=now, expires_at=expires_at)
+    db.session.add(share)
+    db.session.flush()
+    audit.record_access(access, actor, "share.created", object_type="share", object_id=share.id)
+    return Made(share, key, f"{code[:5]}-{code[5:]}")
+
+
+def is_active(share: ClinicianShare, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if share.revoked_at is not None or share.expires_at <= now or share.tries_left <= 0:
+        return False
+    if share.delegation_id is None:
+        return True
+    delegation = db.session.get(Delegation, share.delegation_id)
+    return bool(delegation and delegation.is_active(now))
+
+
+def listed(access: Access) -> list[ClinicianShare]:
+    """The owners see every share of the profile; a caregiver sees those she made."""
+    _require(access)
+    query = select(ClinicianShare).where(ClinicianShare.profile_id == access.profile.id)
+    if not access.is_owner:
+        query = query.where(ClinicianShare.delegation_id == access.delegation.id if access.delegation
+                            else ClinicianShare.id.is_(None))
+    return list(db.session.scalars(query.order_by(ClinicianShare.created_at.desc()).limit(50)))
+
+
+def get(access: Access, share_id: int) -> ClinicianShare:
+    share = next((s for s in listed(access) if s.id == share_id), None)
+    if share is None:
+        raise ServiceError(_l("This share does not exist."), 404)
+    return share
+
+
+def revoke(access: Access, actor: User, share: ClinicianShare, now: datetime | None = None) -> None:
+    if share.revoked_at is None:
+        share.revoked_at = now or utcnow()
+        audit.record_access(access, actor, "share.revoked", object_type="share", object_id=share.id)
+        db.session.flush()
+
+
+def _log(share: ClinicianShare, action: str) -> None:
+    audit.record(actor=None, actor_role="clinician", action=action, profile_id=share.profile_id,
+                 object_type="share", object_id=share.id,
+                 object_label=share.created_at.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def find(public_id: str) -> ClinicianShare | None:
+    share = db.session.scalar(select(ClinicianShare).where(ClinicianShare.public_id == str(public_id)[:32]))
+    # The index found it; compare in constant time anyway, so the answer's time says nothing more.
+    return share if share is not None and hmac.compare_digest(share.public_id, str(public_id)) else None
+
+
+def open_package(public_id: str, passcode: str | None, *, cost: tuple[int, int] = (3, 65536),
+                 now: datetime | None = None) -> bytes:
+    """The encrypted package for the clinician's browser. Raises ShareEnded (410), a 404 for an unknown
+    link, or a 401 ServiceError (details: tries_left, passcode: True) for a missing or wrong passcode."""
+    share = _usable(public_id, passcode, cost, now)
+    share.openings += 1
+    _log(share, "share.opened")
+    return share.ciphertext
+
+
+def _usable(public_id: str, passcode: str | None, cost: tuple[int, int],
+            now: datetime | None) -> ClinicianShare:
+    """The active share this link names, once its passcode (if any) is given right; each wrong try counts."""
+    share = find(public_id)
+    if share is None:
+        raise ServiceError(_l("This share does not exist. Check the link or the code."), 404)
+    if not is_active(share, now):
+        _log(share, "share.refused")
+        raise ShareEnded()
+    if share.passcode_hash:
+        if not passcode:
+            raise ServiceError(_l("Type the passcode the person gave you."), 401,
+                               details={"passcode": True, "tries_left": share.tries_left})
+        if not verify_password(share.passcode_hash, passcode, cost):
+            share.tries_left -= 1
+            _log(share, "share.passcode_refused" if share.tries_left > 0 else "share.locked")
+            if share.tries_left <= 0:
+                raise ShareEnded()
+            raise ServiceError(_l("This passcode is not the right one. Tries left: %(n)s.",
+                                  n=share.tries_left), 401,
+                               details={"passcode": True, "tries_left": share.tries_left})
+    return share
+
+
+def leave_document(public_id: str, passcode: str | None, data: bytes, title: str, source, *,
+                   cost: tuple[int, int] = (3, 65536), now: datetime | None = None) -> None:
+    """A document the health professional leaves back (a letter, a prescription): it lands in the
+    profile's documents, marked as from a health professional, to check (`source(locale)` words it in the
+    language of whoever made the share); at most a few."""
+    share = _usable(public_id, passcode, cost, now)
+    if share.documents_left >= MAX_LEFT:
+        raise ServiceError(_l("This share already received %(n)s documents.", n=MAX_LEFT), 409, field="file")
+    if not documents.clean_title(title):
+        raise ServiceError(_l("Give the document a name."), field="title")
+    profile = db.session.get_one(Profile, share.profile_id)  # the share is deleted with its profile
+    maker = db.session.get(User, share.created_by_id) if share.created_by_id else None
+    words = source(getattr(maker, "locale", None) or "fr")
+    doc = documents.add(Access(profile, "clinician", frozenset()), None, data, title=title, source=words,
+                        origin="shared", now=now).document
+    share.documents_left += 1
+    audit.record(actor=None, actor_role="clinician", action="share.document_left",
+                 profile_id=share.profile_id, object_type="document", object_id=doc.id,
+                 object_label=doc.title)
+
+
+def by_code(lookup: str) -> tuple[str, bytes]:
+    """(public id, wrapped key) of the active share whose short code derives this lookup; 404 otherwise."""
+    share = db.session.scalar(select(ClinicianShare).where(ClinicianShare.code_lookup == str(lookup)[:64]))
+    if share is None or not hmac.compare_digest(share.code_lookup, str(lookup)) or not is_active(share):
+        raise ServiceError(_l("No share has this code, or it has ended."), 404)
+    return share.public_id, share.code_wrapped_key
+

@@ -1,0 +1,131 @@
+"""The emergency card: owners edit it in everyday words, caregivers who read documents see it, hostile
+text is shown as text, and its IPS export is a FHIR Bundle that the R4B model accepts."""
+
+import json
+
+from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import select
+
+from companion.extensions import db
+from companion.models.account import UserSession
+from companion.models.audit import AccessEvent
+from companion.web import sw_contract as swc
+
+from .cast import delegate, make_person, sign_up, signed_in
+
+CARD = {"allergies": "pénicilline (plaques rouges)\n\n  iode  ", "treatments": "Kardegic 75 mg le matin",
+        "conditions": "diabète de type 2", "blood_group": "A+", "devices": "pacemaker",
+        "contacts": "Sophie Bernard, fille, 06 12 34 56 78", "languages": "français, créole",
+        "gp": "Dr Lemoine, 05 55 00 00 00", "directives": "dans mes documents", "notes": "vit seul"}
+
+
+def _fill(web, pid, **changes):
+    return web.post(f"/p/{pid}/emergency/edit", {**CARD, **changes}, from_url=f"/p/{pid}/emergency/edit")
+
+
+def test_owner_fills_the_card_and_reads_it_back(web, ctx):
+    pid = sign_up(web, ctx, "louis")
+    assert "Cette carte est encore vide" in web.get(f"/p/{pid}/emergency").get_data(as_text=True)
+    resp = _fill(web, pid)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/p/{pid}/emergency")
+    page = web.get(f"/p/{pid}/emergency").get_data(as_text=True)
+    assert "<li>pénicilline (plaques rouges)</li>" in page and "<li>iode</li>" in page
+    assert "Kardegic 75 mg le matin" in page and "A+" in page and "Dr Lemoine" in page
+    assert f'href="/p/{pid}/emergency"' in web.get(f"/p/{pid}/").get_data(as_text=True)  # from the profile
+
+
+def test_hostile_and_oversized_text_is_escaped_or_refused(web, ctx):
+    pid = sign_up(web, ctx, "louis")
+    _fill(web, pid, allergies='<script>alert(1)</script>\n"><img src=x onerror=alert(2)>')
+    page = web.get(f"/p/{pid}/emergency").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    resp = _fill(web, pid, allergies="\n".join(f"allergie {i}" for i in range(25)), blood_group="A+")
+    assert resp.status_code == 400 and "Au plus 20 lignes" in resp.get_data(as_text=True)
+    resp = _fill(web, pid, blood_group="Z")
+    assert resp.status_code == 400 and "groupe sanguin" in resp.get_data(as_text=True)
+    # Nothing half-written: the card still holds the first version.
+    assert "&lt;script&gt;" in web.get(f"/p/{pid}/emergency").get_data(as_text=True)
+
+
+def test_a_caregiver_who_reads_documents_sees_the_card_and_it_is_logged(app, web, ctx):
+    pid = sign_up(web, ctx, "louis")
+    _fill(web, pid)
+    with ctx():
+        sophie = make_person("sophie")
+        db.session.commit()
+        sophie_id = sophie.id
+    delegate(ctx, pid, "sophie", "documents:read")
+    helper = signed_in(app.test_client(), sophie_id)
+    page = helper.get(f"/p/{pid}/emergency").get_data(as_text=True)
+    assert "pénicilline" in page and "Modifier la carte" not in page
+    assert helper.get(f"/p/{pid}/emergency/edit").status_code == 404
+    with ctx():
+        query = select(AccessEvent.action).where(AccessEvent.actor_id == sophie_id)
+        actions = list(db.session.scalars(query))
+    assert "emergency.view" in actions
+    log = web.get(f"/p/{pid}/access-log").get_data(as_text=True)
+    assert "a consulté la carte d" in log
+
+
+def test_the_ips_export_is_a_valid_fhir_bundle(web, ctx):
+    pid = sign_up(web, ctx, "louis")
+    _fill(web, pid)
+    resp = web.get(f"/p/{pid}/emergency/ips.json")
+    assert resp.status_code == 200 and resp.mimetype == "application/fhir+json"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    data = json.loads(resp.get_data(as_text=True))
+    bundle = Bundle.model_validate(data)  # raises on anything the R4B model refuses
+    kinds = [e.resource.get_resource_type() for e in bundle.entry]
+    assert kinds.count("AllergyIntolerance") == 2 and "MedicationStatement" in kinds and "Condition" in kinds
+    patient = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient")
+    assert patient.name[0].given == ["Louis"] and patient.contact[0].name.text.startswith("Sophie")
+    refs = {e.resource.patient.reference for e in bundle.entry
+            if e.resource.get_resource_type() == "AllergyIntolerance"}
+    assert refs == {bundle.entry[0].fullUrl}
+    # An empty card is still a valid bundle (the patient alone).
+    assert json.loads(web.get(f"/p/{pid}/emergency/ips.json").get_data(as_text=True))["entry"]
+
+
+def _louis_and_sophie(app, web, ctx, scopes="documents:read"):
+    pid = sign_up(web, ctx, "louis")
+    _fill(web, pid)
+    with ctx():
+        sophie_id = make_person("sophie").id
+        db.session.commit()
+    delegate(ctx, pid, "sophie", scopes)
+    return pid, signed_in(app.test_client(), sophie_id), sophie_id
+
+
+def test_the_manifest_lists_the_card_for_the_owner_and_a_reading_caregiver_with_its_version(app, web, ctx):
+    pid, helper, _ = _louis_and_sophie(app, web, ctx)
+    mine = json.loads(web.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert [c["url"] for c in mine] == [f"/p/{pid}/emergency", f"/p/{pid}/counter"]
+    theirs = json.loads(helper.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert mine[0] in theirs  # beside the card of her own profile
+    page = web.get(f"/p/{pid}/emergency")
+    assert page.headers[swc.OFFLINE_CACHE] == "1" and page.headers[swc.CARD_VERSION] == mine[0]["version"]
+    _fill(web, pid, allergies="arachide")  # a changed card has a new version: the worker fetches it again
+    again = json.loads(helper.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert [c for c in again if c["url"] == mine[0]["url"]][0]["version"] != mine[0]["version"]
+
+
+def test_no_card_for_a_caregiver_without_documents_nor_on_a_shared_computer(app, web, ctx):
+    pid, helper, sophie_id = _louis_and_sophie(app, web, ctx, scopes="agenda")
+    cards = json.loads(helper.get("/offline/manifest.json").get_data(as_text=True))["cards"]
+    assert f"/p/{pid}/emergency" not in [c["url"] for c in cards]
+    assert helper.get(f"/p/{pid}/emergency").status_code == 404
+    with ctx():
+        for s in db.session.scalars(select(UserSession)):
+            s.shared_device = True
+        db.session.commit()
+    assert "cards" not in json.loads(web.get("/offline/manifest.json").get_data(as_text=True))
+
+
+def test_the_workers_copy_is_logged_as_a_copy_not_as_an_opening(app, web, ctx):
+    pid, helper, sophie_id = _louis_and_sophie(app, web, ctx)
+    helper.get(f"/p/{pid}/emergency", headers={swc.COPY_TOKEN: ""})
+    with ctx():
+        query = select(AccessEvent.action).where(AccessEvent.actor_id == sophie_id)
+        actions = list(db.session.scalars(query))
+    assert actions.count("emergency.copied_offline") == 1 and "emergency.view" not in actions
