@@ -24,7 +24,6 @@ import logging
 import random
 import secrets
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
@@ -120,13 +119,12 @@ def send_due(sender, now: datetime | None = None, limit: int = CHUNK, chunks: in
     rows.batch_only()
     clock = Clock(now or utcnow())
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    with ThreadPoolExecutor(max_workers=sender.pool, thread_name_prefix="push") as pool:
-        while chunks is None or chunks > 0:
-            claims = claim(clock(), limit)
-            if not claims:
-                break
-            _send_chunk(sender, pool, claims, clock, counts)
-            chunks = None if chunks is None else chunks - 1
+    while chunks is None or chunks > 0:
+        claims = claim(clock(), limit)
+        if not claims:
+            break
+        _send_chunk(sender, sender.threads, claims, clock, counts)
+        chunks = None if chunks is None else chunks - 1
     return counts
 
 

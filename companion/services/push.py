@@ -1,9 +1,9 @@
 """Sending Web Push messages (RFC 8030/8291/8292), and recording each answer.
 
-Encryption is pywebpush's (aes128gcm, RFC 8291); the POST is ours, on urllib3 directly: pywebpush's
-`webpush()` signs a new VAPID token for every message and goes through requests, whose per-call work
-(environment, proxies, hooks, cookies) cost more than the encryption itself. Here the token is signed
-once per push service and reused, and each host keeps a pool of open connections.
+Encryption is pywebpush's (aes128gcm, RFC 8291); the POST is push_http.py's: pywebpush's `webpush()`
+signs a new VAPID token for every message and goes through requests, whose per-call work cost more
+than the encryption itself. Here the token is signed once per push service and reused until near its
+expiry, and each host keeps its connections open.
 
 The payload never carries health detail: only the first name and the page to open, because it shows
 on a lock screen that anyone near the phone can read.
@@ -16,14 +16,13 @@ import logging
 import os
 import threading
 import time
-import urllib.request
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import certifi
-import urllib3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app, has_app_context
@@ -36,7 +35,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
-from . import ServiceError
+from . import ServiceError, push_http
 
 log = logging.getLogger("companion.push")
 
@@ -127,16 +126,6 @@ def encrypt(sub, data: bytes) -> bytes:
     return WebPusher(info).encode(data, "aes128gcm")["body"]
 
 
-def _http(pool: int) -> urllib3.PoolManager:
-    """Connections kept open per host, as many as the threads that may send at once. A proxy or CA
-    bundle set in the environment is honoured, read once (not on every message)."""
-    ca = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-    proxy = urllib.request.getproxies().get("https")
-    if proxy:
-        return urllib3.ProxyManager(proxy, num_pools=16, maxsize=pool, ca_certs=ca)
-    return urllib3.PoolManager(num_pools=16, maxsize=pool, ca_certs=ca)
-
-
 class Sender:
     """One per worker: a signing key, its VAPID tokens and kept-alive connections per push service host.
     `send` may be called from several threads at once (the batch sends a chunk through a thread pool)."""
@@ -149,8 +138,12 @@ class Sender:
         self.vapid = Vapid.from_string(private_key=keys["private_key"])
         self.public_key = keys["public_key"]
         self.subject, self.timeout, self.pool = subject, timeout, pool
-        self._http = _http(pool)
+        self._http = push_http.Connections(pool)
         self._lock = threading.Lock()
+        # One thread pool per Sender, shared by every chunk this process works on at once: never more
+        # POSTs in flight than kept-alive connections, which would open and drop new ones.
+        self.threads = ThreadPoolExecutor(max_workers=pool, thread_name_prefix="push")
+        weakref.finalize(self, self.threads.shutdown, wait=False)
         self._signed: dict[str, tuple[float, dict]] = {}  # push service origin -> (exp, headers)
 
     def vapid_headers(self, endpoint: str) -> dict:
@@ -177,12 +170,10 @@ class Sender:
         if topic_id:
             headers["Topic"] = topic_id
         try:
-            resp = self._http.request("POST", sub.endpoint, body=body, headers=headers, retries=False,
-                                      redirect=False, timeout=urllib3.Timeout(self.timeout, self.timeout))
-        except urllib3.exceptions.HTTPError as exc:  # refused, reset, timed out: try again later
+            status, answer = self._http.post(sub.endpoint, headers, body, self.timeout)
+        except (OSError, ValueError) as exc:  # refused, reset, timed out, not HTTP: try again later
             return Outcome(0, "retry", type(exc).__name__)
-        status = resp.status
-        wait = retry_after(resp.headers.get("Retry-After")) if status in (429, 503) else None
+        wait = retry_after(answer.get("retry-after")) if status in (429, 503) else None
         return Outcome(status, classify(status), retry_after=wait)
 
 
