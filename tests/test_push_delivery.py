@@ -185,6 +185,22 @@ def test_two_concurrent_batches_send_each_reminder_exactly_once_on_postgresql(ap
         assert db.session.scalar(unsent) == 0
 
 
+def test_a_claim_takes_one_chunk_so_other_workers_get_the_rest(app, ctx, service):
+    """Thousands due in a table the planner knows nothing about yet (no statistics): each claim takes
+    its chunk, not everything (PostgreSQL may run a locking sub-select once per row otherwise)."""
+    with ctx():
+        user, profile = person("louis")
+        device(service, user, "phone")
+        db.session.execute(Reminder.__table__.insert(), [
+            {"key": f"k{i}", "user_id": user.id, "profile_id": profile.id, "kind": "prevention",
+             "item_ref": "ADU_FLU", "due_at": NOW, "scheduled_at": NOW, "attempts": 0, "fence": 0,
+             "created_at": NOW} for i in range(3000)])
+        db.session.commit()
+        chunks = [reminders.claim(NOW) for _ in range(16)]
+    assert [len(c) for c in chunks] == [200] * 15 + [0]
+    assert len({c.id for chunk in chunks for c in chunk}) == 3000
+
+
 def test_on_sqlite_a_claimed_reminder_cannot_be_claimed_again(app, ctx, backend, service, sender):
     with ctx():
         _many_due(service, 10)

@@ -75,15 +75,19 @@ def due_count(now: datetime) -> int:
 
 
 def claim(now: datetime, limit: int = CHUNK) -> list[Claim]:
-    """Lease up to `limit` due reminders in one statement and commit, so no other run sends them.
-    PostgreSQL skips rows another claim is locking; SQLite has one writer at a time and the UPDATE
-    re-checks readiness as it writes. Each claimed row's fence goes up by one."""
+    """Lease up to `limit` due reminders and commit, so no other run sends them; each claimed row's
+    fence goes up by one. PostgreSQL: the rows are locked first (skipping rows another claim holds),
+    then updated by id in the same transaction; one UPDATE with the locking sub-select inside may run
+    that sub-select once per row and take every due row, not a chunk. SQLite has one writer at a time
+    and its UPDATE re-checks readiness as it writes."""
     rows.batch_only()
     free = select(Reminder.id).where(ready(now)).order_by(Reminder.scheduled_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
-        free = free.with_for_update(skip_locked=True)
+        chosen = Reminder.id.in_(list(db.session.scalars(free.with_for_update(skip_locked=True))))
+    else:
+        chosen = Reminder.id.in_(free.scalar_subquery())
     taken = db.session.execute(
-        update(Reminder).where(Reminder.id.in_(free.scalar_subquery()), ready(now))
+        update(Reminder).where(chosen, ready(now))
         .values(claimed_until=now + LEASE, claim_token=secrets.token_hex(8), fence=Reminder.fence + 1)
         .returning(Reminder.id, Reminder.fence),
         execution_options={"synchronize_session": False}).all()
