@@ -10,6 +10,7 @@ on a lock screen that anyone near the phone can read.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -119,11 +120,16 @@ def classify(status: int) -> str:
     return "failed"
 
 
+@functools.lru_cache(maxsize=4096)
+def _pusher(endpoint: str, p256dh: str, auth: str) -> WebPusher:
+    """A device's keys, decoded once per worker (a chunk sends each device several reminders)."""
+    return WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
+
+
 def encrypt(sub, data: bytes) -> bytes:
-    """The aes128gcm body for one device (RFC 8291): a new ephemeral ECDH key per message, as the RFC
-    asks. `sub` has p256dh and auth (base64url)."""
-    info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
-    return WebPusher(info).encode(data, "aes128gcm")["body"]
+    """The aes128gcm body for one device (RFC 8291), with a new ephemeral ECDH key for every message as
+    the RFC asks. `sub` has endpoint, p256dh and auth (base64url)."""
+    return _pusher(sub.endpoint, sub.p256dh, sub.auth).encode(data, "aes128gcm")["body"]
 
 
 class Sender:
@@ -219,6 +225,7 @@ def _host_matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
+@functools.lru_cache(maxsize=8192)  # asked before every message: the same few thousand endpoints
 def endpoint_allowed(endpoint: str, allowed: tuple[str, ...] = PUSH_HOSTS) -> bool:
     try:
         parts = urlsplit(endpoint)
