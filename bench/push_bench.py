@@ -191,10 +191,11 @@ def report(args, dialect, queue_url, expected, raw, rates, costs, checked) -> No
     queue = "redis" if queue_url else "sqlite"
     print(f"database, queue           {dialect}, {queue}; {args.count} reminders, {args.accounts} accounts, "
           f"{expected} messages ({checked} fully checked), {args.threads} thread(s) per worker")
-    print(f"raw encryptions / second  {raw:8.0f}   (the real path's encryption, one thread, same run)")
+    print(f"raw encryptions / second  {raw:8.0f}   ({1e6 / raw:.0f} us each: the real path's encryption, "
+          "one thread, same run)")
     for workers, rate in rates.items():
         print(f"fan-out, {workers} worker process(es) {rate:6.0f} msg/s = {rate / raw:6.1%} of raw rate; "
-              f"worker CPU {costs[workers] * 1e6:.0f} us/msg (raw: {1e6 / raw:.0f} us)")
+              f"workers' CPU {costs[workers] * 1e6:.0f} us/msg, {rate * costs[workers]:.2f} core(s) busy")
     print(f"2 workers / 1 worker      {rates[2] / rates[1]:8.2f}x")
     print(f"load average (1 min)      {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared)")
 
