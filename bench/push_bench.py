@@ -2,7 +2,7 @@
 each (about 13,300 messages) handed out by the reminders job's own `fan_out` as chunk tasks, taken by
 queue worker processes (Huey consumers running companion/tasks.py's `send_chunk`: claim, renew,
 encrypt, VAPID, POST on kept-alive connections, record, mark), first 1 worker process, then 2, to a
-local push service on 127.0.0.1 that answers without decrypting (bench/lean_push_service.py, which
+local push service on 127.0.0.1 that answers without decrypting (tests/lean_push_service.py, which
 still checks a sample fully). Printed beside the raw encryption rate measured in the same run: the same
 function the real path calls for each message (pywebpush's aes128gcm with a new ephemeral key), one
 thread, the higher of a measure before and after the fan-outs.
@@ -33,13 +33,13 @@ sys.path.insert(0, str(ROOT))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text, update  # noqa: E402
 
-from bench.lean_push_service import LeanPushService  # noqa: E402
 from companion import create_app  # noqa: E402
 from companion.extensions import db  # noqa: E402
 from companion.models.agenda import Reminder  # noqa: E402
 from companion.models.push import PushDelivery, PushSubscription  # noqa: E402
 from companion.services import accounts, delivery  # noqa: E402
 from companion.services import push as push_service  # noqa: E402
+from tests.lean_push_service import LeanPushService  # noqa: E402
 from tests.push_receiver import b64e  # noqa: E402
 
 LOCAL = push_service.allowed_hosts({"PUSH_ALLOWED_HOSTS": "127.0.0.1"})  # the local push service only

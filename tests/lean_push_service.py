@@ -15,7 +15,7 @@ from collections import Counter
 
 import http_ece
 
-from tests.push_receiver import TOPIC_CHARS, Device, verify_vapid
+from .push_receiver import TOPIC_CHARS, Device, verify_vapid
 
 ANSWER = b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
 SAMPLE = 100
