@@ -85,19 +85,19 @@ def reset(app) -> None:
         db.session.commit()
 
 
-def encryption_rate(app, seconds: float = 3.0) -> float:
+def encryption_rate(app, seconds: float = 3.0) -> tuple[float, float]:
     """Encryptions per second in one thread, by the function each message goes through, over the
-    devices in turn (a new ephemeral key each time, as on the real path)."""
+    devices in turn (a new ephemeral key each time, as on the real path); and CPU seconds each."""
     with app.app_context():
         subs = db.session.execute(select(PushSubscription.endpoint, PushSubscription.p256dh,
                                          PushSubscription.auth)).all()
     data = json.dumps({"title": "Rappel Companion", "url": "/p/1/agenda", "tag": "agenda-1",
                        "body": "Un rappel pour Jeanne vous attend dans Companion."}).encode()
-    n, start = 0, time.perf_counter()
+    n, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         push_service.encrypt(subs[n % len(subs)], data)
         n += 1
-    return n / (time.perf_counter() - start)
+    return n / (time.perf_counter() - start), (time.process_time() - cpu) / n
 
 
 def worker(url: str, folder: str, queue_url: str, threads: str) -> None:
@@ -184,10 +184,13 @@ def main() -> None:
         dialect = url.split(":", 1)[0].split("+")[0]
     service.close()
     assert not service.errors and service.checked, (service.checked, service.errors[:3])
-    report(args, dialect, queue_url, expected, max(raw), rates, costs, service.checked)
+    report(args, dialect, queue_url, expected, raw, rates, costs, service.checked)
 
 
-def report(args, dialect, queue_url, expected, raw, rates, costs, checked) -> None:
+def report(args, dialect, queue_url, expected, measures, rates, costs, checked) -> None:
+    """The measured ratios; then, because the cores are shared, what a message costs the workers in
+    encryptions' worth of CPU (the ratio one worker would reach with a whole core to itself)."""
+    raw, enc_cpu = max(m[0] for m in measures), min(m[1] for m in measures)
     queue = "redis" if queue_url else "sqlite"
     print(f"database, queue           {dialect}, {queue}; {args.count} reminders, {args.accounts} accounts, "
           f"{expected} messages ({checked} fully checked), {args.threads} thread(s) per worker")
@@ -197,6 +200,9 @@ def report(args, dialect, queue_url, expected, raw, rates, costs, checked) -> No
         print(f"fan-out, {workers} worker process(es) {rate:6.0f} msg/s = {rate / raw:6.1%} of raw rate; "
               f"workers' CPU {costs[workers] * 1e6:.0f} us/msg, {rate * costs[workers]:.2f} core(s) busy")
     print(f"2 workers / 1 worker      {rates[2] / rates[1]:8.2f}x")
+    per = max(costs.values()) / enc_cpu
+    print(f"CPU per message           {per:8.1f} encryptions ({enc_cpu * 1e6:.0f} us CPU each): with a core "
+          f"to itself a worker would reach {1 / per:.0%} of the raw rate")
     print(f"load average (1 min)      {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (shared)")
 
 
