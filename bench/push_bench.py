@@ -8,8 +8,10 @@ function the real path calls for each message (pywebpush's aes128gcm with a new 
 thread, the higher of a measure before and after the fan-outs.
 
 PostgreSQL when COMPANION_BENCH_DATABASE_URL is set (its schema is dropped and rebuilt), else SQLite in
-a temporary folder. The queue is Redis when COMPANION_BENCH_QUEUE_URL is set (that Redis database is
-flushed), else Huey's SQLite storage (it polls: up to 0.1 s of start-up lag). A measurement, not a test.
+a temporary folder. The queue is Redis when COMPANION_BENCH_QUEUE_URL is set (the queue's own keys
+there are emptied first), else Huey's SQLite storage (it polls: up to 0.1 s of lag). The cores are
+shared with whatever else runs, so the last lines give what a message costs the workers in CPU, which
+does not depend on it. A measurement, not a test.
 
     COMPANION_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
     COMPANION_BENCH_QUEUE_URL=redis://127.0.0.1:6379/11 \\
