@@ -61,15 +61,20 @@ def claimed(table: Table, claims) -> ColumnElement[bool]:
 
 
 def insert_rows(table: Table, values: list[dict]) -> None:
-    """Insert many rows in one statement. On PostgreSQL from one array per column (`unnest`): the same
-    text whatever the number of rows (see `among`); elsewhere the driver's many-rows insert."""
+    """Insert many rows in one statement. On PostgreSQL from one array per column (`unnest`), a column
+    with the same value in every row (the usual answer, its time) as one plain parameter: the same text
+    whatever the number of rows (see `among`), and less to encode. Elsewhere the driver's many-rows insert."""
     if db.engine.dialect.name != "postgresql":
         db.session.execute(table.insert(), values)
         return
     names = list(values[0])
-    arrays = [bindparam(None, [v[n] for v in values], type_=ARRAY(table.c[n].type)) for n in names]
-    given = func.unnest(*arrays).table_valued(*names).render_derived()
-    db.session.execute(table.insert().from_select(names, select(*given.c)))
+    # At least one array, which gives the number of rows (a single row has no column that varies).
+    varying = [n for n in names if any(v[n] != values[0][n] for v in values)] or names[:1]
+    arrays = [bindparam(None, [v[n] for v in values], type_=ARRAY(table.c[n].type)) for n in varying]
+    given = func.unnest(*arrays).table_valued(*varying).render_derived()
+    columns = [given.c[n] if n in varying else bindparam(None, values[0][n], type_=table.c[n].type).label(n)
+               for n in names]
+    db.session.execute(table.insert().from_select(names, select(*columns)))
 
 
 def useful_for(kind: str) -> timedelta:
@@ -164,9 +169,10 @@ def record(chunk: Chunk, work: list[Message], outcomes: list) -> None:
     answered = [(m, o) for m, o in zip(work, outcomes, strict=True) if o is not None]
     if not answered:
         return
+    at = utcnow()  # one time for the step's answers: they were all read in the last moments
     insert_rows(cast(Table, PushDelivery.__table__), [
         {"reminder_id": m.reminder_id, "subscription_id": m.sub.id, "status": o.status, "result": o.result,
-         "detail": o.detail[:200], "at": utcnow()} for m, o in answered])
+         "detail": o.detail[:200], "at": at} for m, o in answered])
     by_result = defaultdict(set)
     for m, o in answered:
         by_result[o.result].add(m.sub.id)
