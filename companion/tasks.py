@@ -63,7 +63,7 @@ def register(queue: Huey, app, make_sender=None) -> Tasks:
     from .wiring import JOBS
 
     make_sender = make_sender or default_sender
-    senders: dict = {}  # one Sender per worker process: its keep-alive sessions are reused
+    senders: dict = {}  # one Sender per worker process: its open connections and VAPID tokens are reused
 
     @queue.task(retries=CHUNK_RETRIES, retry_delay=CHUNK_RETRY_DELAY, name="send_chunk")
     def send_chunk(now=None):

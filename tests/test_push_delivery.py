@@ -17,7 +17,7 @@ from companion.services import accounts, reminders
 from companion.services import push as push_service
 
 from .cast import make_delegation, make_person
-from .push_receiver import PushService
+from .push_receiver import PushService, b64e
 
 # The local push service is accepted only because the tests configure it, as an operator would.
 LOCAL = push_service.allowed_hosts({"PUSH_ALLOWED_HOSTS": "127.0.0.1"})
@@ -185,6 +185,22 @@ def test_two_concurrent_batches_send_each_reminder_exactly_once_on_postgresql(ap
         assert db.session.scalar(unsent) == 0
 
 
+def test_a_claim_takes_one_chunk_so_other_workers_get_the_rest(app, ctx, service):
+    """Thousands due in a table the planner knows nothing about yet (no statistics): each claim takes
+    its chunk, not everything (PostgreSQL may run a locking sub-select once per row otherwise)."""
+    with ctx():
+        user, profile = person("louis")
+        device(service, user, "phone")
+        db.session.execute(Reminder.__table__.insert(), [
+            {"key": f"k{i}", "user_id": user.id, "profile_id": profile.id, "kind": "prevention",
+             "item_ref": "ADU_FLU", "due_at": NOW, "scheduled_at": NOW, "attempts": 0, "fence": 0,
+             "created_at": NOW} for i in range(3000)])
+        db.session.commit()
+        chunks = [reminders.claim(NOW) for _ in range(16)]
+    assert [len(c) for c in chunks] == [200] * 15 + [0]
+    assert len({c.id for chunk in chunks for c in chunk}) == 3000
+
+
 def test_on_sqlite_a_claimed_reminder_cannot_be_claimed_again(app, ctx, backend, service, sender):
     with ctx():
         _many_due(service, 10)
@@ -235,14 +251,16 @@ def test_a_push_service_that_times_out_is_retried(app, ctx, service):
     assert service.received[-1]["ttl"] == 86400 and service.received[-1]["urgency"] == "high"
 
 
-def test_a_subscription_kept_before_the_check_is_not_called(app, ctx, monkeypatch):
-    called = []
-    monkeypatch.setattr(push_service, "webpush", lambda *a, **k: called.append(a))
+def test_a_subscription_kept_before_the_check_is_not_called(app, ctx, service):
+    """A device saved before the host check pointing at a local address: a real service listens there,
+    and a sender that knows only the public push services posts nothing to it."""
+    dev = service.device("old")
     with ctx():
-        sub = PushSubscription(endpoint="https://192.168.1.1/x", user_id=1, p256dh="p", auth="a", failures=0)
+        sub = PushSubscription(endpoint=service.endpoint("old"), user_id=1, p256dh=dev.p256dh,
+                               auth=b64e(dev.auth), failures=0)
         outcome = push_service.Sender(push_service.generate_keys(), allowed=push_service.PUSH_HOSTS).send(
             sub, {"title": "x"}, "prevention")
-    assert outcome.result == "gone" and called == []
+    assert outcome.result == "gone" and service.received == [] and service.errors == []
 
 
 def test_the_batch_refuses_to_run_inside_a_web_request(app):

@@ -24,12 +24,11 @@ import logging
 import random
 import secrets
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, func, or_, select, update
 
 from ..extensions import db
 from ..models.agenda import Reminder
@@ -40,7 +39,7 @@ log = logging.getLogger("companion.delivery")
 
 LEASE = timedelta(minutes=5)
 CHUNK = 200  # reminders one claim takes: one task of the queue
-STEP = 64  # messages between two lease renewals and result commits
+STEP = 100  # messages between two lease renewals and result commits (two per chunk)
 SKEW = timedelta(seconds=5)  # how far the workers' clocks may disagree
 # Retries: exponential from RETRY_BASE, capped, with jitter so devices that failed together do not all
 # come back at the same second; a push service's Retry-After is a floor.
@@ -76,15 +75,19 @@ def due_count(now: datetime) -> int:
 
 
 def claim(now: datetime, limit: int = CHUNK) -> list[Claim]:
-    """Lease up to `limit` due reminders in one statement and commit, so no other run sends them.
-    PostgreSQL skips rows another claim is locking; SQLite has one writer at a time and the UPDATE
-    re-checks readiness as it writes. Each claimed row's fence goes up by one."""
+    """Lease up to `limit` due reminders and commit, so no other run sends them; each claimed row's
+    fence goes up by one. PostgreSQL: the rows are locked first (skipping rows another claim holds),
+    then updated by id in the same transaction; one UPDATE with the locking sub-select inside may run
+    that sub-select once per row and take every due row, not a chunk. SQLite has one writer at a time
+    and its UPDATE re-checks readiness as it writes."""
     rows.batch_only()
     free = select(Reminder.id).where(ready(now)).order_by(Reminder.scheduled_at).limit(limit)
     if db.engine.dialect.name == "postgresql":
-        free = free.with_for_update(skip_locked=True)
+        chosen = rows.among(Reminder.id, db.session.scalars(free.with_for_update(skip_locked=True)))
+    else:
+        chosen = Reminder.id.in_(free.scalar_subquery())
     taken = db.session.execute(
-        update(Reminder).where(Reminder.id.in_(free.scalar_subquery()), ready(now))
+        update(Reminder).where(chosen, ready(now))
         .values(claimed_until=now + LEASE, claim_token=secrets.token_hex(8), fence=Reminder.fence + 1)
         .returning(Reminder.id, Reminder.fence),
         execution_options={"synchronize_session": False}).all()
@@ -98,11 +101,10 @@ def renew(claims: list[Claim], now: datetime) -> set[int]:
     so whichever comes second sees the other's write (a raised fence, or an unexpired lease)."""
     if not claims:
         return set()
+    table = cast(Table, Reminder.__table__)  # Core statements: the ORM adds nothing to these
     ids = db.session.scalars(
-        update(Reminder).where(tuple_(Reminder.id, Reminder.fence).in_([tuple(c) for c in claims]),
-                               Reminder.sent_at.is_(None))
-        .values(claimed_until=now + LEASE).returning(Reminder.id),
-        execution_options={"synchronize_session": False}).all()
+        table.update().where(rows.claimed(table, claims), table.c.sent_at.is_(None))
+        .values(claimed_until=now + LEASE).returning(table.c.id)).all()
     db.session.commit()
     return set(ids)
 
@@ -120,13 +122,12 @@ def send_due(sender, now: datetime | None = None, limit: int = CHUNK, chunks: in
     rows.batch_only()
     clock = Clock(now or utcnow())
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    with ThreadPoolExecutor(max_workers=sender.pool, thread_name_prefix="push") as pool:
-        while chunks is None or chunks > 0:
-            claims = claim(clock(), limit)
-            if not claims:
-                break
-            _send_chunk(sender, pool, claims, clock, counts)
-            chunks = None if chunks is None else chunks - 1
+    while chunks is None or chunks > 0:
+        claims = claim(clock(), limit)
+        if not claims:
+            break
+        _send_chunk(sender, sender.threads, claims, clock, counts)
+        chunks = None if chunks is None else chunks - 1
     return counts
 
 
@@ -175,16 +176,13 @@ def _settle(chunk, claims: list[Claim], work: list, outcomes: list, now: datetim
 
 
 def _mark(marks: dict, now: datetime) -> None:
-    for result, column in (("sent", Reminder.sent_at), ("failed", Reminder.failed_at)):
+    table = cast(Table, Reminder.__table__)  # a mapped class's __table__ is a Table (typed FromClause)
+    for result in ("sent", "failed"):
         if marks[result]:
-            pairs = [tuple(c) for c in marks[result]]
-            ours = tuple_(Reminder.id, Reminder.fence).in_(pairs)
             db.session.execute(
-                update(Reminder).where(ours, Reminder.sent_at.is_(None))
-                .values({column: now, Reminder.claimed_until: None}),
-                execution_options={"synchronize_session": False})
+                table.update().where(rows.claimed(table, marks[result]), table.c.sent_at.is_(None))
+                .values({f"{result}_at": now, "claimed_until": None}))
     if marks["retry"]:
-        table = cast(Table, Reminder.__table__)  # a mapped class's __table__ is a Table (typed FromClause)
         db.session.execute(
             table.update().where(table.c.id == bindparam("rid"), table.c.fence == bindparam("f"))
             .values(attempts=bindparam("a"), next_attempt_at=bindparam("n"), claimed_until=None),

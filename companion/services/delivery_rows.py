@@ -8,7 +8,19 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import has_request_context
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    func,
+    select,
+    tuple_,
+    update,
+)
 
 from ..extensions import db
 from ..models.account import User
@@ -25,6 +37,44 @@ def batch_only() -> None:
     durable before the next network call): it never runs inside a web request's transaction."""
     if has_request_context():
         raise RuntimeError("the reminder batch commits itself: do not run it inside a web request")
+
+
+def among(column, values) -> ColumnElement[bool]:
+    """`column IN values`. On PostgreSQL one array parameter: the statement's text stays the same
+    whatever the number of values, so psycopg and the server parse and plan it once per worker
+    instead of once per chunk (a list of 200 placeholders cost more than the rows it fetched)."""
+    values = list(values)
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def claimed(table: Table, claims) -> ColumnElement[bool]:
+    """The rows of these (id, fence) claims, with one array per column on PostgreSQL (see `among`)."""
+    pairs = [tuple(c) for c in claims]
+    if db.engine.dialect.name == "postgresql":
+        given = func.unnest(bindparam(None, [p[0] for p in pairs], type_=ARRAY(Integer)),
+                            bindparam(None, [p[1] for p in pairs], type_=ARRAY(Integer))
+                            ).table_valued("id", "fence").render_derived()
+        return tuple_(table.c.id, table.c.fence).in_(select(given.c.id, given.c.fence))
+    return tuple_(table.c.id, table.c.fence).in_(pairs)
+
+
+def insert_rows(table: Table, values: list[dict]) -> None:
+    """Insert many rows in one statement. On PostgreSQL from one array per column (`unnest`), a column
+    with the same value in every row (the usual answer, its time) as one plain parameter: the same text
+    whatever the number of rows (see `among`), and less to encode. Elsewhere the driver's many-rows insert."""
+    if db.engine.dialect.name != "postgresql":
+        db.session.execute(table.insert(), values)
+        return
+    names = list(values[0])
+    # At least one array, which gives the number of rows (a single row has no column that varies).
+    varying = [n for n in names if any(v[n] != values[0][n] for v in values)] or names[:1]
+    arrays = [bindparam(None, [v[n] for v in values], type_=ARRAY(table.c[n].type)) for n in varying]
+    given = func.unnest(*arrays).table_valued(*varying).render_derived()
+    columns = [given.c[n] if n in varying else bindparam(None, values[0][n], type_=table.c[n].type).label(n)
+               for n in names]
+    db.session.execute(table.insert().from_select(names, select(*columns)))
 
 
 def useful_for(kind: str) -> timedelta:
@@ -46,9 +96,9 @@ def managers(profile_ids: list[int], now: datetime) -> dict[int, set[int]]:
     (the same rule as access.owner_ids / caregiver_ids, read for the whole chunk at once)."""
     found: dict[int, set[int]] = defaultdict(set)
     for pid, uid in db.session.execute(select(ProfileOwner.profile_id, ProfileOwner.user_id)
-                                       .where(ProfileOwner.profile_id.in_(profile_ids))):
+                                       .where(among(ProfileOwner.profile_id, profile_ids))):
         found[pid].add(uid)
-    grants = db.session.scalars(select(Delegation).where(Delegation.profile_id.in_(profile_ids),
+    grants = db.session.scalars(select(Delegation).where(among(Delegation.profile_id, profile_ids),
                                                          Delegation.is_active(now)))
     for grant in grants:
         # An active grant is accepted, so it has its caregiver: the test only tells the checker so.
@@ -72,11 +122,12 @@ class Chunk:
         ids = [c.id for c in claims]
         rems = {r.id: r for r in db.session.execute(select(
             Reminder.id, Reminder.user_id, Reminder.profile_id, Reminder.kind, Reminder.attempts,
-            Reminder.scheduled_at).where(Reminder.id.in_(ids)))}
+            Reminder.scheduled_at).where(among(Reminder.id, ids)))}
         pids, uids = {r.profile_id for r in rems.values()}, {r.user_id for r in rems.values()}
         profiles = {p.id: p for p in db.session.execute(
-            select(Profile.id, Profile.first_name).where(Profile.id.in_(pids)))}
-        users = {u.id: u for u in db.session.execute(select(User.id, User.locale).where(User.id.in_(uids)))}
+            select(Profile.id, Profile.first_name).where(among(Profile.id, pids)))}
+        users = {u.id: u for u in db.session.execute(
+            select(User.id, User.locale).where(among(User.id, uids)))}
         allowed = managers(list(pids), now)
         bodies = {}
         for r in rems.values():
@@ -87,12 +138,12 @@ class Chunk:
         subs = defaultdict(list)
         devices = select(PushSubscription.id, PushSubscription.user_id, PushSubscription.endpoint,
                          PushSubscription.p256dh, PushSubscription.auth)
-        for s in db.session.execute(devices.where(PushSubscription.user_id.in_(uids))
+        for s in db.session.execute(devices.where(among(PushSubscription.user_id, uids))
                                     .order_by(PushSubscription.id)):
             subs[s.user_id].append(s)
         done = {tuple(row) for row in db.session.execute(select(
             PushDelivery.reminder_id, PushDelivery.subscription_id).where(
-            PushDelivery.reminder_id.in_(ids), PushDelivery.result == "sent"))}
+            among(PushDelivery.reminder_id, ids), PushDelivery.result == "sent"))}
         return cls(rems, bodies, subs, done)
 
     def messages(self, claim) -> list[Message]:
@@ -118,9 +169,10 @@ def record(chunk: Chunk, work: list[Message], outcomes: list) -> None:
     answered = [(m, o) for m, o in zip(work, outcomes, strict=True) if o is not None]
     if not answered:
         return
-    db.session.execute(insert(PushDelivery), [
+    at = utcnow()  # one time for the step's answers: they were all read in the last moments
+    insert_rows(cast(Table, PushDelivery.__table__), [
         {"reminder_id": m.reminder_id, "subscription_id": m.sub.id, "status": o.status, "result": o.result,
-         "detail": o.detail[:200], "at": utcnow()} for m, o in answered])
+         "detail": o.detail[:200], "at": at} for m, o in answered])
     by_result = defaultdict(set)
     for m, o in answered:
         by_result[o.result].add(m.sub.id)
@@ -128,11 +180,12 @@ def record(chunk: Chunk, work: list[Message], outcomes: list) -> None:
             chunk.done.add((m.reminder_id, m.sub.id))
     table = cast(Table, PushSubscription.__table__)  # __table__ is a Table, typed as a FromClause
     if by_result["sent"]:
-        db.session.execute(update(table).where(table.c.id.in_(by_result["sent"]))
+        db.session.execute(update(table).where(among(table.c.id, by_result["sent"]))
                            .values(last_success_at=utcnow(), failures=0))
     failing = by_result["retry"] | by_result["failed"]
     if failing:
-        db.session.execute(update(table).where(table.c.id.in_(failing)).values(failures=table.c.failures + 1))
+        db.session.execute(update(table).where(among(table.c.id, failing))
+                           .values(failures=table.c.failures + 1))
     if by_result["gone"]:
         chunk.gone |= by_result["gone"]
-        db.session.execute(delete(table).where(table.c.id.in_(by_result["gone"])))
+        db.session.execute(delete(table).where(among(table.c.id, by_result["gone"])))

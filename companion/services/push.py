@@ -1,35 +1,42 @@
-"""Sending Web Push messages (RFC 8030/8291/8292) through pywebpush, and recording each answer.
+"""Sending Web Push messages (RFC 8030/8291/8292), and recording each answer.
+
+Encryption is pywebpush's (aes128gcm, RFC 8291); the POST is push_http.py's: pywebpush's `webpush()`
+signs a new VAPID token for every message and goes through requests, whose per-call work cost more
+than the encryption itself. Here the token is signed once per push service and reused until near its
+expiry, and each host keeps its connections open.
 
 The payload never carries health detail: only the first name and the page to open, because it shows
 on a lock screen that anyone near the phone can read.
 """
 
 import base64
+import functools
 import hashlib
 import json
 import logging
 import os
 import threading
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
+from pywebpush import WebPusher
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models.account import User
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
-from . import ServiceError
+from . import ServiceError, push_http
 
 log = logging.getLogger("companion.push")
 
@@ -40,8 +47,6 @@ VAPID_LIFETIME = 12 * 3600
 # A security notice (an assisted recovery waiting) matters as long as its hold, 72 hours by default.
 TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400, "security": 3 * 86400}
 URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal", "security": "high"}
-ENV_SETTINGS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
-                "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC")
 
 
 def b64url(data: bytes) -> str:
@@ -115,9 +120,21 @@ def classify(status: int) -> str:
     return "failed"
 
 
+@functools.lru_cache(maxsize=4096)
+def _pusher(endpoint: str, p256dh: str, auth: str) -> WebPusher:
+    """A device's keys, decoded once per worker (a chunk sends each device several reminders)."""
+    return WebPusher({"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}})
+
+
+def encrypt(sub, data: bytes) -> bytes:
+    """The aes128gcm body for one device (RFC 8291), with a new ephemeral ECDH key for every message as
+    the RFC asks. `sub` has endpoint, p256dh and auth (base64url)."""
+    return _pusher(sub.endpoint, sub.p256dh, sub.auth).encode(data, "aes128gcm")["body"]
+
+
 class Sender:
-    """One per worker: a signing key and one kept-alive HTTP session per push service host. `send` may
-    be called from several threads at once (the batch sends a chunk through a thread pool)."""
+    """One per worker: a signing key, its VAPID tokens and kept-alive connections per push service host.
+    `send` may be called from several threads at once (the batch sends a chunk through a thread pool)."""
 
     def __init__(self, keys: dict, subject: str = "mailto:contact@companion.example", timeout: float = 10,
                  allowed: tuple[str, ...] | None = None, pool: int = 16):
@@ -127,25 +144,13 @@ class Sender:
         self.vapid = Vapid.from_string(private_key=keys["private_key"])
         self.public_key = keys["public_key"]
         self.subject, self.timeout, self.pool = subject, timeout, pool
-        self._sessions: dict[str, requests.Session] = {}  # push service origin -> keep-alive session
+        self._http = push_http.Connections(pool)
         self._lock = threading.Lock()
+        # One thread pool per Sender, shared by every chunk this process works on at once: never more
+        # POSTs in flight than kept-alive connections, which would open and drop new ones.
+        self.threads = ThreadPoolExecutor(max_workers=pool, thread_name_prefix="push")
+        weakref.finalize(self, self.threads.shutdown, wait=False)
         self._signed: dict[str, tuple[float, dict]] = {}  # push service origin -> (exp, headers)
-
-    def session_for(self, endpoint: str) -> requests.Session:
-        """One session per push service host: its connections stay open between messages (TLS and
-        TCP set up once), with as many as the threads that may send at once."""
-        parts = urlsplit(endpoint)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        with self._lock:
-            if origin not in self._sessions:
-                session = requests.Session()
-                # Reading proxy, netrc and CA settings from the environment on every request costs
-                # as much as the encryption; do it only where the operator set one of them.
-                session.trust_env = any(os.environ.get(name) for name in ENV_SETTINGS)
-                adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=self.pool)
-                session.mount(origin, adapter)
-                self._sessions[origin] = session
-            return self._sessions[origin]
 
     def vapid_headers(self, endpoint: str) -> dict:
         """The VAPID Authorization header for a push service, signed once per origin and reused
@@ -158,29 +163,23 @@ class Sender:
                 exp = int(time.time()) + VAPID_LIFETIME
                 headers = self.vapid.sign({"sub": self.subject, "aud": aud, "exp": exp})
                 self._signed[aud] = (exp, headers)
-        return dict(headers)  # pywebpush adds to the dict it is given
+        return headers
 
     def send(self, sub, payload: dict, kind: str, topic_id: str | None = None) -> Outcome:
         """POST one message. `sub` is anything with endpoint, p256dh and auth (a plain snapshot when
         called from a thread: ORM objects stay in the thread that owns the session)."""
         if not endpoint_allowed(sub.endpoint, self.allowed):
             return Outcome(0, "gone", "unknown push service")
-        info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
-        headers = {"Urgency": URGENCY.get(kind, "normal"), **self.vapid_headers(sub.endpoint)}
+        body = encrypt(sub, json.dumps(payload, ensure_ascii=False).encode())
+        headers = {**self.vapid_headers(sub.endpoint), "Content-Encoding": "aes128gcm",
+                   "TTL": str(TTL.get(kind, 86400)), "Urgency": URGENCY.get(kind, "normal")}
         if topic_id:
             headers["Topic"] = topic_id
         try:
-            resp = webpush(info, json.dumps(payload, ensure_ascii=False), ttl=TTL.get(kind, 86400),
-                           headers=headers, timeout=self.timeout,
-                           requests_session=self.session_for(sub.endpoint))
-        except WebPushException as exc:
-            resp = exc.response
-            if resp is None:
-                return Outcome(0, "retry", "no response")
-        except requests.RequestException as exc:
+            status, answer = self._http.post(sub.endpoint, headers, body, self.timeout)
+        except (OSError, ValueError) as exc:  # refused, reset, timed out, not HTTP: try again later
             return Outcome(0, "retry", type(exc).__name__)
-        status = resp.status_code
-        wait = retry_after(resp.headers.get("Retry-After")) if status in (429, 503) else None
+        wait = retry_after(answer.get("retry-after")) if status in (429, 503) else None
         return Outcome(status, classify(status), retry_after=wait)
 
 
@@ -226,6 +225,7 @@ def _host_matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
+@functools.lru_cache(maxsize=8192)  # asked before every message: the same few thousand endpoints
 def endpoint_allowed(endpoint: str, allowed: tuple[str, ...] = PUSH_HOSTS) -> bool:
     try:
         parts = urlsplit(endpoint)
