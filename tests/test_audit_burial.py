@@ -4,7 +4,8 @@ owner's first page, in the "who" and date filters and in the CSV; the page walks
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -101,14 +102,18 @@ def test_the_page_walks_the_whole_history_without_duplicates_or_gaps(app, ctx):
 def test_paging_keeps_the_filters(app, ctx):
     louis = Browser(app.test_client())
     pid = sign_up(louis, ctx, "louis")
-    start = utcnow() - timedelta(days=10)
+    # The filter's days are the person's (Europe/Paris): noon there, 10 days ago, whatever the UTC hour
+    # the test runs at (between 23:00 and 00:00 UTC the two calendars disagree on the date).
+    paris = datetime.now(ZoneInfo("Europe/Paris"))
+    local_start = paris.replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=10)
+    start = local_start.astimezone(UTC)
     with ctx():
         for n in range(1, 61):  # 60 on day 10 ago, 60 today
             for at in (start, utcnow() - timedelta(minutes=61 - n)):
                 audit.record(actor=None, actor_role="system", action="profile.view", profile_id=pid,
                              object_label=f"entrée n°{n}", at=at + timedelta(seconds=n))
         db.session.commit()
-    day = start.date().isoformat()
+    day = local_start.date().isoformat()
     html = louis.get(f"/p/{pid}/access-log?since={day}&until={day}").get_data(as_text=True)
     older = OLDER.search(html).group(1).replace("&amp;", "&")
     assert f"since={day}" in older and f"until={day}" in older
