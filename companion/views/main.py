@@ -16,6 +16,7 @@ from ..web import cookies
 from ..web import sw_contract as swc
 from ..web.navigation import redirect_next
 from ..web.routes import account_route, public_route
+from ..web.sessionless import sessionless_route
 from ..web.sw_contract import account_key, keep_offline
 
 bp = Blueprint("main", __name__)
@@ -116,7 +117,7 @@ def manifest():
 
 
 @bp.route("/sw.js")
-@public_route
+@sessionless_route
 def service_worker():
     offline_pages = [url_for("main.offline", lang=lang) for lang in current_app.config["LANGUAGES"]]
     consts = swc.worker_constants(current_app.config["OFFLINE_COPY_AFTER_MS"])

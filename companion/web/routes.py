@@ -4,7 +4,8 @@ Every view is exactly one of:
 - `@profile_route(scope, action)`: reads or writes a profile's data; URL under /p/<profile_id>/;
   the access check runs before the view, which receives `access`; a non-owner's read is logged.
 - `@account_route`: the signed-in account's own pages, holding no profile data.
-- `@public_route`: open to anyone (login, register, manifest, health check).
+- `@public_route`: open to anyone (login, register, manifest, health check);
+  `@sessionless_route` is one that never reads the session (the service worker's source).
 A test fails when a view is none of these, so a new route cannot skip the check by accident.
 """
 

@@ -26,6 +26,7 @@ from flask_login import current_user
 
 from ..models.account import User
 from ..services.access import accessible_profiles
+from .sessionless import sessionless
 
 ACCOUNT_KEY = "X-Account-Key"
 SHARED_DEVICE = "X-Shared-Device"
@@ -73,7 +74,9 @@ def wipe_others(response):
 def account_headers(response):
     """After every request: for a signed-in account its key, the shared-computer mark and (on pages)
     which profiles it reaches; for a request without a valid session, the signed-out mark, so the
-    worker wipes what it kept before it serves anything else."""
+    worker wipes what it kept before it serves anything else. A sessionless route says nothing."""
+    if sessionless():
+        return response
     if not getattr(current_user, "is_authenticated", False):
         response.headers[SIGNED_OUT] = "1"
         return response
