@@ -122,8 +122,7 @@ def _login(app: Flask) -> None:
         user: User = sess.user
         user._session_token = token
         user.current_session = sess
-        db.session.commit()
-        return user
+        return user  # no commit: the account and session stay loaded for the rest of the request
 
 
 def _templates(app: Flask) -> None:

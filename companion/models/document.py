@@ -15,6 +15,8 @@ class Document(Model):
     __table_args__ = (
         UniqueConstraint("profile_id", "sha256", name="uq_documents_profile_sha256"),
         Index("ix_documents_profile_care", "profile_id", "care_date"),
+        # The latest document of a type in one index step (services/offline_documents.key_documents).
+        Index("ix_documents_profile_type_date", "profile_id", "type_code", "care_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

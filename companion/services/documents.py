@@ -215,8 +215,19 @@ def search(access: Access, filters: Filters) -> Listing:
 
 
 def _years(access: Access) -> list[int]:
-    dates = db.session.scalars(select(Document.care_date).where(*visible_clause(access))).all()
-    return sorted({d.year for d in dates if d}, reverse=True)
+    """The years of the profile's care dates, newest first, in one statement that jumps from one year to
+    the one before (a recursive query, one index step per year) instead of reading every date."""
+    visible = visible_clause(access)
+    years = select(func.max(Document.care_date).label("d")).where(*visible).cte("years", recursive=True)
+    if db.session.get_bind().dialect.name == "postgresql":
+        year_start = func.date_trunc("year", years.c.d)
+    else:
+        year_start = func.date(years.c.d, "start of year")
+    before = (select(func.max(Document.care_date)).where(*visible, Document.care_date < year_start)
+              .correlate(years).scalar_subquery())
+    years = years.union_all(select(before).where(years.c.d.is_not(None)))
+    dates = db.session.scalars(select(years.c.d).where(years.c.d.is_not(None))).all()
+    return sorted({d.year for d in dates}, reverse=True)
 
 
 def update(access: Access, actor: User, doc: Document, *, title: str, type_code: str, care_date: date | None,

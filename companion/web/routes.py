@@ -32,7 +32,7 @@ def profile_route(scope: str, action: str | None = None):
                 event = audit.record_access(access, current_user, action)
             response = view(*args, access=access, **kwargs)
             if event is not None:
-                db.session.commit()  # a read-only view would otherwise drop the log entry
+                commit_read()  # a read-only view would otherwise drop the log entry
             return response
 
         wrapper.profile_scope = scope
@@ -40,6 +40,17 @@ def profile_route(scope: str, action: str | None = None):
         return wrapper
 
     return decorate
+
+
+def commit_read() -> None:
+    """Commit what a reading request wrote (its access-log entry) without expiring what it loaded: what
+    runs after (the response headers) only reads, and would otherwise load the account and session again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def account_route(view):

@@ -25,7 +25,7 @@ from flask import current_app
 from flask_login import current_user
 
 from ..models.account import User
-from ..services.access import accessible_profiles
+from .navigation import reachable_profiles
 from .sessionless import sessionless
 
 ACCOUNT_KEY = "X-Account-Key"
@@ -98,4 +98,4 @@ def account_key(user: User) -> str:
 def profile_access_header(user: User) -> str:
     """Which profiles this account reaches, with which scopes ("5=agenda documents:read;7=profile"):
     the worker drops saved copies of anything no longer reachable, e.g. after a delegation ends."""
-    return ";".join(f"{a.profile.id}={' '.join(sorted(a.scopes))}" for a in accessible_profiles(user)) or "-"
+    return ";".join(f"{a.profile.id}={' '.join(sorted(a.scopes))}" for a in reachable_profiles(user)) or "-"

@@ -11,10 +11,11 @@ from flask_wtf.csrf import generate_csrf
 from ...extensions import db
 from ...forms.documents import DataSaverForm, EditForm
 from ...services import ServiceError, documents, offline_copies, offline_documents
-from ...services.access import Access, accessible_profiles
+from ...services.access import Access
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
 from ...web.idempotency import idempotent
+from ...web.navigation import reachable_profiles
 from ...web.routes import account_route, profile_route
 from . import bp, detail_choices, doc_urls
 
@@ -135,7 +136,7 @@ def offline_manifest(access: Access):
 def offline_profiles():
     """The profiles whose documents this account may still keep: the worker drops the others (a
     caregiver whose access ended keeps nothing)."""
-    allowed = [] if shared_device() else [a.profile.id for a in accessible_profiles(current_user)
+    allowed = [] if shared_device() else [a.profile.id for a in reachable_profiles(current_user)
                                     if a.allows("documents:read")]
     return jsonify(profiles=allowed)
 
@@ -154,7 +155,7 @@ def _account_urls():
 def offline_account_manifest():
     """One manifest per account and device, for the worker's single sync: every page and file this
     device should hold across all the profiles the account reaches (services.offline_documents)."""
-    data = offline_documents.account_manifest(accessible_profiles(current_user), current_user, device_id(),
+    data = offline_documents.account_manifest(reachable_profiles(current_user), current_user, device_id(),
                                               shared_device=shared_device(), urls=_account_urls())
     if not data["shared_device"]:
         data["pages"] = [url_for("main.home"), url_for("main.on_this_phone"), *data["pages"]]
