@@ -42,7 +42,7 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
                  testing: bool = False) -> dict:
     """The settings from the environment, then TEST_SETTINGS when testing, then `overrides`."""
     env = "testing" if testing else os.environ.get("COMPANION_ENV", "development")
-    instance = Path(instance_path or PROJECT_ROOT / "instance")
+    instance = Path(instance_path or os.environ.get("COMPANION_INSTANCE_DIR") or PROJECT_ROOT / "instance")
     cfg: dict[str, Any] = {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("COMPANION_SECRET_KEY", DEFAULT_SECRET),
