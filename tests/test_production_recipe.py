@@ -116,7 +116,7 @@ def _wait_until_up(base: str, proc, instance: Path) -> None:
         except requests.RequestException:  # not listening yet, or a worker still starting
             pass
         time.sleep(0.3)
-    raise AssertionError("the recipe did not answer within 60 s: " + (instance / "serve-prod.log").read_text())
+    raise AssertionError("no answer within 60 s: " + (instance / "serve-prod.log").read_text())
 
 
 def _sign_in(base: str) -> tuple[Site, list[str]]:
