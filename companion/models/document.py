@@ -41,6 +41,16 @@ class Document(Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # in the trash
 
 
+# The list's order (services/documents.search), so its first page is read from the index rather than
+# sorted from every row. PostgreSQL gets DESC NULLS LAST as the query asks; SQLite, which puts NULLs last
+# in a descending order anyway and refuses NULLS LAST in an index, gets plain DESC (migration 0016).
+Index("ix_documents_list_order", Document.profile_id, Document.class_code,
+      Document.care_date.desc().nulls_last(), Document.id.desc())
+# The list's count of live documents, read from this small index alone rather than from every row.
+Index("ix_documents_live", Document.profile_id, Document.hidden_at,
+      postgresql_where=Document.deleted_at.is_(None), sqlite_where=Document.deleted_at.is_(None))
+
+
 class DocumentPin(Model):
     """"Available offline" on one device of one account."""
 
