@@ -100,6 +100,11 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "COMPRESS_BR_LEVEL": 5,
         "MAX_CONTENT_LENGTH": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024 + 64 * 1024,
         "MAX_UPLOAD_BYTES": _int("COMPANION_MAX_UPLOAD_MB", 10) * 1024 * 1024,
+        # Where the encrypted documents are kept: empty for instance/documents on this disk, or
+        # s3://bucket/prefix for an S3-compatible store (services/storage_s3.py).
+        "DOCUMENT_STORE": os.environ.get("COMPANION_DOCUMENT_STORE", ""),
+        "S3_ENDPOINT_URL": os.environ.get("COMPANION_S3_ENDPOINT_URL", ""),
+        "S3_REGION": os.environ.get("COMPANION_S3_REGION", ""),
         "PUBLIC_ORIGIN": os.environ.get("COMPANION_PUBLIC_ORIGIN", "http://localhost:5000"),
         # Outgoing e-mail (services/mail.py): without an SMTP server, development logs each message.
         "SMTP_URL": os.environ.get("COMPANION_SMTP_URL", ""),

@@ -43,8 +43,16 @@ class DocumentCorrupted(ServiceError):
 def storage() -> Storage:
     ext = current_app.extensions
     if "companion_storage" not in ext:
-        ext["companion_storage"] = LocalStorage(current_app.config.get("DOCUMENTS_DIR")
-                                                or f"{current_app.config['INSTANCE_DIR']}/documents")
+        cfg = current_app.config
+        store: Storage
+        if cfg.get("DOCUMENT_STORE", "").startswith("s3://"):
+            from .storage_s3 import S3Storage
+
+            store = S3Storage(cfg["DOCUMENT_STORE"], endpoint_url=cfg.get("S3_ENDPOINT_URL"),
+                              region=cfg.get("S3_REGION"))
+        else:
+            store = LocalStorage(cfg.get("DOCUMENTS_DIR") or f"{cfg['INSTANCE_DIR']}/documents")
+        ext["companion_storage"] = store
     return ext["companion_storage"]
 
 
