@@ -190,7 +190,8 @@ def _report(runs: dict[str, list[dict]], args) -> None:
     cores = os.cpu_count()
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()} {cores} cores, Python "
           f"{platform.python_version()}, PostgreSQL; gunicorn per deploy/gunicorn.conf.py; wrk -t2 "
-          f"-c{args.connections}, {args.seconds} s x {args.rounds} interleaved rounds (median)")
+          f"-c{args.connections}, {args.seconds} s x {args.rounds} interleaved rounds (median); load average "
+          f"at the end {os.getloadavg()[0]:.1f} (other work on the machine shares its cores)")
     print()
     print("| route | requests/s | share of bare Flask | p50 | p99 | non-2xx/3xx, socket errors |")
     print("|---|---|---|---|---|---|")
