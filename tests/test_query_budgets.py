@@ -11,6 +11,7 @@ from sqlalchemy import event, insert, select
 
 from companion.extensions import db
 from companion.models.document import Document
+from companion.models.types import utcnow
 
 from .cast import sign_up
 from .conftest import Browser
@@ -30,8 +31,9 @@ BUDGETS = {
 }
 
 
-def _add_documents(ctx, pid: int, count: int, start: int = 0) -> None:
-    rows = [dict(profile_id=pid, type_code=TYPES[i % len(TYPES)], class_code="11", title=f"Compte rendu {i}",
+def _add_documents(ctx, pid: int, count: int, start: int = 0, deleted_at=None) -> None:
+    rows = [dict(profile_id=pid, deleted_at=deleted_at and deleted_at - timedelta(minutes=i // 2),
+                 type_code=TYPES[i % len(TYPES)], class_code="11", title=f"Compte rendu {i}",
                  care_date=None if i % 50 == 0 else date(2000, 1, 1) + timedelta(days=3 * i), source="",
                  size=1000, sha256=secrets.token_hex(32), content_type="application/pdf",
                  storage_key=secrets.token_hex(16), wrapped_key="-", origin="upload")
@@ -106,3 +108,19 @@ def test_pages_cost_the_same_with_2000_documents_as_with_10(app, web, ctx, owner
     html = web.get(urls[0]).get_data(as_text=True)
     offered = re.findall(r"<option(?: selected)?>(\d{4})</option>", html)
     assert offered == [str(y) for y in range(2016, 1999, -1)], offered
+
+
+def test_the_trash_is_paged_by_position_and_every_page_costs_the_same(app, web, ctx, owner):
+    _add_documents(ctx, owner, 120, start=100, deleted_at=utcnow())  # deleted two by two: ties on the time
+    url, seen, costs = f"/p/{owner}/documents/trash", [], []
+    while url:
+        sql, _ = _measure(app, web, url)
+        html = web.get(url).get_data(as_text=True)
+        titles = re.findall(r"<li>(Compte rendu \d+) <span", html)
+        seen += titles
+        costs.append(len(sql))
+        assert len(titles) == (50 if len(seen) <= 100 else 20), url
+        more = re.search(r'href="([^"]+)" rel="next"', html)
+        url = more and more.group(1).replace("&amp;", "&")
+    assert sorted(seen) == sorted(f"Compte rendu {i}" for i in range(100, 220))  # each once, none lost
+    assert len(costs) == 3 and len(set(costs)) == 1, costs

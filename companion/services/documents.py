@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -279,11 +279,23 @@ def restore(access: Access, actor: User, doc: Document) -> None:
     record_read(access, actor, doc, "document.restore")
 
 
-def trashed(access: Access) -> list[Document]:
+TRASH_PAGE = 50
+
+
+def trashed(access: Access, after: int | None = None,
+            size: int = TRASH_PAGE) -> tuple[list[Document], int | None]:
+    """A page of the trash, most recently deleted first, and the id to ask the next page `after` (None
+    on the last page). Keyset: the page after a document starts where it stands (its deletion time,
+    then its id), so any page costs the same however full the trash is."""
     where = [Document.profile_id == access.profile.id, Document.deleted_at.is_not(None)]
     if not access.see_hidden:
         where.append(Document.hidden_at.is_(None))
-    return list(db.session.scalars(select(Document).where(*where).order_by(Document.deleted_at.desc())))
+    if after is not None:
+        mark = select(Document.deleted_at).where(*where, Document.id == after).scalar_subquery()
+        where.append(or_(Document.deleted_at < mark, and_(Document.deleted_at == mark, Document.id < after)))
+    docs = list(db.session.scalars(select(Document).where(*where)
+                                   .order_by(Document.deleted_at.desc(), Document.id.desc()).limit(size + 1)))
+    return docs[:size], (docs[size - 1].id if len(docs) > size else None)
 
 
 def purge_trash(now: datetime | None = None, days: int = TRASH_DAYS) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from ...services.access import Access
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
 from ...web.idempotency import idempotent
+from ...web.inputs import as_db_int
 from ...web.navigation import reachable_profiles
 from ...web.routes import account_route, profile_route
 from . import bp, detail_choices, doc_urls
@@ -92,7 +93,9 @@ def delete(access: Access, doc_id: int):
 @bp.route("/p/<int:profile_id>/documents/trash")
 @profile_route("documents:write", "document.trash_list")  # write includes read: the list shows titles
 def trash(access: Access):
-    return render_template("documents/trash.html", access=access, docs=documents.trashed(access),
+    docs, after = documents.trashed(access, after=as_db_int(request.args.get("after")))
+    more = after and url_for("documents.trash", profile_id=access.profile.id, after=after)
+    return render_template("documents/trash.html", access=access, docs=docs, more=more,
                            days=documents.TRASH_DAYS)
 
 
