@@ -72,3 +72,15 @@ def test_pages_are_still_compressed_per_request(client):
     resp = client.get("/login", headers=BR)
     assert resp.headers["Content-Encoding"] == "br"
     assert b"<!doctype html>" in brotli.decompress(resp.get_data())
+
+
+def test_a_signed_in_page_paints_from_its_first_response(client, web, ctx):
+    """Cold (no service worker yet, nothing cached), a page needs no second round trip for its style."""
+    pid = sign_up(web, ctx)
+    for url in ("/", f"/p/{pid}/agenda", f"/p/{pid}/documents"):
+        resp = client.get(url)
+        html = resp.get_data(as_text=True)
+        assert '<link rel="stylesheet"' not in html and "<style>" in html, url
+        css = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+        assert css == (STATIC / "css" / "app.css").read_text(), url  # app.css as it is now, read at start
+        assert all("defer" in tag or "async" in tag for tag in html.split("<script")[1:]), url
