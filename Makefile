@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup catalogs lint e2e bench clean
+.PHONY: run serve-prod test setup catalogs lint e2e bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: setup
 	$(BIN)/flask --app companion demo
 	$(BIN)/flask --app companion push vapid-keys
 	$(BIN)/flask --app companion serve --host localhost --port 5000
+
+# Production: gunicorn workers and a queue worker on PostgreSQL and Redis (README "Production").
+serve-prod: catalogs
+	COMPANION_BIN=$(BIN) deploy/serve-prod
 
 lint: $(STAMP)
 	$(BIN)/ruff check companion tests e2e bench migrations

@@ -14,10 +14,10 @@ from flask import Flask, g, request, session
 from flask_babel import format_date, format_datetime
 
 from . import errors, headers, i18n, wiring
-from .assets import asset_text, asset_url
+from .assets import StaticFiles, asset_text, asset_url, preload
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
-from .web import client, navigation, sw_contract
+from .web import client, navigation, sessionless, sw_contract
 
 
 def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
@@ -33,6 +33,7 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
         # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    app.session_interface = sessionless.SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -55,8 +56,19 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     _templates(app)
     app.after_request(sw_contract.account_headers)
     app.after_request(headers.apply)
+    _static_files(app)
     _sweep_leftovers(app)
     return app
+
+
+def _static_files(app: Flask) -> None:
+    """/static/ is answered in front of Flask, with every file read and compressed now."""
+    security = headers.security_headers(app.config, app.extensions["companion_inline_style_hash"])
+    app.extensions["companion_security_headers"] = security
+    with app.app_context():
+        preload(app)
+    # Flask's documented way to add WSGI middleware; mypy sees wsgi_app only as a method.
+    app.wsgi_app = StaticFiles(app, app.wsgi_app, security)  # type: ignore[method-assign]
 
 
 def _sweep_leftovers(app: Flask) -> None:
@@ -110,8 +122,7 @@ def _login(app: Flask) -> None:
         user: User = sess.user
         user._session_token = token
         user.current_session = sess
-        db.session.commit()
-        return user
+        return user  # no commit: the account and session stay loaded for the rest of the request
 
 
 def _templates(app: Flask) -> None:

@@ -15,6 +15,8 @@ class Document(Model):
     __table_args__ = (
         UniqueConstraint("profile_id", "sha256", name="uq_documents_profile_sha256"),
         Index("ix_documents_profile_care", "profile_id", "care_date"),
+        # The latest document of a type in one index step (services/offline_documents.key_documents).
+        Index("ix_documents_profile_type_date", "profile_id", "type_code", "care_date", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +39,16 @@ class Document(Model):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # in the trash
+
+
+# The list's order (services/documents.search), so its first page is read from the index rather than
+# sorted from every row. PostgreSQL gets DESC NULLS LAST as the query asks; SQLite, which puts NULLs last
+# in a descending order anyway and refuses NULLS LAST in an index, gets plain DESC (migration 0016).
+Index("ix_documents_list_order", Document.profile_id, Document.class_code,
+      Document.care_date.desc().nulls_last(), Document.id.desc())
+# The list's count of live documents, read from this small index alone rather than from every row.
+Index("ix_documents_live", Document.profile_id, Document.hidden_at,
+      postgresql_where=Document.deleted_at.is_(None), sqlite_where=Document.deleted_at.is_(None))
 
 
 class DocumentPin(Model):

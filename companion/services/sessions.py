@@ -4,7 +4,9 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models.account import User, UserSession
@@ -38,7 +40,8 @@ def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: 
     if not token:
         return None
     now = now or utcnow()
-    sess = db.session.scalar(select(UserSession).where(UserSession.token_hash == _digest(token)))
+    sess = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
+                             .where(UserSession.token_hash == _digest(token)))
     if sess is None or sess.revoked_at is not None:
         return None
     user_idle = idle
@@ -48,8 +51,16 @@ def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: 
         sess.revoked_at = now
         return None
     if now - sess.last_seen_at > TOUCH_EVERY:
-        sess.last_seen_at = now
+        _touch(sess, now)
     return sess
+
+
+def _touch(sess: UserSession, now: datetime) -> None:
+    """Written at once in its own short transaction: committing the request's session instead would
+    expire the account and session just loaded, and the page would read both again."""
+    with db.engine.begin() as conn:
+        conn.execute(update(UserSession).where(UserSession.id == sess.id).values(last_seen_at=now))
+    set_committed_value(sess, "last_seen_at", now)
 
 
 def revoke(sess: UserSession) -> None:

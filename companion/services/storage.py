@@ -1,5 +1,5 @@
 """Where encrypted blobs live. `Storage` is the interface; `LocalStorage` (the default) keeps them
-under the instance folder. An S3-compatible store only has to implement the same four methods."""
+under the instance folder; `storage_s3.S3Storage` in an S3-compatible bucket (COMPANION_DOCUMENT_STORE)."""
 
 import os
 import re

@@ -3,7 +3,6 @@
 import importlib
 
 BLUEPRINTS = (
-    "companion.assets",
     "companion.views.main",
     "companion.views.auth",
     "companion.views.security",

@@ -69,8 +69,8 @@ def _filters(access: Access, form) -> access_log.Filters:
 @bp.route("/p/<int:profile_id>/access-log")
 @profile_route("manage")
 def show(access: Access):
-    delegations.note_expired(profile_ids=[access.profile.id])
-    db.session.commit()
+    if delegations.note_expired(profile_ids=[access.profile.id]):
+        db.session.commit()  # only when something was written: a commit makes the page reload what it holds
     form = FilterForm(request.args)
     form.validate()
     found = access_log.page(_filters(access, form), before=request.args.get("before", type=db_int),

@@ -11,11 +11,11 @@ from sqlalchemy import text
 from ..assets import asset_url, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
-from ..services.access import accessible_profiles
 from ..web import cookies
 from ..web import sw_contract as swc
-from ..web.navigation import redirect_next
+from ..web.navigation import reachable_profiles, redirect_next
 from ..web.routes import account_route, public_route
+from ..web.sessionless import sessionless_route
 from ..web.sw_contract import account_key, keep_offline
 
 bp = Blueprint("main", __name__)
@@ -37,7 +37,7 @@ def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
     # The start screen: kept for the account, so the installed app (start_url /?source=pwa) opens offline.
-    html = render_template("main/home.html", accesses=accessible_profiles(current_user),
+    html = render_template("main/home.html", accesses=reachable_profiles(current_user),
                            account_key=account_key(current_user))
     return keep_offline(make_response(html))
 
@@ -49,7 +49,7 @@ def on_this_phone():
     (the server cannot see them); the page itself is kept so it opens offline too."""
     return keep_offline(make_response(render_template("main/on_this_phone.html",
                                                       account_key=account_key(current_user),
-                                                      accesses=accessible_profiles(current_user))))
+                                                      accesses=reachable_profiles(current_user))))
 
 
 @bp.route("/language", methods=["POST"])
@@ -116,7 +116,7 @@ def manifest():
 
 
 @bp.route("/sw.js")
-@public_route
+@sessionless_route
 def service_worker():
     offline_pages = [url_for("main.offline", lang=lang) for lang in current_app.config["LANGUAGES"]]
     consts = swc.worker_constants(current_app.config["OFFLINE_COPY_AFTER_MS"])

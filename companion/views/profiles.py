@@ -10,9 +10,10 @@ from ..extensions import db
 from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
 from ..services import ServiceError, delegation_rows, profiles
-from ..services.access import Access, accessible_profiles, require_access
+from ..services.access import Access, require_access
 from ..web.idempotency import idempotent
 from ..web.inputs import db_int
+from ..web.navigation import reachable_profiles
 from ..web.refusals import refuse
 from ..web.routes import account_route, profile_route
 from ..web.signin import fresh_login_required
@@ -27,7 +28,7 @@ def _today():
 @bp.route("/p/<int:profile_id>/")
 @profile_route("profile", "profile.view")
 def show(access: Access):
-    others = [a for a in accessible_profiles(current_user) if a.profile.id != access.profile.id]
+    others = [a for a in reachable_profiles(current_user) if a.profile.id != access.profile.id]
     owners = profiles.owners(access.profile.id) if access.is_owner else []
     helpers = delegation_rows.current_caregivers(access.profile.id) if access.is_owner else []
     return render_template("profiles/show.html", access=access, others=others, owners=owners, helpers=helpers,

@@ -13,7 +13,7 @@ from ..forms.agenda import PreferencesForm
 from ..services import ServiceError
 from ..services import push as push_service
 from ..services import reminders as reminder_service
-from ..services.access import accessible_profiles
+from ..web.navigation import reachable_profiles
 from ..web.routes import account_route, public_route
 
 bp = Blueprint("push", __name__)
@@ -39,7 +39,7 @@ def _json_object(value=_BODY) -> dict:
 
 
 def _agenda_profiles():
-    return [a.profile for a in accessible_profiles(current_user) if a.allows("agenda")]
+    return [a.profile for a in reachable_profiles(current_user) if a.allows("agenda")]
 
 
 @bp.route("/settings/reminders", methods=["GET", "POST"])

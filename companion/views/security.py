@@ -31,7 +31,6 @@ OPEN_WITHOUT_KEY = {
     "auth.reauth_key_options",
     "auth.reauth_key_check",
     "main.set_language",
-    "assets.static_file",
     "main.manifest",
     "main.service_worker",
     "main.healthz",
@@ -43,10 +42,11 @@ OFFER_SIGNOUT = "offer_signout"
 
 @bp.before_app_request
 def keys_first():
-    if not current_user.is_authenticated or current_user.role not in KEY_ROLES:
-        return None
     endpoint = request.endpoint or ""
-    if endpoint.startswith("security.") or endpoint in OPEN_WITHOUT_KEY or wa.has_key(current_user):
+    # The endpoint first: what is open to all must not load the session (static files never get here).
+    if endpoint.startswith("security.") or endpoint in OPEN_WITHOUT_KEY:
+        return None
+    if not current_user.is_authenticated or current_user.role not in KEY_ROLES or wa.has_key(current_user):
         return None
     message = _l("Your role needs a security key. Please add one to continue.")
     # Background fetches (the worker, a page's script) get a plain refusal: following a redirect to

@@ -3,9 +3,10 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import redirect, url_for
+from flask import g, redirect, request, url_for
 
-from ..services.access import Access
+from ..models.account import User
+from ..services.access import Access, accessible_profiles
 
 
 def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
@@ -17,6 +18,18 @@ def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
     if parts.scheme or parts.netloc or any(ord(c) < 32 for c in target):
         return fallback
     return target
+
+
+def reachable_profiles(user: User) -> list[Access]:
+    """The profiles this account reaches, computed once per reading request: the page and the
+    X-Profile-Access header of its answer both need them. A write computes them afresh each time, since
+    it may change them (an invitation accepted, an access ended)."""
+    if request.method not in ("GET", "HEAD"):
+        return accessible_profiles(user)
+    cached = g.get("reachable_profiles")
+    if cached is None or cached[0] != user.id:
+        cached = g.reachable_profiles = (user.id, accessible_profiles(user))
+    return cached[1]
 
 
 def redirect_next(target: str | None, default_endpoint: str = "main.home"):

@@ -4,7 +4,8 @@ Every view is exactly one of:
 - `@profile_route(scope, action)`: reads or writes a profile's data; URL under /p/<profile_id>/;
   the access check runs before the view, which receives `access`; a non-owner's read is logged.
 - `@account_route`: the signed-in account's own pages, holding no profile data.
-- `@public_route`: open to anyone (login, register, manifest, health check).
+- `@public_route`: open to anyone (login, register, manifest, health check);
+  `@sessionless_route` is one that never reads the session (the service worker's source).
 A test fails when a view is none of these, so a new route cannot skip the check by accident.
 """
 
@@ -31,7 +32,7 @@ def profile_route(scope: str, action: str | None = None):
                 event = audit.record_access(access, current_user, action)
             response = view(*args, access=access, **kwargs)
             if event is not None:
-                db.session.commit()  # a read-only view would otherwise drop the log entry
+                commit_read()  # a read-only view would otherwise drop the log entry
             return response
 
         wrapper.profile_scope = scope
@@ -39,6 +40,17 @@ def profile_route(scope: str, action: str | None = None):
         return wrapper
 
     return decorate
+
+
+def commit_read() -> None:
+    """Commit what a reading request wrote (its access-log entry) without expiring what it loaded: what
+    runs after (the response headers) only reads, and would otherwise load the account and session again."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True
 
 
 def account_route(view):

@@ -27,7 +27,8 @@ from flask import current_app
 from flask_login import current_user
 
 from ..models.account import User
-from ..services.access import accessible_profiles
+from .navigation import reachable_profiles
+from .sessionless import sessionless
 
 ACCOUNT_KEY = "X-Account-Key"
 SHARED_DEVICE = "X-Shared-Device"
@@ -76,7 +77,9 @@ def wipe_others(response):
 def account_headers(response):
     """After every request: for a signed-in account its key, the shared-computer mark and (on pages)
     which profiles it reaches; for a request without a valid session, the signed-out mark, so the
-    worker wipes what it kept before it serves anything else."""
+    worker wipes what it kept before it serves anything else. A sessionless route says nothing."""
+    if sessionless():
+        return response
     if not getattr(current_user, "is_authenticated", False):
         response.headers[SIGNED_OUT] = "1"
         return response
@@ -98,4 +101,4 @@ def account_key(user: User) -> str:
 def profile_access_header(user: User) -> str:
     """Which profiles this account reaches, with which scopes ("5=agenda documents:read;7=profile"):
     the worker drops saved copies of anything no longer reachable, e.g. after a delegation ends."""
-    return ";".join(f"{a.profile.id}={' '.join(sorted(a.scopes))}" for a in accessible_profiles(user)) or "-"
+    return ";".join(f"{a.profile.id}={' '.join(sorted(a.scopes))}" for a in reachable_profiles(user)) or "-"

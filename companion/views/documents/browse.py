@@ -19,7 +19,7 @@ from ...web.devices import device_id
 from ...web.document_files import file_response, unviewable_page
 from ...web.idempotency import idempotent
 from ...web.refusals import refuse
-from ...web.routes import profile_route
+from ...web.routes import commit_read, profile_route
 from ...web.sw_contract import keep_offline
 from . import bp, detail_choices
 
@@ -185,12 +185,14 @@ def show(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
     if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
         documents.record_read(access, current_user, doc, "document.view")
-        db.session.commit()
     pinned = doc.id in offline_documents.pinned_ids(access, current_user, device_id())
     key = doc.id in offline_documents.key_ids(access, current_user)
     doc_type = document_types.get(doc.type_code)
     html = render_template("documents/show.html", access=access, doc=doc, pinned=pinned, key=key,
                            type_label=doc_type.label(locale()) if doc_type else doc.type_code)
+    # Committed once the page is made (a commit earlier would make the page reload what it holds);
+    # a failed commit is an error page: the document is never shown unlogged.
+    commit_read()
     resp = current_app.make_response(html)
     return keep_offline(resp) if pinned or key else resp
 

@@ -11,10 +11,12 @@ from flask_wtf.csrf import generate_csrf
 from ...extensions import db
 from ...forms.documents import DataSaverForm, EditForm
 from ...services import ServiceError, documents, emergency_card, offline_copies, offline_documents
-from ...services.access import Access, accessible_profiles
+from ...services.access import Access
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
 from ...web.idempotency import idempotent
+from ...web.inputs import as_db_int
+from ...web.navigation import reachable_profiles
 from ...web.routes import account_route, profile_route
 from . import bp, detail_choices, doc_urls
 
@@ -91,7 +93,9 @@ def delete(access: Access, doc_id: int):
 @bp.route("/p/<int:profile_id>/documents/trash")
 @profile_route("documents:write", "document.trash_list")  # write includes read: the list shows titles
 def trash(access: Access):
-    return render_template("documents/trash.html", access=access, docs=documents.trashed(access),
+    docs, after = documents.trashed(access, after=as_db_int(request.args.get("after")))
+    more = after and url_for("documents.trash", profile_id=access.profile.id, after=after)
+    return render_template("documents/trash.html", access=access, docs=docs, more=more,
                            days=documents.TRASH_DAYS)
 
 
@@ -135,7 +139,7 @@ def offline_manifest(access: Access):
 def offline_profiles():
     """The profiles whose documents this account may still keep: the worker drops the others (a
     caregiver whose access ended keeps nothing)."""
-    allowed = [] if shared_device() else [a.profile.id for a in accessible_profiles(current_user)
+    allowed = [] if shared_device() else [a.profile.id for a in reachable_profiles(current_user)
                                     if a.allows("documents:read")]
     return jsonify(profiles=allowed)
 
@@ -154,12 +158,12 @@ def _account_urls():
 def offline_account_manifest():
     """One manifest per account and device, for the worker's single sync: every page and file this
     device should hold across all the profiles the account reaches (services.offline_documents)."""
-    data = offline_documents.account_manifest(accessible_profiles(current_user), current_user, device_id(),
+    data = offline_documents.account_manifest(reachable_profiles(current_user), current_user, device_id(),
                                               shared_device=shared_device(), urls=_account_urls())
     if not data["shared_device"]:
         data["pages"] = [url_for("main.home"), url_for("main.on_this_phone"), *data["pages"]]
         data["cards"] = emergency_card.offline_entries(
-            accessible_profiles(current_user), lambda a: url_for("emergency.show", profile_id=a.profile.id),
+            reachable_profiles(current_user), lambda a: url_for("emergency.show", profile_id=a.profile.id),
             lambda a: url_for("emergency.counter", profile_id=a.profile.id))
     data["csrf"] = generate_csrf()  # for the report below; a JSON GET cannot be read by another site
     return jsonify(data)
