@@ -134,3 +134,12 @@ def axe_check(page):
     tags = ["wcag2a", "wcag2aa", "wcag21aa"]
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": tags}})
     assert results.violations_count == 0, results.generate_report()
+
+
+def paris_today():
+    """The day the app records for an account in its time zone (Europe/Paris by default): between
+    23:00 and 00:00 UTC it is already tomorrow there, so a test must not compare with the machine's date."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Europe/Paris")).date()

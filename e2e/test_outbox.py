@@ -19,7 +19,7 @@ from companion.services import documents
 from companion.services.access import require_access
 from tests.documents_support import PDF
 
-from .conftest import axe_check, login, register, wait_for_service_worker
+from .conftest import axe_check, login, paris_today, register, wait_for_service_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -142,8 +142,8 @@ def test_every_agenda_action_made_offline_is_applied_once_when_the_line_is_back(
     with live_server.app.app_context():
         rows = {r.rule_id: r for r in db.session.scalars(
             select(AgendaItem).where(AgendaItem.profile_id == pid))}
-        assert rows["DO_CERVICAL_HPV"].done_on == date.today()
-        assert rows["DO_BREAST"].snoozed_until > date.today()
+        assert rows["DO_CERVICAL_HPV"].done_on == paris_today()
+        assert rows["DO_BREAST"].snoozed_until > paris_today()
         assert rows["DO_COLORECTAL"].dismissed_at is not None
         titles = db.session.scalars(select(PersonalReminder.title).where(
             PersonalReminder.profile_id == pid, PersonalReminder.deleted_at.is_(None))).all()
