@@ -2,7 +2,17 @@
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -36,9 +46,12 @@ def outbox_context():
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
+    if current_user.role == "mediator":
+        # A mediator account never sees health data (services/access.py): its home is its tools.
+        return redirect(url_for("mediators.index"))
+    accesses = accessible_profiles(current_user)
     # The start screen: kept for the account, so the installed app (start_url /?source=pwa) opens offline.
-    html = render_template("main/home.html", accesses=accessible_profiles(current_user),
-                           account_key=account_key(current_user))
+    html = render_template("main/home.html", accesses=accesses, account_key=account_key(current_user))
     return keep_offline(make_response(html))
 
 
