@@ -56,7 +56,7 @@ def _send(app, case, actor, world, url, data):
             sess["_fresh"] = True
     kwargs = {}
     if case.method != "GET":
-        token = csrf_from(client.get("/").get_data(as_text=True))
+        token = csrf_from(client.get("/", follow_redirects=True).get_data(as_text=True))
         if case.json:
             kwargs = {"json": data or {}, "headers": {"X-CSRFToken": token}}
         else:

@@ -309,6 +309,12 @@ def get_for_profile(profile_id: int, delegation_id: int) -> Delegation:
     return d
 
 
+def is_pending_for_profile(profile_id: int, delegation_id: int, now: datetime | None = None) -> bool:
+    return db.session.scalar(select(Delegation.id).where(
+        Delegation.profile_id == profile_id, Delegation.id == delegation_id,
+        Delegation.is_pending(now or utcnow()))) is not None
+
+
 def held_by(user: User, delegation_id: int) -> Delegation:
     d = db.session.scalar(select(Delegation).where(
         Delegation.id == delegation_id, Delegation.caregiver_id == user.id,
