@@ -6,16 +6,18 @@ import re
 from sqlalchemy import func, select
 
 from companion.extensions import db
+from companion.models.account import User
 from companion.models.delegation import Delegation
 
-from .cast import invite, own_profile_id, registered
+from .cast import invite, own_profile_id, registered, signed_in
 
 CODE = re.compile(r'<p class="code" lang="en">([A-Z0-9-]+)</p>')
 
 
 def _count(ctx, pid):
     with ctx():
-        return db.session.scalar(select(func.count()).select_from(Delegation).where(Delegation.profile_id == pid))
+        return db.session.scalar(select(func.count()).select_from(Delegation)
+                                 .where(Delegation.profile_id == pid))
 
 
 def test_the_invitation_code_is_shown_after_a_redirect_and_a_refresh_invites_nobody_else(app, ctx):
@@ -38,9 +40,7 @@ def test_the_code_is_kept_by_the_browser_that_made_it_only(app, ctx):
     pid = own_profile_id(ctx, "claire")
     invite(claire, pid, how="code", email="", term="1m", scopes=["agenda"])
     again = app.test_client()
-    from .cast import signed_in
     with ctx():
-        from companion.models.account import User
         uid = db.session.scalar(select(User.id).where(User.email == "claire@example.fr"))
     other_device = signed_in(again, uid)
     assert not CODE.search(other_device.get(f"/p/{pid}/caregivers").get_data(as_text=True))

@@ -51,7 +51,19 @@ def _recovery_started(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"recovery_started": _recovery_started}
+def _password_reset(p: dict) -> tuple[str, str]:
+    subject = _("Your new Companion password")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "Someone asked for a new password for your Companion account. If it was you, open this link "
+        "and choose a new password. It works once, for %(minutes)s minutes:\n%(link)s\n\n"
+        "If you have a security key or a phone added as a key, you will still need it to log in.\n\n"
+        "If it was not you, do nothing: your password stays the same.\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"recovery_started": _recovery_started, "password_reset": _password_reset}
 
 
 def public_url(path: str) -> str:
@@ -156,8 +168,14 @@ def deliver(mail_id: int, now: datetime | None = None) -> bool:
 
 
 def send_queued() -> int:
-    """After the caller's commit: send what this transaction queued (synchronously for now)."""
+    """After the caller's commit: hand what this transaction queued to the task queue (its workers
+    send and retry, tasks.py), or send it here when no queue runs (a bare app, a command)."""
     ids = db.session.info.pop(QUEUED, [])
+    tasks = current_app.extensions.get("companion_tasks")
+    if tasks is not None:
+        for mail_id in ids:
+            tasks.send_mail(mail_id)
+        return 0
     return sum(deliver(mail_id) for mail_id in ids)
 
 
@@ -175,3 +193,9 @@ def send_due(now: datetime | None = None) -> int:
     ids = due_ids(now)
     db.session.commit()  # end the read before the first claim
     return sum(deliver(mail_id, now) for mail_id in ids)
+
+
+def waiting(mail_id: int) -> bool:
+    """Still to send (not sent, not given up): a failed send the queue should try again."""
+    row = db.session.get(OutgoingMail, mail_id)
+    return row is not None and row.sent_at is None and row.failed_at is None

@@ -6,6 +6,7 @@ BLUEPRINTS = (
     "companion.assets",
     "companion.views.main",
     "companion.views.auth",
+    "companion.views.forgot",
     "companion.views.security",
     "companion.views.profiles",
     "companion.views.caregivers",

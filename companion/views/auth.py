@@ -85,7 +85,7 @@ def _too_soon(form, seconds: int):
         wait = _l("Please wait %(n)s minutes, then try again.", n=math.ceil(seconds / 60))
     form.password.errors.append(_l("Too many wrong passwords from here.") + " " + wait + " "
                                 + _l("If you forgot your password, a France Services advisor can help."))
-    resp = make_response(render_template("auth/login.html", form=form), 429)
+    resp = make_response(render_template("auth/login.html", form=form, forgot_help=True), 429)
     resp.headers["Retry-After"] = str(seconds)
     return resp
 
@@ -105,7 +105,7 @@ def _check_password(form):
     if result.user is None:
         log.info("login refused")
         form.password.errors.append(_l("This e-mail address and password do not match. Please try again."))
-        return None, (render_template("auth/login.html", form=form), 401)
+        return None, (render_template("auth/login.html", form=form, forgot_help=True), 401)
     return result.user, None
 
 
