@@ -1,6 +1,6 @@
 """A forgotten password (issue 14): help shown after a wrong password, a link by e-mail (real SMTP)
 that works once and for 30 minutes, in the recipient's language, with no health data, sent by the
-task queue; an account with a key still needs its key."""
+task queue; an account with a key still needs its key. And the e-mail after a login on a new device."""
 
 import re
 
@@ -12,6 +12,7 @@ from companion.models.account import User
 from companion.services import password_reset
 
 from .cast import give_key
+from .conftest import Browser
 from .smtp_server import smtp  # noqa: F401 (fixture)
 from .test_mail import HEALTH_WORDS
 
@@ -108,3 +109,19 @@ def test_the_message_is_sent_by_the_task_queue(app, web, smtp, tmp_path):  # noq
     finally:
         queue.flush()
         app.extensions.pop("companion_tasks", None)
+
+
+def test_a_login_on_a_new_device_is_told_by_e_mail_once(app, web, smtp):  # noqa: F811
+    web.register()
+    web.logout()
+    web.login()
+    assert smtp.messages == []  # the browser that registered is not new
+    other = Browser(app.test_client())
+    other.client.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (Linux; Android 10; SM-A105F)"
+    assert other.login().status_code == 302
+    (to, msg), = smtp.messages
+    assert to == ["anna@example.fr"] and "Android" in msg.get_content()
+    assert "/account/security/" in msg.get_content()
+    other.logout()
+    other.login()
+    assert len(smtp.messages) == 1  # that phone is known now

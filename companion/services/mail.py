@@ -63,7 +63,43 @@ def _password_reset(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"recovery_started": _recovery_started, "password_reset": _password_reset}
+def _access_ending_caregiver(p: dict) -> tuple[str, str]:
+    subject = _("Your help for %(person)s ends on %(date)s", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "Your access as a caregiver for %(person)s ends on %(date)s. After that day, you will not see "
+        "their space any more.\n\n"
+        "If the help should go on, ask %(person)s to renew it.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _access_ending_owner(p: dict) -> tuple[str, str]:
+    subject = _("The access of %(caregiver)s ends on %(date)s", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(caregiver)s helps with the profile of %(person)s until %(date)s. After that day, "
+        "%(caregiver)s will not see it any more.\n\n"
+        "To renew it or end it sooner, open this page:\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _new_device(p: dict) -> tuple[str, str]:
+    subject = _("A new login to your Companion account")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "On %(when)s, your password was used to log in on a phone or computer that had never logged "
+        "in to your account before (%(system)s).\n\n"
+        "If it was you, you have nothing to do.\n\n"
+        "If it was not you, change your password now and sign out the other devices, on this page:\n"
+        "%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"new_device": _new_device, "recovery_started": _recovery_started, "password_reset": _password_reset,
+         "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 
 
 def public_url(path: str) -> str:
