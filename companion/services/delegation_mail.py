@@ -47,3 +47,12 @@ def warn_ending_soon(now: datetime | None = None) -> int:
         d.reminded_at = now
     db.session.flush()
     return len(rows)
+
+
+def send_invitation(invitation, inviter: User, profile: Profile) -> None:
+    """An invitation to an address with no account: the code, and where to type it. The recipient's
+    language is unknown: the inviter's is the best guess (they likely share it)."""
+    d = invitation.delegation
+    mail.queue(d.invited_email, inviter.locale, "invitation", inviter=inviter.display_name,
+               person=profile.full_name, code=invitation.code, days=7,
+               register=mail.public_url("/register"), link=mail.public_url("/invitations/code"))

@@ -98,7 +98,19 @@ def _new_device(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"new_device": _new_device, "recovery_started": _recovery_started, "password_reset": _password_reset,
+def _invitation(p: dict) -> tuple[str, str]:
+    subject = _("%(inviter)s invites you to help on Companion", **p)
+    body = _(
+        "Hello,\n\n"
+        "%(inviter)s invites you to help with the profile of %(person)s on Companion.\n\n"
+        "1. Create your Companion account (free):\n%(register)s\n\n"
+        "2. Then type this invitation code:\n%(code)s\n%(link)s\n\n"
+        "The code works once, for %(days)s days. If you do not know %(inviter)s, do nothing.\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started, "password_reset": _password_reset,
          "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 
 

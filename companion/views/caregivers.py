@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from ..extensions import db, limiter
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
-from ..services import ServiceError, delegation_rows, delegations
+from ..services import ServiceError, delegation_mail, delegation_rows, delegations, mail
 from ..services.access import Access
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route
@@ -90,6 +90,13 @@ def invite(access: Access):
     except ServiceError as exc:
         show_refusal(form, exc)
         return _page(access, form=form, status=exc.status)
+    if invitation.mailed:
+        delegation_mail.send_invitation(invitation, current_user, access.profile)
+        db.session.commit()
+        mail.send_queued()
+        flash(_l("Invitation sent by e-mail to %(email)s, with a code to type after creating an account.",
+                 email=invitation.delegation.invited_email), "success")
+        return _back_to(access)
     db.session.commit()
     if invitation.code:
         # Shown on the page we redirect to (a refresh must not invite again); never stored in clear.
