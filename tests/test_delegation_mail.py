@@ -56,7 +56,8 @@ def test_someone_without_an_account_gets_the_invitation_code_by_e_mail(app, ctx,
     assert not [w for w in HEALTH_WORDS if w in body.lower()]
     code = re.search(r"\b([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})\b", body).group(1)
     marie = registered(app, "marie")
-    assert marie.post("/invitations/code/accept", {"code": code}, from_url="/invitations/code").status_code == 302
+    resp = marie.post("/invitations/code/accept", {"code": code}, from_url="/invitations/code")
+    assert resp.status_code == 302
     assert marie.get(f"/p/{pid}/").status_code == 200
     # The same address cannot be invited twice while the first invitation is open.
     assert invite(claire, pid, email="marie@example.fr").status_code == 400

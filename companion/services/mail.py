@@ -110,7 +110,8 @@ def _invitation(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started, "password_reset": _password_reset,
+KINDS = {"invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started,
+         "password_reset": _password_reset,
          "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 
 
