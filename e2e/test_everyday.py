@@ -29,7 +29,7 @@ def add_reminder(page, base, pid, title="Dentiste"):
     page.goto(f"{base}/p/{pid}/agenda/reminders/new")
     page.get_by_label("Nom").fill(title)
     page.get_by_role("button", name="Enregistrer le rappel").click()
-    page.get_by_text("Rappel ajouté.").wait_for()
+    page.wait_for_url(f"{base}/p/{pid}/agenda#reminder-*")
 
 
 def test_every_button_and_link_is_readable_in_every_state(page, live_server, unique_email):
@@ -37,7 +37,6 @@ def test_every_button_and_link_is_readable_in_every_state(page, live_server, uni
     register(page, base, unique_email)
     pid = born(live_server, unique_email)
     add_reminder(page, base, pid)
-    page.goto(f"{base}/p/{pid}/agenda")
     page.locator("#item-DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
     page.locator("#item-DO_COLORECTAL.done").wait_for()
     # "Supprimer" (a reminder) and "Annuler" (undo "C'est fait") were white on a white card.
@@ -46,3 +45,31 @@ def test_every_button_and_link_is_readable_in_every_state(page, live_server, uni
     for path in [f"/p/{pid}/agenda", "/", "/security/", f"/p/{pid}/documents", f"/p/{pid}/caregivers"]:
         page.goto(base + path)
         assert_contrast(page)
+
+
+def _in_view(page, selector: str) -> bool:
+    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= innerHeight; }""", selector)
+
+
+def test_after_c_est_fait_the_message_and_the_item_are_on_screen(page, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    pid = born(live_server, unique_email)
+    page.goto(f"{base}/p/{pid}/agenda")
+    page.locator("#item-DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
+    page.locator("#item-DO_COLORECTAL.done .flash").wait_for()
+    page.wait_for_timeout(300)  # the scroll to the fragment
+    assert _in_view(page, "#item-DO_COLORECTAL .flash")
+    add_reminder(page, base, pid)
+    page.locator("[id^=reminder-] .flash").wait_for()
+    assert _in_view(page, "[id^=reminder-] .flash")
+
+
+def test_the_upload_progress_shows_only_while_sending(page, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    pid = born(live_server, unique_email)
+    page.goto(f"{base}/p/{pid}/documents/upload")
+    assert not page.locator("#upload-progress").is_visible()
+    assert not page.get_by_text("Envoi en cours").is_visible()

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import redirect, url_for
+from flask import flash, redirect, url_for
 
 from ..services.access import Access
 
@@ -40,3 +40,10 @@ def profile_links(access: Access, links) -> list[dict]:
         for link in links
         if access.allows(link.scope)
     ]
+
+
+def flash_at(message, anchor: str, category: str = "success") -> str:
+    """Flash a message shown beside the item it is about (templates/macros/flash.html), not at the
+    top of a long page the browser scrolls away from; the URL fragment to redirect to."""
+    flash(message, f"{category}@{anchor}")
+    return f"#{anchor}"

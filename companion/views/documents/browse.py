@@ -109,10 +109,11 @@ def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
     message = _l("Document added.") if added.created else _l("This file is already in the documents: "
                                                                "here it is.")
+    # Shown on the document's page, also when the page script sent the file (JSON).
+    flash(message, "success" if added.created else "info")
     if wants_json():
         status = 201 if added.created else 200
         return jsonify(url=doc_url, created=added.created, message=str(message)), status
-    flash(message, "success" if added.created else "info")
     return redirect(doc_url)
 
 
