@@ -123,7 +123,7 @@ def _after_add(access: Access, added):
 def upload(access: Access):
     if request.method == "POST" and _too_big():
         return _refuse_big()
-    form = detail_choices(UploadForm(), locale())
+    form = detail_choices(UploadForm(), locale(), everyday=True)
     if not form.type_code.data:
         form.type_code.data = document_types.OTHER
     ctx = {"access": access, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)}
@@ -191,7 +191,8 @@ def show(access: Access, doc_id: int):
     key = doc.id in offline_documents.key_ids(access, current_user)
     doc_type = document_types.get(doc.type_code)
     html = render_template("documents/show.html", access=access, doc=doc, pinned=pinned, key=key,
-                           type_label=doc_type.label(locale()) if doc_type else doc.type_code)
+                           type_label=doc_type.label(locale()) if doc_type else doc.type_code,
+                           official=doc_type.official(locale()) if doc_type else "")
     resp = current_app.make_response(html)
     return keep_offline(resp) if pinned or key else resp
 
