@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .services import ServiceError
-from .services.access import AccessDenied, log_refusal
+from .services.access import AccessDenied, ended_for, log_refusal
 from .web.client import wants_json
 from .web.throttle import refused_too_often
 
@@ -49,6 +49,10 @@ def register(app):
             db.session.commit()
             if refused_too_often(getattr(exc.actor, "id", None)):
                 return render_error(429)
+        if isinstance(exc, AccessDenied) and exc.role == "stranger" and not wants_json():
+            ended = ended_for(exc.actor, exc.profile_id) if exc.profile_id else None
+            if ended is not None:  # a former caregiver's saved link: say so, to her only
+                return render_template("errors/access_ended.html", name=ended[0], ended_at=ended[1]), 404
         kind = "access" if isinstance(exc, AccessDenied) else "gone" if exc.status in (404, 410) else None
         extra = {"kind": kind} if kind else {}
         extra.update(getattr(exc, "details", None) or {})

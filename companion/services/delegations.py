@@ -282,13 +282,18 @@ def renew(access: Access, actor: User, d: Delegation, *, term: str | None = None
     if not d.is_active(now):
         raise ServiceError(_l("Only a current access can be renewed. Invite the person again."), status=409)
     new_end = end_of_day(end_date, tz) if end_date else add_term(max(now, d.expires_at), term or "")
-    if new_end <= d.expires_at:
-        raise ServiceError(_l("Choose an end date after the current one."), field="end_date")
+    # An earlier date shortens the access (to end it now, the owner ends it): the day must be to come.
+    if new_end <= now:
+        raise ServiceError(_l("Choose an end date after today. To stop the help now, end the access."),
+                           field="end_date")
+    if new_end == d.expires_at:
+        raise ServiceError(_l("This is already the end date."), field="end_date")
     if new_end > now + timedelta(days=3 * 366):
         raise ServiceError(_l("Choose an end date within the next three years."), field="end_date")
+    action = "delegation.renewed" if new_end > d.expires_at else "delegation.shortened"
     d.expires_at, d.reminded_at, d.term = new_end, None, None
     db.session.flush()
-    audit.record(actor=actor, actor_role="owner", action="delegation.renewed", profile_id=d.profile_id,
+    audit.record(actor=actor, actor_role="owner", action=action, profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
     return d
 

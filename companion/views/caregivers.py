@@ -1,8 +1,9 @@
 """Caregivers: the owner invites, renews and ends; the invited person accepts or declines; either
 side can end it. Account pages (invitations, people I help) hold no profile data beyond names."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -108,12 +109,16 @@ def invite(access: Access):
     return redirect(url_for("caregivers.index", profile_id=access.profile.id))
 
 
-@bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/end", methods=["POST"])
+@bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/end", methods=["GET", "POST"])
 @profile_route("manage")
 def revoke(access: Access, delegation_id: int):
+    """GET asks first (one tap must not end someone's access by mistake); POST ends it."""
+    d = delegations.get_for_profile(access.profile.id, delegation_id)
+    if request.method == "GET":
+        return render_template("caregivers/end_confirm.html", access=access, d=d, button=ButtonForm(),
+                               name=delegations.caregiver_name(d))
     if not ButtonForm().validate_on_submit():
         return _page(access, status=400)
-    d = delegations.get_for_profile(access.profile.id, delegation_id)
     delegations.end(current_user, d, role="owner")
     db.session.commit()
     flash(_l("Done: %(name)s no longer has access.", name=delegations.caregiver_name(d)), "success")
@@ -141,7 +146,8 @@ def renew(access: Access, delegation_id: int):
         show_refusal(None, exc)
         return _back_to(access, card)
     db.session.commit()
-    flash(_l("Renewed: %(name)s keeps access longer.", name=delegations.caregiver_name(d)), "success")
+    flash(_l("Saved: %(name)s has access until %(date)s.", name=delegations.caregiver_name(d),
+             date=format_date(d.expires_at)), "success")
     return redirect(url_for("caregivers.index", profile_id=access.profile.id))
 
 
