@@ -39,7 +39,8 @@ def test_the_owner_brings_the_end_date_forward(app, ctx):
 def test_a_date_already_past_is_refused_once_in_plain_words(app, ctx):
     louis, _sophie, pid, d_id = _helped(app, ctx)
     page = f"/p/{pid}/caregivers"
-    louis.post(f"{page}/{d_id}/renew", {"term": "date", "end_date": (date.today() - timedelta(days=1)).isoformat()}, from_url=page)
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    louis.post(f"{page}/{d_id}/renew", {"term": "date", "end_date": yesterday}, from_url=page)
     html = louis.get(page).get_data(as_text=True)
     assert html.count("Choisissez une date de fin après aujourd’hui") == 1
 

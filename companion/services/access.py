@@ -124,7 +124,8 @@ def log_refusal(exc: AccessDenied) -> None:
     refusals.note(exc.actor, exc.role, exc.profile_id, exc.scope, known=found is not None)
 
 
-def ended_for(actor: User | None, profile_id: int, now: datetime | None = None) -> tuple[str, datetime] | None:
+def ended_for(actor: User | None, profile_id: int,
+              now: datetime | None = None) -> tuple[str, datetime] | None:
     """For a former caregiver opening a saved link: the profile's name and when her access ended.
     Only to the account that held the delegation (who knew the name); anyone else learns nothing."""
     if not _can_hold_access(actor):
