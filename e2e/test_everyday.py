@@ -48,8 +48,12 @@ def test_every_button_and_link_is_readable_in_every_state(page, live_server, uni
 
 
 def _in_view(page, selector: str) -> bool:
-    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
-        return r.top >= 0 && r.bottom <= innerHeight; }""", selector)
+    for _ in range(20):  # the scroll to the fragment follows the load
+        if page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+                return r.top >= 0 && r.bottom <= innerHeight; }""", selector):
+            return True
+        page.wait_for_timeout(100)
+    return False
 
 
 def test_after_c_est_fait_the_message_and_the_item_are_on_screen(page, live_server, unique_email):
@@ -59,7 +63,6 @@ def test_after_c_est_fait_the_message_and_the_item_are_on_screen(page, live_serv
     page.goto(f"{base}/p/{pid}/agenda")
     page.locator("#item-DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
     page.locator("#item-DO_COLORECTAL.done .flash").wait_for()
-    page.wait_for_timeout(300)  # the scroll to the fragment
     assert _in_view(page, "#item-DO_COLORECTAL .flash")
     add_reminder(page, base, pid)
     page.locator("[id^=reminder-] .flash").wait_for()
