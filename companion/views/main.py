@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import force_locale
@@ -39,6 +40,19 @@ def outbox_context():
     signed_in = getattr(current_user, "is_authenticated", False)
     return {"account_key": account_key(current_user) if signed_in else "",
             "outbox_max_mb": OUTBOX_MAX_FILE_MB}
+
+
+@bp.app_context_processor
+def banners_context():
+    def banner_seen(name: str) -> bool:
+        """A banner is shown in full once per sign-in, then in one line: the first screen is for
+        the person's own things, not for chrome."""
+        seen = session.get("banners_seen", [])
+        if name in seen:
+            return True
+        session["banners_seen"] = [*seen, name]
+        return False
+    return {"banner_seen": banner_seen}
 
 
 @bp.route("/")
