@@ -44,7 +44,8 @@ def test_a_daughter_helps_her_father_until_he_ends_it(page, browser, live_server
     axe_check(daughter)
     daughter.get_by_role("link", name="Agenda de prévention").first.click()
     daughter.wait_for_url(f"{base}{profile_path}agenda")
-    expect(banner).to_be_visible()
+    # Still named on each of his pages, in one line after the first (issue 14).
+    expect(daughter.get_by_role("note").filter(has_text="Pour Louis Bernard")).to_be_visible()
 
     page.goto(f"{base}{profile_path}access-log")
     expect(page.get_by_text("Sophie Bernard (aidant) a ouvert le profil")).to_be_visible()

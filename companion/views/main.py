@@ -50,7 +50,9 @@ def banners_context():
         seen = session.get("banners_seen", [])
         if name in seen:
             return True
-        session["banners_seen"] = [*seen, name]
+        # Only a page the person opens counts, not a copy the service worker fetches for offline use.
+        if request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate":
+            session["banners_seen"] = [*seen, name]
         return False
     return {"banner_seen": banner_seen}
 
