@@ -1,0 +1,44 @@
+"""The smaller things an older person hits (issue 14), each checked as she would see it."""
+
+from datetime import date, timedelta
+from urllib.parse import quote
+
+from flask_babel import force_locale, gettext, ngettext
+
+from companion.extensions import db
+from companion.models.profile import Profile
+from companion.services import profiles, recovery
+
+from .cast import sign_up
+from .documents_support import PDF, _empty_document_store, doc_id, upload  # noqa: F401
+
+
+def test_a_baby_is_shown_in_months_not_0_years(web, ctx):
+    pid = sign_up(web, ctx)
+    with ctx():
+        db.session.get(Profile, pid).birth_date = date.today() - timedelta(days=125)
+        db.session.commit()
+    page = web.get(f"/p/{pid}/").get_data(as_text=True)
+    assert "(4 mois)" in page and "0 an" not in page
+    assert profiles.age_in_months(date(2026, 1, 31), date(2026, 3, 30)) == 1
+
+
+def test_a_skipped_step_does_not_read_as_done(app):
+    with app.test_request_context(), force_locale("fr"):
+        assert gettext("skipped") == "pour plus tard" and gettext("Skipped") == "Pour plus tard"
+        assert "passé" not in gettext("skipped this setup step:")
+        assert ngettext("%(num)d month old", "%(num)d months old", 4) == "4 mois"
+
+
+def test_recovery_codes_have_no_look_alike_characters(app, ctx):
+    for ch in "SZBOIL01U":
+        assert ch not in recovery.ALPHABET
+
+
+def test_a_download_keeps_the_title_in_any_alphabet(web, ctx):
+    pid = sign_up(web, ctx)
+    for title, expected in (("CR d'imagerie médicale", "CR d'imagerie médicale.pdf"),
+                            ("تقرير طبي", "تقرير طبي.pdf"), ("診断書", "診断書.pdf")):
+        doc = doc_id(upload(web, pid, PDF if title.startswith("CR") else PDF + title.encode(), title=title))
+        disposition = web.get(f"/p/{pid}/documents/{doc}/download").headers["Content-Disposition"]
+        assert f"filename*=UTF-8''{quote(expected)}" in disposition, disposition
