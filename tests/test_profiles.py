@@ -1,7 +1,6 @@
 """A parent manages a child's profile, shares it with the other parent; INS checked; the switcher."""
 
 import re
-
 from datetime import date
 
 from sqlalchemy import select
