@@ -42,3 +42,12 @@ def test_a_download_keeps_the_title_in_any_alphabet(web, ctx):
         doc = doc_id(upload(web, pid, PDF if title.startswith("CR") else PDF + title.encode(), title=title))
         disposition = web.get(f"/p/{pid}/documents/{doc}/download").headers["Content-Disposition"]
         assert f"filename*=UTF-8''{quote(expected)}" in disposition, disposition
+
+
+def test_plain_words_replace_the_jargon(app):
+    with app.test_request_context(), force_locale("fr"):
+        assert gettext("Key document") == "Document important"
+        assert gettext("Timeline") == "Calendrier en image"
+        assert "titulaire" not in gettext("Only the owners of a profile can change it.")
+        assert gettext("owner") == "responsable du profil"
+        assert "historique" not in gettext("The session will be written in your access log.")
