@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -60,6 +60,9 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
+        if exc.code == 413:  # refused before any view (a form too big to read): still say the limit
+            mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+            return render_error(413, _l("This file is too big: the limit is %(mb)s MB.", mb=mb))
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)

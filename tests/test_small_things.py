@@ -1,5 +1,6 @@
 """The smaller things an older person hits (issue 14), each checked as she would see it."""
 
+import io
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -51,3 +52,14 @@ def test_plain_words_replace_the_jargon(app):
         assert "titulaire" not in gettext("Only the owners of a profile can change it.")
         assert gettext("owner") == "responsable du profil"
         assert "historique" not in gettext("The session will be written in your access log.")
+
+
+def test_a_file_too_big_without_javascript_says_the_limit(web, ctx, monkeypatch):
+    pid = sign_up(web, ctx)
+    monkeypatch.setitem(web.client.application.config, "MAX_UPLOAD_BYTES", 1024 * 1024)
+    monkeypatch.setitem(web.client.application.config, "MAX_CONTENT_LENGTH", 1024 * 1024 + 64 * 1024)
+    url = f"/p/{pid}/documents/upload"
+    data = {"csrf_token": web.token(url), "type_code": "EXPPAT_2",
+            "file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024)), "big.pdf")}
+    resp = web.client.post(url, data=data, content_type="multipart/form-data")
+    assert resp.status_code == 413 and "la limite est de 1 Mo" in resp.get_data(as_text=True)
