@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from flask import Flask, g, request, session
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal
 
 from . import errors, headers, i18n, wiring
 from .assets import StaticFiles, asset_text, asset_url, preload
@@ -144,6 +144,7 @@ def _templates(app: Flask) -> None:
 
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
+    app.jinja_env.filters["decimal"] = format_decimal  # 1,5 in French, 1.5 in English
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
     app.jinja_env.globals["profile_links"] = partial(navigation.profile_links, links=wiring.PROFILE_LINKS)

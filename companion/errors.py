@@ -2,14 +2,14 @@
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .services import ServiceError
-from .services.access import AccessDenied, log_refusal
+from .services.access import AccessDenied, ended_for, log_refusal
 from .web.client import wants_json
 from .web.throttle import refused_too_often
 
@@ -49,6 +49,10 @@ def register(app):
             db.session.commit()
             if refused_too_often(getattr(exc.actor, "id", None)):
                 return render_error(429)
+        if isinstance(exc, AccessDenied) and exc.role == "stranger" and not wants_json():
+            ended = ended_for(exc.actor, exc.profile_id) if exc.profile_id else None
+            if ended is not None:  # a former caregiver's saved link: say so, to her only
+                return render_template("errors/access_ended.html", name=ended[0], ended_at=ended[1]), 404
         kind = "access" if isinstance(exc, AccessDenied) else "gone" if exc.status in (404, 410) else None
         extra = {"kind": kind} if kind else {}
         extra.update(getattr(exc, "details", None) or {})
@@ -56,6 +60,9 @@ def register(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
+        if exc.code == 413:  # refused before any view (a form too big to read): still say the limit
+            mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+            return render_error(413, _l("This file is too big: the limit is %(mb)s MB.", mb=mb))
         return render_error(exc.code or 500)
 
     @app.errorhandler(Exception)

@@ -8,6 +8,7 @@ machines share one queue. Each task opens its own app context; business rules st
 - the reminders job plans, then enqueues one `send_chunk` per CHUNK due reminders: each task claims
   its own chunk (services/delivery.py), so workers never send the same reminder and any of them may
   take any chunk;
+- `send_mail` sends one e-mail queued by a request (services/mail.py), retried a few times;
 - a task that fails (database down, a crash) is retried by the queue; a message the push service
   refused for now is retried by the row's own schedule (next_attempt_at), read by the next round.
 """
@@ -22,6 +23,9 @@ from huey import Huey, RedisHuey, SqliteHuey, crontab
 from .services import delivery
 
 CHUNK_RETRIES, CHUNK_RETRY_DELAY = 5, 30  # seconds: a database restart, a worker killed mid-chunk
+# An SMTP server down for a while: the queue tries again soon; after that, housekeeping's hourly
+# `mail.send_due` keeps trying with the row's own growing delay (services/mail.py).
+MAIL_RETRIES, MAIL_RETRY_DELAY = 3, 60
 MAX_CHUNKS_PER_ROUND = 500  # 100,000 reminders a minute; the rest waits for the next round
 
 
@@ -45,6 +49,7 @@ class Tasks:
 
     queue: Huey
     send_chunk: Callable[..., object]  # the Huey task (calling it enqueues): claim one chunk and send it
+    send_mail: Callable[..., object]  # the Huey task: send one queued e-mail (services/mail.py)
 
     def fan_out(self, due: int, now=None) -> int:
         """Enqueue enough chunk tasks for `due` reminders, less those already waiting. `now`: the
@@ -80,10 +85,22 @@ def register(queue: Huey, app, make_sender=None) -> Tasks:
             finally:
                 db.session.remove()
 
+    @queue.task(retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_DELAY, name="send_mail")
+    def send_mail(mail_id: int):
+        with app.app_context():
+            from .extensions import db
+            from .services import mail
+
+            try:
+                if not mail.deliver(mail_id) and mail.waiting(mail_id):
+                    raise RuntimeError(f"mail {mail_id} not sent yet")  # the queue retries it
+            finally:
+                db.session.remove()
+
     for job in JOBS:
         queue.periodic_task(_every(job.every_seconds), name=f"job_{job.name}")(
             lambda run=job.run: run(app))
-    tasks = Tasks(queue, send_chunk)
+    tasks = Tasks(queue, send_chunk, send_mail)
     app.extensions["companion_tasks"] = tasks
     return tasks
 

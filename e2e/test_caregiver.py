@@ -44,7 +44,8 @@ def test_a_daughter_helps_her_father_until_he_ends_it(page, browser, live_server
     axe_check(daughter)
     daughter.get_by_role("link", name="Agenda de prévention").first.click()
     daughter.wait_for_url(f"{base}{profile_path}agenda")
-    expect(banner).to_be_visible()
+    # Still named on each of his pages, in one line after the first (issue 14).
+    expect(daughter.get_by_role("note").filter(has_text="Pour Louis Bernard")).to_be_visible()
 
     page.goto(f"{base}{profile_path}access-log")
     expect(page.get_by_text("Sophie Bernard (aidant) a ouvert le profil")).to_be_visible()
@@ -53,14 +54,17 @@ def test_a_daughter_helps_her_father_until_he_ends_it(page, browser, live_server
     expect(page.get_by_text(agenda_line)).to_be_visible()
     axe_check(page)
     page.goto(f"{base}{profile_path}caregivers")
-    page.get_by_text("Renouveler", exact=True).click()  # open the renewal form, then check the page
+    page.get_by_text("Changer la date de fin", exact=True).click()  # open the form, then check the page
     axe_check(page)
-    page.get_by_role("button", name="Mettre fin à l’accès de Sophie Bernard").click()
+    page.get_by_role("link", name="Mettre fin à l’accès de Sophie Bernard").click()
+    axe_check(page)  # the question asked first (issue 14)
+    page.get_by_role("button", name="Oui, mettre fin à l’accès").click()
     expect(page.get_by_text("C’est fait : Sophie Bernard n’a plus accès.")).to_be_visible()
 
     resp = daughter.reload()
     assert resp.status == 404
-    expect(daughter.get_by_role("heading", name="Page introuvable")).to_be_visible()
+    # A saved link tells her, and only her, that her access ended (issue 14).
+    expect(daughter.get_by_role("heading", name="Votre accès a pris fin")).to_be_visible()
     expect(daughter.get_by_text("Vous agissez pour")).to_be_hidden()
     daughter_ctx.close()
 

@@ -166,7 +166,7 @@ def test_key_documents_are_kept_automatically_unless_data_saver(page, context, l
     doc_url = _upload_slowly(page, context, docs_url, type_code="11502-2")  # a lab report: a key type
     path = doc_url.removeprefix(base)
     page.goto(docs_url)
-    assert page.get_by_text("Document essentiel").is_visible()
+    assert page.get_by_text("Document important").is_visible()
     # Before the first copy of key documents, their size is shown and the person is asked (once).
     ask = page.locator("#keys-ask")
     ask.wait_for()

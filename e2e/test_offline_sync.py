@@ -425,14 +425,14 @@ def test_not_now_is_remembered_on_this_device_and_the_settings_page_can_change_i
     profile_id, [(doc, sha)] = _add_documents(app, unique_email, ["Ordonnance"], type_code="57833-6")
     page.goto(f"{base}/p/{profile_id}/documents")
     ask = page.locator("#keys-ask")
-    expect(ask).to_contain_text("Garder vos documents essentiels sur ce téléphone")
+    expect(ask).to_contain_text("Garder vos documents importants sur ce téléphone")
     ask.get_by_role("button", name="Pas maintenant").click()
     page.goto(f"{base}/p/{profile_id}/documents")
     page.wait_for_timeout(1500)
     assert page.locator("#keys-ask").is_hidden(), "asked again after 'not now'"
     assert not page.evaluate(FILE_CACHED, doc + "/file"), "copied although the person said not now"
     page.goto(f"{base}/settings/data")
-    page.get_by_role("button", name="Garder mes documents essentiels sur ce téléphone").click()
+    page.get_by_role("button", name="Garder mes documents importants sur ce téléphone").click()
     assert _until(page, FILE_CACHED, doc + "/file"), "not copied after the person agreed"
     context.set_offline(True)
     assert page.evaluate(SHA_FROM_PAGE, doc + "/file") == sha

@@ -51,7 +51,7 @@ def test_a_woman_of_52_sees_her_screenings_due_and_the_page_opens_offline(client
     assert "Mon bilan prévention 45-50 ans" in section(html, "more-h")  # age already passed
     assert "Pneumocoque" not in now
     assert resp.headers["X-Offline-Cache"] == "1"
-    assert '<svg' in html and 'role="img"' in html and "La frise en mots" in html
+    assert '<svg' in html and 'role="img"' in html and "Le calendrier en mots" in html
 
 
 def test_marking_done_reschedules_the_next_screening(web, client, ctx, claire):

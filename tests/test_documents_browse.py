@@ -71,7 +71,7 @@ def test_search_by_title_source_and_type_and_filters(web, owner):
     assert "Radio du genou" not in web.get(base + "?year=2025").get_data(as_text=True)
     assert "Bilan de mars" in web.get(base + "?type=11502-2").get_data(as_text=True)
     listing = web.get(base).get_data(as_text=True)
-    assert listing.index("Comptes rendus") < listing.index("Imagerie")  # grouped by category
+    assert listing.index("Comptes rendus") < listing.index("Radios et imagerie")  # grouped by category
     assert "2025" in listing and "2026" in listing
 
 
@@ -90,7 +90,8 @@ def test_rename_retype_hide_delete_restore_and_purge(web, app, ctx, owner):
     web.post(url + "/edit", {"title": "Nouveau nom", "type_code": "57833-6", "care_date": "",
                              "source": "Dr X"})
     page = web.get(url).get_data(as_text=True)
-    assert "Nouveau nom" in page and "Prescription de produits de santé" in page
+    assert "Nouveau nom" in page and "Ordonnance" in page
+    assert "Nom officiel : Prescription de produits de santé" in page
     bad = web.post(url + "/edit", {"title": "x", "type_code": "NOPE"}, from_url=url + "/edit")
     assert bad.status_code == 400
     web.post(url + "/hide", {"hidden": "1"}, from_url=url)
@@ -446,15 +447,16 @@ def test_a_search_without_its_token_is_refused(web, owner):
 
 
 def test_pages_of_a_search_stay_in_the_search_with_no_words_in_links(web, owner):
+    # Not "Analyse": the everyday name of the lab-report type (issue 14) would match every upload.
     for i in range(23):
-        upload(web, owner, make_pdf(f"doc {i}"), title=f"Analyse {i:02d}")
+        upload(web, owner, make_pdf(f"doc {i}"), title=f"Courrier {i:02d}")
     upload(web, owner, make_pdf("other"), title="Radio du genou")
     base = f"/p/{owner}/documents"
-    page1 = web.post(base, {"q": "Analyse"}, from_url=base).get_data(as_text=True)
+    page1 = web.post(base, {"q": "Courrier"}, from_url=base).get_data(as_text=True)
     assert "23 documents" in page1 and "Page 1 sur 2" in page1
     assert "q=" not in page1 and 'name="page" value="2"' in page1
-    page2 = web.post(base, {"q": "Analyse", "page": "2"}, from_url=base).get_data(as_text=True)
-    assert "Page 2 sur 2" in page2 and "Radio du genou" not in page2 and "Analyse" in page2
+    page2 = web.post(base, {"q": "Courrier", "page": "2"}, from_url=base).get_data(as_text=True)
+    assert "Page 2 sur 2" in page2 and "Radio du genou" not in page2 and "Courrier" in page2
 
 
 def test_a_caregivers_search_is_in_the_owners_log_without_the_words(web, ctx, owner):

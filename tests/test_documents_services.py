@@ -135,10 +135,10 @@ def test_the_reference_types_are_loaded_with_their_class():
     types = document_types.all_types()
     assert len(types) >= 29
     lab = types["11502-2"]
-    assert (lab.class_code, lab.label("fr"), lab.label("en")) == ("10", "CR d'examens biologiques",
-                                                                  "Laboratory report")
+    assert (lab.class_code, lab.official("fr"), lab.official("en")) == ("10", "CR d'examens biologiques",
+                                                                        "Laboratory report")
     assert "18748-4" in document_types.codes_matching("imagerie")
-    assert document_types.class_label("31", "en") == "Medical imaging"
+    assert document_types.class_label("31", "en") == "X-rays and scans"
 
 
 def test_the_ins_check_is_a_service_rule():

@@ -138,8 +138,8 @@ def test_the_worker_version_changes_when_the_app_shell_changes(app, client):
 
 def test_language_follows_the_browser_then_the_choice(client, web):
     html = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="en">' in html
+    assert '<html lang="en" dir="ltr">' in html
     html = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
-    assert '<html lang="fr">' in html
+    assert '<html lang="fr" dir="ltr">' in html
     web.post("/language", {"lang": "en", "next": "/login"}, from_url="/login")
-    assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in client.get("/login").get_data(as_text=True)

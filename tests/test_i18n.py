@@ -84,7 +84,7 @@ def test_every_page_renders_in_french_and_in_english(app, client, web, signed_in
             if resp.status_code != 200 or resp.mimetype != "text/html":
                 continue
             html = resp.get_data(as_text=True)
-            assert f'<html lang="{lang}">' in html, (url, lang)
+            assert f'<html lang="{lang}" dir="ltr">' in html, (url, lang)
             text = " ".join(_visible_text(html).split())
             wrong = [fr if lang == "en" else en for en, fr in pairs if (fr if lang == "en" else en) in text]
             assert wrong == [], f"{url} in {lang} shows text of the other language: {wrong[:3]}"

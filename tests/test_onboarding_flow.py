@@ -79,7 +79,7 @@ def test_mediator_and_person_go_through_the_steps_and_the_mediator_sees_statuses
     assert by_step == {"account": "done", "key": "skipped", "recovery": "done", "profile": "done",
                        "family": "todo", "reminders": "todo", "document": "todo"}
     page = mediator.get(f"/mediators/sessions/{sid}").get_data(as_text=True)
-    assert "Fait" in page and "Passé" in page and "À faire" in page
+    assert "Fait" in page and "Pour plus tard" in page and "À faire" in page
     for secret in ("Anna", "Petit", "anna@example.fr", "1961", "17/04", "avril"):
         assert secret not in page, secret
     assert code[:3] not in page  # the code is gone once used
@@ -265,7 +265,7 @@ def test_the_persons_access_log_shows_the_session_in_plain_words(app, ctx):
     page = person.get(f"/p/{profile_id}/access-log").get_data(as_text=True)
     assert "Karim Benali" in page
     assert "a commencé une séance d’aide avec vous à France Services" in page
-    assert "a passé l’étape de préparation « Téléphone comme clé »" in page
+    assert "a laissé pour plus tard l’étape de préparation « Téléphone comme clé »" in page
     assert "a marqué comme faite l’étape de préparation « Compte »" in page
     assert "a terminé la séance d’aide. Étapes faites : « Compte »" in page
     assert "« key »" not in page and "« account »" not in page  # never the internal step codes

@@ -316,7 +316,7 @@ def test_mediator_without_key_reaches_only_enrolment(web, keys, ctx):
     assert web.get("/account/security/").status_code == 200
     assert web.get("/healthz").status_code == 200
     add_key(web, keys)
-    assert web.get("/").status_code == 200
+    assert web.get("/").location.endswith("/mediators/")  # a mediator's home is their tools (issue 14)
 
 
 def test_banner_invites_people_without_a_key(web, keys):

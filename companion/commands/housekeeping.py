@@ -19,6 +19,7 @@ from ..extensions import db
 from ..services import (
     access_log,
     audit_checkpoints,
+    delegation_mail,
     delegations,
     documents,
     login_throttle,
@@ -46,6 +47,7 @@ def run_once() -> dict[str, int]:
         ("log_entries_pruned", lambda: access_log.prune(current_app.config["AUDIT_RETENTION_MONTHS"])),
         ("log_checkpoints", audit_checkpoints.write_if_changed),
         ("documents_purged", lambda: documents.purge_trash()[0]),
+        ("delegations_warned", delegation_mail.warn_ending_soon),
         ("mails_sent", mail.send_due),
         ("recoveries_applied", recovery_hold.apply_due),
         ("recoveries_notified", _notify_recoveries),

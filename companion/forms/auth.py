@@ -30,3 +30,9 @@ class ReauthForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail address of your account"),
+                       validators=[DataRequired(_l("Enter your e-mail address."))],
+                       render_kw={"autocomplete": "username", "inputmode": "email"})

@@ -25,8 +25,8 @@ class InviteForm(FlaskForm):
                          ("email", _l("By e-mail address: they see the invitation when they log in")),
                          ("code", _l("With a code to read out or send them"))]))
     email = EmailField(_l("Their e-mail address"), validators=[Optional(), Length(max=254)],
-                       description=_l("Only for someone who already has a Companion account. "
-                                      "Otherwise, choose a code."),
+                       description=_l("No Companion account yet? We send them an e-mail with a code "
+                                      "to type once they have created one."),
                        render_kw={"autocomplete": "off", "inputmode": "email"})
     label = StringField(_l("Who is it? (for you, with a code)"), validators=[Optional(), Length(max=120)],
                         description=_l("For example: my neighbour Marie."))

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TypeGuard
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models.account import User
@@ -122,6 +122,25 @@ def log_refusal(exc: AccessDenied) -> None:
         return
     found = db.session.scalar(select(Profile.id).where(Profile.id == exc.profile_id))
     refusals.note(exc.actor, exc.role, exc.profile_id, exc.scope, known=found is not None)
+
+
+def ended_for(actor: User | None, profile_id: int,
+              now: datetime | None = None) -> tuple[str, datetime] | None:
+    """For a former caregiver opening a saved link: the profile's name and when her access ended.
+    Only to the account that held the delegation (who knew the name); anyone else learns nothing."""
+    if not _can_hold_access(actor):
+        return None
+    now = now or utcnow()
+    row = db.session.execute(
+        select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
+        .where(Delegation.profile_id == profile_id, Delegation.caregiver_id == actor.id,
+               Delegation.accepted_at.is_not(None),
+               or_(Delegation.revoked_at.is_not(None), Delegation.expires_at <= now))
+        .order_by(Delegation.id.desc()).limit(1)).first()
+    if row is None:
+        return None
+    profile, d = row
+    return profile.full_name, min(d.revoked_at or d.expires_at, d.expires_at)
 
 
 def caregiver_ids(profile_id: int, scope: str, now: datetime | None = None) -> list[int]:

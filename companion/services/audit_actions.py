@@ -26,6 +26,7 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("delegation.accepted", _l("accepted the invitation to help"), "delegation"),
     Action("delegation.declined", _l("declined the invitation to help"), "delegation"),
     Action("delegation.renewed", _l("renewed the access of"), "delegation"),
+    Action("delegation.shortened", _l("brought forward the end of the access of"), "delegation"),
     Action("delegation.ended", _l("ended the access of"), "delegation"),
     Action("delegation.expired", _l("ended, as planned, the access of"), "delegation"),
     # Documents

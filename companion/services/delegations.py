@@ -34,6 +34,7 @@ CODE_LENGTH = 12
 class Invitation:
     delegation: Delegation
     code: str | None = None  # shown once, never stored in clear
+    mailed: bool = False  # the code goes by e-mail to an address with no account (the caller sends it)
 
 
 def add_term(start: datetime, term: str) -> datetime:
@@ -90,33 +91,38 @@ def _check_scopes(scopes) -> str:
 
 
 def _check_invitee(access: Access, actor: User, email: str, now: datetime):
-    """The account an e-mail invitation is bound to. Addresses are never verified at registration,
-    so an invitation to an address nobody holds yet could be claimed by whoever registers it first."""
+    """The account an e-mail invitation is bound to, or None for an address with no account. Addresses
+    are never verified at registration, so an invitation to an address nobody holds yet is never bound
+    to it: its code is sent to that mailbox, and only whoever reads it can accept."""
     from .accounts import find_by_email  # accounts imports nothing from here
 
     if email == (actor.email or "").lower():
         raise ServiceError(_l("You cannot invite yourself."), field="email")
     invitee = find_by_email(email)
     if invitee is None:
-        raise ServiceError(
-            _l("This person has no Companion account yet. Give them an invitation code instead."),
-            field="email")
+        _refuse_duplicate(access, email, None, now)
+        return None
     _lock_account(invitee.id)
     if invitee.id in _owner_ids(access.profile.id):
         raise ServiceError(_l("This person already manages this profile."), field="email")
     if invitee.role != "person":
         raise ServiceError(_l("This account cannot be a caregiver."), field="email")
-    dup = select(Delegation.id).where(
-        Delegation.profile_id == access.profile.id, Delegation.is_open(now),
-        or_(func.lower(Delegation.invited_email) == email, Delegation.caregiver_id == invitee.id))
-    if db.session.scalar(dup) is not None:
-        raise ServiceError(_l("This person is already invited or already helps with this profile."),
-                           field="email")
+    _refuse_duplicate(access, email, invitee.id, now)
     limit = current_app.config["DELEGATION_MAX_PEOPLE"]
     if _people_helped(invitee.id, now) >= limit:
         raise ServiceError(_l("This person already helps %(n)d people, the most allowed.", n=limit),
                            field="email")
     return invitee
+
+
+def _refuse_duplicate(access: Access, email: str, invitee_id: int | None, now: datetime) -> None:
+    same = func.lower(Delegation.invited_email) == email
+    dup = select(Delegation.id).where(
+        Delegation.profile_id == access.profile.id, Delegation.is_open(now),
+        or_(same, Delegation.caregiver_id == invitee_id) if invitee_id else same)
+    if db.session.scalar(dup) is not None:
+        raise ServiceError(_l("This person is already invited or already helps with this profile."),
+                           field="email")
 
 
 def _lock_account(user_id: int) -> None:
@@ -134,7 +140,8 @@ def _owner_ids(profile_id: int) -> set[int]:
 def invite(access: Access, actor: User, *, scopes, email: str | None = None, label: str = "",
            term: str | None = None, end_date: date | None = None, see_hidden: bool = False,
            tz: str = "Europe/Paris", now: datetime | None = None) -> Invitation:
-    """An invitation by e-mail address (shown to that account at login) or, without one, by a code."""
+    """An invitation by e-mail address (shown to that account at login; for an address with no account,
+    a code sent to it by e-mail) or, without an address, by a code the owner passes on."""
     if not access.is_owner:
         raise ServiceError(_l("Only the owners of a profile can invite caregivers."), status=403)
     now = now or utcnow()
@@ -154,7 +161,7 @@ def invite(access: Access, actor: User, *, scopes, email: str | None = None, lab
     if count >= limit:
         raise ServiceError(_l("This profile already has %(n)d caregivers or invitations, the most allowed. "
                               "End one before inviting someone else.", n=limit))
-    code = None if email else "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = None if invitee else "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     # An e-mail invitation names its account now; access still needs accepted_at (Delegation.is_active).
     d = Delegation(profile_id=access.profile.id, granted_by_id=actor.id, invited_email=email,
                    caregiver_id=invitee.id if invitee else None,
@@ -166,7 +173,7 @@ def invite(access: Access, actor: User, *, scopes, email: str | None = None, lab
     db.session.flush()
     audit.record(actor=actor, actor_role="owner", action="delegation.invited", profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=email or d.label, at=now)
-    return Invitation(d, format_code(code) if code else None)
+    return Invitation(d, format_code(code) if code else None, mailed=bool(email and code))
 
 
 def _refuse_closed(d: Delegation, now: datetime) -> None:
@@ -275,13 +282,18 @@ def renew(access: Access, actor: User, d: Delegation, *, term: str | None = None
     if not d.is_active(now):
         raise ServiceError(_l("Only a current access can be renewed. Invite the person again."), status=409)
     new_end = end_of_day(end_date, tz) if end_date else add_term(max(now, d.expires_at), term or "")
-    if new_end <= d.expires_at:
-        raise ServiceError(_l("Choose an end date after the current one."), field="end_date")
+    # An earlier date shortens the access (to end it now, the owner ends it): the day must be to come.
+    if new_end <= now:
+        raise ServiceError(_l("Choose an end date after today. To stop the help now, end the access."),
+                           field="end_date")
+    if new_end == d.expires_at:
+        raise ServiceError(_l("This is already the end date."), field="end_date")
     if new_end > now + timedelta(days=3 * 366):
         raise ServiceError(_l("Choose an end date within the next three years."), field="end_date")
+    action = "delegation.renewed" if new_end > d.expires_at else "delegation.shortened"
     d.expires_at, d.reminded_at, d.term = new_end, None, None
     db.session.flush()
-    audit.record(actor=actor, actor_role="owner", action="delegation.renewed", profile_id=d.profile_id,
+    audit.record(actor=actor, actor_role="owner", action=action, profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
     return d
 
@@ -307,6 +319,12 @@ def get_for_profile(profile_id: int, delegation_id: int) -> Delegation:
     if d is None:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
     return d
+
+
+def is_pending_for_profile(profile_id: int, delegation_id: int, now: datetime | None = None) -> bool:
+    return db.session.scalar(select(Delegation.id).where(
+        Delegation.profile_id == profile_id, Delegation.id == delegation_id,
+        Delegation.is_pending(now or utcnow()))) is not None
 
 
 def held_by(user: User, delegation_id: int) -> Delegation:

@@ -92,7 +92,8 @@ def add(access: Access, actor: User | None, data: bytes, *, title: str = "", typ
         return Added(_same_file(access, actor, existing), False)
     doc_type = document_types.get(type_code) or document_types.get(document_types.OTHER)
     assert doc_type is not None, "the catalogue always has the OTHER type"
-    title = clean_title(title) or doc_type.label(getattr(actor, "locale", None) or "fr")
+    title = clean_title(title) or document_types.default_title(doc_type, care_date or now.date(),
+                                                               getattr(actor, "locale", None) or "fr")
     key = new_key()
     blob, wrapped = crypto.encrypt(master_key(), data, key.encode())
     doc = Document(profile_id=access.profile.id, type_code=doc_type.code, class_code=doc_type.class_code,

@@ -51,7 +51,68 @@ def _recovery_started(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"recovery_started": _recovery_started}
+def _password_reset(p: dict) -> tuple[str, str]:
+    subject = _("Your new Companion password")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "Someone asked for a new password for your Companion account. If it was you, open this link "
+        "and choose a new password. It works once, for %(minutes)s minutes:\n%(link)s\n\n"
+        "If you have a security key or a phone added as a key, you will still need it to log in.\n\n"
+        "If it was not you, do nothing: your password stays the same.\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _access_ending_caregiver(p: dict) -> tuple[str, str]:
+    subject = _("Your help for %(person)s ends on %(date)s", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "Your access as a caregiver for %(person)s ends on %(date)s. After that day, you will not see "
+        "their space any more.\n\n"
+        "If the help should go on, ask %(person)s to renew it.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _access_ending_owner(p: dict) -> tuple[str, str]:
+    subject = _("The access of %(caregiver)s ends on %(date)s", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(caregiver)s helps with the profile of %(person)s until %(date)s. After that day, "
+        "%(caregiver)s will not see it any more.\n\n"
+        "To renew it or end it sooner, open this page:\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _new_device(p: dict) -> tuple[str, str]:
+    subject = _("A new login to your Companion account")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "On %(when)s, your password was used to log in on a phone or computer that had never logged "
+        "in to your account before (%(system)s).\n\n"
+        "If it was you, you have nothing to do.\n\n"
+        "If it was not you, change your password now and sign out the other devices, on this page:\n"
+        "%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _invitation(p: dict) -> tuple[str, str]:
+    subject = _("%(inviter)s invites you to help on Companion", **p)
+    body = _(
+        "Hello,\n\n"
+        "%(inviter)s invites you to help with the profile of %(person)s on Companion.\n\n"
+        "1. Create your Companion account (free):\n%(register)s\n\n"
+        "2. Then type this invitation code:\n%(code)s\n%(link)s\n\n"
+        "The code works once, for %(days)s days. If you do not know %(inviter)s, do nothing.\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started,
+         "password_reset": _password_reset,
+         "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 
 
 def public_url(path: str) -> str:
@@ -156,8 +217,14 @@ def deliver(mail_id: int, now: datetime | None = None) -> bool:
 
 
 def send_queued() -> int:
-    """After the caller's commit: send what this transaction queued (synchronously for now)."""
+    """After the caller's commit: hand what this transaction queued to the task queue (its workers
+    send and retry, tasks.py), or send it here when no queue runs (a bare app, a command)."""
     ids = db.session.info.pop(QUEUED, [])
+    tasks = current_app.extensions.get("companion_tasks")
+    if tasks is not None:
+        for mail_id in ids:
+            tasks.send_mail(mail_id)
+        return 0
     return sum(deliver(mail_id) for mail_id in ids)
 
 
@@ -175,3 +242,9 @@ def send_due(now: datetime | None = None) -> int:
     ids = due_ids(now)
     db.session.commit()  # end the read before the first claim
     return sum(deliver(mail_id, now) for mail_id in ids)
+
+
+def waiting(mail_id: int) -> bool:
+    """Still to send (not sent, not given up): a failed send the queue should try again."""
+    row = db.session.get(OutgoingMail, mail_id)
+    return row is not None and row.sent_at is None and row.failed_at is None

@@ -27,6 +27,13 @@ def age(birth_date: date | None, today: date) -> int | None:
     return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
+def age_in_months(birth_date: date | None, today: date) -> int | None:
+    """For a baby, months say more than "0 years" (shown under 2 years)."""
+    if birth_date is None:
+        return None
+    return (today.year - birth_date.year) * 12 + today.month - birth_date.month - (today.day < birth_date.day)
+
+
 def clean_ins(raw: str | None) -> str | None:
     """An INS (the NIR-based national health identifier): 13 characters and a 2-digit key, checked."""
     text = (raw or "").strip()

@@ -15,9 +15,10 @@ from ..models.types import utcnow
 from . import audit
 
 COUNT = 10
-# No 0/O, 1/I/L, U: nothing to confuse when reading a printed sheet aloud or typing it on a phone.
-ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-LENGTH = 10  # about 49 bits each
+# No 0/O, 1/I/L, U, nor S, Z, B (read as 5, 2, 8): nothing to confuse when reading a printed sheet
+# aloud or typing it on a phone. Sheets printed before keep working (codes are compared as typed).
+ALPHABET = "23456789ACDEFGHJKMNPQRTVWXY"
+LENGTH = 10  # about 47.5 bits each
 
 
 def _hash(user: User, code: str) -> str:

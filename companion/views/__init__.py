@@ -5,6 +5,7 @@ import importlib
 BLUEPRINTS = (
     "companion.views.main",
     "companion.views.auth",
+    "companion.views.forgot",
     "companion.views.security",
     "companion.views.profiles",
     "companion.views.caregivers",

@@ -16,6 +16,7 @@ from ..services.access import Access
 from ..services.agenda import add_months
 from ..web.client import locale, wants_json
 from ..web.idempotency import idempotent
+from ..web.navigation import flash_at
 from ..web.public_url import public_url
 from ..web.refusals import refuse
 from ..web.routes import profile_route
@@ -60,15 +61,17 @@ def index(access: Access):
     return keep_offline(Response(html))
 
 
-def _finish(access: Access, message):
-    """Commit once, then answer the page (redirect) or the offline queue (JSON). A replayed action's
-    receipt (web/idempotency.py) is claimed in this same transaction."""
-    flash(message, "success")  # shown on the next page, also after a change sent from the outbox
+def _finish(access: Access, message, anchor: str):
+    """Commit once, then answer the page (redirect) or the offline queue (JSON, with the page to
+    open). A replayed action's receipt (web/idempotency.py) is claimed in this same transaction.
+    The message is shown in the item it is about, and the page opens at that item."""
+    # Shown on the next page, also after a change sent from the outbox.
+    url = url_for("agenda.index", profile_id=access.profile.id) + flash_at(message, anchor)
     resp: Response | WerkzeugResponse  # JSON for the queue, a redirect for the page
     if wants_json():
-        resp = jsonify(ok=True, message=str(message))
+        resp = jsonify(ok=True, message=str(message), url=url)
     else:
-        resp = redirect(url_for("agenda.index", profile_id=access.profile.id) + "#now")
+        resp = redirect(url)
     db.session.commit()
     return resp
 
@@ -101,7 +104,7 @@ def done(access: Access, rule_id: str):
     if not form.validate():
         return _invalid(access, form)
     agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
-    return _finish(access, _l("Marked as done. Thank you!"))
+    return _finish(access, _l("Marked as done. Thank you!"), f"item-{rule_id}")
 
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/snooze", methods=["POST"])
@@ -113,7 +116,7 @@ def snooze(access: Access, rule_id: str):
         return _invalid(access, form)
     until = _today() + timedelta(weeks=int(form.weeks.data))
     agenda_store.snooze(access, current_user, rule_id, until, _today())
-    return _finish(access, _l("We will remind you again later."))
+    return _finish(access, _l("We will remind you again later."), f"item-{rule_id}")
 
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/dismiss", methods=["POST"])
@@ -124,7 +127,7 @@ def dismiss(access: Access, rule_id: str):
     if not form.validate():
         return _invalid(access, form)
     agenda_store.dismiss(access, current_user, rule_id, form.reason.data or "")
-    return _finish(access, _l("This item will no longer be suggested."))
+    return _finish(access, _l("This item will no longer be suggested."), f"item-{rule_id}")
 
 
 @bp.route("/p/<int:profile_id>/agenda/<rule_id>/reopen", methods=["POST"])
@@ -135,7 +138,7 @@ def reopen(access: Access, rule_id: str):
     if not form.validate():
         return _invalid(access, form)
     agenda_store.reopen(access, current_user, rule_id)
-    return _finish(access, _l("The item is back in the agenda."))
+    return _finish(access, _l("The item is back in the agenda."), f"item-{rule_id}")
 
 
 def _precise() -> bool:
@@ -172,13 +175,13 @@ def reminder_new(access: Access):
         form.day.data, form.at.data = _today() + timedelta(days=1), time(9, 0)
     if form.validate_on_submit():
         try:
-            agenda_store.add_personal(access, current_user, kind=form.kind.data, title=form.title.data,
+            rem = agenda_store.add_personal(access, current_user, kind=form.kind.data, title=form.title.data,
                                       day=form.day.data, at=form.at.data, tz=current_user.timezone,
                                       repeat=form.repeat.data, until_on=form.until_on.data,
                                       notes=form.notes.data or "")
         except ServiceError as exc:
             return refuse(form, exc, "agenda/reminder_form.html", access=access, profile=access.profile)
-        return _finish(access, _l("Reminder added."))
+        return _finish(access, _l("Reminder added."), f"reminder-{rem.id}")
     status = 400 if request.method == "POST" else 200  # a refused form is not a success for the outbox
     return render_template("agenda/reminder_form.html", form=form, access=access,
                            profile=access.profile), status
@@ -205,7 +208,7 @@ def reminder_edit(access: Access, reminder_id: int):
         except ServiceError as exc:
             return refuse(form, exc, "agenda/reminder_form.html", access=access, profile=access.profile,
                           reminder=rem)
-        return _finish(access, _l("Reminder saved."))
+        return _finish(access, _l("Reminder saved."), f"reminder-{rem.id}")
     status = 400 if request.method == "POST" else 200  # a refused form is not a success for the outbox
     return render_template("agenda/reminder_form.html", form=form, access=access, profile=access.profile,
                            reminder=rem), status
@@ -219,7 +222,7 @@ def reminder_delete(access: Access, reminder_id: int):
     if not form.validate():
         return _invalid(access, form)
     agenda_store.delete_personal(access, current_user, reminder_id)
-    return _finish(access, _l("Reminder deleted."))
+    return _finish(access, _l("Reminder deleted."), "personal-h")
 
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>.ics")

@@ -28,7 +28,7 @@ from ..extensions import db, limiter
 from ..forms.auth import LoginForm, ReauthForm, RegisterForm
 from ..forms.security import RecoveryLoginForm
 from ..models.account import User
-from ..services import ServiceError, accounts, login_throttle, recovery, sessions
+from ..services import ServiceError, accounts, login_throttle, mail, new_device, recovery, sessions
 from ..services import webauthn as wa
 from ..web import device_cookie, webauthn_io
 from ..web.client import shared_device
@@ -68,7 +68,9 @@ def register():
         db.session.commit()
         log.info("account registered user=%s", user.id)
         flash(_l("Welcome! Your health space is ready."), "success")
-        return redirect(url_for("main.home"))
+        resp = redirect(url_for("main.home"))
+        device_cookie.remember(resp, user.email)  # a later login here is not "a new device"
+        return resp
     status = 422 if form.errors else 200
     return render_template("auth/register.html", form=form), status
 
@@ -85,7 +87,7 @@ def _too_soon(form, seconds: int):
         wait = _l("Please wait %(n)s minutes, then try again.", n=math.ceil(seconds / 60))
     form.password.errors.append(_l("Too many wrong passwords from here.") + " " + wait + " "
                                 + _l("If you forgot your password, a France Services advisor can help."))
-    resp = make_response(render_template("auth/login.html", form=form), 429)
+    resp = make_response(render_template("auth/login.html", form=form, forgot_help=True), 429)
     resp.headers["Retry-After"] = str(seconds)
     return resp
 
@@ -105,7 +107,7 @@ def _check_password(form):
     if result.user is None:
         log.info("login refused")
         form.password.errors.append(_l("This e-mail address and password do not match. Please try again."))
-        return None, (render_template("auth/login.html", form=form), 401)
+        return None, (render_template("auth/login.html", form=form, forgot_help=True), 401)
     return result.user, None
 
 
@@ -125,12 +127,16 @@ def login():
         if refusal is not None:
             return refusal
         shared = bool(form.shared_computer.data)
+        if device_cookie.device_for(user.email) is None:
+            new_device.tell(user, request.headers.get("User-Agent", ""))  # the password worked here
         if wa.has_key(user):  # an account with a key must use it: the password result waits
             resp = _second_step(user, shared_device=shared, next_url=safe_next(form.next.data))
         else:
             resp = finish_login(user, shared_device=shared, next_url=form.next.data)
         if not shared:  # a shared computer keeps nothing, not even this
             device_cookie.remember(resp, user.email)
+        db.session.commit()
+        mail.send_queued()
         return resp
     return render_template("auth/login.html", form=form), (422 if form.errors else 200)
 

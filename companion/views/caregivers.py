@@ -1,19 +1,22 @@
 """Caregivers: the owner invites, renews and ends; the invited person accepts or declines; either
 side can end it. Account pages (invitations, people I help) hold no profile data beyond names."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, limiter
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
-from ..services import ServiceError, delegation_rows, delegations
+from ..services import ServiceError, delegation_mail, delegation_rows, delegations, mail
 from ..services.access import Access
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route
 from ..web.signin import fresh_login_required
 
 bp = Blueprint("caregivers", __name__)
+CODE_KEY = "invite_code"
 
 
 def _code_limit():
@@ -32,12 +35,29 @@ def _home_helpers():
             "term_labels": dict(TERM_CHOICES)}
 
 
-def _page(access: Access, form=None, renew=None, status=200, code=None):
+def _page(access: Access, form=None, status=200):
     delegations.note_expired(profile_ids=[access.profile.id])
     db.session.commit()
     return render_template("caregivers/index.html", access=access, form=form or InviteForm(formdata=None),
-                           renew_form=renew or RenewForm(formdata=None), button=ButtonForm(),
-                           page=delegation_rows.for_profile(access.profile.id), code=code), status
+                           renew_form=RenewForm(formdata=None), button=ButtonForm(),
+                           page=delegation_rows.for_profile(access.profile.id),
+                           code=_shown_code(access)), status
+
+
+def _shown_code(access: Access) -> str | None:
+    """The code of the invitation just made, kept by the owner's own browser (only its hash is stored)
+    while the invitation waits: a refresh of the page shows it again and never invites twice."""
+    kept = flask_session.get(CODE_KEY) or {}
+    if kept.get("profile") != access.profile.id:
+        return None
+    if not delegations.is_pending_for_profile(access.profile.id, kept.get("id", 0)):
+        flask_session.pop(CODE_KEY, None)
+        return None
+    return kept.get("code")
+
+
+def _back_to(access: Access, anchor: str = ""):
+    return redirect(url_for("caregivers.index", profile_id=access.profile.id) + anchor)
 
 
 
@@ -71,21 +91,34 @@ def invite(access: Access):
     except ServiceError as exc:
         show_refusal(form, exc)
         return _page(access, form=form, status=exc.status)
+    if invitation.mailed:
+        delegation_mail.send_invitation(invitation, current_user, access.profile)
+        db.session.commit()
+        mail.send_queued()
+        flash(_l("Invitation sent by e-mail to %(email)s, with a code to type after creating an account.",
+                 email=invitation.delegation.invited_email), "success")
+        return _back_to(access)
     db.session.commit()
     if invitation.code:
-        # Shown once, on this page only: it is never stored in clear.
-        return _page(access, code=invitation.code)
+        # Shown on the page we redirect to (a refresh must not invite again); never stored in clear.
+        flask_session[CODE_KEY] = {"profile": access.profile.id, "id": invitation.delegation.id,
+                                   "code": invitation.code}
+        return _back_to(access, "#code")
     flash(_l("Invitation sent. %(email)s will see it when they log in to Companion.",
              email=invitation.delegation.invited_email), "success")
     return redirect(url_for("caregivers.index", profile_id=access.profile.id))
 
 
-@bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/end", methods=["POST"])
+@bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/end", methods=["GET", "POST"])
 @profile_route("manage")
 def revoke(access: Access, delegation_id: int):
+    """GET asks first (one tap must not end someone's access by mistake); POST ends it."""
+    d = delegations.get_for_profile(access.profile.id, delegation_id)
+    if request.method == "GET":
+        return render_template("caregivers/end_confirm.html", access=access, d=d, button=ButtonForm(),
+                               name=delegations.caregiver_name(d))
     if not ButtonForm().validate_on_submit():
         return _page(access, status=400)
-    d = delegations.get_for_profile(access.profile.id, delegation_id)
     delegations.end(current_user, d, role="owner")
     db.session.commit()
     flash(_l("Done: %(name)s no longer has access.", name=delegations.caregiver_name(d)), "success")
@@ -98,20 +131,23 @@ def revoke(access: Access, delegation_id: int):
 def renew(access: Access, delegation_id: int):
     form = RenewForm()
     d = delegations.get_for_profile(access.profile.id, delegation_id)
+    card = f"#delegation-{d.id}"  # back to the card, with the message above it (POST-redirect-GET)
     if not form.validate_on_submit():
-        return _page(access, renew=form, status=422)
+        flash(next(iter(next(iter(form.errors.values()), [])), _l("Choose the end date.")), "error")
+        return _back_to(access, card)
     term = None if form.term.data == "date" else form.term.data
     if term is None and form.end_date.data is None:
         flash(_l("Choose the end date."), "error")
-        return _page(access, renew=form, status=422)
+        return _back_to(access, card)
     try:
         delegations.renew(access, current_user, d, term=term, tz=current_user.timezone,
                           end_date=form.end_date.data if term is None else None)
     except ServiceError as exc:
         show_refusal(None, exc)
-        return _page(access, renew=form, status=exc.status)
+        return _back_to(access, card)
     db.session.commit()
-    flash(_l("Renewed: %(name)s keeps access longer.", name=delegations.caregiver_name(d)), "success")
+    flash(_l("Saved: %(name)s has access until %(date)s.", name=delegations.caregiver_name(d),
+             date=format_date(d.expires_at)), "success")
     return redirect(url_for("caregivers.index", profile_id=access.profile.id))
 
 

@@ -2,7 +2,18 @@
 
 import json
 
-from flask import Blueprint, Response, current_app, jsonify, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -31,11 +42,29 @@ def outbox_context():
             "outbox_max_mb": OUTBOX_MAX_FILE_MB}
 
 
+@bp.app_context_processor
+def banners_context():
+    def banner_seen(name: str) -> bool:
+        """A banner is shown in full once per sign-in, then in one line: the first screen is for
+        the person's own things, not for chrome."""
+        seen = session.get("banners_seen", [])
+        if name in seen:
+            return True
+        # Only a page the person opens counts, not a copy the service worker fetches for offline use.
+        if request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate":
+            session["banners_seen"] = [*seen, name]
+        return False
+    return {"banner_seen": banner_seen}
+
+
 @bp.route("/")
 @public_route
 def home():
     if not current_user.is_authenticated:
         return render_template("main/welcome.html")
+    if current_user.role == "mediator":
+        # A mediator account never sees health data (services/access.py): its home is its tools.
+        return redirect(url_for("mediators.index"))
     # The start screen: kept for the account, so the installed app (start_url /?source=pwa) opens offline.
     html = render_template("main/home.html", accesses=reachable_profiles(current_user),
                            account_key=account_key(current_user))

@@ -32,7 +32,8 @@ def show(access: Access):
     owners = profiles.owners(access.profile.id) if access.is_owner else []
     helpers = delegation_rows.current_caregivers(access.profile.id) if access.is_owner else []
     return render_template("profiles/show.html", access=access, others=others, owners=owners, helpers=helpers,
-                           age=profiles.age(access.profile.birth_date, _today()))
+                           age=profiles.age(access.profile.birth_date, _today()),
+                           months=profiles.age_in_months(access.profile.birth_date, _today()))
 
 
 @bp.route("/p/<int:profile_id>/edit", methods=["GET", "POST"])

@@ -16,7 +16,9 @@ FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 
 def file_response(doc, data: bytes, content_type: str, sha256: str, *, attachment: bool):
-    name = re.sub(r"[^A-Za-z0-9._ -]+", "_", doc.title)[:80].strip() or "document"
+    # Letters of every language stay (sent as UTF-8 with an ASCII fallback); only what a file system
+    # or a header refuses is replaced.
+    name = re.sub(r"[^\w.,()' -]+", "_", doc.title)[:80].strip(" ._") or "document"
     resp = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=attachment,
                      download_name=f"{name}.{EXT.get(content_type, 'bin')}", max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 
 from ..models.account import User
 from ..services.access import Access, accessible_profiles
@@ -53,3 +53,10 @@ def profile_links(access: Access, links) -> list[dict]:
         for link in links
         if access.allows(link.scope)
     ]
+
+
+def flash_at(message, anchor: str, category: str = "success") -> str:
+    """Flash a message shown beside the item it is about (templates/macros/flash.html), not at the
+    top of a long page the browser scrolls away from; the URL fragment to redirect to."""
+    flash(message, f"{category}@{anchor}")
+    return f"#{anchor}"

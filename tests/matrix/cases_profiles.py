@@ -49,6 +49,8 @@ CASES = [
     Case("caregivers.index", "manage"),
     Case("caregivers.invite", "manage", method="POST", ok=ANSWERED,
          data=lambda w: {"how": "code", "scopes": "agenda", "term": "1m"}),
+    Case("caregivers.revoke", "manage", prepare=_pending,  # the confirmation page
+         kwargs=lambda w: {"delegation_id": w.objects["delegation_id"]}),
     Case("caregivers.revoke", "manage", method="POST", prepare=_pending,
          kwargs=lambda w: {"delegation_id": w.objects["delegation_id"]}),
     Case("caregivers.renew", "manage", method="POST", prepare=_active, data=lambda w: {"term": "1m"},

@@ -5,6 +5,10 @@
 // Logging out without network erases this device, keeps only the logout, and sends it later.
 (function () {
   "use strict";
+  // After a change the page opens at the changed item (its fragment), even where the reload
+  // restored the old scroll position.
+  var mark = location.hash && document.getElementById(location.hash.slice(1));
+  if (mark) addEventListener("load", function () { mark.scrollIntoView(); });
   var box = document.getElementById("outbox");
   if (!box || !window.indexedDB || !window.fetch || !window.Promise) return;
   var d = box.dataset, DB = "companion-outbox", STORE = "queue", conn = null, busy = false;

@@ -19,8 +19,14 @@ def doc_urls(access: Access):
                         url_for("documents.file", profile_id=access.profile.id, doc_id=doc.id))
 
 
-def detail_choices(form, lang: str):
-    form.type_code.choices = options(document_types.choices(lang))
+def detail_choices(form, lang: str, everyday: bool = False):
+    """The type list: the short everyday one to add a document (plus the type sent, if it is another
+    valid one: a replayed or scripted upload), every type to edit one."""
+    pairs = document_types.choices(lang, everyday=everyday)
+    sent = document_types.get(form.type_code.data or "")
+    if sent is not None and sent.code not in dict(pairs):
+        pairs.append((sent.code, sent.label(lang)))
+    form.type_code.choices = options(pairs)
     return form
 
 

@@ -109,10 +109,11 @@ def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
     message = _l("Document added.") if added.created else _l("This file is already in the documents: "
                                                                "here it is.")
+    # Shown on the document's page, also when the page script sent the file (JSON).
+    flash(message, "success" if added.created else "info")
     if wants_json():
         status = 201 if added.created else 200
         return jsonify(url=doc_url, created=added.created, message=str(message)), status
-    flash(message, "success" if added.created else "info")
     return redirect(doc_url)
 
 
@@ -122,7 +123,7 @@ def _after_add(access: Access, added):
 def upload(access: Access):
     if request.method == "POST" and _too_big():
         return _refuse_big()
-    form = detail_choices(UploadForm(), locale())
+    form = detail_choices(UploadForm(), locale(), everyday=True)
     if not form.type_code.data:
         form.type_code.data = document_types.OTHER
     ctx = {"access": access, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)}
@@ -189,7 +190,8 @@ def show(access: Access, doc_id: int):
     key = doc.id in offline_documents.key_ids(access, current_user)
     doc_type = document_types.get(doc.type_code)
     html = render_template("documents/show.html", access=access, doc=doc, pinned=pinned, key=key,
-                           type_label=doc_type.label(locale()) if doc_type else doc.type_code)
+                           type_label=doc_type.label(locale()) if doc_type else doc.type_code,
+                           official=doc_type.official(locale()) if doc_type else "")
     # Committed once the page is made (a commit earlier would make the page reload what it holds);
     # a failed commit is an error page: the document is never shown unlogged.
     commit_read()

@@ -1,0 +1,65 @@
+"""After an action the page opens at the item it changed, with the message in that item (issue 14):
+no message lost above the screen, no item jumping far below; an upload says "document added"."""
+
+import pytest
+
+from companion.extensions import db
+from companion.models.profile import Profile
+
+from .cast import CAST, sign_up
+from .conftest import csrf_from
+from .documents_support import PDF, _empty_document_store, upload  # noqa: F401
+
+
+@pytest.fixture
+def claire(web, ctx):
+    pid = sign_up(web, ctx, "claire")
+    with ctx():
+        profile = db.session.get(Profile, pid)
+        profile.birth_date, profile.sex = CAST["claire"].birth_date, CAST["claire"].sex
+        db.session.commit()
+    return pid
+
+
+def _item(html: str, anchor: str) -> str:
+    start = html.index(f'id="{anchor}"')
+    return html[start:html.index("</li>", start)]
+
+
+def _top(html: str) -> str:
+    return html[html.index('<main'):html.index("<h1")]
+
+
+def test_c_est_fait_opens_the_agenda_at_the_item_with_the_message_in_it(web, claire):
+    url = f"/p/{claire}/agenda"
+    resp = web.post(f"{url}/DO_BREAST/done", {"done_on": "2026-01-05"}, from_url=url)
+    assert resp.location.endswith(f"{url}#item-DO_BREAST")
+    html = web.get(url).get_data(as_text=True)
+    assert "C'est noté comme fait. Merci !" in _item(html, "item-DO_BREAST")
+    assert "Merci" not in _top(html)
+    assert "Merci" not in web.get(url).get_data(as_text=True)  # shown once
+
+
+def test_the_offline_queue_is_told_where_to_open_the_page(client, claire):
+    url = f"/p/{claire}/agenda"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    headers = {"X-CSRFToken": token, "Idempotency-Key": "m" * 20, "Accept": "application/json"}
+    resp = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-02-01"}, headers=headers)
+    assert resp.get_json()["url"] == f"{url}#item-DO_COLORECTAL"
+
+
+def test_a_new_reminder_opens_the_agenda_at_it_with_the_message(web, claire):
+    url = f"/p/{claire}/agenda"
+    resp = web.post(f"{url}/reminders/new", {"kind": "appointment", "title": "Dentiste", "day": "2030-01-02",
+                                             "at": "09:00", "repeat": ""}, from_url=f"{url}/reminders/new")
+    assert resp.status_code == 302 and "#reminder-" in resp.location
+    anchor = resp.location.split("#")[1]
+    html = web.get(url).get_data(as_text=True)
+    assert "Rappel ajouté." in _item(html, anchor) and "Rappel ajouté." not in _top(html)
+
+
+def test_an_upload_by_script_still_says_document_added(web, ctx):
+    pid = sign_up(web, ctx)
+    resp = upload(web, pid, PDF, json=True)
+    assert resp.status_code == 201
+    assert "Document ajouté." in web.get(resp.get_json()["url"]).get_data(as_text=True)
