@@ -196,3 +196,15 @@ def own_profile_id(ctx, who: str = "anna") -> int:
     with ctx():
         return db.session.scalar(select(Profile.id).join(User, Profile.user_id == User.id)
                                  .where(User.email == email_of(who)))
+
+
+def helped(app, ctx, term: str = "6m") -> tuple[Browser, Browser, int, int]:
+    """Louis invites Sophie by e-mail for `term`, she accepts: (louis, sophie, profile, delegation ids)."""
+    louis = registered(app, "louis")
+    sophie = registered(app, "sophie")
+    pid = own_profile_id(ctx, "louis")
+    invite(louis, pid, email="sophie@example.fr", term=term)
+    with ctx():
+        d_id = db.session.scalar(select(Delegation.id))
+    sophie.post(f"/invitations/{d_id}/accept", from_url="/")
+    return louis, sophie, pid, d_id

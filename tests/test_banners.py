@@ -1,12 +1,9 @@
 """Banners leave the first screen to the person's own things (issue 14): shown in full once per
 sign-in, then in one line; the page's direction comes from its language."""
 
-from sqlalchemy import select
 
-from companion.extensions import db
-from companion.models.delegation import Delegation
 
-from .cast import invite, own_profile_id, registered
+from .cast import helped
 
 FULL_KEY = "Protégez votre espace : ajoutez votre téléphone comme clé."
 SHORT_KEY = "Protégez votre espace : ajoutez une clé"
@@ -21,13 +18,7 @@ def test_the_key_banner_is_shown_in_full_once_then_in_one_line(app, web):
 
 
 def test_the_caregiver_banner_becomes_one_line(app, ctx):
-    louis = registered(app, "louis")
-    sophie = registered(app, "sophie")
-    pid = own_profile_id(ctx, "louis")
-    invite(louis, pid, email="sophie@example.fr")
-    with ctx():
-        d_id = db.session.scalar(select(Delegation.id))
-    sophie.post(f"/invitations/{d_id}/accept", from_url="/")
+    louis, sophie, pid, d_id = helped(app, ctx)
     first = sophie.get(f"/p/{pid}/").get_data(as_text=True)
     assert "Vous agissez pour Louis Bernard" in first
     again = sophie.get(f"/p/{pid}/agenda").get_data(as_text=True)

@@ -4,27 +4,14 @@ before ending an access, and a former caregiver opening a saved link is told her
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
-
 from companion.extensions import db
 from companion.models.delegation import Delegation
 
-from .cast import invite, own_profile_id, registered
-
-
-def _helped(app, ctx):
-    louis = registered(app, "louis")
-    sophie = registered(app, "sophie")
-    pid = own_profile_id(ctx, "louis")
-    invite(louis, pid, email="sophie@example.fr", term="6m")
-    with ctx():
-        d_id = db.session.scalar(select(Delegation.id))
-    sophie.post(f"/invitations/{d_id}/accept", from_url="/")
-    return louis, sophie, pid, d_id
+from .cast import helped, registered
 
 
 def test_the_owner_brings_the_end_date_forward(app, ctx):
-    louis, _sophie, pid, d_id = _helped(app, ctx)
+    louis, _sophie, pid, d_id = helped(app, ctx)
     page = f"/p/{pid}/caregivers"
     soon = date.today() + timedelta(days=10)
     resp = louis.post(f"{page}/{d_id}/renew", {"term": "date", "end_date": soon.isoformat()}, from_url=page)
@@ -37,7 +24,7 @@ def test_the_owner_brings_the_end_date_forward(app, ctx):
 
 
 def test_a_date_already_past_is_refused_once_in_plain_words(app, ctx):
-    louis, _sophie, pid, d_id = _helped(app, ctx)
+    louis, _sophie, pid, d_id = helped(app, ctx)
     page = f"/p/{pid}/caregivers"
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     louis.post(f"{page}/{d_id}/renew", {"term": "date", "end_date": yesterday}, from_url=page)
@@ -46,7 +33,7 @@ def test_a_date_already_past_is_refused_once_in_plain_words(app, ctx):
 
 
 def test_ending_an_access_asks_first(app, ctx):
-    louis, sophie, pid, d_id = _helped(app, ctx)
+    louis, sophie, pid, d_id = helped(app, ctx)
     page = louis.get(f"/p/{pid}/caregivers").get_data(as_text=True)
     assert f'action="/p/{pid}/caregivers/{d_id}/end"' not in page  # one tap only opens the question
     assert f'href="/p/{pid}/caregivers/{d_id}/end"' in page
@@ -59,7 +46,7 @@ def test_ending_an_access_asks_first(app, ctx):
 
 
 def test_a_former_caregiver_is_told_her_access_ended_and_nobody_else_learns_anything(app, ctx):
-    louis, sophie, pid, d_id = _helped(app, ctx)
+    louis, sophie, pid, d_id = helped(app, ctx)
     louis.post(f"/p/{pid}/caregivers/{d_id}/end", from_url=f"/p/{pid}/caregivers/{d_id}/end")
     resp = sophie.get(f"/p/{pid}/agenda")
     html = resp.get_data(as_text=True)

@@ -15,7 +15,7 @@ from companion.models.types import utcnow
 from companion.services import accounts, delegations
 from companion.services.access import require_access
 
-from .cast import invite, make_person, own_profile_id, registered
+from .cast import helped, invite, make_person, own_profile_id, registered
 
 
 def test_a_father_invites_his_daughter_who_accepts_acts_with_the_banner_and_is_revoked(app, ctx):
@@ -157,13 +157,7 @@ def test_the_caregiver_can_decline_or_stop_helping(app, ctx):
 
 
 def test_the_owner_is_reminded_before_the_end_and_can_renew(app, ctx):
-    louis = registered(app, "louis")
-    sophie = registered(app, "sophie")
-    pid = own_profile_id(ctx, "louis")
-    invite(louis, pid, email="sophie@example.fr", term="1d")
-    with ctx():
-        d_id = db.session.scalar(select(Delegation.id))
-    sophie.post(f"/invitations/{d_id}/accept", from_url="/")
+    louis, sophie, pid, d_id = helped(app, ctx, "1d")
     assert "Accès qui se terminent bientôt" in louis.get("/").get_data(as_text=True)
     assert "se termine bientôt" in louis.get(f"/p/{pid}/caregivers").get_data(as_text=True)
     resp = louis.post(f"/p/{pid}/caregivers/{d_id}/renew", {"term": "6m"}, from_url=f"/p/{pid}/caregivers")
@@ -176,13 +170,7 @@ def test_the_owner_is_reminded_before_the_end_and_can_renew(app, ctx):
 
 
 def test_an_expired_delegation_gives_no_access_and_is_logged_once(app, ctx):
-    louis = registered(app, "louis")
-    sophie = registered(app, "sophie")
-    pid = own_profile_id(ctx, "louis")
-    invite(louis, pid, email="sophie@example.fr")
-    with ctx():
-        d_id = db.session.scalar(select(Delegation.id))
-    sophie.post(f"/invitations/{d_id}/accept", from_url="/")
+    louis, sophie, pid, d_id = helped(app, ctx)
     assert sophie.get(f"/p/{pid}/").status_code == 200
     with ctx():
         d = db.session.get(Delegation, d_id)

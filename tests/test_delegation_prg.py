@@ -9,7 +9,7 @@ from companion.extensions import db
 from companion.models.account import User
 from companion.models.delegation import Delegation
 
-from .cast import invite, own_profile_id, registered, signed_in
+from .cast import helped, invite, own_profile_id, registered, signed_in
 
 CODE = re.compile(r'<p class="code" lang="en">([A-Z0-9-]+)</p>')
 
@@ -47,13 +47,7 @@ def test_the_code_is_kept_by_the_browser_that_made_it_only(app, ctx):
 
 
 def test_a_refused_renewal_redirects_to_its_card_with_the_message_once(app, ctx):
-    louis = registered(app, "louis")
-    sophie = registered(app, "sophie")
-    pid = own_profile_id(ctx, "louis")
-    invite(louis, pid, email="sophie@example.fr", term="6m")
-    with ctx():
-        d_id = db.session.scalar(select(Delegation.id))
-    sophie.post(f"/invitations/{d_id}/accept", from_url="/")
+    louis, sophie, pid, d_id = helped(app, ctx, "6m")
     resp = louis.post(f"/p/{pid}/caregivers/{d_id}/renew", {"term": "date", "end_date": "2001-01-01"},
                       from_url=f"/p/{pid}/caregivers")
     assert resp.status_code == 302 and resp.location.endswith(f"#delegation-{d_id}")
