@@ -143,3 +143,20 @@ def paris_today():
     from zoneinfo import ZoneInfo
 
     return datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
+def born(live_server, email, birth=None, sex="F") -> int:
+    """Give the account's own profile a birth date (12 March 1974 by default) and a sex; its id."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from companion.models.account import User
+    from companion.models.profile import Profile
+
+    with live_server.app.app_context():
+        user = db.session.scalar(select(User).where(User.email == email))
+        profile = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
+        profile.birth_date, profile.sex = birth or date(1974, 3, 12), sex
+        db.session.commit()
+        return profile.id

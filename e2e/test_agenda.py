@@ -15,23 +15,13 @@ from companion.extensions import db
 from companion.models.account import User
 from companion.models.agenda import AgendaItem
 from companion.models.outbox import OutboxReceipt
-from companion.models.profile import Profile
 from companion.models.push import PushSubscription
 from companion.services import push as push_service
 from tests.push_receiver import Device, b64e
 
-from .conftest import axe_check, login, paris_today, register, wait_for_service_worker
+from .conftest import axe_check, born, login, paris_today, register, wait_for_service_worker
 
 pytestmark = pytest.mark.e2e
-
-
-def _born(live_server, email, birth=date(1974, 3, 12), sex="F") -> int:
-    with live_server.app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        profile = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
-        profile.birth_date, profile.sex = birth, sex
-        db.session.commit()
-        return profile.id
 
 
 def _keys(live_server):
@@ -100,7 +90,7 @@ def _item(page, rule):
 def _agenda_with_worker(page, live_server, email):
     """A new account born in 1974 (screenings due), on its agenda, with the worker in control."""
     register(page, live_server.url, email)
-    pid = _born(live_server, email)
+    pid = born(live_server, email)
     url = f"{live_server.url}/p/{pid}/agenda"
     page.goto(url)
     wait_for_service_worker(page)
@@ -212,12 +202,12 @@ def test_agenda_pages_have_no_accessibility_violations(page, live_server, unique
     base = live_server.url
     _keys(live_server)
     register(page, base, unique_email)
-    pid = _born(live_server, unique_email, date(1959, 5, 4), "M")
+    pid = born(live_server, unique_email, date(1959, 5, 4), "M")
     if lang == "en":
         page.get_by_role("button", name="English").click()
     for path in [f"/p/{pid}/agenda", f"/p/{pid}/agenda/reminders/new", "/settings/reminders"]:
         page.goto(base + path)
         axe_check(page)
-    _born(live_server, unique_email, date.today().replace(day=1), "F")  # an infant: months scale
+    born(live_server, unique_email, date.today().replace(day=1), "F")  # an infant: months scale
     page.goto(f"{base}/p/{pid}/agenda")
     axe_check(page)

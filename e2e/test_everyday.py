@@ -4,25 +4,11 @@ every state (contrast computed in the browser, not only axe's verdict)."""
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
-from companion.extensions import db
-from companion.models.account import User
-from companion.models.profile import Profile
-
-from .conftest import register
+from .conftest import born, register
 from .contrast import assert_contrast
 
 pytestmark = pytest.mark.e2e
-
-
-def born(live_server, email, birth=date(1956, 3, 12), sex="F") -> int:
-    with live_server.app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        profile = db.session.scalar(select(Profile).where(Profile.user_id == user.id))
-        profile.birth_date, profile.sex = birth, sex
-        db.session.commit()
-        return profile.id
 
 
 def add_reminder(page, base, pid, title="Dentiste"):
@@ -35,7 +21,7 @@ def add_reminder(page, base, pid, title="Dentiste"):
 def test_every_button_and_link_is_readable_in_every_state(page, live_server, unique_email):
     base = live_server.url
     register(page, base, unique_email)
-    pid = born(live_server, unique_email)
+    pid = born(live_server, unique_email, date(1956, 3, 12))
     add_reminder(page, base, pid)
     page.locator("#item-DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
     page.locator("#item-DO_COLORECTAL.done").wait_for()
@@ -59,7 +45,7 @@ def _in_view(page, selector: str) -> bool:
 def test_after_c_est_fait_the_message_and_the_item_are_on_screen(page, live_server, unique_email):
     base = live_server.url
     register(page, base, unique_email)
-    pid = born(live_server, unique_email)
+    pid = born(live_server, unique_email, date(1956, 3, 12))
     page.goto(f"{base}/p/{pid}/agenda")
     page.locator("#item-DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
     page.locator("#item-DO_COLORECTAL.done .flash").wait_for()
@@ -72,7 +58,7 @@ def test_after_c_est_fait_the_message_and_the_item_are_on_screen(page, live_serv
 def test_the_upload_progress_shows_only_while_sending(page, live_server, unique_email):
     base = live_server.url
     register(page, base, unique_email)
-    pid = born(live_server, unique_email)
+    pid = born(live_server, unique_email, date(1956, 3, 12))
     page.goto(f"{base}/p/{pid}/documents/upload")
     assert not page.locator("#upload-progress").is_visible()
     assert not page.get_by_text("Envoi en cours").is_visible()

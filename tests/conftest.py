@@ -13,6 +13,7 @@ from sqlalchemy import text
 from companion import create_app
 from companion.extensions import db, limiter
 from companion.i18n import compile_catalogs
+from companion.models.profile import Profile
 
 PG_URL = os.environ.get("COMPANION_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -133,3 +134,16 @@ class Browser:
 @pytest.fixture
 def web(client):
     return Browser(client)
+
+
+@pytest.fixture
+def claire(web, ctx):
+    """Claire (born 1974) signed in on `web`; her profile's id."""
+    from .cast import CAST, sign_up  # cast imports this module: imported when the fixture runs
+
+    pid = sign_up(web, ctx, "claire")
+    with ctx():
+        profile = db.session.get(Profile, pid)
+        profile.birth_date, profile.sex = CAST["claire"].birth_date, CAST["claire"].sex
+        db.session.commit()
+    return pid

@@ -16,19 +16,8 @@ from companion.models.outbox import OutboxReceipt
 from companion.models.profile import Profile
 from companion.services import receipts
 
-from .cast import CAST, delegate, sign_up
+from .cast import delegate, sign_up
 from .conftest import csrf_from
-
-
-@pytest.fixture
-def claire(web, ctx):
-    """Claire (born 1974) signed in on `web`; her profile's id."""
-    pid = sign_up(web, ctx, "claire")
-    with ctx():
-        profile = db.session.get(Profile, pid)
-        profile.birth_date, profile.sex = CAST["claire"].birth_date, CAST["claire"].sex
-        db.session.commit()
-    return pid
 
 
 def page(client, pid):

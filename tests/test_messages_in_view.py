@@ -1,24 +1,11 @@
 """After an action the page opens at the item it changed, with the message in that item (issue 14):
 no message lost above the screen, no item jumping far below; an upload says "document added"."""
 
-import pytest
 
-from companion.extensions import db
-from companion.models.profile import Profile
 
-from .cast import CAST, sign_up
+from .cast import sign_up
 from .conftest import csrf_from
 from .documents_support import PDF, _empty_document_store, upload  # noqa: F401
-
-
-@pytest.fixture
-def claire(web, ctx):
-    pid = sign_up(web, ctx, "claire")
-    with ctx():
-        profile = db.session.get(Profile, pid)
-        profile.birth_date, profile.sex = CAST["claire"].birth_date, CAST["claire"].sex
-        db.session.commit()
-    return pid
 
 
 def _item(html: str, anchor: str) -> str:
