@@ -13,6 +13,7 @@ from ..models.document import Document
 from ..models.types import utcnow
 from ..services import ServiceError, documents, offline_documents
 from ..services import emergency_card as cards
+from ..services import ips as ips_document
 from ..services.access import Access
 from ..web.client import shared_device
 from ..web.devices import device_id
@@ -102,6 +103,6 @@ def counter_set(access: Access):
 @bp.route("/p/<int:profile_id>/emergency/ips.json")
 @profile_route(cards.READ_SCOPE, "emergency.export")
 def ips(access: Access):
-    resp = Response(cards.checked_json(access.profile, cards.get(access)), mimetype="application/fhir+json")
+    resp = Response(ips_document.checked_json(access), mimetype="application/fhir+json")
     resp.headers["Content-Disposition"] = "attachment; filename=emergency-card-ips.json"
     return resp
