@@ -5,6 +5,7 @@ from flask import Blueprint, Response, flash, make_response, redirect, render_te
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from ..extensions import db
 from ..forms import options
@@ -18,7 +19,7 @@ from ..services.access import Access
 from ..web.client import shared_device
 from ..web.devices import device_id
 from ..web.refusals import refuse
-from ..web.routes import profile_route
+from ..web.routes import profile_route, public_route
 from ..web.sw_contract import CARD_VERSION, COPY_TOKEN, keep_offline
 
 bp = Blueprint("emergency", __name__)
@@ -36,6 +37,28 @@ def show(access: Access):
     resp = keep_offline(make_response(html))
     resp.headers[CARD_VERSION] = cards.version(card)
     return resp
+
+
+@bp.route("/p/<int:profile_id>/emergency/locked")
+@profile_route("manage")
+def locked(access: Access):
+    """The card alone, as the owner's phone keeps it to show without signing in (static/sw/50-lockcard.js
+    fetches it when the person chooses so on the card's page): never for a shared computer."""
+    if shared_device():
+        raise NotFound()
+    card = cards.get(access)
+    resp = make_response(render_template("emergency/locked.html", card=cards.snapshot(access.profile, card),
+                                         updated_at=card.updated_at if card else None))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/emergency")
+@public_route
+def public():
+    """Where "show when locked" opens: the phone's worker answers with the card kept there; this page is
+    what a phone keeping none (or without the worker) gets."""
+    return render_template("emergency/none_here.html")
 
 
 @bp.route("/p/<int:profile_id>/emergency/edit", methods=["GET", "POST"])
