@@ -3,12 +3,13 @@ for a caregiver nor a shared computer), the public /emergency page, the link fro
 and the lost phone: a device signed out from another one is told to forget everything ("all"), which
 drops the card kept to show when locked; an expired session is not (the worker keeps that card)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from companion.extensions import db
 from companion.models.account import UserSession
+from companion.models.profile import Profile
 from companion.models.types import utcnow
 from companion.web import sw_contract as swc
 
@@ -18,6 +19,9 @@ from .test_emergency_card import _louis_and_sophie
 
 def test_the_locked_copy_is_the_card_alone_and_says_anyone_can_read_it(app, web, ctx):
     pid, helper, _sophie = _louis_and_sophie(app, web, ctx)
+    with ctx():
+        db.session.get(Profile, pid).birth_date = date(1959, 3, 14)
+        db.session.commit()
     page = web.get(f"/p/{pid}/emergency").get_data(as_text=True)
     assert "Afficher sans connexion" in page and "toute personne qui tient ce téléphone" in page
     resp = web.get(f"/p/{pid}/emergency/locked")
@@ -25,6 +29,7 @@ def test_the_locked_copy_is_the_card_alone_and_says_anyone_can_read_it(app, web,
     assert resp.headers[swc.ACCOUNT_KEY] and swc.OFFLINE_CACHE not in resp.headers
     html = resp.get_data(as_text=True)
     assert "pénicilline (plaques rouges)" in html and "Sophie Bernard, fille" in html
+    assert "né(e) le 14 mars 1959" in html
     assert "toute personne qui tient ce téléphone peut lire cette carte" in html
     # Nothing else of the account: no menu, no form, no token, no link, no script.
     for absent in ("Mon compte", "csrf", "<form", "<a ", "<script", "/documents"):

@@ -48,6 +48,7 @@ def locked(access: Access):
         raise NotFound()
     card = cards.get(access)
     resp = make_response(render_template("emergency/locked.html", card=cards.snapshot(access.profile, card),
+                                         birth_date=access.profile.birth_date,
                                          updated_at=card.updated_at if card else None))
     resp.headers["Cache-Control"] = "no-store"
     return resp
