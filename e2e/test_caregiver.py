@@ -54,6 +54,7 @@ def test_a_daughter_helps_her_father_until_he_ends_it(page, browser, live_server
     axe_check(page)
     page.goto(f"{base}{profile_path}caregivers")
     page.get_by_text("Renouveler", exact=True).click()  # open the renewal form, then check the page
+    page.get_by_text("Modifier ce que cette personne peut faire", exact=True).click()
     axe_check(page)
     page.get_by_role("button", name="Mettre fin à l’accès de Sophie Bernard").click()
     expect(page.get_by_text("C’est fait : Sophie Bernard n’a plus accès.")).to_be_visible()
