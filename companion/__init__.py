@@ -117,6 +117,7 @@ def _login(app: Flask) -> None:
             mediator_idle=timedelta(minutes=cfg["MEDIATOR_IDLE_MINUTES"]),
         )
         if sess is None:
+            g.wipe_all = sessions.wipe_requested(token)  # signed out from elsewhere: sw_contract says so
             db.session.commit()  # keep the expiry mark
             return None
         user: User = sess.user

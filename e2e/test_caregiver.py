@@ -55,6 +55,7 @@ def test_a_daughter_helps_her_father_until_he_ends_it(page, browser, live_server
     axe_check(page)
     page.goto(f"{base}{profile_path}caregivers")
     page.get_by_text("Changer la date de fin", exact=True).click()  # open the form, then check the page
+    page.get_by_text("Modifier ce que cette personne peut faire", exact=True).click()
     axe_check(page)
     page.get_by_role("link", name="Mettre fin à l’accès de Sophie Bernard").click()
     axe_check(page)  # the question asked first (issue 14)

@@ -12,6 +12,7 @@ from companion.models.audit import AccessEvent
 from companion.web import sw_contract as swc
 
 from .cast import delegate, make_person, sign_up, signed_in
+from .documents_support import PDF, _empty_document_store, doc_id, upload  # noqa: F401
 
 CARD = {"allergies": "pénicilline (plaques rouges)\n\n  iode  ", "treatments": "Kardegic 75 mg le matin",
         "conditions": "diabète de type 2", "blood_group": "A+", "devices": "pacemaker",
@@ -68,23 +69,64 @@ def test_a_caregiver_who_reads_documents_sees_the_card_and_it_is_logged(app, web
     assert "a consulté la carte d" in log
 
 
-def test_the_ips_export_is_a_valid_fhir_bundle(web, ctx):
-    pid = sign_up(web, ctx, "louis")
-    _fill(web, pid)
+def _ips(web, pid) -> Bundle:
     resp = web.get(f"/p/{pid}/emergency/ips.json")
     assert resp.status_code == 200 and resp.mimetype == "application/fhir+json"
     assert "attachment" in resp.headers["Content-Disposition"]
-    data = json.loads(resp.get_data(as_text=True))
-    bundle = Bundle.model_validate(data)  # raises on anything the R4B model refuses
+    return Bundle.model_validate(json.loads(resp.get_data(as_text=True)))  # raises on what R4B refuses
+
+
+def _sections(bundle: Bundle) -> dict:
+    composition = bundle.entry[0].resource
+    assert composition.get_resource_type() == "Composition"
+    assert composition.type.coding[0].code == "60591-5" and composition.status == "final"
+    return {s.code.coding[0].code: s for s in composition.section}
+
+
+def test_the_ips_export_is_an_ips_document_whose_composition_lists_the_sections(web, ctx):
+    pid = sign_up(web, ctx, "louis")
+    _fill(web, pid)
+    bundle = _ips(web, pid)
+    assert bundle.type == "document" and bundle.identifier.value and bundle.timestamp
+    by_url = {e.fullUrl: e.resource for e in bundle.entry}
     kinds = [e.resource.get_resource_type() for e in bundle.entry]
     assert kinds.count("AllergyIntolerance") == 2 and "MedicationStatement" in kinds and "Condition" in kinds
-    patient = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient")
+    sections = _sections(bundle)
+    # Allergies, medications, problems, advance directives (the card mentions them: no document yet).
+    assert list(sections) == ["48765-2", "10160-0", "11450-4", "42348-3"]
+    allergies = [by_url[e.reference] for e in sections["48765-2"].entry]
+    assert [a.code.text for a in allergies] == ["pénicilline (plaques rouges)", "iode"]
+    medication = by_url[sections["10160-0"].entry[0].reference]
+    assert medication.medicationCodeableConcept.text.startswith("Kardegic")
+    assert by_url[sections["11450-4"].entry[0].reference].code.text == "diabète de type 2"
+    assert "dans mes documents" in sections["42348-3"].text.div and not sections["42348-3"].entry
+    patient = by_url[bundle.entry[0].resource.subject.reference]
     assert patient.name[0].given == ["Louis"] and patient.contact[0].name.text.startswith("Sophie")
-    refs = {e.resource.patient.reference for e in bundle.entry
-            if e.resource.get_resource_type() == "AllergyIntolerance"}
-    assert refs == {bundle.entry[0].fullUrl}
-    # An empty card is still a valid bundle (the patient alone).
-    assert json.loads(web.get(f"/p/{pid}/emergency/ips.json").get_data(as_text=True))["entry"]
+    assert {a.patient.reference for a in allergies} == {bundle.entry[0].resource.subject.reference}
+
+
+def test_the_advance_directives_section_points_to_the_document(web, ctx):
+    pid = sign_up(web, ctx, "louis")
+    _fill(web, pid, directives="")
+    assert "42348-3" not in _sections(_ips(web, pid))  # nothing to say: no section
+    resp = upload(web, pid, PDF, type_code="EXPPAT_3", title="Mes directives <anticipées>")
+    assert resp.status_code == 302
+    bundle = _ips(web, pid)
+    section = _sections(bundle)["42348-3"]
+    ref = next(e.resource for e in bundle.entry if e.fullUrl == section.entry[0].reference)
+    assert ref.get_resource_type() == "DocumentReference"
+    assert ref.content[0].attachment.title.startswith("Mes")
+    assert "&lt;anticipées&gt;" in section.text.div  # the title is text, not markup
+    # The document in the trash: the section goes with it.
+    assert web.post(f"/p/{pid}/documents/{doc_id(resp)}/delete", {}).status_code in (302, 303)
+    assert "42348-3" not in _sections(_ips(web, pid))
+
+
+def test_an_empty_card_is_still_an_ips_document_with_empty_sections_said_so(web, ctx):
+    pid = sign_up(web, ctx, "louis")
+    sections = _sections(_ips(web, pid))
+    assert list(sections) == ["48765-2", "10160-0", "11450-4"]
+    assert all(s.emptyReason and not s.entry for s in sections.values())
 
 
 def _louis_and_sophie(app, web, ctx, scopes="documents:read"):

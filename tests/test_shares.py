@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from companion.demo.documents import make_pdf
 from companion.extensions import db
+from companion.models.agenda import AgendaItem
 from companion.models.delegation import Delegation
 from companion.models.profile import Profile
 from companion.models.share import ClinicianShare
@@ -160,6 +161,92 @@ def test_a_share_made_by_a_caregiver_ends_when_her_access_ends(app, web, ctx, lo
         db.session.scalar(query).revoked_at = utcnow()
         db.session.commit()
     assert Clinician(app).open(public_id).status_code == 410
+
+
+def _sophie_helps(app, ctx, louis, scopes, see_hidden=False):
+    with ctx():
+        sophie_id = make_person("sophie").id
+        db.session.commit()
+    delegate(ctx, louis, "sophie", scopes, see_hidden=see_hidden)
+    with ctx():
+        delegation_id = db.session.scalar(select(Delegation.id).where(Delegation.caregiver_id == sophie_id))
+    return signed_in(app.test_client(), sophie_id), delegation_id
+
+
+def _change(web, louis, delegation_id, scopes, see_hidden=False):
+    data = {"scopes": scopes, **({"see_hidden": "y"} if see_hidden else {})}
+    resp = web.post(f"/p/{louis}/caregivers/{delegation_id}/change", data, from_url=f"/p/{louis}/caregivers")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+
+
+ENDED_LOG = "a arrêté le partage d’un aidant pour un professionnel de santé"
+
+
+def test_a_caregivers_share_ends_when_the_owner_takes_documents_from_her_access(app, web, ctx, louis):
+    helper, delegation_id = _sophie_helps(app, ctx, louis, "documents:read agenda")
+    public_id, _, _ = _share(helper, louis)
+    assert Clinician(app).open(public_id).status_code == 200
+    page = web.get(f"/p/{louis}/caregivers").get_data(as_text=True)
+    assert "Modifier ce que cette personne peut faire" in page
+    _change(web, louis, delegation_id, ["agenda"])  # she still helps, but no longer reads documents
+    assert Clinician(app).open(public_id).status_code == 410
+    with ctx():
+        assert db.session.scalar(select(ClinicianShare.revoked_at)) is not None  # ended, not only refused
+    log = web.get(f"/p/{louis}/access-log").get_data(as_text=True)
+    assert "a modifié ce qui est permis à" in log and ENDED_LOG in log
+    # Giving the scope back does not bring the share back.
+    _change(web, louis, delegation_id, ["documents:read", "agenda"])
+    assert Clinician(app).open(public_id).status_code == 410
+
+
+def test_only_the_shares_she_could_no_longer_make_end(app, web, ctx, louis):
+    """Vaccinations need the agenda; a hidden document needs "also the hidden documents"."""
+    with ctx():
+        db.session.add(AgendaItem(profile_id=louis, rule_id=_a_vaccine(), done_on=utcnow().date()))
+        db.session.commit()
+    secret = upload(web, louis, make_pdf("secret", ["Secret"]), title="Lettre cachée")
+    secret_id = int(secret.headers["Location"].rsplit("/", 1)[1])
+    assert web.post(f"/p/{louis}/documents/{secret_id}/hide", {"hidden": "1"}).status_code == 302
+    helper, delegation_id = _sophie_helps(app, ctx, louis, "documents:read agenda", see_hidden=True)
+    card_only, _, _ = _share(helper, louis)
+    with_vaccines, _, _ = _share(helper, louis, vaccinations="y")
+    with_hidden, _, _ = _share(helper, louis, documents=[str(secret_id)])
+    _change(web, louis, delegation_id, ["documents:read", "agenda"])  # no longer the hidden documents
+    assert Clinician(app).open(with_hidden).status_code == 410
+    assert Clinician(app).open(with_vaccines).status_code == 200
+    _change(web, louis, delegation_id, ["documents:read"])  # no longer the agenda
+    assert Clinician(app).open(with_vaccines).status_code == 410
+    assert Clinician(app).open(card_only).status_code == 200
+    assert web.get(f"/p/{louis}/access-log").get_data(as_text=True).count(ENDED_LOG) == 2
+
+
+def test_ending_her_access_ends_her_shares_and_says_so(app, web, ctx, louis):
+    helper, delegation_id = _sophie_helps(app, ctx, louis, "documents:read")
+    public_id, _, _ = _share(helper, louis)
+    resp = web.post(f"/p/{louis}/caregivers/{delegation_id}/end", {}, from_url=f"/p/{louis}/caregivers")
+    assert resp.status_code == 302
+    assert Clinician(app).open(public_id).status_code == 410
+    assert ENDED_LOG in web.get(f"/p/{louis}/access-log").get_data(as_text=True)
+
+
+def test_the_end_of_her_access_at_its_date_ends_her_shares_in_the_log(app, web, ctx, louis):
+    from companion.services import delegations
+
+    helper, delegation_id = _sophie_helps(app, ctx, louis, "documents:read")
+    public_id, _, _ = _share(helper, louis, lifetime="7d")
+    with ctx():
+        db.session.get(Delegation, delegation_id).expires_at = utcnow() - timedelta(minutes=1)
+        assert delegations.note_expired() == 1
+        db.session.commit()
+        assert db.session.scalar(select(ClinicianShare.revoked_at)) is not None
+    assert Clinician(app).open(public_id).status_code == 410
+    assert ENDED_LOG in web.get(f"/p/{louis}/access-log").get_data(as_text=True)
+
+
+def _a_vaccine() -> str:
+    from companion.prevention import load_rules
+
+    return next(rid for rid, r in load_rules().items() if r.kind == "vaccine")
 
 
 def test_choices_are_checked(web, louis):

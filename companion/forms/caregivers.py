@@ -43,6 +43,12 @@ class RenewForm(FlaskForm):
     end_date = DateField(_l("End date"), validators=[Optional()])
 
 
+class ChangeForm(FlaskForm):
+    """What a current caregiver may do, changed by the owner (a narrower access ends her shares)."""
+    scopes = CheckboxList(_l("What may they do?"), choices=options(SCOPE_LABELS.items()))
+    see_hidden = BooleanField(_l("They may also see the documents I hid"))
+
+
 class CodeForm(FlaskForm):
     code = StringField(_l("Invitation code"), validators=[DataRequired(_l("Enter the code you were given."))],
                        description=_l("12 letters and digits, for example ABCD-EFGH-JKMN."),

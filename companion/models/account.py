@@ -60,6 +60,9 @@ class UserSession(Model):
     authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Signed out from another device (a lost phone): its next answer tells it to forget everything,
+    # the emergency card kept to show when locked included (an ordinary sign-out or expiry keeps that).
+    wipe_all: Mapped[bool] = mapped_column(default=False, server_default=false())
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     shared_device: Mapped[bool] = mapped_column(default=False)
     # How the session was proven: password, password+key, passkey, recovery code.

@@ -28,6 +28,7 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("delegation.renewed", _l("renewed the access of"), "delegation"),
     Action("delegation.shortened", _l("brought forward the end of the access of"), "delegation"),
     Action("delegation.ended", _l("ended the access of"), "delegation"),
+    Action("delegation.changed", _l("changed what is allowed to"), "delegation"),
     Action("delegation.expired", _l("ended, as planned, the access of"), "delegation"),
     # Documents
     Action("document.list", _l("looked at the list of documents"), ""),
@@ -60,6 +61,10 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("counter.edit", _l("chose the current prescription for the pharmacy counter"), "document"),
     Action("share.created", _l("made a share for a health professional"), "share"),
     Action("share.revoked", _l("stopped a share for a health professional"), "share"),
+    Action("share.ended_with_access",
+           _l("ended a caregiver's share for a health professional (their access no longer allows it), "
+              "made on"),
+           "share"),
     Action("share.opened", _l("opened what was shared with them, the share made on"), "share"),
     Action("share.document_left",
            _l("left a document through a share (from a health professional, to check):"), "document"),

@@ -20,7 +20,7 @@ from ..models.account import User
 from ..models.delegation import SCOPES, Delegation, DelegationState, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import ServiceError, audit
+from . import ServiceError, audit, shares
 from .access import Access
 
 TERMS = {"1d": 0, "1m": 1, "6m": 6, "1y": 12}  # months; "1d" is one day
@@ -271,6 +271,24 @@ def end(actor: User, d: Delegation, *, role: str, now: datetime | None = None) -
     db.session.flush()
     audit.record(actor=actor, actor_role=role, action="delegation.ended", profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
+    shares.end_beyond(d, actor, role, now)
+    return d
+
+
+def change(access: Access, actor: User, d: Delegation, *, scopes, see_hidden: bool,
+           now: datetime | None = None) -> Delegation:
+    """The owner changes what a current caregiver may do; what she made and could no longer make (a share
+    for a health professional) ends with it."""
+    now = now or utcnow()
+    if not access.is_owner or d.profile_id != access.profile.id:
+        raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
+    if not d.is_active(now):
+        raise ServiceError(_l("Only a current access can be changed. Invite the person again."), status=409)
+    d.scopes, d.see_hidden = _check_scopes(scopes), bool(see_hidden)
+    db.session.flush()
+    audit.record(actor=actor, actor_role="owner", action="delegation.changed", profile_id=d.profile_id,
+                 object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
+    shares.end_beyond(d, actor, "owner", now)
     return d
 
 
@@ -309,6 +327,7 @@ def note_expired(now: datetime | None = None, profile_ids=None) -> int:
         d.expiry_logged_at = now
         audit.record(actor=None, actor_role="system", action="delegation.expired", profile_id=d.profile_id,
                      object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
+        shares.end_beyond(d, None, "system", now)
         count += 1
     return count
 

@@ -1,12 +1,9 @@
 """The emergency card: read and edit a profile's card, its plain snapshot (what the page, a share and
-the printed card show) and its International Patient Summary shape (a FHIR Bundle of Patient,
-AllergyIntolerance, MedicationStatement, Condition, plus blood group and implanted devices).
+the printed card show); its International Patient Summary shape is services/ips.py.
 
 Owners edit; caregivers whose access includes reading documents read it (the card is health data of the
 same kind). The route guard checks the scope; these functions check it again, so no caller can skip it."""
 
-import json
-import uuid
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -30,8 +27,6 @@ BLOOD_GROUPS = ("A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-")
 MAX_LINES = 20
 MAX_LINE = 200
 MAX_TEXT = 1000
-# The namespace of the card's FHIR ids: the same card gives the same ids in every export.
-FHIR_NS = uuid.UUID("6b3f1c1e-7f0e-4d1e-9a51-6d1f0c9e1a16")
 
 
 def lines(text: str) -> list[str]:
@@ -135,15 +130,6 @@ def offline_entries(accesses, *urls) -> list[dict]:
     return [{"url": url(a), "version": version(found.get(a.profile.id))} for a in readable for url in urls]
 
 
-def checked_json(profile: Profile, card: EmergencyCard | None) -> str:
-    """The IPS bundle as JSON, parsed by the FHIR R4B models first: a bundle they refuse never leaves."""
-    from fhir.resources.R4B.bundle import Bundle  # imported here: only this download needs it
-
-    bundle = fhir_bundle(profile, card)
-    Bundle.model_validate(bundle)
-    return json.dumps(bundle, ensure_ascii=False, indent=1)
-
-
 def version(card: EmergencyCard | None) -> str:
     """Changes whenever the card changes: the offline copy is fetched again when it differs."""
     return card.updated_at.strftime("%Y%m%d%H%M%S%f") if card else "empty"
@@ -159,57 +145,3 @@ def snapshot(profile: Profile, card: EmergencyCard | None) -> dict:
     for f in (*TEXT_FIELDS, *LINE_FIELDS, "blood_group"):
         data[f] = getattr(card, f) if card else ""
     return data
-
-
-def _ref(profile_id: int, kind: str, n: int = 0) -> str:
-    return f"urn:uuid:{uuid.uuid5(FHIR_NS, f'{profile_id}/{kind}/{n}')}"
-
-
-def _patient(profile: Profile, card: dict) -> dict:
-    patient: dict = {"resourceType": "Patient",
-                     "name": [{"family": profile.last_name or None, "given": [profile.first_name],
-                               "text": profile.full_name}]}
-    if profile.birth_date:
-        patient["birthDate"] = profile.birth_date.isoformat()
-    if profile.sex:
-        patient["gender"] = {"F": "female", "M": "male"}[profile.sex]
-    if card["languages"]:
-        patient["communication"] = [{"language": {"text": card["languages"]}}]
-    if card["contacts"]:
-        patient["contact"] = [{"relationship": [{"text": "emergency contact"}], "name": {"text": c}}
-                              for c in card["contacts"]]
-    if card["gp"]:
-        patient["generalPractitioner"] = [{"display": card["gp"]}]
-    if not patient["name"][0]["family"]:
-        del patient["name"][0]["family"]
-    return patient
-
-
-def fhir_bundle(profile: Profile, card: EmergencyCard | None, now: datetime | None = None) -> dict:
-    """The card as a FHIR R4(B) Bundle (IPS resources), as JSON-ready data."""
-    data = snapshot(profile, card)
-    pid = profile.id
-    subject = {"reference": _ref(pid, "patient")}
-    entries = [(_ref(pid, "patient"), _patient(profile, data))]
-    for i, text in enumerate(data["allergies"]):
-        entries.append((_ref(pid, "allergy", i), {"resourceType": "AllergyIntolerance", "patient": subject,
-                                                  "code": {"text": text}}))
-    for i, text in enumerate(data["treatments"]):
-        entries.append((_ref(pid, "medication", i), {
-            "resourceType": "MedicationStatement", "status": "active", "subject": subject,
-            "medicationCodeableConcept": {"text": text}}))
-    for i, text in enumerate(data["conditions"]):
-        entries.append((_ref(pid, "condition", i), {"resourceType": "Condition", "subject": subject,
-                                                    "code": {"text": text}}))
-    if data["blood_group"]:
-        entries.append((_ref(pid, "blood"), {
-            "resourceType": "Observation", "status": "final", "subject": subject,
-            "code": {"coding": [{"system": "http://loinc.org", "code": "882-1",
-                                 "display": "ABO and Rh group [Type] in Blood"}]},
-            "valueCodeableConcept": {"text": data["blood_group"]}}))
-    for i, text in enumerate(data["devices"]):
-        entries.append((_ref(pid, "device", i), {"resourceType": "DeviceUseStatement", "status": "active",
-                                                 "subject": subject, "device": {"display": text}}))
-    return {"resourceType": "Bundle", "type": "collection",
-            "timestamp": (now or utcnow()).isoformat(timespec="seconds"),
-            "entry": [{"fullUrl": url, "resource": res} for url, res in entries]}

@@ -63,6 +63,13 @@ def _touch(sess: UserSession, now: datetime) -> None:
     set_committed_value(sess, "last_seen_at", now)
 
 
+def wipe_requested(token: str) -> bool:
+    """Whether this token's device was signed out from another one (sign out everywhere else, or this
+    device in the list): it must then forget everything, even what an ordinary sign-out keeps."""
+    return bool(token) and bool(db.session.scalar(
+        select(UserSession.wipe_all).where(UserSession.token_hash == _digest(token))))
+
+
 def revoke(sess: UserSession) -> None:
     if sess.revoked_at is None:
         sess.revoked_at = utcnow()
@@ -85,7 +92,7 @@ def revoke_others(user: User, keep: UserSession | None) -> int:
     count = 0
     for sess in active_sessions(user):
         if keep is None or sess.id != keep.id:
-            sess.revoked_at = utcnow()
+            sess.revoked_at, sess.wipe_all = utcnow(), True
             count += 1
     return count
 
@@ -111,7 +118,7 @@ def revoke_own(user: User, session_id: int) -> bool:
         UserSession.user_id == user.id, UserSession.id == session_id, UserSession.revoked_at.is_(None)))
     if sess is None:
         return False
-    sess.revoked_at = utcnow()
+    sess.revoked_at, sess.wipe_all = utcnow(), True
     audit.record(actor=user, actor_role="owner", action="security.device_signed_out", account_id=user.id,
                  object_id=session_id)
     return True

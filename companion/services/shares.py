@@ -6,7 +6,9 @@ row cannot be read without the link or the code; the clinician's browser decrypt
 
 The share shows what it held when made (a later change to the card does not reach it, and it says its
 date); it ends at its expiry, at revocation, after too many wrong passcodes, and, when a caregiver made
-it, when her access ends. Every opening and every refused attempt is in the owner's access log."""
+it, as soon as she could no longer make it: her access ends, or narrows (`could_make`; services/
+delegations.py calls `end_beyond` and the ending is logged). Every opening and every refused attempt is
+in the owner's access log."""
 
 import base64
 import hashlib
@@ -140,8 +142,10 @@ def create(access: Access, actor: User, *, card: bool, document_ids: list[int], 
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     lookup, wrap = derive(code)
     wrap_nonce = os.urandom(12)
+    # What it needs of its maker's access is written beside it (the content itself is unreadable here).
+    hidden = any(documents.get(access, i).hidden_at for i in document_ids)
     parts = ("card" if card else "", f"documents:{len(document_ids)}" if document_ids else "",
-             "vaccinations" if data["vaccinations"] else "")
+             "vaccinations" if data["vaccinations"] else "", "hidden" if hidden else "")
     summary = " ".join(p for p in parts if p)
     share = ClinicianShare(
         public_id=public_id, code_lookup=lookup, ciphertext=body, profile_id=access.profile.id,
@@ -155,14 +159,44 @@ def create(access: Access, actor: User, *, card: bool, document_ids: list[int], 
     return Made(share, key, f"{code[:5]}-{code[5:]}")
 
 
+def could_make(share: ClinicianShare, delegation: Delegation | None, now: datetime) -> bool:
+    """Whether a caregiver's access (as it is now) would still let her make this share: an active
+    delegation reading documents, with the agenda if it holds vaccinations, with the hidden documents if
+    it holds one of them. A share made by an owner is not tied to any delegation."""
+    if share.delegation_id is None:
+        return True
+    if delegation is None or not delegation.is_active(now):
+        return False
+    held, scopes = share.summary.split(), delegation.granted_scopes
+    return (SCOPE in scopes and ("vaccinations" not in held or "agenda" in scopes)
+            and ("hidden" not in held or delegation.see_hidden))
+
+
 def is_active(share: ClinicianShare, now: datetime | None = None) -> bool:
     now = now or utcnow()
     if share.revoked_at is not None or share.expires_at <= now or share.tries_left <= 0:
         return False
-    if share.delegation_id is None:
-        return True
-    delegation = db.session.get(Delegation, share.delegation_id)
-    return bool(delegation and delegation.is_active(now))
+    delegation = db.session.get(Delegation, share.delegation_id) if share.delegation_id else None
+    return could_make(share, delegation, now)
+
+
+def end_beyond(delegation: Delegation, actor: User | None, role: str, now: datetime) -> int:
+    """End (and log) the running shares made through this delegation that its maker could no longer make
+    (called after the delegation ended, expired or narrowed). Returns how many ended."""
+    running = db.session.scalars(select(ClinicianShare).where(
+        ClinicianShare.delegation_id == delegation.id, ClinicianShare.revoked_at.is_(None),
+        ClinicianShare.expires_at > now, ClinicianShare.tries_left > 0)).all()
+    ended = 0
+    for share in running:
+        if could_make(share, delegation, now):
+            continue
+        share.revoked_at = now
+        audit.record(actor=actor, actor_role=role, action="share.ended_with_access",
+                     profile_id=share.profile_id, object_type="share", object_id=share.id,
+                     object_label=share.created_at.strftime("%Y-%m-%d %H:%M UTC"), at=now)
+        ended += 1
+    db.session.flush()
+    return ended
 
 
 def listed(access: Access) -> list[ClinicianShare]:

@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, limiter
+from ..forms import caregivers as forms
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
 from ..services import ServiceError, delegation_mail, delegation_rows, delegations, mail
 from ..services.access import Access
@@ -122,6 +123,25 @@ def revoke(access: Access, delegation_id: int):
     delegations.end(current_user, d, role="owner")
     db.session.commit()
     flash(_l("Done: %(name)s no longer has access.", name=delegations.caregiver_name(d)), "success")
+    return redirect(url_for("caregivers.index", profile_id=access.profile.id))
+
+
+@bp.route("/p/<int:profile_id>/caregivers/<int:delegation_id>/change", methods=["POST"])
+@profile_route("manage")
+@fresh_login_required
+def change(access: Access, delegation_id: int):
+    form = forms.ChangeForm()
+    d = delegations.get_for_profile(access.profile.id, delegation_id)
+    if not form.validate_on_submit():
+        return _page(access, status=422)
+    try:
+        delegations.change(access, current_user, d, scopes=form.scopes.data, see_hidden=form.see_hidden.data)
+    except ServiceError as exc:
+        show_refusal(None, exc)
+        return _page(access, status=exc.status)
+    db.session.commit()
+    flash(_l("Changed: %(name)s may now do only what is ticked.", name=delegations.caregiver_name(d)),
+          "success")
     return redirect(url_for("caregivers.index", profile_id=access.profile.id))
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint, Response, flash, make_response, redirect, render_te
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from ..extensions import db
 from ..forms import options
@@ -13,11 +14,12 @@ from ..models.document import Document
 from ..models.types import utcnow
 from ..services import ServiceError, documents, offline_documents
 from ..services import emergency_card as cards
+from ..services import ips as ips_document
 from ..services.access import Access
 from ..web.client import shared_device
 from ..web.devices import device_id
 from ..web.refusals import refuse
-from ..web.routes import profile_route
+from ..web.routes import profile_route, public_route
 from ..web.sw_contract import CARD_VERSION, COPY_TOKEN, keep_offline
 
 bp = Blueprint("emergency", __name__)
@@ -35,6 +37,29 @@ def show(access: Access):
     resp = keep_offline(make_response(html))
     resp.headers[CARD_VERSION] = cards.version(card)
     return resp
+
+
+@bp.route("/p/<int:profile_id>/emergency/locked")
+@profile_route("manage")
+def locked(access: Access):
+    """The card alone, as the owner's phone keeps it to show without signing in (static/sw/50-lockcard.js
+    fetches it when the person chooses so on the card's page): never for a shared computer."""
+    if shared_device():
+        raise NotFound()
+    card = cards.get(access)
+    resp = make_response(render_template("emergency/locked.html", card=cards.snapshot(access.profile, card),
+                                         birth_date=access.profile.birth_date,
+                                         updated_at=card.updated_at if card else None))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/emergency")
+@public_route
+def public():
+    """Where "show when locked" opens: the phone's worker answers with the card kept there; this page is
+    what a phone keeping none (or without the worker) gets."""
+    return render_template("emergency/none_here.html")
 
 
 @bp.route("/p/<int:profile_id>/emergency/edit", methods=["GET", "POST"])
@@ -102,6 +127,6 @@ def counter_set(access: Access):
 @bp.route("/p/<int:profile_id>/emergency/ips.json")
 @profile_route(cards.READ_SCOPE, "emergency.export")
 def ips(access: Access):
-    resp = Response(cards.checked_json(access.profile, cards.get(access)), mimetype="application/fhir+json")
+    resp = Response(ips_document.checked_json(access), mimetype="application/fhir+json")
     resp.headers["Content-Disposition"] = "attachment; filename=emergency-card-ips.json"
     return resp

@@ -5,7 +5,9 @@ reads (static/sw/00-core.js, 20-documents.js), as named constants, and the only 
 - X-Shared-Device: "1" on a shared computer; the worker keeps nothing private there.
 - X-Profile-Access: the profiles this account reaches and their scopes; copies of others are dropped.
 - X-Offline-Cache: "1" when the worker may keep a copy of this page for the account.
-- X-Companion-Wipe: "account", "all" or "others"; the worker drops those caches first.
+- X-Companion-Wipe: "account", "all" or "others"; the worker drops those caches first. "all" also drops
+  the emergency card kept to show when locked (static/sw/50-lockcard.js): sent at the end of a shared
+  computer's session and to a device signed out from another one (a lost phone).
 - X-Signed-Out: "1" on every answer to a request without a valid session (the login page, the
   redirect to it, a 401): the worker wipes every saved account before it serves anything else.
 - X-Companion-Copy: sent by the worker's sync with each document file it copies
@@ -23,7 +25,7 @@ The timing constants the worker is built with are named here too (`worker_consta
 
 import hmac
 
-from flask import current_app
+from flask import current_app, g
 from flask_login import current_user
 
 from ..models.account import User
@@ -82,6 +84,8 @@ def account_headers(response):
         return response
     if not getattr(current_user, "is_authenticated", False):
         response.headers[SIGNED_OUT] = "1"
+        if g.get("wipe_all"):  # this device was signed out from another one: it forgets everything
+            response.headers[WIPE] = "all"
         return response
     response.headers[ACCOUNT_KEY] = account_key(current_user)
     sess = getattr(current_user, "current_session", None)

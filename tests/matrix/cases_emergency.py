@@ -10,6 +10,7 @@ CASES = [
     Case("emergency.show", "documents:read"),
     Case("emergency.ips", "documents:read"),
     Case("emergency.edit", "manage"),
+    Case("emergency.locked", "manage"),
     Case("emergency.edit", "manage", method="POST", data=lambda w: dict(CARD_FIELDS)),
 ]
 

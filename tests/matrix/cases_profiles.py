@@ -55,6 +55,8 @@ CASES = [
          kwargs=lambda w: {"delegation_id": w.objects["delegation_id"]}),
     Case("caregivers.renew", "manage", method="POST", prepare=_active, data=lambda w: {"term": "1m"},
          kwargs=lambda w: {"delegation_id": w.objects["delegation_id"]}),
+    Case("caregivers.change", "manage", method="POST", prepare=_active, data=lambda w: {"scopes": "agenda"},
+         kwargs=lambda w: {"delegation_id": w.objects["delegation_id"]}),
     Case("access_log.show", "manage"),
     Case("access_log.csv", "manage"),
 ]
