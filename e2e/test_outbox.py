@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
 
 from companion.extensions import db
@@ -419,8 +420,13 @@ def test_a_shared_computer_never_keeps_a_change_to_send_later(page, context, liv
         profile.birth_date, profile.sex = date(1974, 3, 12), "F"
         db.session.commit()
     page.context.clear_cookies()
+    answers: list[tuple[str, int]] = []
+    page.on("response", lambda r: answers.append((f"{r.request.method} {r.url}", r.status)))
     login(page, base, unique_email, shared=True)
-    page.wait_for_url(f"{base}/")
+    try:
+        page.wait_for_url(f"{base}/")
+    except PlaywrightTimeout:  # say what the page showed: the cause of the failures seen in full runs
+        raise AssertionError(f"still on {page.url}: {page.inner_text('main')[:500]!r}; {answers}") from None
     page.goto(f"{base}/p/{pid}/agenda")
     context.set_offline(True)
     _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
