@@ -409,8 +409,6 @@ def test_logging_out_offline_wipes_the_phone_at_once_and_tells_the_server_later(
                                  .where(AgendaItem.profile_id == pid)) == 0  # discarded, as said
 
 
-@pytest.mark.xfail(strict=False, reason="passes alone, times out waiting for the home page after the "
-                   "shared-computer login when run after the whole e2e suite; cause not found yet (issue 11)")
 def test_a_shared_computer_never_keeps_a_change_to_send_later(page, context, live_server, unique_email):
     base = live_server.url
     register(page, base, unique_email)

@@ -69,3 +69,25 @@ def test_a_background_answer_arriving_last_does_not_lose_the_key_being_added(app
     resp = page.post("/account/security/keys", json=body, headers=headers)
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     assert "Mon téléphone" in page.get("/account/security/").get_data(as_text=True)
+
+
+def test_a_worker_fetch_without_a_session_does_not_replace_the_sign_in_form_being_filled(app, web):
+    """On a shared computer after the last person's session was cleared: the person opens the login
+    page while the worker, with no cookie either, syncs and is sent to the login page too. Its answer
+    must not start a session of its own: it would replace the form's, and the sign-in would answer
+    "this form has expired" (400)."""
+    web.register()
+    web.logout()
+    page, worker = web.client, app.test_client()
+    page.delete_cookie(COOKIE)
+    form = page.get("/login", headers={"Sec-Fetch-Mode": "navigate"})
+    assert any(h.startswith(COOKIE + "=") for h in form.headers.getlist("Set-Cookie"))
+    token = csrf_from(form.get_data(as_text=True))
+    for path in ("/login", "/offline/manifest.json", "/on-this-phone"):  # the worker's fetches
+        background = worker.get(path, headers={"Sec-Fetch-Mode": "same-origin"}, follow_redirects=True)
+        assert not [h for h in background.headers.getlist("Set-Cookie") if h.startswith(COOKIE + "=")], path
+        _arrives_last(page, background)
+    resp = page.post("/login", data={"email": "anna@example.fr", "password": "une phrase facile",
+                                     "shared_computer": "y", "csrf_token": token},
+                     headers={"Sec-Fetch-Mode": "navigate"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]

@@ -22,8 +22,20 @@ def sessionless() -> bool:
     return bool(getattr(view, "sessionless", False))
 
 
+def background_start(app) -> bool:
+    """A request that comes with no session and that no person is looking at (the service worker's
+    sync, a script's fetch: `Sec-Fetch-Mode` other than "navigate"). Starting a session for it (the
+    login page it was redirected to makes a form token) would replace, in the browser's one session
+    cookie, the session of the sign-in form the person is filling in, and that form would be refused
+    as expired. Browsers that send no Sec-Fetch-Mode keep the usual behaviour."""
+    mode = request.headers.get("Sec-Fetch-Mode")
+    return bool(mode) and mode != "navigate" and app.config["SESSION_COOKIE_NAME"] not in request.cookies
+
+
 class SessionInterface(SecureCookieSessionInterface):
     def save_session(self, app, session, response) -> None:
         if sessionless():
             return  # no cookie and no `Vary: Cookie`: nothing here depends on who asks
+        if background_start(app):
+            return  # nothing to keep: the next page the person opens starts the session
         super().save_session(app, session, response)
