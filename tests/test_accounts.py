@@ -74,16 +74,21 @@ def test_login_is_rate_limited_per_address_with_a_translated_429(web, ctx):
     assert "Trop de tentatives" in last.get_data(as_text=True)
 
 
-def test_failed_logins_on_one_account_never_lock_the_owner_out(web, ctx):
+def test_failed_logins_on_one_account_never_lock_the_owner_out(app, web, ctx):
     # Was a hard per-account limit (5 failures from anywhere made the right password answer 429): a
     # stranger could lock the owner out (issue 12). Failures now slow down their own address only
-    # (tests/test_login_throttle.py).
+    # (tests/test_login_throttle.py). The stranger's browser has never signed in to the account, so
+    # its failures count per address; the owner's own browser counts apart (its device cookie).
+    from .conftest import Browser
+
     web.register()
     web.logout()
+    stranger = Browser(app.test_client())
 
     def attempt(email, addr, password="pas le bon"):
         form = {"email": email, "password": password}
-        return web.post("/login", form, environ_overrides={"REMOTE_ADDR": addr}).status_code
+        who = web if password == "une phrase facile" else stranger
+        return who.post("/login", form, environ_overrides={"REMOTE_ADDR": addr}).status_code
 
     assert [attempt("anna@example.fr", f"10.0.0.{i}") for i in range(5)] == [401] * 5
     assert attempt("anna@example.fr", "10.0.0.99") == 401  # counted per address, not per account
