@@ -8,8 +8,8 @@ import pytest
 
 from tests.pages import page_urls
 
-from .conftest import logout, register
-from .test_everyday import add_reminder, born
+from .conftest import born, logout, register
+from .test_everyday import add_reminder
 
 pytestmark = pytest.mark.e2e
 

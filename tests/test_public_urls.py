@@ -2,14 +2,13 @@
 with `Host: evil.example` must not put that site into a calendar file or a QR code. The requests here
 go to http://localhost (where the session cookie lives): the link must still name the public origin."""
 
-from .test_agenda_views import claire  # noqa: F401  (a fixture: a profile with a breast screening due)
 from .test_onboarding_flow import mediator_browser, start_session
 
 REQUEST_HOST = "localhost"
 PUBLIC = "https://compagnon.example.fr"
 
 
-def test_the_ics_link_ignores_a_forged_host_header(app, client, claire, monkeypatch):  # noqa: F811
+def test_the_ics_link_ignores_a_forged_host_header(app, client, claire, monkeypatch):
     monkeypatch.setitem(app.config, "PUBLIC_ORIGIN", PUBLIC)
     resp = client.get(f"/p/{claire}/agenda/DO_BREAST.ics")
     assert resp.status_code == 200
