@@ -18,6 +18,14 @@ def locale() -> str:
     return str(get_locale() or "fr")
 
 
+RTL_LANGUAGES = ("ar", "fa", "he", "ur")
+
+
+def text_direction(lang: str) -> str:
+    """`dir` for a page in this language: right to left for Arabic, Persian, Hebrew and Urdu."""
+    return "rtl" if lang[:2] in RTL_LANGUAGES else "ltr"
+
+
 def shared_device() -> bool:
     """Whether this browser's session was marked as a shared computer (at login or by onboarding):
     nothing private may be kept there."""
