@@ -111,13 +111,13 @@ def _login(app: Flask) -> None:
     @login_manager.user_loader
     def load(token: str):
         cfg = app.config
-        sess = sessions.resolve(
+        sess, wipe_all = sessions.resolve(
             token, idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
             absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
             mediator_idle=timedelta(minutes=cfg["MEDIATOR_IDLE_MINUTES"]),
         )
         if sess is None:
-            g.wipe_all = sessions.wipe_requested(token)  # signed out from elsewhere: sw_contract says so
+            g.wipe_all = wipe_all  # signed out from elsewhere: sw_contract says so
             db.session.commit()  # keep the expiry mark
             return None
         user: User = sess.user

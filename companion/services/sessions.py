@@ -35,24 +35,28 @@ def open_session(user: User, *, user_agent: str = "", shared_device: bool = Fals
 
 
 def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: timedelta | None = None,
-            now: datetime | None = None) -> UserSession | None:
-    """The live session for a token, or None if unknown, revoked, idle too long or too old."""
+            now: datetime | None = None) -> tuple[UserSession | None, bool]:
+    """The live session for a token (None if unknown, revoked, idle too long or too old), and whether a
+    refused one asks its device to forget everything (signed out from another device: `wipe_all`), read
+    from the same row."""
     if not token:
-        return None
+        return None, False
     now = now or utcnow()
     sess = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
                              .where(UserSession.token_hash == _digest(token)))
-    if sess is None or sess.revoked_at is not None:
-        return None
+    if sess is None:
+        return None, False
+    if sess.revoked_at is not None:
+        return None, bool(sess.wipe_all)
     user_idle = idle
     if sess.user.role == "mediator" and mediator_idle is not None:
         user_idle = min(idle, mediator_idle)
     if now - sess.last_seen_at > user_idle or now - sess.created_at > absolute:
         sess.revoked_at = now
-        return None
+        return None, bool(sess.wipe_all)
     if now - sess.last_seen_at > TOUCH_EVERY:
         _touch(sess, now)
-    return sess
+    return sess, False
 
 
 def _touch(sess: UserSession, now: datetime) -> None:
@@ -61,13 +65,6 @@ def _touch(sess: UserSession, now: datetime) -> None:
     with db.engine.begin() as conn:
         conn.execute(update(UserSession).where(UserSession.id == sess.id).values(last_seen_at=now))
     set_committed_value(sess, "last_seen_at", now)
-
-
-def wipe_requested(token: str) -> bool:
-    """Whether this token's device was signed out from another one (sign out everywhere else, or this
-    device in the list): it must then forget everything, even what an ordinary sign-out keeps."""
-    return bool(token) and bool(db.session.scalar(
-        select(UserSession.wipe_all).where(UserSession.token_hash == _digest(token))))
 
 
 def revoke(sess: UserSession) -> None:
