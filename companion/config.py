@@ -116,7 +116,14 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "VAPID_SUBJECT": os.environ.get("COMPANION_VAPID_SUBJECT", DEFAULT_VAPID_SUBJECT),
         # The task queue's storage: empty for SQLite in instance/ (one machine), redis://... to scale out.
         "QUEUE_URL": os.environ.get("COMPANION_QUEUE_URL", ""),
+        # How long the access log is kept, a closed profile's or account's included (a closure deletes
+        # everything else at once, the log stays this long after its last entry, then housekeeping
+        # prunes it): the CNIL's recommendation on logging (délibération n° 2021-122 du 14 octobre 2021)
+        # asks for 6 months to 1 year, long enough for the person or an inquiry to see who looked.
         "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),
+        # A closure waits this long, cancellable until its end (issue 17); then every file, key and row
+        # of what it closes is deleted for good.
+        "CLOSURE_COOLING_OFF_DAYS": _int("COMPANION_CLOSURE_COOLING_OFF_DAYS", 30),
         # The access log's keys live outside the database (services/audit_keys.py); empty outside production
         # means "generate a development key into the instance folder".
         "AUDIT_KEY": os.environ.get("COMPANION_AUDIT_KEY", ""),

@@ -82,6 +82,13 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("agenda.reminder_edit", _l("changed a personal reminder"), "reminder"),
     Action("agenda.reminder_add", _l("added a personal reminder"), "reminder"),
     Action("agenda.reminder_delete", _l("deleted a personal reminder"), "reminder"),
+    # Closing a profile or an account (issue 17): the log of a closed profile is what stays
+    Action("closure.requested", _l("asked to close this space, for good, on this date:"), "date"),
+    Action("closure.cancelled", _l("cancelled the closure of this space"), ""),
+    Action("closure.done", _l("closed this space: its documents, keys and data were deleted"), ""),
+    Action("share.ended_by_closure",
+           _l("ended a share for a health professional because the space is closing. It was made on"),
+           "share"),
     # Account and security
     Action("account.created", _l("created the account"), ""),
     Action("account.login", _l("logged in"), "method"),
