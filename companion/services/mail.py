@@ -145,8 +145,8 @@ def _closure_done(p: dict) -> tuple[str, str]:
     subject = _("The space of %(person)s on Companion is closed", **p)
     body = _(
         "Hello %(name)s,\n\n"
-        "As planned, the space of %(person)s on Companion was closed today. Its documents and data "
-        "were deleted for good. Only the list of who opened it is kept for a while, as the law "
+        "As planned, the space of %(person)s on Companion was closed today. Everything in it was "
+        "deleted for good. Only the list of who opened it is kept for a while, as the law "
         "requires.\n\n"
         "Companion", **p)
     return subject, body
