@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import Integer, select
 
+from companion.demo.documents import make_pdf
 from companion.extensions import db
 from companion.models.account import User
 from companion.models.agenda import AgendaItem, PersonalReminder, PlanMark, Reminder, ReminderPreference
@@ -24,8 +25,6 @@ from companion.services import documents
 from companion.services.access import OWNER_SCOPES, Access
 
 from .cast import give_key, make_delegation
-from companion.demo.documents import make_pdf
-
 from .documents_support import PDF
 
 RETAINED = {"access_events", "audit_chains", "audit_checkpoints"}
@@ -54,16 +53,19 @@ def references(profile_ids: list[int], user_ids: list[int]) -> dict[str, int]:
     return found
 
 
-def fill(owner: User, profile: Profile, helper: User | None = None, *, account_rows: bool = True) -> list[Document]:
+def fill(owner: User, profile: Profile, helper: User | None = None, *,
+         account_rows: bool = True) -> list[Document]:
     """A row in every table that can point at this profile (and, with `account_rows`, at its owner's
     account); two stored documents."""
     now = utcnow()
     access = Access(profile, "owner", OWNER_SCOPES)
+    second = make_pdf(f"Radio {profile.id}", ["Thorax"])
     docs = [documents.add(access, owner, PDF, title="Bilan sanguin").document,
-            documents.add(access, owner, make_pdf(f"Radio {profile.id}", ["Thorax"]), title="Radio").document]
+            documents.add(access, owner, second, title="Radio").document]
     db.session.add_all([
         DocumentPin(document_id=docs[0].id, user_id=owner.id, device_id="a" * 32),
-        AgendaItem(profile_id=profile.id, rule_id="VACC_DTP", done_on=date(2025, 1, 2), updated_by_id=owner.id),
+        AgendaItem(profile_id=profile.id, rule_id="VACC_DTP", done_on=date(2025, 1, 2),
+                   updated_by_id=owner.id),
         PersonalReminder(profile_id=profile.id, title="Dentiste", starts_at=now + timedelta(days=3),
                          created_by_id=owner.id),
         PlanMark(profile_id=profile.id, planned_until=now + timedelta(days=7), rules_digest="x"),
@@ -143,4 +145,5 @@ def open_share(app, public_id: str) -> int:
 
     client = app.test_client()
     token = csrf_from(client.get(f"/s/{public_id}").get_data(as_text=True))
-    return client.post(f"/s/{public_id}/open", json={"passcode": None}, headers={"X-CSRFToken": token}).status_code
+    resp = client.post(f"/s/{public_id}/open", json={"passcode": None}, headers={"X-CSRFToken": token})
+    return resp.status_code

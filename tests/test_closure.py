@@ -83,7 +83,8 @@ def test_an_account_closure_leaves_no_file_no_key_no_row_but_the_log(app, ctx):
             assert not opens_with_any_key(key, blob)  # and a copy made before opens no more
             assert db.session.scalar(select(Document.id).where(Document.wrapped_key == wrapped)) is None
         # The log stays, and still verifies with the rest gone.
-        kept = db.session.scalars(select(AccessEvent.action).where(AccessEvent.profile_id == ids["own"])).all()
+        kept = db.session.scalars(select(AccessEvent.action)
+                                  .where(AccessEvent.profile_id == ids["own"])).all()
         assert "closure.requested" in kept and "closure.done" in kept
         assert audit.verify().ok
     # The session of the closed account is gone, and the address is free again.
@@ -265,3 +266,20 @@ def test_the_job_is_idempotent_and_a_closed_account_cannot_sign_in(app, ctx):
     assert _run_job(app, end + timedelta(days=1)) == 0
     resp = Browser(app.test_client()).login(email="claire@example.fr", password=PASSWORD)
     assert resp.status_code != 302 or "/login" in resp.headers.get("Location", "")
+
+
+def test_a_new_profile_never_takes_a_closed_ones_id_nor_its_log(app, ctx):
+    claire, ids = _family(app, ctx)
+    with ctx():
+        newest = db.session.scalar(select(Profile.id).order_by(Profile.id.desc()).limit(1))
+    claire.post(f"/p/{newest}/close", {"understood": "y"})
+    with ctx():
+        end = db.session.scalar(select(Closure.closes_at))
+    assert _run_job(app, end) == 1
+    resp = claire.post("/profiles/new", {"first_name": "Zoé", "birth_date": "2020-02-02", "sex": "F"})
+    assert resp.status_code == 302
+    with ctx():
+        new_id = db.session.scalar(select(Profile.id).order_by(Profile.id.desc()).limit(1))
+    assert new_id > newest  # SQLite too: AUTOINCREMENT
+    log = claire.get(f"/p/{new_id}/access-log").get_data(as_text=True)
+    assert "Tom" not in log and "Bilan sanguin" not in log

@@ -39,7 +39,8 @@ def test_an_old_version_left_in_the_bucket_no_longer_opens_after_the_closure(s3_
             assert name not in live  # deleted from the bucket...
             versions = client.list_object_versions(Bucket=BUCKET, Prefix=name).get("Versions", [])
             assert versions  # ...but its old version is still there, like a backup
-            old = client.get_object(Bucket=BUCKET, Key=name, VersionId=versions[0]["VersionId"])["Body"].read()
+            version = versions[0]["VersionId"]
+            old = client.get_object(Bucket=BUCKET, Key=name, VersionId=version)["Body"].read()
             assert not opens_with_any_key(key, old)
             assert db.session.scalar(select(Document.id).where(Document.storage_key == key)) is None
             # Only the destroyed wrapped key would open it: proof that the key, not the bytes, was the lock.

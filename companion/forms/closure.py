@@ -5,5 +5,6 @@ from wtforms.validators import DataRequired
 
 
 class CloseForm(FlaskForm):
-    understood = BooleanField(_l("I understand: after this date, everything listed above is deleted for good."),
-                              validators=[DataRequired(_l("Tick the box to say you understand."))])
+    understood = BooleanField(
+        _l("I understand: after this date, everything listed above is deleted for good."),
+        validators=[DataRequired(_l("Tick the box to say you understand."))])

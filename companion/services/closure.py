@@ -183,11 +183,13 @@ def cancel(actor: User, row: Closure, now: datetime | None = None) -> None:
                            status=409)
     db.session.expunge(row)
     for profile in db.session.scalars(select(Profile).where(Profile.id.in_(profile_ids))).all():
-        audit.record(actor=actor, actor_role="owner", action="closure.cancelled", profile_id=profile.id, at=now)
+        audit.record(actor=actor, actor_role="owner", action="closure.cancelled", profile_id=profile.id,
+                     at=now)
         for person in _helpers(profile.id, now, since=requested_at) + _other_owners(profile.id, actor.id):
             _tell(person, "closure_cancelled", profile, actor)
     if account_id:
-        audit.record(actor=actor, actor_role="owner", action="closure.cancelled", account_id=account_id, at=now)
+        audit.record(actor=actor, actor_role="owner", action="closure.cancelled", account_id=account_id,
+                     at=now)
     db.session.flush()
 
 
@@ -244,7 +246,7 @@ def _erase(profiles: list[Profile], account: User | None, requested_at: datetime
            now: datetime) -> list[str]:
     """Log, tell, then delete every row; returns the storage keys of the files to delete."""
     ids = [p.id for p in profiles]
-    keys = list(db.session.scalars(select(Document.storage_key).where(Document.profile_id.in_(ids)))) if ids else []
+    keys = list(db.session.scalars(select(Document.storage_key).where(Document.profile_id.in_(ids))))
     for profile in profiles:
         audit.record(actor=None, actor_role="system", action="closure.done", profile_id=profile.id, at=now)
         owners = _other_owners(profile.id, account.id if account else None)
@@ -253,8 +255,8 @@ def _erase(profiles: list[Profile], account: User | None, requested_at: datetime
     if account is not None:
         audit.record(actor=None, actor_role="system", action="closure.done", account_id=account.id, at=now)
     erasure.forget_loose_ids(ids, account.id if account else None, account.email if account else None)
-    erasure.remove(Profile.__table__, ids)
+    erasure.remove(db.metadata.tables["profiles"], ids)
     if account is not None:
-        erasure.remove(User.__table__, [account.id])
+        erasure.remove(db.metadata.tables["users"], [account.id])
     db.session.expunge_all()
     return keys

@@ -18,6 +18,14 @@ LOG_KEYS = (('actor_id', 'users'), ('profile_id', 'profiles'), ('account_id', 'u
 
 
 def upgrade():
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite gives a new row the largest id plus one: a closed account or profile that had the
+        # largest id would hand its id, and so its retained access log, to the next one. AUTOINCREMENT
+        # never gives an id twice (PostgreSQL's sequences never do).
+        for table in ('users', 'profiles'):
+            with op.batch_alter_table(table, recreate='always',
+                                      table_kwargs={'sqlite_autoincrement': True}):
+                pass
     op.create_table('closures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('profile_id', sa.Integer(), nullable=True),
