@@ -283,3 +283,17 @@ def test_a_new_profile_never_takes_a_closed_ones_id_nor_its_log(app, ctx):
     assert new_id > newest  # SQLite too: AUTOINCREMENT
     log = claire.get(f"/p/{new_id}/access-log").get_data(as_text=True)
     assert "Tom" not in log and "Bilan sanguin" not in log
+
+
+def test_nothing_new_can_be_shared_while_closing_and_it_can_again_once_cancelled(app, ctx):
+    from .cast import invite
+
+    claire, ids = _family(app, ctx)
+    pid = ids["lea"]
+    claire.post(f"/p/{pid}/close", {"understood": "y"})
+    resp = invite(claire, pid, how="code", label="Voisine")
+    assert resp.status_code == 409
+    assert "annulez d’abord la fermeture" in resp.get_data(as_text=True)
+    assert invite(claire, ids["tom"], how="code", label="Voisine").status_code == 302  # Tom is not closing
+    claire.post(f"/p/{pid}/close/cancel", from_url=f"/p/{pid}/close")
+    assert invite(claire, pid, how="code", label="Voisine").status_code == 302

@@ -58,6 +58,8 @@ def _documents(profile_ids: list[int]) -> int:
 
 
 def plan_for_account(user: User) -> Plan:
+    """The account's own profile and the children's profiles it alone owns (the rule closing.is_closing
+    reads back during the cooling-off period)."""
     owned = db.session.scalars(select(Profile).join(ProfileOwner).where(ProfileOwner.user_id == user.id)
                                .order_by(Profile.user_id.is_(None), Profile.id)).all()
     counts: dict[int, int] = {}

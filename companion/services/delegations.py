@@ -20,7 +20,7 @@ from ..models.account import User
 from ..models.delegation import SCOPES, Delegation, DelegationState, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import ServiceError, audit, shares
+from . import ServiceError, audit, closing, shares
 from .access import Access
 
 TERMS = {"1d": 0, "1m": 1, "6m": 6, "1y": 12}  # months; "1d" is one day
@@ -144,6 +144,7 @@ def invite(access: Access, actor: User, *, scopes, email: str | None = None, lab
     a code sent to it by e-mail) or, without an address, by a code the owner passes on."""
     if not access.is_owner:
         raise ServiceError(_l("Only the owners of a profile can invite caregivers."), status=403)
+    closing.refuse_if_closing(access.profile)
     now = now or utcnow()
     scope_text = _check_scopes(scopes)
     expires = _end(now, term, end_date, tz)
