@@ -147,6 +147,8 @@ def test_shares_refuse_and_caregivers_lose_access_as_soon_as_the_closure_is_aske
     assert open_share(app, public[0]) == 200
     assert claire.post("/account/close", {"understood": "y"}).status_code == 302
     assert marie.get(f"/p/{pid}/").status_code == 404
+    told = marie.get("/caregiving").get_data(as_text=True)  # in the app too, not only by e-mail
+    assert "L’espace de Claire Martin va fermer" in told and "Votre accès s’est arrêté" in told
     for public_id in public:
         assert open_share(app, public_id) == 410
     with ctx():

@@ -10,16 +10,21 @@ from ..models.profile import Profile, ProfileOwner
 from . import ServiceError
 
 
-def is_closing(profile: Profile) -> bool:
-    """Closed alone, with its person's account, or with the account of its only owner."""
+def closure_of(profile: Profile) -> Closure | None:
+    """The closure that takes this profile: its own, its person's account's, or its only owner's."""
     owners = select(ProfileOwner.user_id).where(ProfileOwner.profile_id == profile.id)
-    rows = db.session.execute(select(Closure.profile_id, Closure.account_id).where(
+    rows = db.session.scalars(select(Closure).where(
         or_(Closure.profile_id == profile.id, Closure.account_id.in_(owners)))).all()
-    if not rows:
-        return False
-    if any(pid == profile.id or (aid is not None and aid == profile.user_id) for pid, aid in rows):
-        return True
-    return profile.user_id is None and len(db.session.scalars(owners).all()) == 1
+    for row in rows:
+        if row.profile_id == profile.id or (row.account_id is not None and row.account_id == profile.user_id):
+            return row
+    if rows and profile.user_id is None and len(db.session.scalars(owners).all()) == 1:
+        return rows[0]
+    return None
+
+
+def is_closing(profile: Profile) -> bool:
+    return closure_of(profile) is not None
 
 
 def refuse_if_closing(profile: Profile) -> None:

@@ -34,7 +34,7 @@ from ..models.document import Document
 from ..models.profile import Profile, ProfileOwner
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
-from . import ServiceError, audit, delegations, erasure, mail
+from . import ServiceError, audit, closing, delegations, erasure, mail
 from .access import Access
 from .documents import storage
 
@@ -99,6 +99,20 @@ def closing_for(user: User) -> list[tuple[Closure, Profile | None]]:
     return [(c, p) for c, p in rows]
 
 
+def ended_for_helper(user: User, now: datetime | None = None) -> list[tuple[Profile, Closure]]:
+    """For a caregiver's own page: the people she helped whose space is closing, her access ended by it."""
+    now = now or utcnow()
+    rows = db.session.execute(select(Delegation, Profile).join(Profile, Profile.id == Delegation.profile_id)
+                              .where(Delegation.caregiver_id == user.id, Delegation.accepted_at.is_not(None),
+                                     Delegation.revoked_at >= now - cooling_off())).all()
+    found: dict[int, tuple[Profile, Closure]] = {}
+    for d, profile in rows:
+        row = closing.closure_of(profile)
+        if row is not None and d.revoked_at is not None and d.revoked_at >= row.requested_at:
+            found[profile.id] = (profile, row)
+    return list(found.values())
+
+
 def request_profile(access: Access, actor: User, now: datetime | None = None) -> Closure:
     if not access.is_owner:
         raise ServiceError(_l("Only the owners of a profile can close it."), status=403)
@@ -110,6 +124,9 @@ def request_profile(access: Access, actor: User, now: datetime | None = None) ->
 
 
 def request_account(actor: User, now: datetime | None = None) -> Closure:
+    if actor.role != "person":  # a mediator's account belongs to their structure's tools
+        raise ServiceError(_l("This account cannot be closed here. Please ask your France Services lead."),
+                           status=403)
     return _request(actor, plan_for_account(actor).profiles, Closure(account_id=actor.id), now or utcnow())
 
 
