@@ -25,6 +25,7 @@ from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models.account import User
@@ -135,7 +136,10 @@ def _request(actor: User, profiles: list[Profile], row: Closure, now: datetime) 
         raise ServiceError(_l("This closure was already asked."), status=409)
     row.requested_by_id, row.requested_at, row.closes_at = actor.id, now, now + cooling_off()
     db.session.add(row)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # asked twice at the same moment (two devices): the other one was saved
+        raise ServiceError(_l("This closure was already asked."), status=409) from None
     for profile in profiles:
         told = _helpers(profile.id, now)  # before their access ends below
         audit.record(actor=actor, actor_role="owner", action="closure.requested", profile_id=profile.id,
