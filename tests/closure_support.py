@@ -16,6 +16,7 @@ from companion.models.closure import Closure
 from companion.models.credential import RecoveryCode, WebAuthnChallenge
 from companion.models.document import Document, DocumentPin
 from companion.models.emergency import EmergencyCard
+from companion.models.mail import OutgoingMail
 from companion.models.outbox import IdempotencyReceipt
 from companion.models.profile import Profile
 from companion.models.push import PushDelivery, PushSubscription
@@ -93,6 +94,7 @@ def fill(owner: User, profile: Profile, helper: User | None = None, *,
 
 def _account_rows(owner: User, profile: Profile, now) -> None:
     db.session.add(ReminderPreference(user_id=owner.id, muted_profiles=str(profile.id)))
+    db.session.add(OutgoingMail(recipient=owner.email, locale="fr", kind="new_device", subject="s", body="b"))
     db.session.add_all([
         IdempotencyReceipt(user_id=owner.id, key=os.urandom(8).hex(), status=200, body="{}"),
         RecoveryCode(user_id=owner.id, code_hash=os.urandom(8).hex()),

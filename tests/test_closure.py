@@ -15,6 +15,7 @@ from companion.models.audit import AccessEvent
 from companion.models.closure import Closure
 from companion.models.delegation import Delegation
 from companion.models.document import Document
+from companion.models.mail import OutgoingMail
 from companion.models.profile import Profile, ProfileOwner
 from companion.models.share import ClinicianShare
 from companion.models.types import utcnow
@@ -72,6 +73,10 @@ def test_an_account_closure_leaves_no_file_no_key_no_row_but_the_log(app, ctx):
     assert _run_job(app, end + timedelta(minutes=1)) == 1
     with ctx():
         assert references([ids["own"], ids["lea"]], [ids["claire"]]) == {}
+        # Text that names the account: its address, in the accounts and in mail still waiting for it.
+        assert db.session.scalar(select(User.id).where(User.email == "claire@example.fr")) is None
+        waiting = select(OutgoingMail.id).where(OutgoingMail.recipient == "claire@example.fr")
+        assert db.session.scalar(waiting) is None
         assert db.session.get(Profile, ids["tom"]) is not None  # shared: stays with Paul
         assert [o.user_id for o in db.session.scalars(select(ProfileOwner).where(
             ProfileOwner.profile_id == ids["tom"]))] == [ids["paul"]]

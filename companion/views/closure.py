@@ -97,7 +97,7 @@ def account_page():
 @fresh_login_required
 def close_account():
     form = CloseForm()
-    if current_user.role != "person" or not form.validate_on_submit():
+    if not form.validate_on_submit():
         return _account_page(form, 422)
     try:
         row = closure.request_account(current_user)
