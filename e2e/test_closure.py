@@ -53,6 +53,7 @@ def test_a_parent_closes_a_child_profile_then_cancels_it_from_the_banner(page, l
     banner = page.locator("section.closing")
     assert "Le profil de Léa" in banner.inner_text() and "sera effacé le" in banner.inner_text()
     axe_check(page)
+    _no_sideways_scroll(page)
     banner.get_by_role("button", name="Annuler la fermeture").click()
     assert page.get_by_text("La fermeture est annulée. Rien n’a été effacé.").is_visible()
     page.goto(f"{base}/")
