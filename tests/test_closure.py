@@ -82,6 +82,9 @@ def test_an_account_closure_leaves_no_file_no_key_no_row_but_the_log(app, ctx):
             ProfileOwner.profile_id == ids["tom"]))] == [ids["paul"]]
         assert sorted(db.session.scalars(select(Document.id).where(Document.profile_id == ids["tom"]))) \
             == sorted(tom_docs)
+        left = db.session.scalar(select(AccessEvent).where(AccessEvent.profile_id == ids["tom"],
+                                                           AccessEvent.action == "profile.owner_removed"))
+        assert left.object_label == "Claire Martin"  # Paul's log says who no longer manages Tom
         store = documents.storage()
         for key, blob, wrapped in copies:
             assert key not in store.keys()  # the file is gone

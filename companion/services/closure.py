@@ -277,6 +277,10 @@ def _erase(profiles: list[Profile], account: User | None, requested_at: datetime
             _tell(person, "closure_done", profile, None)
     if account is not None:
         audit.record(actor=None, actor_role="system", action="closure.done", account_id=account.id, at=now)
+        for kept in plan_for_account(account).kept:  # the other parent reads in its log who left
+            audit.record(actor=None, actor_role="system", action="profile.owner_removed",
+                         profile_id=kept.id, object_type="account", object_id=account.id,
+                         object_label=account.display_name, at=now)
     erasure.forget_loose_ids(ids, account.id if account else None, account.email if account else None)
     erasure.remove(db.metadata.tables["profiles"], ids)
     if account is not None:
