@@ -322,3 +322,24 @@ def test_a_cancellation_after_the_job_is_refused_plainly(app, ctx):
         with pytest.raises(closure.ServiceError) as refused:
             closure.cancel(owner, stale)
         assert refused.value.status == 409 and "déjà été faite" in str(refused.value.message)
+
+
+def test_a_caregiver_closing_her_account_leaves_an_ended_access_in_the_log_of_those_she_helped(app, ctx):
+    marie = registered(app, "marie")
+    with ctx():
+        louis = make_person("louis")
+        helper = db.session.scalar(select(User).where(User.email == "marie@example.fr"))
+        pid = db.session.scalar(select(Profile.id).where(Profile.user_id == louis.id))
+        from .cast import make_delegation
+        make_delegation(pid, helper, "agenda", granted_by_id=louis.id,
+                        expires_at=utcnow() + timedelta(days=365))  # still helping when the job runs
+        db.session.commit()
+    marie.post("/account/close", {"understood": "y"})
+    with ctx():
+        end = db.session.scalar(select(Closure.closes_at))
+    assert _run_job(app, end) == 1
+    with ctx():
+        ended = db.session.scalar(select(AccessEvent).where(AccessEvent.profile_id == pid,
+                                                            AccessEvent.action == "delegation.ended"))
+        assert ended.object_label == "Marie Voisine" and ended.actor_role == "system"
+        assert db.session.scalar(select(Delegation.id)) is None and audit.verify().ok

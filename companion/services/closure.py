@@ -277,6 +277,11 @@ def _erase(profiles: list[Profile], account: User | None, requested_at: datetime
             _tell(person, "closure_done", profile, None)
     if account is not None:
         audit.record(actor=None, actor_role="system", action="closure.done", account_id=account.id, at=now)
+        helped = db.session.scalars(select(Delegation).where(Delegation.caregiver_id == account.id,
+                                                             Delegation.is_active(now))).all()
+        for d in helped:  # the people this account helped read in their log that its access ended
+            audit.record(actor=None, actor_role="system", action="delegation.ended", profile_id=d.profile_id,
+                         object_type="delegation", object_id=d.id, object_label=account.display_name, at=now)
         for kept in plan_for_account(account).kept:  # the other parent reads in its log who left
             audit.record(actor=None, actor_role="system", action="profile.owner_removed",
                          profile_id=kept.id, object_type="account", object_id=account.id,
