@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "companion.views.mediators",
     "companion.views.recovery_requests",
     "companion.views.proofs",
+    "companion.views.dependents",
 )
 
 
