@@ -54,7 +54,8 @@ def test_a_dependent_adult_is_refused_without_basis_proof_adult_age_or_a_future_
     assert "Ajouter un adulte dont je m’occupe" in sophie.get("/").get_data(as_text=True)
     assert sophie.get("/dependents/new").status_code == 200
     no_proof = _new(sophie, proof=(io.BytesIO(b""), ""))
-    assert no_proof.status_code == 422 and "Ajoutez la preuve de la base légale" in no_proof.get_data(as_text=True)
+    assert no_proof.status_code == 422
+    assert "Ajoutez la preuve de la base légale" in no_proof.get_data(as_text=True)
     child = _new(sophie, birth_date=(utcnow().date() - timedelta(days=365 * 10)).isoformat())
     assert child.status_code == 400 and "18 ans ou plus" in child.get_data(as_text=True)
     past = _new(sophie, review_on=(utcnow().date() - timedelta(days=1)).isoformat())
@@ -103,7 +104,8 @@ def test_a_dependent_adult_is_managed_reviewed_and_taken_back_in_a_help_session(
     with ctx():
         db.session.scalar(select(Dependent)).review_on = utcnow().date() - timedelta(days=1)
         db.session.commit()
-    assert "La date de vérification de la base légale est passée" in sophie.get(f"/p/{pid}/").get_data(as_text=True)
+    profile_page = sophie.get(f"/p/{pid}/").get_data(as_text=True)
+    assert "La date de vérification de la base légale est passée" in profile_page
     assert "Confirmez-la avec une nouvelle date" in sophie.get(f"/p/{pid}/dependent").get_data(as_text=True)
     later = (utcnow().date() + timedelta(days=700)).isoformat()
     resp = sophie.post(f"/p/{pid}/dependent/review", {"legal_basis": "curatelle", "review_on": later},
@@ -157,6 +159,7 @@ def test_a_dependent_adult_is_managed_reviewed_and_taken_back_in_a_help_session(
     assert again.status_code == 400
 
     # Louis may end Sophie's help: a revocation proof.
-    assert louis.post(f"/p/{pid}/caregivers/{kept.id}/end", from_url=f"/p/{pid}/caregivers").status_code == 302
+    ended = louis.post(f"/p/{pid}/caregivers/{kept.id}/end", from_url=f"/p/{pid}/caregivers")
+    assert ended.status_code == 302
     assert sophie.get(f"/p/{pid}/documents").status_code == 404
     assert "Preuve : Sophie Bernard n’agit plus pour Louis Bernard" in _titles(ctx, pid)

@@ -26,8 +26,8 @@ from .test_wallet_card import _page_text
 
 def _proof_docs(ctx, pid: int) -> list[tuple[str, bytes]]:
     with ctx():
-        docs = db.session.scalars(select(Document).where(Document.profile_id == pid, Document.origin == "proof")
-                                  .order_by(Document.id)).all()
+        proof_docs = select(Document).where(Document.profile_id == pid, Document.origin == "proof")
+        docs = db.session.scalars(proof_docs.order_by(Document.id)).all()
         return [(d.title, documents.read_bytes(d)) for d in docs]
 
 

@@ -22,7 +22,17 @@ from ..models.onboarding import AssistedSession, Structure
 from ..models.profile import Profile, ProfileOwner
 from ..models.proof import LEGAL_BASES, Dependent
 from ..models.types import utcnow
-from . import ServiceError, accounts, audit, delegations, document_types, documents, onboarding, profiles, proofs
+from . import (
+    ServiceError,
+    accounts,
+    audit,
+    delegations,
+    document_types,
+    documents,
+    onboarding,
+    profiles,
+    proofs,
+)
 from .access import OWNER_SCOPES, Access
 
 BASIS_LABELS = {
@@ -135,7 +145,8 @@ def make_claim_code(access: Access, actor: User, dep: Dependent, now: datetime |
     dep.claim_code_hash, dep.claim_expires_at = _hash(code), now + timedelta(days=CLAIM_DAYS)
     db.session.flush()
     audit.record(actor=actor, actor_role="owner", action="dependent.claim_code", profile_id=dep.profile_id,
-                 object_type="profile", object_id=dep.profile_id, object_label=access.profile.full_name, at=now)
+                 object_type="profile", object_id=dep.profile_id,
+                 object_label=access.profile.full_name, at=now)
     return delegations.format_code(code)
 
 

@@ -121,7 +121,8 @@ def _dependent_review(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"invitation": _invitation, "dependent_review": _dependent_review, "new_device": _new_device, "recovery_started": _recovery_started,
+KINDS = {"invitation": _invitation, "dependent_review": _dependent_review, "new_device": _new_device,
+         "recovery_started": _recovery_started,
          "password_reset": _password_reset,
          "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 

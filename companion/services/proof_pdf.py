@@ -3,6 +3,7 @@ signed statement (drawn with fpdf2 and the QR helper of services/wallet_card.py)
 
 import io
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from .proofs import Statement
 
 A4 = (210.0, 297.0)
+PARIS = ZoneInfo("Europe/Paris")
 QR_MM = 80.0
 TOKEN_LINE = 70  # characters of the statement per printed line (it has no spaces to break at)
 
@@ -38,7 +40,7 @@ def render(title: str, sentence: str, stmt: "Statement", token: str, url: str, l
             (_("From"), format_date(stmt.start, "long", locale=locale)),
             (_("Until") if stmt.kind != "revocation" else _("Ended on"),
              format_date(stmt.until, "long", locale=locale)),
-            (_("Issued"), format_datetime(stmt.issued, "long", tzinfo="Europe/Paris", locale=locale)),
+            (_("Issued"), format_datetime(stmt.issued, "long", tzinfo=PARIS, locale=locale)),
             (_("Proof number"), stmt.proof_id)]
     for label, value in rows:
         pdf.set_font("helvetica", "B", 11)

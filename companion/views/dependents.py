@@ -81,7 +81,8 @@ def review(access: Access):
                                   review_on=form.review_on.data, today=_today())
     except ServiceError as exc:
         return refuse(form, exc, "dependents/show.html", access=access, dep=dep,
-                      state=dependents.review_state(dep, _today()), basis=dependents.BASIS_LABELS[dep.legal_basis])
+                      state=dependents.review_state(dep, _today()),
+                      basis=dependents.BASIS_LABELS[dep.legal_basis])
     db.session.commit()
     flash(_l("Thank you: the legal basis is confirmed."), "success")
     return redirect(url_for("dependents.show", profile_id=access.profile.id))
