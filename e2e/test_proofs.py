@@ -91,3 +91,30 @@ def test_a_proof_is_checked_in_the_browser_even_offline_and_forgeries_are_refuse
     expect(result).to_contain_text("Ce n’est pas une preuve Companion")
     axe_check(page)
     page.context.set_offline(False)
+
+
+def test_a_dependent_adult_is_created_with_the_real_form_and_its_pages_pass_axe(page, live_server,
+                                                                                unique_email):
+    from companion.demo.documents import make_pdf
+
+    from .conftest import paris_today, register
+
+    base = live_server.url
+    register(page, base, unique_email, name="Sophie Bernard")
+    page.get_by_role("link", name="Ajouter un adulte dont je m’occupe").click()
+    axe_check(page)
+    page.get_by_label("Prénom").fill("Louis")
+    page.get_by_label("Nom", exact=True).fill("Bernard")
+    page.get_by_label("Date de naissance").fill("1940-02-03")
+    page.get_by_label("Tutelle").check()
+    page.get_by_label("Preuve de la base légale (PDF ou photo)").set_input_files(
+        files=[{"name": "jugement.pdf", "mimeType": "application/pdf",
+                "buffer": make_pdf("Jugement", ["Tribunal judiciaire"])}])
+    review = paris_today().replace(year=paris_today().year + 1)
+    page.get_by_label("Date pour la vérifier à nouveau").fill(review.isoformat())
+    page.get_by_role("button", name="Créer le profil").click()
+    expect(page.get_by_role("heading", name="Base légale pour Louis Bernard")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Tutelle")
+    axe_check(page)
+    page.get_by_role("link", name="Voir la preuve").click()
+    expect(page.locator("main")).to_contain_text("Preuve de la base légale : Tutelle")
