@@ -43,6 +43,10 @@ class ReviewForm(_Basis):
     pass
 
 
+class ClaimCodeForm(FlaskForm):
+    """The manager's button that makes a code: nothing to fill in but the form token."""
+
+
 class ClaimForm(AccountForm):
     code = StringField(_l("Code given by the person who manages your profile"),
                        validators=[DataRequired(_l("Enter the code."))],

@@ -5,8 +5,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from ..extensions import db
-from ..forms.dependents import ClaimForm, DependentForm, ReviewForm
+from ..extensions import db, limiter
+from ..forms.dependents import ClaimCodeForm, ClaimForm, DependentForm, ReviewForm
 from ..models.types import utcnow
 from ..services import ServiceError, dependents, documents, onboarding
 from ..services.access import Access
@@ -93,8 +93,7 @@ def review(access: Access):
 @fresh_login_required  # the code hands the whole profile over: confirm it is really the manager
 def claim_code(access: Access):
     dep = _dependent(access)
-    form = ReviewForm()
-    if not form.is_submitted() or not form.csrf_token.validate(form):
+    if not ClaimCodeForm().validate_on_submit():
         raise ServiceError(_l("This form has expired. Please go back, reload the page and try again."))
     code = dependents.make_claim_code(access, current_user, dep)
     db.session.commit()
@@ -105,6 +104,7 @@ def claim_code(access: Access):
 
 @bp.route("/onboarding/claim", methods=["GET", "POST"])
 @public_route
+@limiter.limit(lambda: current_app.config["CODE_RATE_LIMIT"], methods=["POST"])
 def claim():
     """The adult, in a help session at France Services, takes their profile back with the manager's code."""
     sess = onboarding.for_device(cookies.get(cookies.ONBOARDING))
