@@ -156,17 +156,19 @@ def issue(kind: str, d: Delegation, *, now: datetime | None = None) -> Proof | N
     owner_locale = db.session.scalar(select(User.locale).join(ProfileOwner, ProfileOwner.user_id == User.id)
                                      .where(ProfileOwner.profile_id == profile.id).order_by(ProfileOwner.id)
                                      .limit(1))
-    _file(profile, owner_locale or "fr", stmt, token, now)
+    qr_image = proof_pdf.qr(verifier_url(token))
+    _file(profile, owner_locale or "fr", stmt, token, qr_image, now)
     own = db.session.scalar(select(Profile).where(Profile.user_id == caregiver.id))
     if own is not None and own.id != profile.id:
-        _file(own, caregiver.locale or "fr", stmt, token, now)
+        _file(own, caregiver.locale or "fr", stmt, token, qr_image, now)
     return proof
 
 
-def _file(profile: Profile, locale: str, stmt: Statement, token: str, now: datetime) -> None:
+def _file(profile: Profile, locale: str, stmt: Statement, token: str, qr_image: bytes, now: datetime) -> None:
     with force_locale(locale):
         title = str(TITLES[stmt.kind]) % {"caregiver": stmt.caregiver, "person": stmt.person}
-        pdf = proof_pdf.render(title, sentence(stmt, locale), stmt, token, verifier_url(token), locale)
+        pdf = proof_pdf.render(title, sentence(stmt, locale), stmt, token, verifier_url(token), locale,
+                               qr_image)
     added = documents.add(Access(profile, "owner", OWNER_SCOPES), None, pdf, title=title,
                           type_code=document_types.OTHER, care_date=_paris_day(now), source="Companion",
                           origin="proof", now=now)
