@@ -4,6 +4,7 @@ signature, a changed statement or an unknown key are refused."""
 
 import io
 import json
+from datetime import timedelta
 
 import pikepdf
 import pytest
@@ -67,6 +68,9 @@ def test_a_delegation_and_its_end_give_proofs_in_both_peoples_documents(app, ctx
         # Nothing but names, scopes, dates and ids in what the QR code carries.
         assert set(json.loads(proof_keys.unb64url(url.split(".")[2]))) == set(proofs.FIELDS)
     assert app.test_client().get(f"/verify/status/{stmt.proof_id}.json").json == {"state": "active"}
+    with app.test_request_context():  # on a clock moved past its end, the same proof no longer holds
+        later = db.session.get(Delegation, d_id).expires_at + timedelta(seconds=1)
+        assert proofs.status(stmt.proof_id, now=later) == "expired"
     # Sophie sees it among her documents, as any document.
     listing = sophie.get(f"/p/{sophie_pid}/documents").get_data(as_text=True)
     assert "Preuve : Sophie Bernard peut agir pour Louis Bernard" in listing
@@ -116,6 +120,11 @@ def test_forged_changed_or_unknown_statements_are_refused(app, ctx):
         cases["bad_signature"].append(".".join((prefix, kid, payload, forged)))  # our key id, not our key
         cases["bad_signature"].append(".".join((prefix, kid, payload, sig[:-4] + "AAAA")))
         cases["unknown_key"] = [".".join((prefix, "0123456789abcdef", payload, forged))]
+        # Signed by our own key but not a statement (a field missing, an unknown scope): still refused.
+        for odd in ({"v": 1, "k": "delegation"}, {**json.loads(proof_keys.unb64url(payload)), "s": ["all"]}):
+            raw = json.dumps(odd).encode()
+            cases["format"].append(".".join((prefix, kid, proof_keys.b64url(raw),
+                                             proof_keys.b64url(proof_keys.sign(raw)))))
         for reason, texts in cases.items():
             for text in texts:
                 with pytest.raises(proofs.ProofRefused) as refused:
