@@ -164,3 +164,19 @@ def test_the_verifier_page_is_public_and_names_nobody(app):
     resp = app.test_client().get("/verify")
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "Vérifier une preuve" in html and "js/verify" in html
+
+
+def test_the_verifier_and_the_keys_run_no_statement_and_a_status_one(app):
+    """Anyone may open them, often: the page and the keys read nothing from the database, a status
+    reads the proof and its delegation only."""
+    from .statements import counted
+
+    client = app.test_client()
+    for url in ("/verify", "/.well-known/companion-proof-keys.json"):
+        client.get(url)
+        with counted(app) as sql:
+            assert client.get(url).status_code == 200
+        assert list(sql) == [], url
+    with counted(app) as sql:
+        assert client.get("/verify/status/unknown.json").status_code == 404
+    assert len(list(sql)) == 1
