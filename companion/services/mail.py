@@ -110,7 +110,19 @@ def _invitation(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started,
+def _dependent_review(p: dict) -> tuple[str, str]:
+    subject = _("Check the legal basis for %(person)s before %(date)s", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "You manage the profile of %(person)s on Companion. You said you would check the legal basis "
+        "(and its proof) by %(date)s.\n\n"
+        "If it still holds, confirm it with a new date. If it changed, update it:\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"invitation": _invitation, "dependent_review": _dependent_review, "new_device": _new_device,
+         "recovery_started": _recovery_started,
          "password_reset": _password_reset,
          "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 
