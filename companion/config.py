@@ -128,6 +128,11 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         # means "generate a development key into the instance folder".
         "AUDIT_KEY": os.environ.get("COMPANION_AUDIT_KEY", ""),
         "AUDIT_SIGNING_KEY": os.environ.get("COMPANION_AUDIT_SIGNING_KEY", ""),
+        # Proofs of delegation (services/proofs.py): the Ed25519 seed that signs them (32 bytes, hex or
+        # base64; empty outside production: a development key in the instance folder), and the public
+        # keys of earlier seeds, comma separated, still published so the proofs they signed stay valid.
+        "PROOF_SIGNING_KEY": os.environ.get("COMPANION_PROOF_SIGNING_KEY", ""),
+        "PROOF_RETIRED_KEYS": os.environ.get("COMPANION_PROOF_RETIRED_KEYS", ""),
         # A signed checkpoint of every chain head after this many entries in one chain (and every hour).
         "AUDIT_CHECKPOINT_EVERY": _int("COMPANION_AUDIT_CHECKPOINT_EVERY", 1000),
         # Refused requests an account may make before it is answered 429 (Flask-Limiter syntax).
@@ -184,7 +189,9 @@ def _check(cfg: dict) -> None:
             # production must choose (redis:// for several workers, memory:// for exactly one).
             raise ConfigError("set COMPANION_RATELIMIT_STORAGE in production (e.g. redis://host:6379)")
         for setting, name in (("AUDIT_KEY", "COMPANION_AUDIT_KEY"),
-                              ("AUDIT_SIGNING_KEY", "COMPANION_AUDIT_SIGNING_KEY")):
+                              ("AUDIT_SIGNING_KEY", "COMPANION_AUDIT_SIGNING_KEY"),
+                              ("PROOF_SIGNING_KEY", "COMPANION_PROOF_SIGNING_KEY")):
+            # Proofs: a key anyone could read would let them sign a delegation nobody gave.
             # Without keys held outside the database, whoever can write to it can rewrite the access log.
             if not _is_key32(cfg.get(setting) or ""):
                 raise ConfigError(f"{name} must be set to 32 random bytes (hex or base64) in production")

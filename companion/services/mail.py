@@ -110,6 +110,17 @@ def _invitation(p: dict) -> tuple[str, str]:
     return subject, body
 
 
+def _dependent_review(p: dict) -> tuple[str, str]:
+    subject = _("Check the legal basis for %(person)s before %(date)s", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "You manage the profile of %(person)s on Companion. You said you would check the legal basis "
+        "(and its proof) by %(date)s.\n\n"
+        "If it still holds, confirm it with a new date. If it changed, update it:\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
 def _closure_requested_caregiver(p: dict) -> tuple[str, str]:
     subject = _("The space of %(person)s on Companion will close", **p)
     body = _(
@@ -155,7 +166,8 @@ def _closure_done(p: dict) -> tuple[str, str]:
 KINDS = {"closure_requested_caregiver": _closure_requested_caregiver,
          "closure_requested_owner": _closure_requested_owner, "closure_cancelled": _closure_cancelled,
          "closure_done": _closure_done,
-         "invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started,
+         "invitation": _invitation, "dependent_review": _dependent_review, "new_device": _new_device,
+         "recovery_started": _recovery_started,
          "password_reset": _password_reset,
          "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 

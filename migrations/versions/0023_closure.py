@@ -2,7 +2,7 @@
 actor, profile and account columns stop being foreign keys, so the log outlives what it names
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0021
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0023'
-down_revision = '0019'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
