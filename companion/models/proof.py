@@ -2,7 +2,8 @@
 
 A proof row keeps the signed statement (names, scopes, dates, ids: never health data) so the status
 page can say whether what it proves still holds; its `token` is the random id the statement carries,
-so knowing a delegation's number tells nothing."""
+so knowing a delegation's number tells nothing. A closed profile takes its proofs with it (CASCADE): the
+statement names people, and a closure leaves nothing but the access log."""
 
 from datetime import date, datetime
 
@@ -22,7 +23,7 @@ class Proof(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(String(32), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
-    profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"), index=True)
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), index=True)
     delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegations.id", ondelete="SET NULL"),
                                                       index=True)
     statement: Mapped[str] = mapped_column(Text())  # the text the QR code holds

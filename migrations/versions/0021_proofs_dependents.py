@@ -26,7 +26,7 @@ def upgrade():
         sa.Column('statement', sa.Text(), nullable=False),
         sa.Column('key_id', sa.String(length=16), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(['profile_id'], ['profiles.id'], ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['profile_id'], ['profiles.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['delegation_id'], ['delegations.id'], ondelete='SET NULL'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('token'),
