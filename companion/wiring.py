@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
 
-from .commands import housekeeping, reminders
+from .commands import family, housekeeping, reminders
 from .web.navigation import ProfileLink
 from .web.signin import tell_about_assisted_recovery
 
@@ -37,6 +37,7 @@ class Job:
 JOBS = (
     Job("reminders", 60, reminders.job),
     Job("housekeeping", 3600, housekeeping.job),
+    Job("family_stages", 3600, family.job),  # a child reaching the teen age or majority
 )
 
 # (signal, receiver): connected for each app, receiving only that app's signals.
