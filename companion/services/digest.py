@@ -5,11 +5,12 @@ keeps it to one a day, and the delivery machinery (services/delivery.py) sends e
 
 The row names the people (item_ref "d<id>,<id>") and nothing else; the message says only their first
 names and opens the family agenda. Planning it again (a profile's data changed) replaces the days not sent
-yet; a day already sent stays sent, so a reminder planned after it waits for the family page."""
+yet; a day already sent stays sent, so a reminder planned after it waits for the family page. What is
+already late is named again at most once a week (one message per item is what "each reminder" gives)."""
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, func, or_, select
 
 from ..extensions import db
 from ..models.account import User
@@ -19,6 +20,7 @@ from . import agenda_store
 
 DIGEST_HOUR = time(9, 0)  # local time of the day's message (moved out of quiet hours)
 REF_PREFIX = "d"
+LATE_EVERY = timedelta(days=7)
 
 
 def key(user_id: int, day) -> str:
@@ -45,7 +47,10 @@ def plan_user(user: User, pref: ReminderPreference, now: datetime, plan_rows) ->
     from .reminders import Plan, outside_quiet
 
     tz = agenda_store.zone(user.timezone)
+    today = now.astimezone(tz).date()
     muted = set(pref.muted_profiles.split())
+    # What is already late is named again at most once a week, not in every day's message.
+    nag_late = not _sent_since(user.id, now - LATE_EVERY)
     by_day: dict = {}
     for access in access_service.accessible_profiles(user, now):
         if not access.allows("agenda") or str(access.profile.id) in muted:
@@ -54,7 +59,8 @@ def plan_user(user: User, pref: ReminderPreference, now: datetime, plan_rows) ->
         plan_rows(plan, user, pref, access.profile, now)
         for row in plan.rows:  # (key, kind, item_ref, due_at, scheduled_at)
             when = row[4]
-            if when >= now - timedelta(hours=12):
+            late = row[1] == "prevention" and row[0].split(":")[3] < today.isoformat()
+            if when >= now - timedelta(hours=12) and (nag_late or not late):
                 by_day.setdefault(when.astimezone(tz).date(), set()).add(access.profile.id)
     rows = []
     for day, pids in sorted(by_day.items()):
@@ -65,6 +71,11 @@ def plan_user(user: User, pref: ReminderPreference, now: datetime, plan_rows) ->
                      "scheduled_at": max(slot, now - timedelta(hours=1)), "attempts": 0, "fence": 0,
                      "created_at": now})
     return rows
+
+
+def _sent_since(user_id: int, since: datetime) -> bool:
+    return db.session.scalar(select(func.count()).select_from(Reminder).where(
+        Reminder.user_id == user_id, Reminder.kind == "digest", Reminder.sent_at >= since)) > 0
 
 
 def forget_unsent(user_id: int, now: datetime) -> None:

@@ -4,8 +4,10 @@ that account. The profile then becomes the teen's own ("self" owner) and, from t
 parents see only what the teen agrees to (services/family_stages.py).
 
 Single use, whoever comes first: using a code and making a new one (which cancels the old) each begin
-with a conditional UPDATE, so a teen and a parent acting at the same moment leave one outcome: either
-the teen has the profile and no code is left, or the old code is cancelled and the teen is refused."""
+with a conditional UPDATE of the code rows, then of the profile's row (the same order, so PostgreSQL
+never finds them waiting on each other), so a teen and a parent acting at the same moment leave one
+outcome: either the teen has the profile and no code is left, or the old code is cancelled and the teen
+is refused."""
 
 import secrets
 from datetime import datetime
@@ -47,10 +49,12 @@ def make(access: Access, actor: User, now: datetime | None = None) -> str:
         raise ServiceError(_l("Only a parent can make this code."), 403)
     if profile.stage in ("", "adult") or profile.birth_date is None:
         raise ServiceError(_l("This code can be made three months before the teen age."), 409)
-    if not _lock_unclaimed(profile.id):
-        raise ServiceError(_l("%(name)s already has their own login.", name=profile.first_name), 409)
+    # The code rows first, then the profile's: the order `claim` takes them in (no deadlock). A refusal
+    # below rolls the cancelling back with the rest of the request.
     db.session.execute(update(TeenCode).where(TeenCode.profile_id == profile.id, TeenCode.used_at.is_(None),
                                               TeenCode.revoked_at.is_(None)).values(revoked_at=now))
+    if not _lock_unclaimed(profile.id):
+        raise ServiceError(_l("%(name)s already has their own login.", name=profile.first_name), 409)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     adult = Ages.from_config().dates(profile.birth_date)["adult"]
     expires = datetime.combine(add_months(adult, 12), now.timetz())
