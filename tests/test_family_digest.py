@@ -20,7 +20,7 @@ from .test_push_queue import keys, queue, register, service  # noqa: F401 (fixtu
 
 def _family(service, batching="daily"):
     """Sophie, on her phone and her tablet, with her baby Léa and her father Louis (whom she helps)."""
-    sophie, _ = person("sophie")
+    sophie, _ = person("sophie", batching=None)  # the default: one message a day
     louis, louis_profile = person("louis")
     lea = make_profile(sophie, "Léa", "Bernard", birth_date=NOW.date() - timedelta(days=100), sex="F")
     make_delegation(louis_profile.id, sophie, "agenda", accepted_at=NOW - timedelta(days=3),
@@ -99,7 +99,7 @@ def test_the_setting_is_on_the_reminders_page_in_both_languages(app, ctx):
     from .cast import signed_in
 
     with ctx():
-        sophie, _ = person("sophie")
+        sophie, _ = person("sophie", batching=None)
         db.session.commit()
         sid = sophie.id
     web = signed_in(app.test_client(), sid)
