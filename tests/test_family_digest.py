@@ -18,7 +18,7 @@ from .test_push_delivery import NOW, device, person
 from .test_push_queue import keys, queue, register, service  # noqa: F401 (fixtures)
 
 
-def _family(service, batching="daily"):
+def _family(push, batching="daily"):
     """Sophie, on her phone and her tablet, with her baby Léa and her father Louis (whom she helps)."""
     sophie, _ = person("sophie", batching=None)  # the default: one message a day
     louis, louis_profile = person("louis")
@@ -26,7 +26,7 @@ def _family(service, batching="daily"):
     make_delegation(louis_profile.id, sophie, "agenda", accepted_at=NOW - timedelta(days=3),
                     expires_at=NOW + timedelta(days=90))
     for token in ("phone", "tablet"):
-        device(service, sophie, token)
+        device(push, sophie, token)
     if batching != "daily":
         reminders.save_preferences(sophie.id, [lea.id, louis_profile.id], {lea.id, louis_profile.id},
                                    21 * 60, 8 * 60, [20160, 0], [1440, 120], batching)
@@ -42,8 +42,8 @@ def _round(app, ctx, tasks, now):
     tasks_module.drain(tasks.queue)
 
 
-def _sophies(service):
-    return [m for m in service.received if m["token"] in ("phone", "tablet")]
+def _sophies(push):
+    return [m for m in push.received if m["token"] in ("phone", "tablet")]
 
 
 def test_several_reminders_for_two_people_make_one_message_a_day_per_device(app, ctx, queue, service, keys):  # noqa: F811

@@ -7,7 +7,7 @@ teen and a parent acting at the same moment leave one consistent outcome."""
 import re
 import secrets
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
