@@ -255,3 +255,33 @@ def test_a_teen_using_the_code_while_a_parent_makes_a_new_one_leaves_one_outcome
             owners = db.session.scalars(select(ProfileOwner.relation).where(
                 ProfileOwner.profile_id == ids[2])).all()
             assert sorted(owners) == (["parent", "self"] if outcome["teen"] == "ok" else ["parent"])
+
+
+def test_parents_get_no_reminders_and_no_family_agenda_entry_once_the_teen_hides_the_agenda(app, ctx):
+    from companion.services import reminders
+    from companion.services.delivery_rows import managers
+
+    claire, lea = _child(ctx)
+    with ctx():
+        teen = make_person("anna", email="lea@example.fr", name="Léa Martin")
+        db.session.commit()
+        teen_id = teen.id
+    family_job.job(app, at(date(2026, 3, 10)))
+    with app.test_request_context():
+        code = teen_codes.make(find_access(db.session.get(User, claire), lea), db.session.get(User, claire))
+        teen_codes.claim(db.session.get(User, teen_id), code)
+        db.session.commit()
+    family_job.job(app, at(date(2026, 6, 10)))
+    now = at(date(2026, 6, 11))
+    with ctx():
+        assert reminders.recipients(lea, now) == sorted([claire, teen_id])  # the agenda, by default
+    signed_in(app.test_client(), teen_id).post(f"/p/{lea}/growing-up/parents", {},
+                                               from_url=f"/p/{lea}/growing-up")
+    with ctx():
+        assert db.session.get(Profile, lea).parent_scopes == ""
+        assert reminders.recipients(lea, now) == [teen_id]
+        assert managers([lea], now)[lea] == {teen_id}
+    parent = signed_in(app.test_client(), claire)
+    assert "Léa" not in parent.get("/family").get_data(as_text=True)
+    assert parent.get(f"/p/{lea}/agenda").status_code == 404
+    assert parent.get(f"/p/{lea}/").status_code == 200  # still sees that the profile exists, and its name

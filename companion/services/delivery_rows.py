@@ -31,6 +31,7 @@ from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
 from . import digest
 from . import push as push_service
+from .access import owner_access
 
 
 def batch_only() -> None:
@@ -96,9 +97,12 @@ def managers(profile_ids: list[int], now: datetime) -> dict[int, set[int]]:
     """Who may get each profile's reminders now: owners, and caregivers holding the agenda scope
     (the same rule as access.owner_ids / caregiver_ids, read for the whole chunk at once)."""
     found: dict[int, set[int]] = defaultdict(set)
-    for pid, uid in db.session.execute(select(ProfileOwner.profile_id, ProfileOwner.user_id)
-                                       .where(among(ProfileOwner.profile_id, profile_ids))):
-        found[pid].add(uid)
+    for pid, uid, relation, profile in db.session.execute(
+            select(ProfileOwner.profile_id, ProfileOwner.user_id, ProfileOwner.relation, Profile)
+            .join(Profile).where(among(ProfileOwner.profile_id, profile_ids))):
+        # A teen's parents get the agenda's reminders only while the teen lets them see the agenda.
+        if owner_access(profile, relation).allows("agenda"):
+            found[pid].add(uid)
     grants = db.session.scalars(select(Delegation).where(among(Delegation.profile_id, profile_ids),
                                                          Delegation.is_active(now)))
     for grant in grants:

@@ -76,7 +76,8 @@ def leads(text: str) -> list[int]:
 
 def recipients(profile_id: int, now: datetime) -> list[int]:
     """Everyone who manages the profile: owners, and caregivers holding the agenda scope."""
-    ids = access_service.owner_ids(profile_id) + access_service.caregiver_ids(profile_id, "agenda", now)
+    ids = (access_service.owner_ids(profile_id, "agenda")
+           + access_service.caregiver_ids(profile_id, "agenda", now))
     return sorted(set(ids))
 
 
