@@ -27,7 +27,7 @@ from ..services.access import Access
 from ..web.client import locale
 from ..web.navigation import reachable_profiles
 from ..web.refusals import refuse
-from ..web.routes import account_route, profile_route
+from ..web.routes import account_route, commit_read, profile_route
 from ..web.sw_contract import COPY_TOKEN, keep_offline, page_profiles
 
 bp = Blueprint("family", __name__)
@@ -49,8 +49,8 @@ def agenda():
     tz = agenda_store.zone(current_user.timezone)
     today = datetime.now(tz).date()
     people = family_agenda.people(accesses, current_user, today, now)
-    family_agenda.record_reads(accesses, current_user, copy=COPY_TOKEN in request.headers)
-    db.session.commit()
+    if family_agenda.record_reads(accesses, current_user, copy=COPY_TOKEN in request.headers):
+        commit_read()  # the helped people's log entries, without reloading what the page holds
     html = render_template("family/agenda.html", people=people, today=today, lang=locale(),
                            rules=load_rules(), tz=tz)
     return page_profiles(keep_offline(make_response(html)), [p.access.profile.id for p in people])
