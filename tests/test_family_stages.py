@@ -285,3 +285,17 @@ def test_parents_get_no_reminders_and_no_family_agenda_entry_once_the_teen_hides
     assert "Léa" not in parent.get("/family").get_data(as_text=True)
     assert parent.get(f"/p/{lea}/agenda").status_code == 404
     assert parent.get(f"/p/{lea}/").status_code == 200  # still sees that the profile exists, and its name
+
+
+def test_an_adults_profile_with_a_guardian_never_moves(app, ctx):
+    """A profile made for an adult (a guardian manages it) is not a child growing up."""
+    with ctx():
+        claire = make_person("claire", with_birth=True)
+        louis = make_profile(claire, "Louis", "Bernard", birth_date=date(1959, 5, 4), relation="guardian")
+        db.session.commit()
+        pid, claire_id = louis.id, claire.id
+    assert family_job.job(app, at(date(2026, 12, 1))) == 0
+    assert _stage(ctx, pid) == "" and _log(ctx, pid) == []
+    with ctx():
+        owner = db.session.scalar(select(ProfileOwner.user_id).where(ProfileOwner.profile_id == pid))
+        assert owner == claire_id

@@ -134,6 +134,13 @@ def _become_adult(profile: Profile, now: datetime) -> None:
           link=mail.public_url("/"))
 
 
+def made_for_a_minor(profile: Profile, ages: Ages) -> bool:
+    """Only a child's profile grows up: an adult's profile with a guardian or a family carer (made when
+    they were already of age) never loses them to these steps."""
+    assert profile.birth_date is not None
+    return profile.stage != "" or profile.created_at.date() < ages.dates(profile.birth_date)["adult"]
+
+
 def due_profiles(today: date, ages: Ages):
     """Children's profiles (a parent or guardian among the owners, or a stage already begun) old
     enough for a stage they have not reached: the only ones the job loads."""
@@ -149,7 +156,7 @@ def advance(profile: Profile, now: datetime, ages: Ages | None = None) -> list[s
     """Move one profile through every stage it has reached (a profile made at 16 gets the teen notice and
     the teen step at once, in order). Flushes; the caller commits. Returns the stages entered."""
     ages = ages or Ages.from_config()
-    if profile.birth_date is None:
+    if profile.birth_date is None or not made_for_a_minor(profile, ages):
         return []
     today = now.astimezone(agenda_store.zone("Europe/Paris")).date()
     target = ages.stage_on(profile.birth_date, today)
