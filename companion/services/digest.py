@@ -74,8 +74,8 @@ def plan_user(user: User, pref: ReminderPreference, now: datetime, plan_rows) ->
 
 
 def _sent_since(user_id: int, since: datetime) -> bool:
-    return db.session.scalar(select(func.count()).select_from(Reminder).where(
-        Reminder.user_id == user_id, Reminder.kind == "digest", Reminder.sent_at >= since)) > 0
+    return bool(db.session.scalar(select(func.count()).select_from(Reminder).where(
+        Reminder.user_id == user_id, Reminder.kind == "digest", Reminder.sent_at >= since)))
 
 
 def forget_unsent(user_id: int, now: datetime) -> None:
