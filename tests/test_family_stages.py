@@ -109,6 +109,7 @@ def test_a_child_crosses_the_teen_age_and_majority_with_every_step_told_and_logg
     assert parent.get(f"/p/{lea}/documents/{hidden}").status_code == 200
     # At 15: the parents' view narrows to what Léa agrees to: the agenda by default.
     assert family_job.job(app, at(date(2026, 6, 10))) == 1 and _stage(ctx, lea) == "teen"
+    assert ("lea@example.fr", "teen_now_teen") in {(r, k) for r, k, _ in _mails(ctx)}
     assert parent.get(f"/p/{lea}/agenda").status_code == 200
     assert parent.get(f"/p/{lea}/documents").status_code == 404
     assert parent.get(f"/p/{lea}/growing-up").status_code == 404  # she decides now, not them
@@ -125,6 +126,8 @@ def test_a_child_crosses_the_teen_age_and_majority_with_every_step_told_and_logg
     assert {(r, k) for r, k, _ in _mails(ctx)} >= {("claire@example.fr", "adult_soon"),
                                                    ("lea@example.fr", "adult_soon")}
     assert family_job.job(app, at(date(2029, 6, 10))) == 1 and _stage(ctx, lea) == "adult"
+    assert {(r, k) for r, k, _ in _mails(ctx)} >= {("claire@example.fr", "adult_now_parent"),
+                                                   ("lea@example.fr", "adult_now_teen")}
     assert parent.get(f"/p/{lea}/agenda").status_code == 404
     assert teen.get(f"/p/{lea}/documents/{hidden}").status_code == 200
     with ctx():

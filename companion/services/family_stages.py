@@ -102,6 +102,7 @@ def _step(profile: Profile, stage: str, ages: Ages, now: datetime) -> None:
         if profile.parents_narrowed:
             _log(profile, "family.parents_narrowed", now, profile.parent_scopes)
         _tell(parents(profile.id), "teen_now_parent", person=name, link=link)
+        _tell(_teen_account(profile), "teen_now_teen", link=link)
     elif stage == "adult_soon":
         _log(profile, "family.adult_soon", now, day["adult"].isoformat())
         _tell(parents(profile.id) + _teen_account(profile), "adult_soon", person=name,
@@ -132,6 +133,7 @@ def _become_adult(profile: Profile, now: datetime) -> None:
                          object_type="account", object_id=parent.id, object_label=parent.display_name, at=now)
     _tell(former, "adult_now_parent", person=profile.first_name, kept="yes" if kept else "no",
           link=mail.public_url("/"))
+    _tell(_teen_account(profile), "adult_now_teen", link=mail.public_url(f"/p/{profile.id}/caregivers"))
 
 
 def made_for_a_minor(profile: Profile, ages: Ages) -> bool:

@@ -163,7 +163,28 @@ def _adult_now_parent(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"teen_soon_parent": _teen_soon_parent, "teen_now_parent": _teen_now_parent,
+def _teen_now_teen(p: dict) -> tuple[str, str]:
+    subject = _("You now decide who sees your health space")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "From today, you choose what your parents see in your health space. They see the prevention "
+        "agenda, unless you choose otherwise. You can also hide a document from them.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _adult_now_teen(p: dict) -> tuple[str, str]:
+    subject = _("Your health space is now yours alone")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "You have come of age: your health space is now yours alone. You can invite someone to help you "
+        "at any time, on the caregivers page.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"teen_soon_parent": _teen_soon_parent, "teen_now_teen": _teen_now_teen,
+         "adult_now_teen": _adult_now_teen, "teen_now_parent": _teen_now_parent,
          "teen_joined_parent": _teen_joined_parent, "adult_soon": _adult_soon,
          "adult_now_parent": _adult_now_parent,
          "invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started,
