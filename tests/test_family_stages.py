@@ -103,6 +103,8 @@ def test_a_child_crosses_the_teen_age_and_majority_with_every_step_told_and_logg
         teen_id = db.session.scalar(select(User.id).where(User.email == "lea@example.fr"))
         assert db.session.get(Profile, lea).user_id == teen_id
         assert db.session.scalar(select(Profile).where(Profile.user_id == teen_id)).id == lea
+        owned = db.session.scalars(select(ProfileOwner.profile_id).where(ProfileOwner.user_id == teen_id))
+        assert owned.all() == [lea]  # the empty profile her new account was given is gone, with its owner row
     assert teen.post("/family/join", {"code": code}).status_code == 400  # single use
     # Before 15 her parents still see everything.
     shown, hidden = _documents(ctx, lea)

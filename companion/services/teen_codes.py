@@ -17,9 +17,10 @@ from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..models.account import User
-from ..models.agenda import AgendaItem, PersonalReminder
+from ..models.agenda import AgendaItem, PersonalReminder, PlanMark, Reminder
 from ..models.delegation import Delegation
 from ..models.document import Document
+from ..models.emergency import EmergencyCard
 from ..models.family import TeenCode
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
@@ -67,7 +68,7 @@ def make(access: Access, actor: User, now: datetime | None = None) -> str:
 
 def _has_data(profile_id: int) -> bool:
     checks = [select(func.count()).select_from(m).where(m.profile_id == profile_id)
-              for m in (Document, AgendaItem, PersonalReminder, Delegation)]
+              for m in (Document, AgendaItem, PersonalReminder, Delegation, EmergencyCard)]
     return any(db.session.scalar(q) for q in checks)
 
 
@@ -95,7 +96,11 @@ def claim(actor: User, raw: str, now: datetime | None = None) -> Profile:
         if _has_data(own.id):
             raise ServiceError(_l("This account already has its own health profile. Make a new account "
                                   "for this code."), 409, field="code")
-        db.session.execute(delete(Profile).where(Profile.id == own.id))
+        # Through the ORM, so its owner row goes with it (SQLite here does not apply ON DELETE CASCADE).
+        db.session.execute(delete(PlanMark).where(PlanMark.profile_id == own.id))
+        db.session.execute(delete(Reminder).where(Reminder.profile_id == own.id))
+        db.session.delete(own)
+        db.session.flush()
     _attach(profile, actor, now)
     return profile
 
