@@ -304,3 +304,26 @@ def test_an_adults_profile_with_a_guardian_never_moves(app, ctx):
     with ctx():
         owner = db.session.scalar(select(ProfileOwner.user_id).where(ProfileOwner.profile_id == pid))
         assert owner == claire_id
+
+
+def test_a_teen_at_france_services_types_the_code_during_a_guided_session(app, ctx):
+    from .test_onboarding_flow import consent_and_create, join, mediator_browser, start_session
+
+    claire, lea = _child(ctx)
+    family_job.job(app, at(date(2026, 3, 10)))
+    with app.test_request_context():
+        code = teen_codes.make(find_access(db.session.get(User, claire), lea), db.session.get(User, claire))
+        db.session.commit()
+    mediator, _mid = mediator_browser(app)
+    session_code, _sid = start_session(mediator)
+    teen = join(app, session_code)
+    consent_and_create(teen, email="lea@example.fr")
+    step = teen.get("/onboarding/step/family").get_data(as_text=True)
+    link = re.search(r'href="(/family/join\?next=[^"]+)"', step).group(1).replace("&amp;", "&")
+    assert "J’ai un code d’accès donné par mes parents" in step
+    resp = teen.post(link, {"code": code}, from_url=link)
+    assert resp.status_code == 302 and "/onboarding/step/family" in resp.headers["Location"]
+    with ctx():
+        teen_id = db.session.scalar(select(User.id).where(User.email == "lea@example.fr"))
+        assert db.session.get(Profile, lea).user_id == teen_id
+    assert "family.teen_joined" in [a for a, _ in _log(ctx, lea)]

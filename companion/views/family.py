@@ -25,7 +25,7 @@ from ..prevention import load_rules
 from ..services import ServiceError, agenda_store, family_agenda, family_stages, mail, teen_codes
 from ..services.access import Access
 from ..web.client import locale
-from ..web.navigation import reachable_profiles
+from ..web.navigation import reachable_profiles, redirect_next
 from ..web.refusals import refuse
 from ..web.routes import account_route, commit_read, profile_route
 from ..web.sw_contract import COPY_TOKEN, keep_offline, page_profiles
@@ -128,5 +128,7 @@ def join():
         db.session.commit()
         mail.send_queued()
         flash(_l("Welcome! Your health space is now yours too."), "success")
+        if request.args.get("next"):  # back to the France Services guided session
+            return redirect_next(request.args.get("next"))
         return redirect(url_for("family.growing_up", profile_id=profile.id))
     return render_template("family/join.html", form=form), (422 if form.errors else 200)
