@@ -327,3 +327,27 @@ def test_a_teen_at_france_services_types_the_code_during_a_guided_session(app, c
         teen_id = db.session.scalar(select(User.id).where(User.email == "lea@example.fr"))
         assert db.session.get(Profile, lea).user_id == teen_id
     assert "family.teen_joined" in [a for a, _ in _log(ctx, lea)]
+
+
+def test_a_share_the_parents_made_ends_when_the_teen_age_narrows_them(app, ctx):
+    from companion.models.share import ClinicianShare
+    from companion.services import shares
+
+    claire, lea = _child(ctx)
+    with ctx():
+        teen_id = make_person("anna", email="lea@example.fr", name="Léa Martin").id
+        db.session.commit()
+    family_job.job(app, at(date(2026, 3, 10)))
+    with app.test_request_context():
+        parent = db.session.get(User, claire)
+        code = teen_codes.make(find_access(parent, lea), parent)
+        teen_codes.claim(db.session.get(User, teen_id), code)
+        made = shares.create(find_access(parent, lea), parent, card=True, document_ids=[], vaccinations=True,
+                             lifetime="7d", cost=(1, 1024))
+        db.session.commit()
+        share_id = made.share.id
+    # Dates are the family job's moved clock; the share's own lifetime is real time.
+    family_job.job(app, at(date(2026, 6, 10)))
+    with ctx():
+        assert db.session.get(ClinicianShare, share_id).revoked_at is not None
+    assert ("share.ended_with_access", "system") in _log(ctx, lea)

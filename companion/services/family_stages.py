@@ -28,7 +28,7 @@ from ..models.account import User
 from ..models.delegation import Delegation
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import agenda_store, audit, mail
+from . import agenda_store, audit, mail, shares
 from .agenda import add_months
 
 ORDER = ("", "teen_soon", "teen", "adult_soon", "adult")
@@ -100,7 +100,7 @@ def _step(profile: Profile, stage: str, ages: Ages, now: datetime) -> None:
     elif stage == "teen":
         _log(profile, "family.teen", now)
         if profile.parents_narrowed:
-            _log(profile, "family.parents_narrowed", now, profile.parent_scopes)
+            note_narrowed(profile, now)
         _tell(parents(profile.id), "teen_now_parent", person=name, link=link)
         _tell(_teen_account(profile), "teen_now_teen", link=link)
     elif stage == "adult_soon":
@@ -111,9 +111,17 @@ def _step(profile: Profile, stage: str, ages: Ages, now: datetime) -> None:
         _become_adult(profile, now)
 
 
+def note_narrowed(profile: Profile, now: datetime) -> None:
+    """The parents now see only what the teen agrees to: logged, and the shares with a health
+    professional they made as owners end (what they could share then, they may not see now)."""
+    _log(profile, "family.parents_narrowed", now, profile.parent_scopes)
+    shares.end_made_by(profile.id, [p.id for p in parents(profile.id)], now)
+
+
 def _become_adult(profile: Profile, now: datetime) -> None:
     """The parents stop being owners; those the young adult chose to keep become caregivers."""
     former = parents(profile.id)
+    shares.end_made_by(profile.id, [p.id for p in former], now)
     db.session.execute(delete(ProfileOwner).where(ProfileOwner.profile_id == profile.id,
                                                   ProfileOwner.relation != "self"))
     _log(profile, "family.adult", now)

@@ -24,11 +24,11 @@ from ..models.emergency import EmergencyCard
 from ..models.family import TeenCode
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import ServiceError, audit, mail
+from . import ServiceError, audit, mail, shares
 from .access import Access
 from .agenda import add_months
 from .delegations import CODE_ALPHABET, CODE_LENGTH, _hash_code, format_code, normalise_code
-from .family_stages import Ages, parents
+from .family_stages import Ages, note_narrowed, parents
 
 WRONG = _l("This code does not work. Check it, or ask your parents for a new one.")
 
@@ -113,8 +113,7 @@ def _attach(profile: Profile, teen: User, now: datetime) -> None:
     db.session.refresh(profile)
     audit.record(actor=teen, actor_role="owner", action="family.teen_joined", profile_id=profile.id, at=now)
     if profile.parents_narrowed:
-        audit.record(actor=None, actor_role="system", action="family.parents_narrowed", profile_id=profile.id,
-                     object_label=profile.parent_scopes, at=now)
+        note_narrowed(profile, now)
     for parent in parents(profile.id):
         mail.queue(parent.email, parent.locale, "teen_joined_parent", name=parent.display_name,
                    person=profile.first_name, link=mail.public_url(f"/p/{profile.id}/growing-up"))
@@ -128,7 +127,10 @@ def set_parent_view(access: Access, actor: User, scopes: list[str], keep_parents
     if not access.is_owner or profile.user_id != actor.id:
         raise ServiceError(_l("Only %(name)s can choose this.", name=profile.first_name), 403)
     chosen = " ".join(s for s in ALLOWED_PARENT_SCOPES if s in scopes)
+    narrower = not set(chosen.split()) >= set(profile.parent_scopes.split())
     profile.parent_scopes, profile.keep_parents = chosen, keep_parents
     audit.record(actor=actor, actor_role="owner", action="family.parents_scopes", profile_id=profile.id,
                  object_label=f"{chosen or '-'}; {'keep' if keep_parents else 'end'} at 18")
+    if narrower and profile.parents_narrowed:  # what they shared before may hold what they lost
+        shares.end_made_by(profile.id, [p.id for p in parents(profile.id)], utcnow())
     db.session.flush()
