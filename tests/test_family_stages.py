@@ -108,7 +108,8 @@ def test_a_child_crosses_the_teen_age_and_majority_with_every_step_told_and_logg
     assert teen.post("/family/join", {"code": code}).status_code == 400  # single use
     # Léa is told in the app what comes, and when.
     own_home = teen.get("/").get_data(as_text=True)
-    assert "Ton espace santé devient le tien" in own_home and "À partir du 10 juin 2026, tu choisis" in own_home
+    assert "Ton espace santé devient le tien" in own_home
+    assert "À partir du 10 juin 2026, tu choisis" in own_home
     # Before 15 her parents still see everything.
     shown, hidden = _documents(ctx, lea)
     assert parent.get(f"/p/{lea}/documents/{hidden}").status_code == 200
