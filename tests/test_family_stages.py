@@ -191,6 +191,9 @@ def test_a_parent_cannot_choose_for_the_teen_nor_use_the_code(app, ctx):
 def test_too_early_for_a_code(app, ctx):
     claire, lea = _child(ctx)
     parent = signed_in(app.test_client(), claire)
+    with ctx():
+        own = db.session.scalar(select(Profile.id).where(Profile.user_id == claire))
+    assert "Rien ne change pour ce profil" in parent.get(f"/p/{own}/growing-up").get_data(as_text=True)
     resp = parent.post(f"/p/{lea}/growing-up/code", {}, from_url=f"/p/{lea}/growing-up")
     assert resp.status_code == 409
     assert "trois mois avant" in resp.get_data(as_text=True)

@@ -62,10 +62,11 @@ def _page(access: Access, view_form=None, status=200):
     code = kept.get("code") if kept.get("profile") == profile.id else None
     form = view_form or ParentViewForm(formdata=None, scopes=profile.parent_scopes.split(),
                                        keep_parents=profile.keep_parents)
+    ages = family_stages.Ages.from_config()
+    child = profile.birth_date is not None and family_stages.made_for_a_minor(profile, ages)
     return render_template("family/growing_up.html", access=access, profile=profile,
                            is_teen=profile.user_id == current_user.id, code=code,
-                           dates=family_stages.Ages.from_config().dates(profile.birth_date)
-                           if profile.birth_date else {},
+                           dates=ages.dates(profile.birth_date) if child else {},  # type: ignore[arg-type]
                            button=MakeCodeForm(), form=form), status
 
 
