@@ -17,6 +17,7 @@ job, or the job and a teen acting at the same moment, never do a step twice; the
 e-mails are written in the same transaction. No message names any health detail.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -31,6 +32,7 @@ from ..models.types import utcnow
 from . import agenda_store, audit, mail, shares
 from .agenda import add_months
 
+log = logging.getLogger("companion.family")
 ORDER = ("", "teen_soon", "teen", "adult_soon", "adult")
 ALLOWED_PARENT_SCOPES = ("agenda", "documents:read")
 KEEP_FOR_MONTHS = 12
@@ -195,8 +197,13 @@ def run(now: datetime | None = None) -> int:
         profile = db.session.get(Profile, pid)
         if profile is None:
             continue
-        count += len(advance(profile, now, ages))
-        db.session.commit()
+        try:
+            count += len(advance(profile, now, ages))
+            db.session.commit()
+        except Exception:  # one profile's failure must not hold the others back: the next run retries it
+            db.session.rollback()
+            log.exception("family stage of profile %s failed", pid)
+            continue
         mail.send_queued()
     return count
 
