@@ -144,6 +144,12 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "ASSISTED_RECOVERY_DAILY_LIMIT": _int("COMPANION_ASSISTED_RECOVERY_DAILY_LIMIT", 5),
         # How long a new password set with such a code waits for the owner to cancel it (issue 12).
         "RECOVERY_HOLD_HOURS": _int("COMPANION_RECOVERY_HOLD_HOURS", 72),
+        # A child growing up (services/family_stages.py; sources in docs/family-ages.md): from the teen age
+        # the teen decides what the parents see; at the adult age the profile is theirs alone. Both are
+        # announced this many months before.
+        "FAMILY_TEEN_AGE": _int("COMPANION_FAMILY_TEEN_AGE", 15),
+        "FAMILY_ADULT_AGE": _int("COMPANION_FAMILY_ADULT_AGE", 18),
+        "FAMILY_NOTICE_MONTHS": _int("COMPANION_FAMILY_NOTICE_MONTHS", 3),
     }
     chosen = {**(TEST_SETTINGS if env == "testing" else {}), **(overrides or {})}
     cfg.update(chosen)

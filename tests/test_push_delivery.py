@@ -37,9 +37,12 @@ def sender():
                                allowed=LOCAL)
 
 
-def person(who, locale="fr"):
-    """A person of the cast with the demo's birth date, and their own profile."""
+def person(who, locale="fr", batching="each"):
+    """A person of the cast with the demo's birth date, and their own profile. These tests are about
+    one message per reminder (`batching="each"`); None leaves the default, one message a day."""
     user = make_person(who, password=None, locale=locale, with_birth=True)
+    if batching is not None:
+        reminders.preferences(user.id).batching = batching
     return user, accounts.own_profile(user)
 
 

@@ -23,6 +23,7 @@ TYPES = ["11502-2", "18748-4", "57833-6", "11490-0", "60591-5", "11369-6", "8960
 BUDGETS = {
     "home": ("/", 8),  # + one for the closures the account can still cancel (its banner, issue 17)
     "agenda": ("/p/{pid}/agenda", 8),
+    "family agenda": ("/family", 7),
     "document list": ("/p/{pid}/documents", 12),
     "document page": ("/p/{pid}/documents/{doc}", 10),
     "offline manifest": ("/offline/manifest.json", 7),  # + one for the emergency cards of every profile

@@ -55,6 +55,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class PreferencesForm(FlaskForm):
+    batching = RadioField(_l("How many messages"), default="daily", choices=options([
+        ("daily", _l("One message a day, for everyone I look after")),
+        ("each", _l("One message for each reminder"))]))
     profiles = MultiCheckboxField(_l("Send me reminders for"), coerce=int, validate_choice=False)
     quiet_start = TimeField(_l("Quiet from"), validators=[DataRequired(_l("Enter a time."))])
     quiet_end = TimeField(_l("Quiet until"), validators=[DataRequired(_l("Enter a time."))])

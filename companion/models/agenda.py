@@ -59,6 +59,9 @@ class ReminderPreference(Model):
     quiet_end: Mapped[int] = mapped_column(Integer, default=8 * 60)
     prevention_leads: Mapped[str] = mapped_column(String(60), default="20160 0")  # 2 weeks, on the day
     appointment_leads: Mapped[str] = mapped_column(String(60), default="1440 120")  # day before, 2 hours
+    # "daily": at most one message a day per device, naming the people only (services/digest.py);
+    # "each": one message per reminder.
+    batching: Mapped[str] = mapped_column(String(8), default="daily", server_default="daily")
 
 
 class Reminder(Model):

@@ -2,13 +2,15 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 SEXES = ("F", "M")
+# The stages in which a teen with a login decides what the parents see (services/family_stages.py).
+NARROWED_STAGES = ("teen", "adult_soon")
 
 
 class Profile(Model):
@@ -25,10 +27,24 @@ class Profile(Model):
     sex: Mapped[str | None] = mapped_column(String(1))
     ins: Mapped[str | None] = mapped_column(String(15))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A child's profile as the child grows up (services/family_stages.py): "" (a child, or an adult's
+    # own profile), "teen_soon", "teen", "adult_soon", "adult". From "teen" the parents see only
+    # `parent_scopes`, what the teen agrees to (the agenda, with the vaccinations, by default).
+    stage: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    parent_scopes: Mapped[str] = mapped_column(String(200), default="agenda", server_default="agenda")
+    stage_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The teen agreed that the parents keep what they see now after 18 (as caregivers, for a year).
+    keep_parents: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     owners: Mapped[list["ProfileOwner"]] = relationship(
         back_populates="profile", cascade="all, delete-orphan"
     )
+
+    @property
+    def parents_narrowed(self) -> bool:
+        """The teen has their own login and is past the teen age: the parents see only what the teen
+        agrees to. Before the teen has a login nobody else could manage the profile, so it stays whole."""
+        return self.stage in NARROWED_STAGES and self.user_id is not None
 
     @property
     def full_name(self) -> str:

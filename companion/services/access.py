@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models.account import User
-from ..models.delegation import SCOPES, Delegation
+from ..models.delegation import SCOPES, Delegation, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
 from . import ServiceError, refusals
@@ -35,7 +35,7 @@ class AccessDenied(ServiceError):
 @dataclass(frozen=True)
 class Access:
     profile: Profile
-    role: str  # owner | caregiver
+    role: str  # owner | caregiver | parent (a parent of a teen who has their own login: narrowed)
     scopes: frozenset[str]
     delegation: Delegation | None = None
 
@@ -56,17 +56,25 @@ def _can_hold_access(actor: User | None) -> TypeGuard[User]:
     return actor is not None and getattr(actor, "is_authenticated", False) and actor.role == "person"
 
 
+def owner_access(profile: Profile, relation: str) -> Access:
+    """An owner's access: whole, except a parent's once their teen has their own login (then only what
+    the teen agrees to, Profile.parent_scopes; services/family_stages.py moves the stages)."""
+    if relation != "self" and profile.parents_narrowed:
+        return Access(profile, "parent", frozenset({"profile"}) | with_implied(profile.parent_scopes.split()))
+    return Access(profile, "owner", OWNER_SCOPES)
+
+
 def accessible_profiles(actor: User | None, now: datetime | None = None) -> list[Access]:
     """Every profile the actor may act on, owned first, then by delegation."""
     if not _can_hold_access(actor):
         return []
     now = now or utcnow()
-    owned = db.session.scalars(
-        select(Profile).join(ProfileOwner).where(ProfileOwner.user_id == actor.id)
+    owned_rows = db.session.execute(
+        select(Profile, ProfileOwner.relation).join(ProfileOwner).where(ProfileOwner.user_id == actor.id)
         .order_by(Profile.user_id.is_(None), Profile.id)
     ).all()
-    result = [Access(p, "owner", OWNER_SCOPES) for p in owned]
-    owned_ids = {p.id for p in owned}
+    result = [owner_access(p, relation) for p, relation in owned_rows]
+    owned_ids = {p.id for p, _relation in owned_rows}
     rows = db.session.execute(
         select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
         .where(Delegation.caregiver_id == actor.id, Delegation.is_active(now))
@@ -83,12 +91,12 @@ def find_access(actor: User | None, profile_id: int, now: datetime | None = None
     if not _can_hold_access(actor):
         return None
     now = now or utcnow()
-    owner = db.session.scalar(
-        select(Profile).join(ProfileOwner)
+    owner = db.session.execute(
+        select(Profile, ProfileOwner.relation).join(ProfileOwner)
         .where(Profile.id == profile_id, ProfileOwner.user_id == actor.id)
-    )
+    ).first()
     if owner is not None:
-        return Access(owner, "owner", OWNER_SCOPES)
+        return owner_access(*owner)
     row = db.session.execute(
         select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
         .where(Profile.id == profile_id, Delegation.caregiver_id == actor.id, Delegation.is_active(now))
@@ -153,8 +161,11 @@ def caregiver_ids(profile_id: int, scope: str, now: datetime | None = None) -> l
     return sorted({d.caregiver_id for d in rows if d.caregiver_id is not None and scope in d.granted_scopes})
 
 
-def owner_ids(profile_id: int) -> list[int]:
-    return list(db.session.scalars(
-        select(ProfileOwner.user_id).where(ProfileOwner.profile_id == profile_id).order_by(ProfileOwner.id)
-    ))
+def owner_ids(profile_id: int, scope: str | None = None) -> list[int]:
+    """The owners; with `scope`, only those whose access carries it (a teen's parents may not)."""
+    rows = db.session.execute(
+        select(ProfileOwner.user_id, ProfileOwner.relation, Profile).join(Profile)
+        .where(ProfileOwner.profile_id == profile_id).order_by(ProfileOwner.id)).all()
+    return [uid for uid, relation, profile in rows
+            if scope is None or owner_access(profile, relation).allows(scope)]
 

@@ -82,6 +82,8 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
            "share"),
     # Prevention agenda
     Action("agenda.view", _l("looked at the prevention agenda"), ""),
+    Action("agenda.copied_offline",
+           _l("copied the agenda to their phone, to open without network (family agenda)"), ""),
     Action("agenda.export", _l("downloaded an agenda item for a calendar"), ""),
     Action("agenda.done", _l("marked an agenda item as done"), "agenda_item"),
     Action("agenda.snooze", _l("put off an agenda item"), "agenda_item"),
@@ -97,6 +99,19 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("share.ended_by_closure",
            _l("ended a share for a health professional because the space is closing. It was made on"),
            "share"),
+    # A child growing up (services/family_stages.py, services/teen_codes.py)
+    Action("family.teen_soon", _l("told the parents that the teen age is near. It begins on"), ""),
+    Action("family.teen", _l("noted that the teen age began: the teen decides what the parents see"), ""),
+    Action("family.parents_narrowed", _l("limited what the parents see to what the teen agrees to:"), ""),
+    Action("family.code_made", _l("made a login code for the teen (an older code stops working)"), ""),
+    Action("family.teen_joined", _l("opened their own login to this profile"), ""),
+    Action("family.parents_scopes", _l("chose what the parents see:"), ""),
+    Action("family.adult_soon",
+           _l("told the family that the profile will belong to the young adult alone on"), ""),
+    Action("family.adult", _l("noted the majority: the profile belongs to the young adult alone"), ""),
+    Action("family.parent_kept", _l("kept, as the young adult chose, the access of a parent for a year:"),
+           "delegation"),
+    Action("family.parent_ended", _l("ended, at the majority, the access of a parent:"), "account"),
     # Account and security
     Action("account.created", _l("created the account"), ""),
     Action("account.login", _l("logged in"), "method"),

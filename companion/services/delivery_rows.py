@@ -29,7 +29,9 @@ from ..models.delegation import Delegation
 from ..models.profile import Profile, ProfileOwner
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
+from . import digest
 from . import push as push_service
+from .access import owner_access
 
 
 def batch_only() -> None:
@@ -95,9 +97,12 @@ def managers(profile_ids: list[int], now: datetime) -> dict[int, set[int]]:
     """Who may get each profile's reminders now: owners, and caregivers holding the agenda scope
     (the same rule as access.owner_ids / caregiver_ids, read for the whole chunk at once)."""
     found: dict[int, set[int]] = defaultdict(set)
-    for pid, uid in db.session.execute(select(ProfileOwner.profile_id, ProfileOwner.user_id)
-                                       .where(among(ProfileOwner.profile_id, profile_ids))):
-        found[pid].add(uid)
+    for pid, uid, relation, profile in db.session.execute(
+            select(ProfileOwner.profile_id, ProfileOwner.user_id, ProfileOwner.relation, Profile)
+            .join(Profile).where(among(ProfileOwner.profile_id, profile_ids))):
+        # A teen's parents get the agenda's reminders only while the teen lets them see the agenda.
+        if owner_access(profile, relation).allows("agenda"):
+            found[pid].add(uid)
     grants = db.session.scalars(select(Delegation).where(among(Delegation.profile_id, profile_ids),
                                                          Delegation.is_active(now)))
     for grant in grants:
@@ -105,6 +110,11 @@ def managers(profile_ids: list[int], now: datetime) -> dict[int, set[int]]:
         if "agenda" in grant.granted_scopes and grant.caregiver_id is not None:
             found[grant.profile_id].add(grant.caregiver_id)
     return found
+
+
+def body_key(r) -> tuple:
+    """Reminders of one account and profile share their message; a digest has its own."""
+    return ("digest", r.id) if r.kind == "digest" else (r.profile_id, r.user_id)
 
 
 @dataclass
@@ -117,24 +127,31 @@ class Chunk:
 
     @classmethod
     def load(cls, claims, now: datetime) -> "Chunk":
-        from .reminders import payload  # the wording lives with the reminders
+        from .reminders import digest_payload, payload  # the wording lives with the reminders
 
         ids = [c.id for c in claims]
         rems = {r.id: r for r in db.session.execute(select(
             Reminder.id, Reminder.user_id, Reminder.profile_id, Reminder.kind, Reminder.attempts,
-            Reminder.scheduled_at).where(among(Reminder.id, ids)))}
-        pids, uids = {r.profile_id for r in rems.values()}, {r.user_id for r in rems.values()}
+            Reminder.scheduled_at, Reminder.item_ref).where(among(Reminder.id, ids)))}
+        named = {r.id: digest.profiles_of(r.item_ref) for r in rems.values() if r.kind == "digest"}
+        pids = {r.profile_id for r in rems.values()}.union(*named.values())
+        uids = {r.user_id for r in rems.values()}
         profiles = {p.id: p for p in db.session.execute(
             select(Profile.id, Profile.first_name).where(among(Profile.id, pids)))}
         users = {u.id: u for u in db.session.execute(
             select(User.id, User.locale).where(among(User.id, uids)))}
         allowed = managers(list(pids), now)
-        bodies = {}
+        bodies: dict = {}
         for r in rems.values():
-            if (r.profile_id, r.user_id) not in bodies:
-                ok = r.user_id in allowed.get(r.profile_id, ()) and r.profile_id in profiles
-                bodies[(r.profile_id, r.user_id)] = payload(
-                    r, profiles[r.profile_id], users[r.user_id]) if ok else None
+            if body_key(r) in bodies:
+                continue
+            if r.kind == "digest":  # only the people this account still looks after are named
+                still = [profiles[p] for p in named[r.id]
+                         if p in profiles and r.user_id in allowed.get(p, ())]
+                bodies[body_key(r)] = digest_payload(still, users[r.user_id]) if still else None
+                continue
+            ok = r.user_id in allowed.get(r.profile_id, ()) and r.profile_id in profiles
+            bodies[body_key(r)] = payload(r, profiles[r.profile_id], users[r.user_id]) if ok else None
         subs = defaultdict(list)
         devices = select(PushSubscription.id, PushSubscription.user_id, PushSubscription.endpoint,
                          PushSubscription.p256dh, PushSubscription.auth)
@@ -149,15 +166,16 @@ class Chunk:
     def messages(self, claim) -> list[Message]:
         """One message per device of the account that has not had it yet."""
         r = self.reminders[claim.id]
-        body = self.bodies[(r.profile_id, r.user_id)]
+        body = self.bodies[body_key(r)]
         if body is None:
             return []
-        topic = push_service.topic(r.profile_id, r.kind)
+        # A digest replaces the account's older one still waiting at the push service (a phone off for days).
+        topic = push_service.topic(r.user_id if r.kind == "digest" else r.profile_id, r.kind)
         return [Message(r.id, s, body, r.kind, topic) for s in self.subs[r.user_id]
                 if (r.id, s.id) not in self.done and s.id not in self.gone]
 
     def verdict(self, reminder, answers: list) -> str:
-        if self.bodies[(reminder.profile_id, reminder.user_id)] is None:
+        if self.bodies[body_key(reminder)] is None:
             return "failed"  # e.g. a caregiver whose delegation ended since planning
         if any(a is None for a in answers):
             return "skip"  # not sent in time: left claimed, the next run takes it when the lease ends

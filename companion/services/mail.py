@@ -163,7 +163,84 @@ def _closure_done(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"closure_requested_caregiver": _closure_requested_caregiver,
+def _teen_soon_parent(p: dict) -> tuple[str, str]:
+    subject = _("%(person)s will soon manage their own health space", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "On %(date)s, %(person)s reaches the age when they decide who sees their health space. "
+        "From then on, you will see what %(person)s agrees to share with you.\n\n"
+        "Please make a login code for %(person)s and give it to them. They can use it alone, or at a "
+        "France Services office where someone will help them:\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _teen_now_parent(p: dict) -> tuple[str, str]:
+    subject = _("%(person)s now decides who sees their health space", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(person)s has reached the age when they decide who sees their health space. Once they have "
+        "their own login, you will see what they agree to share with you.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _teen_joined_parent(p: dict) -> tuple[str, str]:
+    subject = _("%(person)s now has their own login", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(person)s used the login code. Their health space is now also theirs. When the teen age "
+        "comes, %(person)s chooses what you still see.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _adult_soon(p: dict) -> tuple[str, str]:
+    subject = _("On %(date)s, the health space of %(person)s becomes theirs alone", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "On %(date)s, %(person)s comes of age. Their health space will then be theirs alone. Parents "
+        "keep access only if %(person)s chooses so.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _adult_now_parent(p: dict) -> tuple[str, str]:
+    subject = _("The health space of %(person)s is now theirs alone", **p)
+    if p.get("kept") == "yes":
+        text = _("%(person)s chose to let you keep your access for one year, as a caregiver.", **p)
+    else:
+        text = _("Your access has ended. %(person)s can invite you again as a caregiver.", **p)
+    body = _("Hello %(name)s,\n\n%(person)s has come of age.", **p) + " " + text + "\n" + p["link"] \
+        + "\n\nCompanion"
+    return subject, body
+
+
+def _teen_now_teen(p: dict) -> tuple[str, str]:
+    subject = _("You now decide who sees your health space")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "From today, you choose what your parents see in your health space. They see the prevention "
+        "agenda, unless you choose otherwise. You can also hide a document from them.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _adult_now_teen(p: dict) -> tuple[str, str]:
+    subject = _("Your health space is now yours alone")
+    body = _(
+        "Hello %(name)s,\n\n"
+        "You have come of age: your health space is now yours alone. You can invite someone to help you "
+        "at any time, on the caregivers page.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"teen_soon_parent": _teen_soon_parent, "teen_now_teen": _teen_now_teen,
+         "adult_now_teen": _adult_now_teen, "teen_now_parent": _teen_now_parent,
+         "teen_joined_parent": _teen_joined_parent, "adult_soon": _adult_soon,
+         "adult_now_parent": _adult_now_parent,
+         "closure_requested_caregiver": _closure_requested_caregiver,
          "closure_requested_owner": _closure_requested_owner, "closure_cancelled": _closure_cancelled,
          "closure_done": _closure_done,
          "invitation": _invitation, "dependent_review": _dependent_review, "new_device": _new_device,

@@ -45,8 +45,10 @@ GONE = (404, 410)
 VAPID_LIFETIME = 12 * 3600
 # Appointments are stale after a day; a prevention reminder is still useful a week later.
 # A security notice (an assisted recovery waiting) matters as long as its hold, 72 hours by default.
-TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400, "security": 3 * 86400}
-URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal", "security": "high"}
+TTL = {"appointment": 86400, "medicine": 43200, "prevention": 7 * 86400, "security": 3 * 86400,
+       "digest": 86400}
+URGENCY = {"appointment": "high", "medicine": "high", "prevention": "normal", "security": "high",
+           "digest": "normal"}
 
 
 def b64url(data: bytes) -> str:

@@ -23,13 +23,14 @@ from ..models.profile import Profile
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
 from . import access as access_service
-from . import agenda_store, plan_marks
+from . import agenda_store, digest, plan_marks
 from .delivery import LEASE, Claim, backoff, claim, send_due  # noqa: F401  (the batch's entry points)
 from .delivery_rows import batch_only
 
 log = logging.getLogger("companion.reminders")
 
 HORIZON = timedelta(days=31)
+BATCHING = ("daily", "each")  # one message a day (services/digest.py), or one per reminder
 PREVENTION_HOUR = time(9, 0)
 
 
@@ -37,14 +38,15 @@ def preferences(user_id: int) -> ReminderPreference:
     pref = db.session.scalar(select(ReminderPreference).where(ReminderPreference.user_id == user_id))
     if pref is None:
         pref = ReminderPreference(user_id=user_id, muted_profiles="", quiet_start=21 * 60, quiet_end=8 * 60,
-                                  prevention_leads="20160 0", appointment_leads="1440 120")
+                                  prevention_leads="20160 0", appointment_leads="1440 120", batching="daily")
         db.session.add(pref)
         db.session.flush()
     return pref
 
 
 def save_preferences(user_id: int, profile_ids: list[int], wanted: set[int], quiet_start: int,
-                     quiet_end: int, prevention_leads: list[int], appointment_leads: list[int]) -> None:
+                     quiet_end: int, prevention_leads: list[int], appointment_leads: list[int],
+                     batching: str | None = None) -> None:
     """Keep what the person chose: profiles not ticked are muted (only among `profile_ids`, the ones
     they manage), quiet hours in minutes of the day, leads in minutes. Unsent reminders are planned
     again by the next batch with the new choices."""
@@ -53,6 +55,8 @@ def save_preferences(user_id: int, profile_ids: list[int], wanted: set[int], qui
     pref.quiet_start, pref.quiet_end = quiet_start % 1440, quiet_end % 1440
     pref.prevention_leads = " ".join(str(m) for m in prevention_leads)
     pref.appointment_leads = " ".join(str(m) for m in appointment_leads)
+    if batching in BATCHING:
+        pref.batching = batching
     forget_unsent(user_id)
     db.session.flush()
 
@@ -63,7 +67,7 @@ def _planning_preferences(user_id: int) -> ReminderPreference:
     pref = db.session.scalar(select(ReminderPreference).where(ReminderPreference.user_id == user_id))
     return pref or ReminderPreference(user_id=user_id, muted_profiles="", quiet_start=21 * 60,
                                       quiet_end=8 * 60, prevention_leads="20160 0",
-                                      appointment_leads="1440 120")
+                                      appointment_leads="1440 120", batching="daily")
 
 
 def leads(text: str) -> list[int]:
@@ -72,7 +76,8 @@ def leads(text: str) -> list[int]:
 
 def recipients(profile_id: int, now: datetime) -> list[int]:
     """Everyone who manages the profile: owners, and caregivers holding the agenda scope."""
-    ids = access_service.owner_ids(profile_id) + access_service.caregiver_ids(profile_id, "agenda", now)
+    ids = (access_service.owner_ids(profile_id, "agenda")
+           + access_service.caregiver_ids(profile_id, "agenda", now))
     return sorted(set(ids))
 
 
@@ -135,7 +140,7 @@ def schedule(now: datetime | None = None) -> int:
         select(User).where(User.id.in_(select(PushSubscription.user_id))))}
     if not users:
         return 0
-    plan, planned = Plan(), []
+    plan, planned, daily = Plan(), [], set()
     linked = plan_marks.profiles_of_users(list(users))
     query = select(Profile).where(Profile.id.in_(linked), plan_marks.stale(now)).order_by(Profile.id)
     for profile in db.session.scalars(query):
@@ -145,13 +150,34 @@ def schedule(now: datetime | None = None) -> int:
             if user is None:
                 continue
             pref = _planning_preferences(uid)
+            if pref.batching != "each":
+                daily.add(uid)  # planned below, across every person this account looks after
+                continue
             if str(profile.id) in pref.muted_profiles.split():
                 continue
             _prevention(plan, user, pref, profile, now)
             _personal(plan, user, pref, profile, now)
-    added = _insert(plan, now)
+    added = _insert(plan, now) + _plan_digests(users, sorted(daily), now)
     plan_marks.mark(db.session, planned, now)
     return added
+
+
+def _items(plan, user: User, pref, profile: Profile, now: datetime) -> None:
+    _prevention(plan, user, pref, profile, now)
+    _personal(plan, user, pref, profile, now)
+
+
+def _plan_digests(users: dict, user_ids: list[int], now: datetime) -> int:
+    """One row per account and day for those who chose one message a day (services/digest.py)."""
+    values = []
+    for uid in user_ids:
+        digest.forget_unsent(uid, now)
+        values += digest.plan_user(users[uid], _planning_preferences(uid), now, _items)
+    if not values:
+        return 0
+    table = Reminder.__table__
+    return len(db.session.execute(upsert(table).values(values).on_conflict_do_nothing(index_elements=["key"])
+                                  .returning(table.c.id)).all())
 
 
 def upsert(table):
@@ -194,6 +220,16 @@ def payload(reminder: object, profile: _Named, user: _Localized) -> dict:
         body = _("A reminder for %(name)s is waiting in Companion.", name=profile.first_name)
         title = _("Companion reminder")
     return {"title": title, "body": body, "url": f"/p/{profile.id}/agenda", "tag": f"agenda-{profile.id}"}
+
+
+def digest_payload(profiles: list, user: _Localized) -> dict:
+    """The day's one message: the first names of the people with something to see, and the family
+    agenda to open. Never what it is about."""
+    names = ", ".join(p.first_name for p in profiles[:3]) + (" …" if len(profiles) > 3 else "")
+    with force_locale(user.locale or "fr"):
+        body = _("Today's reminders for %(names)s are waiting in Companion.", names=names)
+        title = _("Companion reminders")
+    return {"title": title, "body": body, "url": "/family", "tag": "family-digest"}
 
 
 def plan_round(now: datetime | None = None) -> int:

@@ -200,6 +200,22 @@ def end_beyond(delegation: Delegation, actor: User | None, role: str, now: datet
     return ended
 
 
+def end_made_by(profile_id: int, maker_ids, now: datetime) -> int:
+    """End (and log) the running shares of this profile that these accounts made as its owners: a teen's
+    parents once the teen decides what they see, or at majority (services/family_stages.py)."""
+    running = db.session.scalars(select(ClinicianShare).where(
+        ClinicianShare.profile_id == profile_id, ClinicianShare.created_by_id.in_(list(maker_ids)),
+        ClinicianShare.delegation_id.is_(None), ClinicianShare.revoked_at.is_(None),
+        ClinicianShare.expires_at > now)).all()
+    for share in running:
+        share.revoked_at = now
+        audit.record(actor=None, actor_role="system", action="share.ended_with_access",
+                     profile_id=share.profile_id, object_type="share", object_id=share.id,
+                     object_label=share.created_at.strftime("%Y-%m-%d %H:%M UTC"), at=now)
+    db.session.flush()
+    return len(running)
+
+
 def listed(access: Access) -> list[ClinicianShare]:
     """The owners see every share of the profile; a caregiver sees those she made."""
     _require(access)

@@ -14,6 +14,7 @@ BLUEPRINTS = (
     "companion.views.emergency",
     "companion.views.shares",
     "companion.views.agenda",
+    "companion.views.family",
     "companion.views.push",
     "companion.views.onboarding",
     "companion.views.mediators",

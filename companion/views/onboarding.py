@@ -38,7 +38,8 @@ DEVICE_COOKIE = cookies.ONBOARDING
 TARGETS = {
     "key": [("security.add_key", False)],
     "recovery": [("security.recovery_sheet", False)],
-    "family": [("profiles.new_child", False), ("caregivers.index", True)],
+    # The third: a teen at France Services types the login code their parents made (issue 17).
+    "family": [("profiles.new_child", False), ("caregivers.index", True), ("family.join", False)],
     "reminders": [("push.settings", False)],
     "document": [("documents.index", True)],
 }

@@ -55,11 +55,12 @@ def settings():
         form.quiet_start.data, form.quiet_end.data = _time(pref.quiet_start), _time(pref.quiet_end)
         form.prevention_leads.data = reminder_service.leads(pref.prevention_leads)
         form.appointment_leads.data = reminder_service.leads(pref.appointment_leads)
+        form.batching.data = pref.batching
     if form.validate_on_submit():
         reminder_service.save_preferences(
             current_user.id, [p.id for p in profiles], set(form.profiles.data or []),
             _minutes(form.quiet_start.data), _minutes(form.quiet_end.data),
-            form.prevention_leads.data or [], form.appointment_leads.data or [])
+            form.prevention_leads.data or [], form.appointment_leads.data or [], form.batching.data)
         db.session.commit()
         flash(_l("Your reminder settings are saved."), "success")
         return redirect(url_for("push.settings"))

@@ -18,6 +18,8 @@ reads (static/sw/00-core.js, 20-documents.js), as named constants, and the only 
   again only when the manifest names another version.
 - X-Card-Version: on an emergency card page, its version; the sync fetches the card again when the
   manifest names another one (the card is kept for every profile the account may read it for).
+- X-Page-Profiles: on a page that shows the agenda of several profiles (the family agenda), their ids:
+  the worker drops the saved copy once any of them is no longer reachable with the agenda scope.
 - X-Saved-At: set by the worker itself on a saved copy (when it was saved); never by the server.
 
 The timing constants the worker is built with are named here too (`worker_constants`).
@@ -43,6 +45,7 @@ COPY_TOKEN = "X-Companion-Copy"
 DOCUMENT_SHA256 = "X-Document-Sha256"
 DOCUMENT_VERSION = "X-Document-Version"
 CARD_VERSION = "X-Card-Version"
+PAGE_PROFILES = "X-Page-Profiles"
 
 # A saved page is shown when the network has not answered within this delay (config OFFLINE_COPY_AFTER_MS).
 COPY_AFTER_MS = 1000
@@ -59,6 +62,12 @@ def keep_offline(response):
     """Let the service worker keep a copy of this page for the signed-in account (never on a
     shared computer: the worker checks X-Shared-Device)."""
     response.headers[OFFLINE_CACHE] = "1"
+    return response
+
+
+def page_profiles(response, profile_ids):
+    """Name the profiles whose agenda this page shows, so a saved copy goes with the last access."""
+    response.headers[PAGE_PROFILES] = " ".join(str(pid) for pid in profile_ids) or "-"
     return response
 
 

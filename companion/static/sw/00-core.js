@@ -89,7 +89,13 @@ async function dropUnreachable(key, header) {
   const cache = await caches.open(accountCacheName(key));
   for (const req of await cache.keys()) {
     const m = new URL(req.url).pathname.match(/^\/p\/(\d+)\/([^/]*)/);
-    if (!m) continue;
+    if (!m) {
+      // A page showing several people's agendas (X-Page-Profiles) goes once any of them is out of reach.
+      const hit = await cache.match(req, { ignoreVary: true });
+      const shown = ((hit && hit.headers.get("X-Page-Profiles")) || "").split(" ").filter((p) => p && p !== "-");
+      if (shown.some((p) => !(reach[p] || []).includes("agenda"))) await cache.delete(req, { ignoreVary: true });
+      continue;
+    }
     const scopes = reach[m[1]];
     const need = AREA_SCOPE[m[2]];
     if (!scopes || (need && !scopes.includes(need))) await cache.delete(req);

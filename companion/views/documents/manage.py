@@ -162,6 +162,9 @@ def offline_account_manifest():
                                               shared_device=shared_device(), urls=_account_urls())
     if not data["shared_device"]:
         data["pages"] = [url_for("main.home"), url_for("main.on_this_phone"), *data["pages"]]
+        if "family.agenda" in current_app.view_functions and any(
+                a.allows("agenda") for a in reachable_profiles(current_user)):
+            data["pages"].insert(2, url_for("family.agenda"))  # the family agenda opens offline too
         data["cards"] = emergency_card.offline_entries(
             reachable_profiles(current_user), lambda a: url_for("emergency.show", profile_id=a.profile.id),
             lambda a: url_for("emergency.counter", profile_id=a.profile.id))
