@@ -16,7 +16,8 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('profiles', schema=None) as batch_op:
+    # If SQLite recreates the table it must keep AUTOINCREMENT (0023: a closed profile's id is never reused).
+    with op.batch_alter_table('profiles', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.add_column(sa.Column('stage', sa.String(length=12), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('parent_scopes', sa.String(length=200), nullable=False,
                                       server_default='agenda'))
@@ -49,7 +50,6 @@ def downgrade():
     op.drop_table('teen_codes')
     with op.batch_alter_table('reminder_preferences', schema=None) as batch_op:
         batch_op.drop_column('batching')
-    # Recreating the table on SQLite must keep AUTOINCREMENT (0023: a closed profile's id is never reused).
     with op.batch_alter_table('profiles', schema=None, table_kwargs={'sqlite_autoincrement': True}) as batch_op:
         batch_op.drop_column('keep_parents')
         batch_op.drop_column('stage_at')
