@@ -82,6 +82,10 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("agenda.reminder_edit", _l("changed a personal reminder"), "reminder"),
     Action("agenda.reminder_add", _l("added a personal reminder"), "reminder"),
     Action("agenda.reminder_delete", _l("deleted a personal reminder"), "reminder"),
+    # Download everything (GDPR article 20) and bringing a summary in
+    Action("export.requested", _l("asked for an archive of all the data of the profile"), "export"),
+    Action("export.downloaded", _l("downloaded the archive of all the data of the profile"), "export"),
+    Action("ips.imported", _l("added to the profile a health summary from elsewhere. Lines added:"), "lines"),
     # Account and security
     Action("account.created", _l("created the account"), ""),
     Action("account.login", _l("logged in"), "method"),

@@ -38,6 +38,14 @@ class S3Storage(Storage):
             raise FileNotFoundError(key) from None  # as on disk: the caller's OSError
         return answer["Body"].read()
 
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key),
+                                            Range=f"bytes={start}-{start + length - 1}")
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None
+        return answer["Body"].read()
+
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))  # absent: no error on S3
 

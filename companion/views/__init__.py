@@ -18,6 +18,8 @@ BLUEPRINTS = (
     "companion.views.onboarding",
     "companion.views.mediators",
     "companion.views.recovery_requests",
+    "companion.views.exports",
+    "companion.views.imports",
 )
 
 
