@@ -134,13 +134,14 @@ class ArchiveReader:
         assert row.size is not None and row.storage_key and row.wrapped_key, "only a ready export is read"
         self.size, self.key = row.size, row.storage_key
         self.data_key = crypto.unwrap(documents.master_key(), row.wrapped_key)
+        self.store = documents.storage()  # read while the response streams, after the app context
         self.pos, self.cached = 0, (-1, b"")
         self.last = (self.size - 1) // crypto.SEGMENT
 
     def _segment(self, index: int) -> bytes:
         if self.cached[0] != index:
             start, length = crypto.segment_span(index, self.size)
-            sealed = documents.storage().read_range(self.key, start, length)
+            sealed = self.store.read_range(self.key, start, length)
             self.cached = (index, crypto.open_segment(self.data_key, self.key.encode(), index,
                                                       index == self.last, sealed))
         return self.cached[1]
