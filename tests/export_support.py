@@ -46,9 +46,9 @@ def fill_profile(app, pid: int, email: str, *, big: bool = False) -> dict[str, b
     return {"a": PDF, "b": files["Ordonnance"], "c": PDF + b"%%\n"}
 
 
-@pytest.fixture
-def queue(app, tmp_path):
-    """The task queue (SQLite storage) the app enqueues archive builds into."""
+@pytest.fixture(autouse=True)
+def _export_queue(app, tmp_path):
+    """The task queue (SQLite storage) the app enqueues archive builds into (import it to use it)."""
     q = tasks_module.make_queue("", str(tmp_path))
     tasks_module.register(q, app)
     yield q
@@ -56,11 +56,16 @@ def queue(app, tmp_path):
     app.extensions.pop("companion_tasks", None)
 
 
-def build_export(web, queue, pid: int) -> str:
+def drain(app) -> int:
+    """Run what waits in the queue, as a worker would."""
+    return tasks_module.drain(app.extensions["companion_tasks"].queue)
+
+
+def build_export(web, app, pid: int) -> str:
     """Ask for the archive on the page, let the queue build it; the download link."""
     resp = web.post(f"/p/{pid}/export", {}, from_url=f"/p/{pid}/export")
     assert resp.status_code == 302, resp.get_data(as_text=True)
-    assert tasks_module.drain(queue) >= 1
+    assert drain(app) >= 1
     page = web.get(f"/p/{pid}/export").get_data(as_text=True)
     assert "Votre archive est prête" in page, page
     start = page.index(f"/p/{pid}/export/")

@@ -10,31 +10,29 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from companion import tasks as tasks_module
 from companion.extensions import db
-from companion.models.account import User
+from companion.models.account import User, UserSession
 from companion.models.audit import AccessEvent
 from companion.models.export import DataExport
-from companion.models.account import UserSession
 from companion.models.types import utcnow
 from companion.services import crypto, documents, exports
 from companion.services.access import find_access
 
 from .cast import make_profile
 from .documents_support import _empty_document_store  # noqa: F401  (each test starts with no blob)
-from .export_support import CARD, DOSES, build_export, fill_profile, open_zip, queue  # noqa: F401
+from .export_support import CARD, DOSES, _export_queue, build_export, drain, fill_profile, open_zip  # noqa: F401
 
 CLAIRE = "claire@example.fr"
 
 
-def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, claire, queue):
+def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, claire):
     files = fill_profile(app, claire, CLAIRE)
     page = web.get(f"/p/{claire}/export").get_data(as_text=True)
     assert "Taille prévue : environ" in page and "Préparer mon archive" in page
     resp = web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
     running = web.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Votre archive est en préparation : étape 0 sur 7." in running  # 3 documents + 4 files
-    assert tasks_module.drain(queue) == 1
+    assert drain(app) == 1
     ready = web.get(f"/p/{claire}/export").get_data(as_text=True)
     assert "Votre archive est prête" in ready and "Vous pouvez la télécharger jusqu'au" in ready
     link = ready[ready.index(f"/p/{claire}/export/"):]
@@ -61,13 +59,13 @@ def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, 
     assert "Toutes les données de Claire Martin dans Companion" in readme and "Vos 3 documents" in readme
 
 
-def test_the_page_shows_the_running_export_to_a_second_request(app, web, claire, queue):
+def test_the_page_shows_the_running_export_to_a_second_request(app, web, claire):
     web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
     again = web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export", follow_redirects=True)
     assert "Une archive est déjà en préparation : la voici." in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
-    assert tasks_module.drain(queue) == 1
+    assert drain(app) == 1
 
 
 def test_two_requests_at_the_same_instant_make_one_export(app, claire):
@@ -106,9 +104,9 @@ def _age_session(app, minutes: int) -> None:
         db.session.commit()
 
 
-def test_starting_needs_a_fresh_login_but_resuming_does_not(app, web, claire, queue):
+def test_starting_needs_a_fresh_login_but_resuming_does_not(app, web, claire):
     fill_profile(app, claire, CLAIRE)
-    link = build_export(web, queue, claire)
+    link = build_export(web, app, claire)
     _age_session(app, 60)
     refused = web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
     assert refused.status_code == 302 and "/reauth" in refused.headers["Location"]
@@ -118,9 +116,9 @@ def test_starting_needs_a_fresh_login_but_resuming_does_not(app, web, claire, qu
     assert resumed.status_code == 206
 
 
-def test_ranges_206_if_range_and_416(app, web, claire, queue):
+def test_ranges_206_if_range_and_416(app, web, claire):
     fill_profile(app, claire, CLAIRE, big=True)
-    link = build_export(web, queue, claire)
+    link = build_export(web, app, claire)
     full = web.get(link)
     size, etag = len(full.data), full.headers["ETag"]
     assert full.status_code == 200 and full.headers["Accept-Ranges"] == "bytes"
@@ -144,9 +142,9 @@ def test_ranges_206_if_range_and_416(app, web, claire, queue):
     assert web.get(link, headers={"If-None-Match": etag}).status_code == 304
 
 
-def test_the_archive_is_encrypted_at_rest(app, web, claire, queue):
+def test_the_archive_is_encrypted_at_rest(app, web, claire):
     files = fill_profile(app, claire, CLAIRE)
-    build_export(web, queue, claire)
+    build_export(web, app, claire)
     with app.app_context():
         row = db.session.scalar(select(DataExport))
         blob = documents.storage().get(row.storage_key)
@@ -154,9 +152,9 @@ def test_the_archive_is_encrypted_at_rest(app, web, claire, queue):
     assert files["a"][:200] not in blob
 
 
-def test_gone_after_seven_days_file_and_row(app, web, claire, queue):
+def test_gone_after_seven_days_file_and_row(app, web, claire):
     fill_profile(app, claire, CLAIRE)
-    link = build_export(web, queue, claire)
+    link = build_export(web, app, claire)
     with app.app_context():
         key = db.session.scalar(select(DataExport.storage_key))
         blob = Path(app.config["INSTANCE_DIR"]) / "documents" / key[:2] / key
@@ -172,27 +170,27 @@ def test_gone_after_seven_days_file_and_row(app, web, claire, queue):
     assert "Pas encore d'archive." in web.get(f"/p/{claire}/export").get_data(as_text=True)
 
 
-def test_orphan_sweep_keeps_a_living_archive(app, web, claire, queue):
+def test_orphan_sweep_keeps_a_living_archive(app, web, claire):
     fill_profile(app, claire, CLAIRE)
-    build_export(web, queue, claire)
+    build_export(web, app, claire)
     with app.app_context():
         key = db.session.scalar(select(DataExport.storage_key))
         documents.sweep_orphans(now=utcnow() + timedelta(hours=3))
         assert key in documents.storage().keys()
 
 
-def test_a_new_archive_replaces_the_old_one(app, web, claire, queue):
-    build_export(web, queue, claire)
+def test_a_new_archive_replaces_the_old_one(app, web, claire):
+    build_export(web, app, claire)
     with app.app_context():
         old_key = db.session.scalar(select(DataExport.storage_key))
-    build_export(web, queue, claire)
+    build_export(web, app, claire)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
         assert old_key not in documents.storage().keys()
 
 
-def test_asking_and_downloading_are_in_the_access_log(app, web, claire, queue):
-    link = build_export(web, queue, claire)
+def test_asking_and_downloading_are_in_the_access_log(app, web, claire):
+    link = build_export(web, app, claire)
     web.get(link)
     web.get(link, headers={"Range": "bytes=10-"})  # a resumption is the same download
     with app.app_context():
@@ -201,23 +199,23 @@ def test_asking_and_downloading_are_in_the_access_log(app, web, claire, queue):
     assert sorted(actions) == ["export.downloaded", "export.requested"]
 
 
-def test_a_parent_exports_a_child_profile(app, web, claire, queue):
+def test_a_parent_exports_a_child_profile(app, web, claire):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == CLAIRE))
         child = make_profile(user, "Léa", "Martin").id
         db.session.commit()
-    link = build_export(web, queue, child)
+    link = build_export(web, app, child)
     names = open_zip(web.get(link).data).namelist()
     assert "LISEZ-MOI.txt" in names and "resume-sante-ips.json" in names
 
 
-def test_an_english_speaker_gets_english_names(app, web, claire, queue):
+def test_an_english_speaker_gets_english_names(app, web, claire):
     with app.app_context():
         db.session.scalar(select(User).where(User.email == CLAIRE)).locale = "en"
         db.session.commit()
     resp = web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
     assert resp.status_code == 302
-    tasks_module.drain(queue)
+    drain(app)
     page = web.get(f"/p/{claire}/export").get_data(as_text=True)
     assert "Your archive is ready" in page  # the page, the archive's names and its README in English
     start = page.index(f"/p/{claire}/export/")

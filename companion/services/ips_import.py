@@ -87,11 +87,12 @@ def read(raw: bytes) -> list[Line]:
 def _validate(data: dict) -> None:
     """The FHIR models check every resource's shape and required fields (fhir.resources, R4B)."""
     from fhir.resources.R4B.bundle import Bundle
-    from pydantic import ValidationError
 
     try:
         Bundle.model_validate(data)
-    except (ValidationError, ValueError, TypeError):
+    # Any failure of the models means the file cannot be read safely: pydantic's ValidationError, and
+    # KeyError for an unknown resourceType (fhir_core looks its type up), among others.
+    except Exception:
         raise _refuse(_l("Something is missing or wrong in this summary, so it cannot be read safely. "
                          "Nothing was added.")) from None
 
