@@ -125,6 +125,7 @@ def register(queue: Huey, app, make_sender=None, *, keep: bool = True) -> Tasks:
 def for_app(app) -> Tasks:
     """The queue to hand work to: the worker's own tasks, or (in a web process, which runs no worker)
     a handle on the same queue storage that only enqueues."""
+    app = getattr(app, "_get_current_object", lambda: app)()  # the tasks keep the app, not a proxy
     tasks = app.extensions.get("companion_tasks") or app.extensions.get("companion_queue")
     if tasks is None:
         tasks = register(make_queue(app.config["QUEUE_URL"], app.config["INSTANCE_DIR"]), app, keep=False)
