@@ -8,6 +8,7 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from companion.extensions import db
@@ -229,3 +230,50 @@ def test_caregivers_cannot_export(app, web, claire, ctx):
 
     as_caregiver(web, ctx, claire, "documents:read agenda")
     assert web.get(f"/p/{claire}/export").status_code == 404
+
+
+def test_a_build_whose_worker_died_is_marked_failed_and_can_be_asked_again(app, web, claire):
+    web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")  # never built: no worker ran
+    with app.app_context():
+        assert exports.sweep(now=utcnow() + exports.STUCK + timedelta(minutes=1)) == 0
+        assert db.session.scalar(select(DataExport.status)) == "failed"
+    page = web.get(f"/p/{claire}/export").get_data(as_text=True)
+    assert "L'archive n'a pas pu être faite" in page and "Préparer mon archive" in page
+    assert build_export(web, app, claire)
+
+
+def test_built_on_the_redis_queue(app, web, claire):
+    import os
+    import uuid
+
+    import redis
+
+    from companion import tasks as tasks_module
+
+    url = os.environ.get("COMPANION_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {url}")
+    queue = tasks_module.make_queue(url, app.config["INSTANCE_DIR"], name=f"export-{uuid.uuid4().hex[:8]}")
+    tasks_module.register(queue, app)  # the web request enqueues into Redis; a worker takes it
+    try:
+        web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
+        assert queue.pending_count() == 1
+        assert tasks_module.drain(queue) == 1
+        assert "Votre archive est prête" in web.get(f"/p/{claire}/export").get_data(as_text=True)
+    finally:
+        queue.flush()
+
+
+def test_the_offer_shown_before_closing_links_to_the_export(app, claire):
+    from flask import render_template_string
+
+    from companion.models.profile import Profile
+
+    with app.test_request_context():
+        profile = db.session.get(Profile, claire)
+        html = render_template_string('{% include "exports/_offer.html" %}', profile=profile)
+    assert f'href="/p/{claire}/export"' in html and "Télécharger toutes mes données" in html
