@@ -54,6 +54,29 @@ def _refuse(message, status: int = 400) -> ServiceError:
     return ServiceError(message, status, field="file")
 
 
+@dataclass(frozen=True)
+class About:
+    """Whom the summary says it is about, for the person to check it is the right profile."""
+    name: str = ""
+    birth_date: date | None = None
+
+
+def about(raw: bytes) -> About:
+    """Read after `read` accepted the file (so it is a valid bundle)."""
+    data = json.loads(raw.decode("utf-8"))
+    patient = next((e["resource"] for e in data["entry"]
+                    if (e.get("resource") or {}).get("resourceType") == "Patient"), None)
+    if patient is None:
+        return About()
+    names = patient.get("name") or [{}]
+    name = names[0].get("text") or " ".join([*names[0].get("given", []), names[0].get("family", "")]).strip()
+    try:
+        born = date.fromisoformat(patient.get("birthDate") or "")
+    except ValueError:
+        born = None
+    return About(_clean(name)[:120] if name else "", born)
+
+
 def read(raw: bytes) -> list[Line]:
     """The lines of a summary file, or a refusal that says what is wrong with it."""
     if len(raw) > MAX_BYTES:

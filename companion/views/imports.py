@@ -46,10 +46,11 @@ def upload(access: Access):
         check_json_file(raw)
         lines = ips_import.read(raw)
         found = ips_import.review(access, lines, _today())
+        about = ips_import.about(raw)
     except ServiceError as exc:
         return refuse(form, exc, "exports/import.html", **context)
     confirm = ConfirmForm(plan=ips_import.pack(access, current_user, found.new))
-    return render_template("exports/review.html", form=confirm, found=found, label=_label,
+    return render_template("exports/review.html", form=confirm, found=found, label=_label, about=about,
                            date_of=date.fromisoformat, **context)
 
 
