@@ -57,7 +57,8 @@ def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, 
     assert log.startswith("Quand,Qui,")
     assert "a demandé une archive de toutes les données du profil" in log
     readme = archive.read("LISEZ-MOI.txt").decode()
-    assert "Toutes les données de Claire Martin dans Companion" in readme and "Vos 3 documents" in readme
+    assert "Toutes les données de Claire Martin dans Companion" in readme
+    assert "Vos 3 documents, tels qu'ils" in readme
 
 
 def test_the_page_shows_the_running_export_to_a_second_request(app, web, claire):

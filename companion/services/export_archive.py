@@ -13,9 +13,10 @@ import zipfile
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -168,13 +169,14 @@ def _access_log(profile: Profile, user: User, lang: str, tz: ZoneInfo) -> str:
 def readme(profile: Profile, document_count: int, lang: str, tz: ZoneInfo) -> str:
     """What is in the archive and how to open each file, in plain words."""
     fr = lang == "fr"
-    made = babel_datetime(utcnow(), "long", tzinfo=tz, locale=lang)
+    made = babel_date(utcnow().astimezone(tz).date(), "long", locale=lang)
+    docs = ["documents/  " + ngettext("Your document, as it was added (a PDF file or a picture).",
+                                      "Your %(num)s documents, as they were added (PDF files and pictures).",
+                                      document_count)] if document_count else []
     lines = [
         _("All the data of %(name)s in Companion", name=profile.full_name),
         _("Made on %(date)s.", date=made), "",
-        _("This archive holds:"), "",
-        "documents/  " + _("Your %(n)s documents, as they were added (PDF files and pictures).",
-                           n=document_count),
+        _("This archive holds:"), "", *docs,
         ("resume-sante-ips.json" if fr else "health-summary-ips.json") + "  " + _(
             "Your emergency card and your vaccinations, in the international format for health "
             "software (IPS, FHIR). You can give it to a doctor, or bring it into another Companion "

@@ -77,11 +77,15 @@ def about(raw: bytes) -> About:
     return About(_clean(name)[:120] if name else "", born)
 
 
-def read(raw: bytes) -> list[Line]:
-    """The lines of a summary file, or a refusal that says what is wrong with it."""
+def check_size(raw: bytes) -> None:
     if len(raw) > MAX_BYTES:
         raise _refuse(_l("This file is too big for a health summary: the limit is 1 MB. Nothing was added."),
                       413)
+
+
+def read(raw: bytes) -> list[Line]:
+    """The lines of a summary file, or a refusal that says what is wrong with it."""
+    check_size(raw)
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):

@@ -43,6 +43,7 @@ def upload(access: Access):
         return render_template("exports/import.html", form=form, **context), status
     raw = form.file.data.read(ips_import.MAX_BYTES + 1)
     try:
+        ips_import.check_size(raw)  # first: the depth check reads every byte
         check_json_file(raw)
         lines = ips_import.read(raw)
         found = ips_import.review(access, lines, _today())
