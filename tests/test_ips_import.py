@@ -109,7 +109,8 @@ def test_unticked_lines_are_left_out_and_unknown_vaccines_go_to_the_notes(app, w
             "code": {"coding": [{"system": "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips",
                                  "code": "no-known-allergies"}]}}},
     ]}
-    html = _send(web, claire, json.dumps(bundle).encode()).get_data(as_text=True)
+    with_bom = "\ufeff".encode() + json.dumps(bundle).encode()  # as some Windows software writes it
+    html = _send(web, claire, with_bom).get_data(as_text=True)
     assert "4 nouvelles lignes à ajouter" in html
     assert "Vaccin, dans les notes de la carte d'urgence" in html  # yellow fever: not in the agenda
     lines = re.findall(r'name="keep" value="(\d+)"', html)

@@ -63,7 +63,7 @@ class About:
 
 def about(raw: bytes) -> About:
     """Read after `read` accepted the file (so it is a valid bundle)."""
-    data = json.loads(raw.decode("utf-8"))
+    data = json.loads(raw.decode("utf-8-sig"))  # a BOM, as some Windows software writes
     patient = next((e["resource"] for e in data["entry"]
                     if (e.get("resource") or {}).get("resourceType") == "Patient"), None)
     if patient is None:
@@ -87,7 +87,7 @@ def read(raw: bytes) -> list[Line]:
     """The lines of a summary file, or a refusal that says what is wrong with it."""
     check_size(raw)
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))  # a BOM, as some Windows software writes
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise _refuse(NOT_READABLE) from None
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
