@@ -20,7 +20,7 @@ from companion.services import agenda_store, documents, emergency_card
 from companion.services.access import find_access
 from tests.documents_support import PDF
 
-from .conftest import axe_check, born, register
+from .conftest import PHONE, axe_check, born, register
 from .test_reflow import WIDER, ZOOMED
 
 pytestmark = pytest.mark.e2e
@@ -70,8 +70,8 @@ def test_download_everything_then_bring_the_summary_into_another_profile(page, l
     expect(page.get_by_text("Votre archive est en préparation : étape 0 sur 5.")).to_be_visible()
     axe_check(page)
     assert _work_the_queue(app) == 1
-    page.get_by_role("link", name="Recharger la page").click()
-    expect(page.get_by_text("Votre archive est prête")).to_be_visible()
+    # The page looks again by itself (static/js/export.js) and shows the link, without a reload.
+    expect(page.get_by_text("Votre archive est prête")).to_be_visible(timeout=15_000)
     axe_check(page)
     _narrow_fits(page)
     with page.expect_download() as info:
@@ -108,5 +108,26 @@ def test_a_refused_summary_says_why_on_the_page(page, live_server, unique_email)
     page.get_by_label("Fichier du résumé de santé (.json)").set_input_files(
         {"name": "x.json", "mimeType": "application/json", "buffer": b'{"resourceType": "Patient"}'})
     page.get_by_role("button", name="Voir ce qu'il contient").click()
-    expect(page.get_by_text("Ce fichier n'est pas un résumé de santé que Companion sait lire")).to_be_visible()
+    refusal = page.get_by_text("Ce fichier n'est pas un résumé de santé que Companion sait lire")
+    expect(refusal).to_be_visible()
     axe_check(page)
+
+
+def test_without_javascript_a_reload_shows_the_state(browser, live_server, unique_email):
+    base, app = live_server.url, live_server.app
+    context = browser.new_context(java_script_enabled=False, locale="fr-FR", viewport=PHONE)
+    page = context.new_page()
+    register(page, base, unique_email)
+    pid = born(live_server, unique_email)
+    page.goto(f"{base}/p/{pid}/export")
+    page.get_by_role("button", name="Préparer mon archive").click()
+    expect(page.get_by_text("Votre archive est en préparation : étape 0 sur 4.")).to_be_visible()
+    assert _work_the_queue(app) == 1
+    page.wait_for_timeout(4000)  # no script: nothing changes by itself
+    expect(page.get_by_text("Votre archive est en préparation : étape 0 sur 4.")).to_be_visible()
+    page.get_by_role("link", name="Recharger la page").click()
+    expect(page.get_by_text("Votre archive est prête")).to_be_visible()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Télécharger l'archive").click()
+    assert zipfile.ZipFile(info.value.path()).testzip() is None
+    context.close()
