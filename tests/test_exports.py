@@ -168,7 +168,9 @@ def test_gone_after_seven_days_file_and_row(app, web, claire):
         assert exports.sweep(now=utcnow() + timedelta(days=7, minutes=1)) == 1
         assert db.session.scalar(select(func.count()).select_from(DataExport)) == 0
         assert not blob.exists()
-    assert web.get(link).status_code == 404
+    assert web.get(link, headers={"Range": "bytes=10-"}).status_code == 404
+    back = web.get(link, follow_redirects=True).get_data(as_text=True)
+    assert "Cette archive n'est plus disponible" in back
     assert "Pas encore d'archive." in web.get(f"/p/{claire}/export").get_data(as_text=True)
 
 
@@ -278,3 +280,14 @@ def test_the_offer_shown_before_closing_links_to_the_export(app, claire):
         profile = db.session.get(Profile, claire)
         html = render_template_string('{% include "exports/_offer.html" %}', profile=profile)
     assert f'href="/p/{claire}/export"' in html and "Télécharger toutes mes données" in html
+
+
+def test_an_archive_whose_file_was_lost_is_a_clear_404(app, web, claire):
+    link = build_export(web, app, claire)
+    with app.app_context():
+        documents.storage().delete(db.session.scalar(select(DataExport.storage_key)))
+    resp = web.get(link, follow_redirects=True)
+    assert resp.request.path == f"/p/{claire}/export"  # back on the page, where a new one can be made
+    assert "Cette archive n'est plus disponible" in resp.get_data(as_text=True)
+    resumed = web.get(link, headers={"Range": "bytes=100-"})
+    assert resumed.status_code == 404 and resumed.mimetype == "text/plain"

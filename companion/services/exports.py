@@ -67,10 +67,21 @@ def get_ready(access: Access, export_id: int, now: datetime | None = None) -> Da
     row = db.session.scalar(select(DataExport).where(
         DataExport.id == export_id, DataExport.profile_id == access.profile.id,
         DataExport.status == "ready", DataExport.expires_at > (now or utcnow())))
-    if row is None:
+    if row is None or not _stored(row):
         raise ServiceError(_l("This archive is no longer available: it is kept 7 days. You can make a new "
                               "one."), 404)
     return row
+
+
+def _stored(row: DataExport) -> bool:
+    """Its file is there (checked before answering: a file lost on disk is a clear 404, not a download
+    that breaks after its headers were sent)."""
+    try:
+        head = documents.storage().read_range(row.storage_key or "", 0, len(crypto.SEGMENTED_MAGIC))
+    except (OSError, ValueError):
+        log.error("export %s: its file is missing", row.id)
+        return False
+    return head == crypto.SEGMENTED_MAGIC
 
 
 @dataclass

@@ -15,7 +15,7 @@ from werkzeug.wsgi import FileWrapper
 from .. import tasks
 from ..extensions import db
 from ..forms.exports import StartForm
-from ..services import exports
+from ..services import ServiceError, exports
 from ..services.access import Access
 from ..web.client import locale
 from ..web.routes import profile_route
@@ -74,7 +74,13 @@ def download(access: Access, export_id: int):
     # session, or a 2G line cut after the few minutes a login stays fresh could never finish.
     if not _resuming() and (ask := ask_fresh_login()) is not None:
         return ask
-    row = exports.get_ready(access, export_id)
+    try:
+        row = exports.get_ready(access, export_id)
+    except ServiceError as exc:  # expired, replaced, or its file lost
+        if _resuming():  # a download manager: a plain answer it will not save as the archive
+            return Response(str(exc.message), status=404, mimetype="text/plain")
+        flash(exc.message, "error")  # a person: the page, where a new archive can be made
+        return redirect(url_for("exports.page", profile_id=access.profile.id))
     assert row.size is not None and row.finished_at is not None, "a ready export has its size"
     body = FileWrapper(cast(IO[bytes], exports.ArchiveReader(row)), READ_SIZE)
     resp = Response(body, mimetype="application/zip", direct_passthrough=True)
