@@ -280,6 +280,7 @@ def test_the_offer_shown_before_closing_links_to_the_export(app, claire):
         profile = db.session.get(Profile, claire)
         html = render_template_string('{% include "exports/_offer.html" %}', profile=profile)
     assert f'href="/p/{claire}/export"' in html and "Télécharger toutes mes données" in html
+    assert "Avant que le profil de Claire Martin ne soit fermé" in html
 
 
 def test_an_archive_whose_file_was_lost_is_a_clear_404(app, web, claire):
