@@ -9,6 +9,7 @@ machines share one queue. Each task opens its own app context; business rules st
   its own chunk (services/delivery.py), so workers never send the same reminder and any of them may
   take any chunk;
 - `send_mail` sends one e-mail queued by a request (services/mail.py), retried a few times;
+- `build_export` builds one "download everything" archive (services/export_archive.py);
 - a task that fails (database down, a crash) is retried by the queue; a message the push service
   refused for now is retried by the row's own schedule (next_attempt_at), read by the next round.
 """
@@ -50,6 +51,7 @@ class Tasks:
     queue: Huey
     send_chunk: Callable[..., object]  # the Huey task (calling it enqueues): claim one chunk and send it
     send_mail: Callable[..., object]  # the Huey task: send one queued e-mail (services/mail.py)
+    build_export: Callable[..., object]  # the Huey task: build one "download everything" archive
 
     def fan_out(self, due: int, now=None) -> int:
         """Enqueue enough chunk tasks for `due` reminders, less those already waiting. `now`: the
@@ -61,9 +63,10 @@ class Tasks:
         return missing
 
 
-def register(queue: Huey, app, make_sender=None) -> Tasks:
+def register(queue: Huey, app, make_sender=None, *, keep: bool = True) -> Tasks:
     """Define the tasks on `queue` for `app` and keep them on the app (the jobs enqueue through it).
-    `make_sender(app)`: how a worker builds its Sender (tests shorten its timeout)."""
+    `make_sender(app)`: how a worker builds its Sender (tests shorten its timeout). `keep=False`: only
+    to enqueue from the web process (see `for_app`), which then still sends its e-mails itself."""
     from .commands.reminders import make_sender as default_sender
     from .wiring import JOBS
 
@@ -97,11 +100,36 @@ def register(queue: Huey, app, make_sender=None) -> Tasks:
             finally:
                 db.session.remove()
 
+    # Not retried: a build that fails says so on the page (the person asks again); one whose worker died
+    # is marked failed by the hourly cleanup (services/exports.py `sweep`).
+    @queue.task(name="build_export")
+    def build_export(export_id: int):
+        with app.app_context():
+            from .extensions import db
+            from .services import export_archive
+
+            try:
+                export_archive.build(export_id)
+            finally:
+                db.session.remove()
+
     for job in JOBS:
         queue.periodic_task(_every(job.every_seconds), name=f"job_{job.name}")(
             lambda run=job.run: run(app))
-    tasks = Tasks(queue, send_chunk, send_mail)
-    app.extensions["companion_tasks"] = tasks
+    tasks = Tasks(queue, send_chunk, send_mail, build_export)
+    if keep:
+        app.extensions["companion_tasks"] = tasks
+    return tasks
+
+
+def for_app(app) -> Tasks:
+    """The queue to hand work to: the worker's own tasks, or (in a web process, which runs no worker)
+    a handle on the same queue storage that only enqueues."""
+    app = getattr(app, "_get_current_object", lambda: app)()  # the tasks keep the app, not a proxy
+    tasks = app.extensions.get("companion_tasks") or app.extensions.get("companion_queue")
+    if tasks is None:
+        tasks = register(make_queue(app.config["QUEUE_URL"], app.config["INSTANCE_DIR"]), app, keep=False)
+        app.extensions["companion_queue"] = tasks
     return tasks
 
 

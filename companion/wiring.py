@@ -22,6 +22,7 @@ PROFILE_LINKS = (
     ProfileLink("caregivers.index", _l("Caregivers"), "manage"),
     ProfileLink("access_log.show", _l("Access log"), "manage"),
     ProfileLink("onboarding.resume", _l("Setup steps"), "manage"),
+    ProfileLink("exports.page", _l("Download all the data"), "manage"),
 )
 
 

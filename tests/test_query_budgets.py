@@ -29,6 +29,7 @@ BUDGETS = {
     "offline manifest": ("/offline/manifest.json", 7),  # + one for the emergency cards of every profile
     "access log": ("/p/{pid}/access-log", 11),
     "trash": ("/p/{pid}/documents/trash", 7),
+    "download everything": ("/p/{pid}/export", 9),  # + the archive, and the size expected: 2 counts
 }
 
 

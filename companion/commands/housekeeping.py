@@ -7,7 +7,8 @@ Each step commits on its own, so one failing step does not undo the others:
 - purge documents left in the trash past their 30 days, and blobs no document refers to,
 - send the e-mails still in the outbox (a failed send is retried here, with a growing delay),
 - apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time),
-- forget login failure counts quiet for a day.
+- forget login failure counts quiet for a day,
+- delete the "download everything" archives past their 7 days (file and row).
 """
 
 import logging
@@ -23,6 +24,7 @@ from ..services import (
     delegations,
     dependents,
     documents,
+    exports,
     login_throttle,
     mail,
     recovery_hold,
@@ -54,6 +56,7 @@ def run_once() -> dict[str, int]:
         ("recoveries_applied", recovery_hold.apply_due),
         ("recoveries_notified", _notify_recoveries),
         ("login_throttles_forgotten", login_throttle.prune),
+        ("exports_expired", exports.sweep),
     )
     for name, step in steps:
         try:

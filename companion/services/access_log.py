@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_datetime, format_decimal, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, func, or_, select
 
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditChain, RefusalCount
 from ..models.types import utcnow
-from . import audit_checkpoints
+from . import audit_checkpoints, refusals
+from .audit_actions import phrase_for
 
 MAX_RETENTION_MONTHS = 36
 # Filter dates are clamped to this range: 9999-12-31 plus one day, or year 1 shifted to UTC, overflow.
@@ -104,6 +108,49 @@ def actors(f: Filters) -> list[tuple[int, str]]:
     ).all()
     # actor_id is never None here (the query leaves those rows out): the test only narrows the type.
     return sorted(((r[0], r[1] or "?") for r in rows if r[0] is not None), key=lambda r: r[1].lower())
+
+
+ROLES = {
+    "caregiver": _l("caregiver"), "owner": _l("owner"), "mediator": _l("mediator"),
+    "stranger": _l("no access"), "invitee": _l("invited person"), "system": _l("automatic"),
+    "clinician": _l("no account"),
+}
+
+
+def _who(event, viewer_id: int | None) -> str:
+    if event.actor_role == "system":
+        return "Companion"
+    if event.actor_role == "clinician":  # whoever holds the link of a share: no account, no name
+        return _("The person you shared with")
+    if viewer_id is not None and event.actor_id == viewer_id:
+        return _("%(name)s (you)", name=event.actor_name)
+    return event.actor_name or _("A deleted account")
+
+
+def _what(event, times: dict[int, int]) -> str:
+    what = str(phrase_for(event.action))
+    count = times.get(event.id, 1)
+    if count > 1:  # refusals are one entry per person, profile and hour, with how many there were
+        what += " " + ngettext("(%(count)s time in that hour)", "(%(count)s times in that hour)", count,
+                               count=format_decimal(count))
+    return what
+
+
+def rows(events, viewer_id: int | None, when=None) -> list[dict]:
+    """The entries in plain words, as the page and the CSV copy show them to `viewer_id`. `when` formats
+    a time (the page's: in the viewer's time zone; an export passes the person's own)."""
+    when = when or (lambda at: format_datetime(at, "short"))
+    times = refusals.counts([e.id for e in events if e.action == "access.refused"])
+    return [{
+        "when": when(e.at), "at": e.at, "who": _who(e, viewer_id),
+        "role": str(ROLES.get(e.actor_role, e.actor_role)), "what": _what(e, times),
+        "object": e.object_label, "refused": e.action == "access.refused",
+        "mine": viewer_id is not None and e.actor_id == viewer_id,
+    } for e in events]
+
+
+def csv_header() -> list[str]:
+    return [_("When"), _("Who"), _("Role"), _("What"), _("About")]
 
 
 def _cell(value) -> str:

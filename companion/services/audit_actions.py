@@ -112,6 +112,10 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("family.parent_kept", _l("kept, as the young adult chose, the access of a parent for a year:"),
            "delegation"),
     Action("family.parent_ended", _l("ended, at the majority, the access of a parent:"), "account"),
+    # Download everything (GDPR article 20) and bringing a summary in
+    Action("export.requested", _l("asked for an archive of all the data of the profile"), "export"),
+    Action("export.downloaded", _l("downloaded the archive of all the data of the profile"), "export"),
+    Action("ips.imported", _l("added to the profile a health summary from elsewhere. Lines added:"), "lines"),
     # Account and security
     Action("account.created", _l("created the account"), ""),
     Action("account.login", _l("logged in"), "method"),

@@ -32,6 +32,7 @@ from ..models.account import User
 from ..models.closure import Closure
 from ..models.delegation import Delegation
 from ..models.document import Document
+from ..models.export import DataExport
 from ..models.profile import Profile, ProfileOwner
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
@@ -270,6 +271,8 @@ def _erase(profiles: list[Profile], account: User | None, requested_at: datetime
     """Log, tell, then delete every row; returns the storage keys of the files to delete."""
     ids = [p.id for p in profiles]
     keys = list(db.session.scalars(select(Document.storage_key).where(Document.profile_id.in_(ids))))
+    keys += db.session.scalars(select(DataExport.storage_key).where(DataExport.profile_id.in_(ids),
+                                                                    DataExport.storage_key.is_not(None)))
     for profile in profiles:
         audit.record(actor=None, actor_role="system", action="closure.done", profile_id=profile.id, at=now)
         owners = _other_owners(profile.id, account.id if account else None)

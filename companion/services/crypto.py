@@ -58,18 +58,62 @@ def encrypt(master: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, str]:
     data_key = AESGCM.generate_key(256)
     nonce = os.urandom(12)
     blob = BLOB_MAGIC + nonce + AESGCM(data_key).encrypt(nonce, plaintext, aad)
+    return blob, wrap(master, data_key)
+
+
+def wrap(master: bytes, data_key: bytes) -> str:
+    """A data key sealed by the master key, as stored in a row."""
     wrap_nonce = os.urandom(12)
     wrapped = wrap_nonce + AESGCM(master).encrypt(wrap_nonce, data_key, _WRAP_AAD)
-    return blob, WRAP_PREFIX + base64.b64encode(wrapped).decode()
+    return WRAP_PREFIX + base64.b64encode(wrapped).decode()
+
+
+def unwrap(master: bytes, wrapped_key: str) -> bytes:
+    if not wrapped_key.startswith(WRAP_PREFIX):
+        raise CryptoError("unknown key format")
+    try:
+        wrapped = base64.b64decode(wrapped_key[len(WRAP_PREFIX):])
+        return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], _WRAP_AAD)
+    except (InvalidTag, ValueError, binascii.Error) as exc:
+        raise CryptoError("the key does not open with this master key") from exc
 
 
 def decrypt(master: bytes, blob: bytes, wrapped_key: str, aad: bytes) -> bytes:
     if not blob.startswith(BLOB_MAGIC) or not wrapped_key.startswith(WRAP_PREFIX):
         raise CryptoError("unknown blob or key format")
+    data_key = unwrap(master, wrapped_key)
     try:
-        wrapped = base64.b64decode(wrapped_key[len(WRAP_PREFIX):])
-        data_key = AESGCM(master).decrypt(wrapped[:12], wrapped[12:], _WRAP_AAD)
         body = blob[len(BLOB_MAGIC):]
         return AESGCM(data_key).decrypt(body[:12], body[12:], aad)
     except (InvalidTag, ValueError, binascii.Error) as exc:
         raise CryptoError("the document does not open with this key") from exc
+
+
+# Large files read in pieces (an export resumed with HTTP ranges): the plaintext is cut in segments of
+# SEGMENT bytes, each sealed on its own with its index and whether it is the last in the AAD (no
+# segment can be moved, dropped or cut off unnoticed), so a range opens only the segments it covers.
+SEGMENTED_MAGIC = b"CPS1"
+SEGMENT = 256 * 1024
+SEAL_OVERHEAD = 12 + 16  # nonce and tag
+
+
+def _segment_aad(aad: bytes, index: int, last: bool) -> bytes:
+    return aad + index.to_bytes(8, "big") + (b"L" if last else b"-")
+
+
+def seal_segment(data_key: bytes, aad: bytes, index: int, last: bool, plaintext: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(data_key).encrypt(nonce, plaintext, _segment_aad(aad, index, last))
+
+
+def open_segment(data_key: bytes, aad: bytes, index: int, last: bool, sealed: bytes) -> bytes:
+    try:
+        return AESGCM(data_key).decrypt(sealed[:12], sealed[12:], _segment_aad(aad, index, last))
+    except (InvalidTag, ValueError) as exc:
+        raise CryptoError("a segment does not open with this key") from exc
+
+
+def segment_span(index: int, plain_size: int) -> tuple[int, int]:
+    """Where segment `index` of a plaintext of `plain_size` bytes lies in the stored blob (offset, length)."""
+    start = len(SEGMENTED_MAGIC) + index * (SEGMENT + SEAL_OVERHEAD)
+    return start, min(SEGMENT, plain_size - index * SEGMENT) + SEAL_OVERHEAD

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models.account import User
 from ..models.document import Document
+from ..models.export import DataExport
 from ..models.types import utcnow
 from . import ServiceError, audit, crypto, document_types, document_view, sniff
 from .access import Access
@@ -62,6 +63,17 @@ def master_key() -> bytes:
         ext["companion_master_key"] = crypto.load_master_key(current_app.config["INSTANCE_DIR"],
                                                              current_app.config["ENV_NAME"])
     return ext["companion_master_key"]
+
+
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+
+
+def download_name(title: str, content_type: str) -> str:
+    """The file name a document is saved under (a download, the export archive). Letters of every
+    language stay (sent as UTF-8 with an ASCII fallback); only what a file system or a header refuses
+    is replaced."""
+    name = re.sub(r"[^\w.,()' -]+", "_", title)[:80].strip(" ._") or "document"
+    return f"{name}.{EXTENSIONS.get(content_type, 'bin')}"
 
 
 def clean_title(raw: str | None) -> str:
@@ -325,7 +337,9 @@ def sweep_orphans(now: datetime | None = None, keep: set[str] | frozenset = froz
     candidates = store.keys(older_than=cutoff)
     orphans = []
     if candidates:  # no query when there is nothing to check (a fresh install, before `db upgrade`)
-        known = set(db.session.scalars(select(Document.storage_key))) | set(keep)
+        # Export archives (services/exports.py) live in the same store, under their own rows.
+        known = set(db.session.scalars(select(Document.storage_key))) | set(keep) | set(
+            db.session.scalars(select(DataExport.storage_key).where(DataExport.storage_key.is_not(None))))
         orphans = [k for k in candidates if k not in known]
     for key in orphans:
         store.delete(key)

@@ -6,16 +6,20 @@ Then the Patient, the resources the sections list, blood group and implanted dev
 
 import json
 import uuid
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from markupsafe import escape
 from sqlalchemy import select
 
 from ..extensions import db
+from ..models.agenda import AgendaItem
 from ..models.document import Document
 from ..models.emergency import EmergencyCard
 from ..models.profile import Profile
 from ..models.types import utcnow
+from ..prevention import load_rules
 from . import documents
 from .access import Access
 from .emergency_card import get, snapshot
@@ -28,17 +32,40 @@ DIRECTIVES_TYPE = "EXPPAT_3"  # "Directives anticipées" in data/document-types.
 SECTIONS = (("allergies", "allergy", "48765-2", "Allergies and intolerances"),
             ("treatments", "medication", "10160-0", "Medication summary"),
             ("conditions", "condition", "11450-4", "Problem list"))
+# The agenda's own codes (prevention/rules.csv rule ids): another Companion reading the bundle puts each
+# dose back on its agenda line; other software reads the text.
+RULE_SYSTEM = "urn:companion:prevention-rule"
+IMMUNIZATIONS = ("11369-6", "History of Immunization Narrative")
 NO_INFO = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/list-empty-reason",
                        "code": "unavailable", "display": "Unavailable"}]}
 
 
-def checked_json(access: Access) -> str:
-    """The IPS document as JSON, parsed by the FHIR R4B models first: a bundle they refuse never leaves."""
+def checked_json(access: Access, *, with_immunizations: bool = False) -> str:
+    """The IPS document as JSON, parsed by the FHIR R4B models first: a bundle they refuse never leaves.
+    `with_immunizations`: also the vaccinations the agenda records as done (the full export)."""
     from fhir.resources.R4B.bundle import Bundle  # imported here: only this download needs it
 
-    bundle = fhir_bundle(access.profile, get(access), directives_document(access))
+    doses = immunizations_of(access.profile.id) if with_immunizations else []
+    bundle = fhir_bundle(access.profile, get(access), directives_document(access), immunizations=doses)
     Bundle.model_validate(bundle)
     return json.dumps(bundle, ensure_ascii=False, indent=1)
+
+
+@dataclass(frozen=True)
+class Dose:
+    rule_id: str
+    label: str
+    done_on: date
+
+
+def immunizations_of(profile_id: int) -> list[Dose]:
+    """The vaccinations the agenda records as done (the person's own dates), oldest first."""
+    rules = load_rules()
+    rows = db.session.execute(select(AgendaItem.rule_id, AgendaItem.done_on).where(
+        AgendaItem.profile_id == profile_id, AgendaItem.done_on.is_not(None))).all()
+    doses = [Dose(rid, rules[rid].label_en, done) for rid, done in rows
+             if done is not None and rid in rules and rules[rid].kind == "vaccine"]
+    return sorted(doses, key=lambda d: (d.done_on, d.rule_id))
 
 
 def directives_document(access: Access) -> Document | None:
@@ -122,8 +149,20 @@ def _directives(pid: int, data: dict, doc: Document | None) -> tuple[dict | None
     return section, res
 
 
+def _immunizations(pid: int, doses: Sequence[Dose], subject: dict) -> tuple[dict | None, list]:
+    if not doses:
+        return None, []
+    res = [(_ref(pid, "immunization", i), {
+        "resourceType": "Immunization", "status": "completed", "patient": subject,
+        "vaccineCode": {"coding": [{"system": RULE_SYSTEM, "code": d.rule_id, "display": d.label}],
+                        "text": d.label},
+        "occurrenceDateTime": d.done_on.isoformat()}) for i, d in enumerate(doses)]
+    code, title = IMMUNIZATIONS
+    return _section(title, code, [u for u, _r in res], [f"{d.label} ({d.done_on})" for d in doses]), res
+
+
 def fhir_bundle(profile: Profile, card: EmergencyCard | None, directives: Document | None = None,
-                now: datetime | None = None) -> dict:
+                now: datetime | None = None, immunizations: Sequence[Dose] = ()) -> dict:
     """The card as an IPS document Bundle, as JSON-ready data."""
     data = snapshot(profile, card)
     pid = profile.id
@@ -135,6 +174,9 @@ def fhir_bundle(profile: Profile, card: EmergencyCard | None, directives: Docume
     section, directive_res = _directives(pid, data, directives)
     if section:
         sections.append(section)
+    vaccines, vaccine_res = _immunizations(pid, immunizations, subject)
+    if vaccines:
+        sections.append(vaccines)
     extra = []
     if data["blood_group"]:
         extra.append((_ref(pid, "blood"), {
@@ -152,7 +194,7 @@ def fhir_bundle(profile: Profile, card: EmergencyCard | None, directives: Docume
     entries = [(_ref(pid, "composition"), composition), (_ref(pid, "patient"), _patient(profile, data))]
     for field, *_rest in SECTIONS:
         entries += listed[field]
-    entries += directive_res + extra
+    entries += directive_res + vaccine_res + extra
     identity = _ref(pid, "bundle-" + card_stamp(card), directives.id if directives else 0)
     return {"resourceType": "Bundle", "type": "document", "timestamp": at,
             "identifier": {"system": "urn:ietf:rfc:3986", "value": identity},

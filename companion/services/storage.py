@@ -5,6 +5,7 @@ import os
 import re
 import secrets
 import socket
+from collections.abc import Iterable
 from pathlib import Path
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -36,6 +37,14 @@ class Storage:
     def delete(self, key: str) -> None:  # no error when absent
         raise NotImplementedError
 
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        """Whole or nothing, like `put`, for a blob written piece by piece (an export archive)."""
+        self.put(key, b"".join(chunks))
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        """`length` bytes from `start` (a resumed download reads only what it sends)."""
+        return self.get(key)[start:start + length]
+
     def keys(self, older_than: float | None = None) -> list[str]:
         """Stored keys, only those last written before `older_than` (a timestamp) when given."""
         raise NotImplementedError
@@ -57,6 +66,9 @@ class LocalStorage(Storage):
         return self.root / key[:2] / key
 
     def put(self, key: str, data: bytes) -> None:
+        self.put_stream(key, (data,))
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
         # Temp file + fsync + rename: a crash leaves the old state or the whole file, never half.
         final = self._path(key)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +77,8 @@ class LocalStorage(Storage):
         try:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                for chunk in chunks:
+                    handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(part, final)
@@ -75,6 +88,11 @@ class LocalStorage(Storage):
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        with self._path(key).open("rb") as handle:
+            handle.seek(start)
+            return handle.read(length)
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

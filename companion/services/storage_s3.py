@@ -7,6 +7,8 @@ plaintext or a filename.
 A PUT of one object is whole or nothing on S3, so there are no half-written parts to sweep; a blob
 uploaded before its row was committed is an orphan like on disk, swept by age (`keys(older_than)`)."""
 
+import tempfile
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from .storage import KEY_RE, Storage
@@ -31,11 +33,28 @@ class S3Storage(Storage):
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._name(key), Body=data)
 
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        """A large blob (an export archive) goes through a temporary file and boto3's multipart upload,
+        never whole in memory; S3 shows the object only once every part arrived."""
+        with tempfile.TemporaryFile() as spool:
+            for chunk in chunks:
+                spool.write(chunk)
+            spool.seek(0)
+            self.client.upload_fileobj(spool, self.bucket, self._name(key))
+
     def get(self, key: str) -> bytes:
         try:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key))
         except self.client.exceptions.NoSuchKey:
             raise FileNotFoundError(key) from None  # as on disk: the caller's OSError
+        return answer["Body"].read()
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._name(key),
+                                            Range=f"bytes={start}-{start + length - 1}")
+        except self.client.exceptions.NoSuchKey:
+            raise FileNotFoundError(key) from None
         return answer["Body"].read()
 
     def delete(self, key: str) -> None:

@@ -22,6 +22,8 @@ BLUEPRINTS = (
     "companion.views.proofs",
     "companion.views.dependents",
     "companion.views.closure",
+    "companion.views.exports",
+    "companion.views.imports",
 )
 
 

@@ -3,17 +3,14 @@
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
-from flask_babel import format_datetime, format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
 from ..forms import options
 from ..forms.access_log import FilterForm
-from ..services import access_log, delegations, refusals
+from ..services import access_log, delegations
 from ..services.access import Access
-from ..services.audit_actions import phrase_for
 from ..web.inputs import as_db_int, db_int
 from ..web.routes import profile_route
 from ..web.signin import fresh_login_required
@@ -21,40 +18,8 @@ from ..web.signin import fresh_login_required
 bp = Blueprint("access_log", __name__)
 
 
-ROLES = {
-    "caregiver": _l("caregiver"), "owner": _l("owner"), "mediator": _l("mediator"),
-    "stranger": _l("no access"), "invitee": _l("invited person"), "system": _l("automatic"),
-    "clinician": _l("no account"),
-}
-
-
-def _who(event) -> str:
-    if event.actor_role == "system":
-        return "Companion"
-    if event.actor_role == "clinician":  # whoever holds the link of a share: no account, no name
-        return _("The person you shared with")
-    if current_user.is_authenticated and event.actor_id == current_user.id:
-        return _("%(name)s (you)", name=event.actor_name)
-    return event.actor_name or _("A deleted account")
-
-
-def _what(event, times: dict[int, int]) -> str:
-    what = str(phrase_for(event.action))
-    count = times.get(event.id, 1)
-    if count > 1:  # refusals are one entry per person, profile and hour, with how many there were
-        what += " " + ngettext("(%(count)s time in that hour)", "(%(count)s times in that hour)", count,
-                               count=format_decimal(count))
-    return what
-
-
 def _rows(events) -> list[dict]:
-    times = refusals.counts([e.id for e in events if e.action == "access.refused"])
-    return [{
-        "when": format_datetime(e.at, "short"), "at": e.at, "who": _who(e),
-        "role": str(ROLES.get(e.actor_role, e.actor_role)), "what": _what(e, times),
-        "object": e.object_label, "refused": e.action == "access.refused",
-        "mine": current_user.is_authenticated and e.actor_id == current_user.id,
-    } for e in events]
+    return access_log.rows(events, current_user.id if current_user.is_authenticated else None)
 
 
 def _filters(access: Access, form) -> access_log.Filters:
@@ -97,7 +62,7 @@ def csv(access: Access):
 
     def lines():
         # Streamed a batch at a time: the whole retained history, however long, without holding it in memory.
-        yield access_log.csv_text([], [_("When"), _("Who"), _("Role"), _("What"), _("About")])
+        yield access_log.csv_text([], access_log.csv_header())
         for batch in access_log.every_event(filters):
             yield access_log.csv_text(_rows(batch))
 

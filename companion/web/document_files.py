@@ -3,24 +3,20 @@
 that says so in plain words."""
 
 import io
-import re
 
 from flask import render_template, send_file
 
 from ..services.access import Access
+from ..services.documents import download_name
 from . import sw_contract
 
-EXT = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 # Nothing may run in a document's own page, whatever the viewer does with it.
 FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 
 def file_response(doc, data: bytes, content_type: str, sha256: str, *, attachment: bool):
-    # Letters of every language stay (sent as UTF-8 with an ASCII fallback); only what a file system
-    # or a header refuses is replaced.
-    name = re.sub(r"[^\w.,()' -]+", "_", doc.title)[:80].strip(" ._") or "document"
     resp = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=attachment,
-                     download_name=f"{name}.{EXT.get(content_type, 'bin')}", max_age=0)
+                     download_name=download_name(doc.title, content_type), max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers[sw_contract.DOCUMENT_SHA256] = sha256  # of the bytes sent, which "Open" may have rewritten
     resp.headers[sw_contract.DOCUMENT_VERSION] = doc.sha256  # the stored file's: what the manifest lists

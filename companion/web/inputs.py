@@ -124,6 +124,19 @@ def _check_json() -> None:
     _walk(body)
 
 
+def check_json_file(raw: bytes) -> None:
+    """An uploaded JSON file (a health summary) meets the rules of a JSON body: bounded depth, no hidden
+    characters, no number past a BIGINT. What it must hold is the reading service's business."""
+    if _json_depth(raw) > MAX_JSON_DEPTH:
+        raise ServiceError(_l("This file nests its content too deeply to be read safely. Nothing was added."),
+                           status=400, field="file")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    _walk(body)
+
+
 def check_request() -> None:
     if HOSTILE.search(request.path):
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)

@@ -62,15 +62,20 @@ def _come_back_to() -> str:
     return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else "") if same_host else None)
 
 
+def ask_fresh_login():
+    """The redirect to confirm one's password when the last login is not recent enough, else None."""
+    minutes = current_app.config["FRESH_LOGIN_MINUTES"]
+    if not sessions.is_fresh(current_user.current_session, minutes):
+        return redirect(url_for("auth.reauth", next=_come_back_to()))
+    return None
+
+
 def fresh_login_required(view):
     """Sensitive actions need a login within the last few minutes."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        minutes = current_app.config["FRESH_LOGIN_MINUTES"]
-        if not sessions.is_fresh(current_user.current_session, minutes):
-            return redirect(url_for("auth.reauth", next=_come_back_to()))
-        return view(*args, **kwargs)
+        return ask_fresh_login() or view(*args, **kwargs)
 
     return wrapper
 
