@@ -4,6 +4,7 @@ row is gone its blob is swept like on disk. Its own app on SQLite (the database 
 
 import socket
 import tempfile
+import urllib.request
 from datetime import timedelta
 
 import boto3
@@ -31,6 +32,9 @@ def s3_endpoint(monkeypatch_module):
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
+    # moto keeps its buckets in the process, across servers: another module's server (the closure's,
+    # which turns versioning on) must leave nothing behind.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
     boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-3"})
     yield endpoint

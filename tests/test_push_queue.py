@@ -214,5 +214,5 @@ def test_every_job_is_a_periodic_task_at_its_interval(app, queue, keys):
           for when in (datetime(2026, 11, 23, 10, 0), datetime(2026, 11, 23, 10, 1))}
     assert {j.name for j in JOBS} >= {"reminders", "housekeeping"}
     assert at[datetime(2026, 11, 23, 10, 0)] == {"job_reminders", "job_housekeeping",
-                                                 "job_family_stages"}  # on the hour
+                                                 "job_closures", "job_family_stages"}  # on the hour
     assert at[datetime(2026, 11, 23, 10, 1)] == {"job_reminders"}  # each minute
