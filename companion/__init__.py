@@ -147,6 +147,6 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
     app.jinja_env.filters["decimal"] = format_decimal  # 1,5 in French, 1.5 in English
     app.jinja_env.globals["text_direction"] = client.text_direction
-    app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
+    app.jinja_env.globals["request_path"] = navigation.request_path
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
     app.jinja_env.globals["profile_links"] = partial(navigation.profile_links, links=wiring.PROFILE_LINKS)

@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "companion.views.onboarding",
     "companion.views.mediators",
     "companion.views.recovery_requests",
+    "companion.views.help",
 )
 
 

@@ -107,8 +107,13 @@ def _read_upload(field) -> bytes:
 
 def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
-    message = _l("Document added.") if added.created else _l("This file is already in the documents: "
-                                                               "here it is.")
+    if added.created:
+        message = _l("Document added.")
+    elif added.described:
+        message = _l("This file was already in the documents: it now has the type, name, date and author "
+                     "written in the CDA file.")
+    else:
+        message = _l("This file is already in the documents: here it is.")
     # Shown on the document's page, also when the page script sent the file (JSON).
     flash(message, "success" if added.created else "info")
     if wants_json():
