@@ -3,7 +3,8 @@ as she would notice it."""
 
 import io
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from urllib.parse import unquote
 
 from flask_migrate import downgrade, upgrade
@@ -138,3 +139,23 @@ def test_the_migration_fills_the_search_column_of_existing_documents(app, ctx, w
         downgrade(revision="0019")
         upgrade()
         assert db.session.get(Document, doc).search_text.strip() == "radiographie epaule"
+
+
+def test_one_date_format_per_kind_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from companion.services import dates
+
+    when = datetime(2026, 3, 12, 13, 30, tzinfo=UTC)  # 14:30 in Paris
+    with app.test_request_context():
+        with force_locale("fr"):
+            assert (dates.day(when.date()), dates.moment(when)) == ("12 mars 2026", "12 mars 2026 à 14:30")
+        with force_locale("en"):
+            assert (dates.day(when.date()), dates.moment(when)) == ("March 12, 2026", "March 12, 2026 at 2:30\u202fPM")
+    # No page or module picks its own format any more: "12/03/2026 14:30" beside "12 mars 2026".
+    root = Path(__file__).resolve().parent.parent / "companion"
+    for html in (root / "templates").rglob("*.html"):
+        assert not re.search(r"\|\s*(date|datetime)\s*\(", html.read_text()), html
+    for py in root.rglob("*.py"):
+        if py.name != "dates.py":
+            assert not re.search(r"\bformat_(datetime|time)\(|flask_babel import.*format_date", py.read_text()), py

@@ -33,8 +33,8 @@ def parse(data: bytes) -> CdaDocument:
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise ServiceError(_l("This file contains references to other files or entities, which are refused "
-                              "for your safety."), 422, field="file") from None
+        raise ServiceError(_l("This file asks to read other files. We refuse it, for your safety."), 422,
+                           field="file") from None
     except (ParseError, ValueError, SyntaxError):
         raise ServiceError(MALFORMED, 422, field="file") from None
     if root.tag != "{urn:hl7-org:v3}ClinicalDocument":

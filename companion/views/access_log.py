@@ -3,7 +3,7 @@
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
-from flask_babel import format_datetime, format_decimal, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms import options
 from ..forms.access_log import FilterForm
-from ..services import access_log, delegations, refusals
+from ..services import access_log, dates, delegations, refusals
 from ..services.access import Access
 from ..services.audit_actions import phrase_for
 from ..web.inputs import as_db_int, db_int
@@ -50,7 +50,7 @@ def _what(event, times: dict[int, int]) -> str:
 def _rows(events) -> list[dict]:
     times = refusals.counts([e.id for e in events if e.action == "access.refused"])
     return [{
-        "when": format_datetime(e.at, "short"), "at": e.at, "who": _who(e),
+        "when": dates.moment(e.at), "at": e.at, "who": _who(e),
         "role": str(ROLES.get(e.actor_role, e.actor_role)), "what": _what(e, times),
         "object": e.object_label, "refused": e.action == "access.refused",
         "mine": current_user.is_authenticated and e.actor_id == current_user.id,

@@ -93,9 +93,9 @@ def session(session_id: int):
     if code:
         join_url = public_url("onboarding.join", code=code)
         qr = _qr_svg(join_url)
-    return render_template("mediators/session.html", sess=sess, steps=_steps(sess), form=StepForm(), state=_state(sess),
-                           code=code and f"{code[:3]} {code[3:]}", qr=qr, join_url=join_url,
-                           mediator=current_user)
+    return render_template("mediators/session.html", sess=sess, steps=_steps(sess), form=StepForm(),
+                           state=_state(sess), code=code and f"{code[:3]} {code[3:]}", qr=qr,
+                           join_url=join_url, mediator=current_user)
 
 
 @bp.route("/sessions/<int:session_id>/status.json")
