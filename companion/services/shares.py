@@ -31,7 +31,7 @@ from ..models.profile import Profile
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from ..prevention import load_rules
-from . import ServiceError, audit, dates, documents, emergency_card
+from . import ServiceError, audit, documents, emergency_card
 from .access import Access, AccessDenied
 from .passwords import hash_password, verify_password
 
@@ -193,7 +193,7 @@ def end_beyond(delegation: Delegation, actor: User | None, role: str, now: datet
         share.revoked_at = now
         audit.record(actor=actor, actor_role=role, action="share.ended_with_access",
                      profile_id=share.profile_id, object_type="share", object_id=share.id,
-                     object_label=dates.moment(share.created_at), at=now)
+                     object_label=share.created_at.strftime("%Y-%m-%d %H:%M UTC"), at=now)
         ended += 1
     db.session.flush()
     return ended
@@ -226,7 +226,7 @@ def revoke(access: Access, actor: User, share: ClinicianShare, now: datetime | N
 def _log(share: ClinicianShare, action: str) -> None:
     audit.record(actor=None, actor_role="clinician", action=action, profile_id=share.profile_id,
                  object_type="share", object_id=share.id,
-                 object_label=dates.moment(share.created_at))
+                 object_label=share.created_at.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def find(public_id: str) -> ClinicianShare | None:
