@@ -30,7 +30,7 @@ def _labels():
 
 
 def _qr_svg(url: str) -> Markup:
-    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff", omitsize=True)
     label = str(_l("QR code to join the help session"))
     return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
 

@@ -27,7 +27,7 @@
     var say = new SpeechSynthesisUtterance(words()), started = false;
     say.lang = lang === "en" ? "en-GB" : "fr-FR";
     var voice = voices().filter(function (v) { return (v.lang || "").slice(0, 2) === lang; })[0];
-    if (voice) say.voice = voice;
+    try { if (voice) say.voice = voice; } catch (e) { /* the language alone picks a voice */ }
     say.onstart = function () { started = true; };
     say.onerror = function (e) { if (e.error !== "interrupted" && e.error !== "canceled") failed(); };
     synth.cancel();
