@@ -159,3 +159,21 @@ def test_one_date_format_per_kind_in_both_languages(app):
     for py in root.rglob("*.py"):
         if py.name != "dates.py":
             assert not re.search(r"\bformat_(datetime|time)\(|flask_babel import.*format_date", py.read_text()), py
+
+
+def test_french_uses_typographic_apostrophes():
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).resolve().parent.parent / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        catalog = read_po(fh, locale="fr")
+    straight = [m.id for m in catalog if m.id and any(
+        re.search(r"\w'\w", s) for s in (m.string if isinstance(m.string, tuple) else (m.string,)))]
+    assert straight == [], straight  # "l'agenda" beside "l’accord" on the same page
+
+
+def test_vaccine_notes_exist_in_both_languages(app):
+    from companion.prevention import load_rules
+
+    for rule in load_rules().values():
+        assert bool(rule.note("fr")) == bool(rule.note("en")), rule.id
