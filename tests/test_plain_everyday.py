@@ -177,3 +177,22 @@ def test_vaccine_notes_exist_in_both_languages(app):
 
     for rule in load_rules().values():
         assert bool(rule.note("fr")) == bool(rule.note("en")), rule.id
+
+
+def test_the_jargon_the_issue_lists_is_gone(web):
+    from babel.messages.pofile import read_po
+
+    from companion.prevention import load_rules
+
+    po = Path(__file__).resolve().parent.parent / "translations" / "fr" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as fh:
+        french = " ".join(s for m in read_po(fh, locale="fr") if m.id
+                          for s in (m.string if isinstance(m.string, tuple) else (m.string,))).lower()
+    for word in ("octet", "frise", "titulaire", "entités", "document essentiel", "documents essentiels"):
+        assert word not in french, word
+    for rule_id in ("NRS_HEXA_1", "NRS_HEXA_2", "NRS_HEXA_R"):
+        rule = load_rules()[rule_id]
+        assert rule.label("fr").startswith("Vaccin 6 en 1") and "diphtérie" in rule.note("fr")
+    web.register()
+    page = web.get("/settings/data").get_data(as_text=True)
+    assert "lettre de sortie, synthèse" not in page and "/glossary#key-document" in page
