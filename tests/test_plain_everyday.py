@@ -196,3 +196,18 @@ def test_the_jargon_the_issue_lists_is_gone(web):
     web.register()
     page = web.get("/settings/data").get_data(as_text=True)
     assert "lettre de sortie, synthèse" not in page and "/glossary#key-document" in page
+
+
+def test_the_signed_out_page_stays_in_the_persons_language(app, ctx):
+    from .conftest import Browser
+
+    browser = Browser(app.test_client())
+    browser.register()
+    with ctx():
+        db.session.query(accounts.User).filter_by(email="anna@example.fr").one().locale = "en"
+        db.session.commit()  # chosen on another phone: this browser holds no language cookie
+    browser.client.delete_cookie("lang")
+    headers = {"Accept-Language": "fr-FR,fr;q=0.9"}
+    page = browser.client.post("/logout", data={"csrf_token": browser.token("/")}, headers=headers)
+    assert '<html lang="en"' in page.get_data(as_text=True)
+    assert '<html lang="en"' in browser.client.get("/login", headers=headers).get_data(as_text=True)
