@@ -58,7 +58,8 @@ def test_listen_reads_each_reading_page_when_the_phone_has_a_voice(page, context
         expect(page.locator(".listen-failed")).to_have_text("")
 
 
-def test_listen_is_hidden_without_a_voice_and_shows_when_one_arrives(page, context, live_server, unique_email):
+def test_listen_is_hidden_without_a_voice_and_shows_when_one_arrives(page, context, live_server,
+                                                                    unique_email):
     _speech(context, "later")
     base = live_server.url
     register(page, base, unique_email)
@@ -73,7 +74,8 @@ def test_a_failed_reading_says_so_in_words(page, context, live_server, unique_em
     _speech(context, "fail")
     page.goto(f"{live_server.url}/glossary")
     page.locator(".listen button").click()
-    expect(page.get_by_role("status").filter(has_text="La lecture à voix haute n’a pas marché")).to_be_visible()
+    failed = page.get_by_role("status").filter(has_text="La lecture à voix haute n’a pas marché")
+    expect(failed).to_be_visible()
 
 
 def test_without_any_fake_the_button_follows_the_real_browser(page, live_server):

@@ -50,7 +50,8 @@ def test_a_babys_agenda_says_how_many_vaccines_are_to_do_and_which_first(web, ct
 def test_with_nothing_to_do_the_agenda_says_so_and_names_the_next_one(web, ctx):
     pid = sign_up(web, ctx)
     with ctx():
-        db.session.get(Profile, pid).birth_date = date.today() - timedelta(days=10)  # vaccines start at 2 months
+        # The first vaccines come at 2 months.
+        db.session.get(Profile, pid).birth_date = date.today() - timedelta(days=10)
         db.session.commit()
     html = web.get(f"/p/{pid}/agenda").get_data(as_text=True)
     assert "data-rule=" not in section(html, "now")

@@ -151,14 +151,16 @@ def test_one_date_format_per_kind_in_both_languages(app):
         with force_locale("fr"):
             assert (dates.day(when.date()), dates.moment(when)) == ("12 mars 2026", "12 mars 2026 à 14:30")
         with force_locale("en"):
-            assert (dates.day(when.date()), dates.moment(when)) == ("March 12, 2026", "March 12, 2026 at 2:30\u202fPM")
+            assert dates.day(when.date()) == "March 12, 2026"
+            assert dates.moment(when) == "March 12, 2026 at 2:30\u202fPM"
     # No page or module picks its own format any more: "12/03/2026 14:30" beside "12 mars 2026".
     root = Path(__file__).resolve().parent.parent / "companion"
     for html in (root / "templates").rglob("*.html"):
         assert not re.search(r"\|\s*(date|datetime)\s*\(", html.read_text()), html
     for py in root.rglob("*.py"):
         if py.name != "dates.py":
-            assert not re.search(r"\bformat_(datetime|time)\(|flask_babel import.*format_date", py.read_text()), py
+            own_format = r"\bformat_(datetime|time)\(|flask_babel import.*format_date"
+            assert not re.search(own_format, py.read_text()), py
 
 
 def test_french_uses_typographic_apostrophes():
