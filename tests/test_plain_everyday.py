@@ -213,3 +213,12 @@ def test_the_signed_out_page_stays_in_the_persons_language(app, ctx):
     page = browser.client.post("/logout", data={"csrf_token": browser.token("/")}, headers=headers)
     assert '<html lang="en"' in page.get_data(as_text=True)
     assert '<html lang="en"' in browser.client.get("/login", headers=headers).get_data(as_text=True)
+
+
+def test_the_glossary_explains_the_words_that_must_stay_in_both_languages(client):
+    page = client.get("/glossary", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    for anchor in ("ins", "dmp", "cda", "key-document", "caregiver", "access-log", "vaccines"):
+        assert f'id="{anchor}"' in page, anchor
+    assert "Votre numéro national de santé" in page and "DTCaP : diphtérie" in page
+    page = client.get("/glossary", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Your national health number" in page and '<html lang="en"' in page
