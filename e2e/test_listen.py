@@ -40,7 +40,8 @@ def _pages(page, live_server, email):
     page.get_by_role("button", name="Ajouter le document").click()
     page.wait_for_url(re.compile(r".*/documents/\d+$"))
     doc = re.sub(r"^https?://[^/]+", "", page.url)
-    return [f"/p/{pid}/agenda", doc, f"/p/{pid}/access-log", f"/p/{pid}/caregivers", "/caregiving",
+    return [f"/p/{pid}/agenda", doc, f"/p/{pid}/", f"/p/{pid}/documents", f"/p/{pid}/access-log",
+            f"/p/{pid}/caregivers", "/caregiving",
             f"/p/{pid}/emergency", "/glossary"]
 
 

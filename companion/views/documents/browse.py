@@ -172,6 +172,8 @@ def import_cda(access: Access):
             parsed = cda.parse(raw)
             warning = cda.identity_warning(access.profile, parsed)
             if warning and not form.confirm_identity.data:
+                if wants_json():  # the page script keeps the chosen file: no second upload
+                    return jsonify(error=409, kind="identity", message=str(warning)), 409
                 ctx["warning"] = warning
                 return render_template("documents/import.html", form=form, **ctx), 409
             added = documents.add(access, current_user, parsed.pdf, title=parsed.title,
@@ -182,6 +184,9 @@ def import_cda(access: Access):
         _commit_added(added)
         return _after_add(access, added)
     status = 400 if request.method == "POST" else 200
+    if status == 400 and wants_json():
+        errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
+        return jsonify(error=400, message=errors), 400
     return render_template("documents/import.html", form=form, **ctx), status
 
 
