@@ -43,6 +43,7 @@ def _env(db_url: str, instance: str) -> dict:
     return {**os.environ, "COMPANION_ENV": "production", "COMPANION_DATABASE_URL": db_url,
             "COMPANION_INSTANCE_DIR": instance, "COMPANION_SECRET_KEY": key(), "COMPANION_MASTER_KEY": key(),
             "COMPANION_AUDIT_KEY": key(), "COMPANION_AUDIT_SIGNING_KEY": key(),
+            "COMPANION_PROOF_SIGNING_KEY": key(),
             "COMPANION_VAPID_SUBJECT": "mailto:bench@companion.example",
             "COMPANION_RATELIMIT_STORAGE": "memory://", "COMPANION_PUBLIC_ORIGIN": "http://127.0.0.1"}
 

@@ -116,11 +116,23 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "VAPID_SUBJECT": os.environ.get("COMPANION_VAPID_SUBJECT", DEFAULT_VAPID_SUBJECT),
         # The task queue's storage: empty for SQLite in instance/ (one machine), redis://... to scale out.
         "QUEUE_URL": os.environ.get("COMPANION_QUEUE_URL", ""),
+        # How long the access log is kept, a closed profile's or account's included (a closure deletes
+        # everything else at once, the log stays this long after its last entry, then housekeeping
+        # prunes it): the CNIL's recommendation on logging (délibération n° 2021-122 du 14 octobre 2021)
+        # asks for 6 months to 1 year, long enough for the person or an inquiry to see who looked.
         "AUDIT_RETENTION_MONTHS": _int("COMPANION_AUDIT_RETENTION_MONTHS", 12),
+        # A closure waits this long, cancellable until its end (issue 17); then every file, key and row
+        # of what it closes is deleted for good.
+        "CLOSURE_COOLING_OFF_DAYS": _int("COMPANION_CLOSURE_COOLING_OFF_DAYS", 30),
         # The access log's keys live outside the database (services/audit_keys.py); empty outside production
         # means "generate a development key into the instance folder".
         "AUDIT_KEY": os.environ.get("COMPANION_AUDIT_KEY", ""),
         "AUDIT_SIGNING_KEY": os.environ.get("COMPANION_AUDIT_SIGNING_KEY", ""),
+        # Proofs of delegation (services/proofs.py): the Ed25519 seed that signs them (32 bytes, hex or
+        # base64; empty outside production: a development key in the instance folder), and the public
+        # keys of earlier seeds, comma separated, still published so the proofs they signed stay valid.
+        "PROOF_SIGNING_KEY": os.environ.get("COMPANION_PROOF_SIGNING_KEY", ""),
+        "PROOF_RETIRED_KEYS": os.environ.get("COMPANION_PROOF_RETIRED_KEYS", ""),
         # A signed checkpoint of every chain head after this many entries in one chain (and every hour).
         "AUDIT_CHECKPOINT_EVERY": _int("COMPANION_AUDIT_CHECKPOINT_EVERY", 1000),
         # Refused requests an account may make before it is answered 429 (Flask-Limiter syntax).
@@ -177,7 +189,9 @@ def _check(cfg: dict) -> None:
             # production must choose (redis:// for several workers, memory:// for exactly one).
             raise ConfigError("set COMPANION_RATELIMIT_STORAGE in production (e.g. redis://host:6379)")
         for setting, name in (("AUDIT_KEY", "COMPANION_AUDIT_KEY"),
-                              ("AUDIT_SIGNING_KEY", "COMPANION_AUDIT_SIGNING_KEY")):
+                              ("AUDIT_SIGNING_KEY", "COMPANION_AUDIT_SIGNING_KEY"),
+                              ("PROOF_SIGNING_KEY", "COMPANION_PROOF_SIGNING_KEY")):
+            # Proofs: a key anyone could read would let them sign a delegation nobody gave.
             # Without keys held outside the database, whoever can write to it can rewrite the access log.
             if not _is_key32(cfg.get(setting) or ""):
                 raise ConfigError(f"{name} must be set to 32 random bytes (hex or base64) in production")

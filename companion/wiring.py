@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
 
-from .commands import housekeeping, reminders
+from .commands import closures, housekeeping, reminders
 from .web.navigation import ProfileLink
 from .web.signin import tell_about_assisted_recovery
 
@@ -37,6 +37,8 @@ class Job:
 JOBS = (
     Job("reminders", 60, reminders.job),
     Job("housekeeping", 3600, housekeeping.job),
+    # Hourly: a closure is done within the hour its cooling-off period ends (services/closure.py).
+    Job("closures", 3600, closures.job),
 )
 
 # (signal, receiver): connected for each app, receiving only that app's signals.

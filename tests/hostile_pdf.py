@@ -1,4 +1,6 @@
-"""PDFs that try to act when opened, built byte by byte (with a correct cross-reference table)."""
+"""PDFs that try to act when opened, built object by object (with a correct cross-reference table)."""
+
+from companion.demo.documents import pdf_from_objects
 
 
 def pdf_with(catalog_extra: bytes = b"", page_extra: bytes = b"", extra_objects: tuple[bytes, ...] = (),
@@ -14,16 +16,7 @@ def pdf_with(catalog_extra: bytes = b"", page_extra: bytes = b"", extra_objects:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *extra_objects,
     ]
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return pdf_from_objects(objects)
 
 
 def open_action_alert(script: str = "app.alert(1);") -> bytes:

@@ -140,6 +140,7 @@ def test_session_cookie_is_secure_in_production(monkeypatch):
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "redis://127.0.0.1:6379")
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_PROOF_SIGNING_KEY", "33" * 32)
     monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     assert build_config()["SESSION_COOKIE_SECURE"] is True
 
@@ -154,6 +155,7 @@ def test_production_refuses_per_process_rate_limits_unless_chosen(monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_PROOF_SIGNING_KEY", "33" * 32)
     monkeypatch.delenv("COMPANION_RATELIMIT_STORAGE", raising=False)
     monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     with pytest.raises(ConfigError, match="COMPANION_RATELIMIT_STORAGE"):

@@ -167,6 +167,7 @@ def test_production_refuses_to_start_without_the_access_log_keys(monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "redis://127.0.0.1:6379")
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_PROOF_SIGNING_KEY", "33" * 32)
     monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     monkeypatch.delenv("COMPANION_AUDIT_KEY", raising=False)
     with pytest.raises(ConfigError, match="COMPANION_AUDIT_KEY"):

@@ -18,6 +18,7 @@ def production_client(monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_PROOF_SIGNING_KEY", "33" * 32)
     monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     monkeypatch.setenv("COMPANION_RATELIMIT_STORAGE", "memory://")
     with tempfile.TemporaryDirectory() as tmp:

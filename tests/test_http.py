@@ -33,6 +33,7 @@ def test_hsts_only_outside_local_development(client, monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)  # production refuses to start without one
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_PROOF_SIGNING_KEY", "33" * 32)
     monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     assert "Strict-Transport-Security" not in client.get("/login").headers
     with tempfile.TemporaryDirectory() as tmp:

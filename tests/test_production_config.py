@@ -19,6 +19,7 @@ def production(monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", MASTER_HEX)
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_PROOF_SIGNING_KEY", "33" * 32)
     monkeypatch.setenv("COMPANION_VAPID_SUBJECT", "mailto:ops@companion.example")
     return monkeypatch
 
@@ -30,6 +31,16 @@ def test_production_starts_with_a_random_secret_and_a_master_key(production):
 def test_production_refuses_a_missing_master_key(production):
     production.delenv("COMPANION_MASTER_KEY")
     with pytest.raises(ConfigError, match="COMPANION_MASTER_KEY"):
+        build_config()
+
+
+def test_production_refuses_to_start_without_the_proof_signing_key(production):
+    """Without it every proof would be signed by a key generated on one machine, or by none."""
+    production.delenv("COMPANION_PROOF_SIGNING_KEY")
+    with pytest.raises(ConfigError, match="COMPANION_PROOF_SIGNING_KEY"):
+        build_config()
+    production.setenv("COMPANION_PROOF_SIGNING_KEY", "abcd")
+    with pytest.raises(ConfigError, match="COMPANION_PROOF_SIGNING_KEY"):
         build_config()
 
 

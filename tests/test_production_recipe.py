@@ -82,6 +82,7 @@ def production(tmp_path_factory):
            "COMPANION_RATELIMIT_STORAGE": REDIS_URL, "COMPANION_INSTANCE_DIR": str(instance),
            "COMPANION_SECRET_KEY": secrets.token_hex(32), "COMPANION_MASTER_KEY": secrets.token_hex(32),
            "COMPANION_AUDIT_KEY": secrets.token_hex(32), "COMPANION_AUDIT_SIGNING_KEY": secrets.token_hex(32),
+           "COMPANION_PROOF_SIGNING_KEY": secrets.token_hex(32),
            "COMPANION_VAPID_SUBJECT": "mailto:ops@companion.example", "COMPANION_ENV": "production",
            "COMPANION_PUBLIC_ORIGIN": f"http://127.0.0.1:{port}", "COMPANION_BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": "2", "COMPANION_WEB_THREADS": "2", "COMPANION_QUEUE_THREADS": "1",

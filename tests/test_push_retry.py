@@ -61,6 +61,7 @@ def test_production_refuses_the_example_vapid_subject(monkeypatch):
     monkeypatch.setenv("COMPANION_MASTER_KEY", "00" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_KEY", "11" * 32)
     monkeypatch.setenv("COMPANION_AUDIT_SIGNING_KEY", "22" * 32)
+    monkeypatch.setenv("COMPANION_PROOF_SIGNING_KEY", "33" * 32)
     for subject in (None, "mailto:contact@companion.example", "ops@example.fr"):
         if subject is None:
             monkeypatch.delenv("COMPANION_VAPID_SUBJECT", raising=False)

@@ -23,5 +23,5 @@ def test_every_onboarding_step_target_exists(app):
 
 
 def test_the_jobs_and_signals_are_declared_once(app):
-    assert [job.name for job in wiring.JOBS] == ["reminders", "housekeeping"]
+    assert [job.name for job in wiring.JOBS] == ["reminders", "housekeeping", "closures"]
     assert tell_about_assisted_recovery in list(user_logged_in.receivers_for(app))

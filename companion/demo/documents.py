@@ -30,6 +30,11 @@ def make_pdf(title: str, lines: Sequence[str] = ()) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
     ]
+    return pdf_from_objects(objects)
+
+
+def pdf_from_objects(objects: Sequence[bytes]) -> bytes:
+    """PDF 1.4 bytes: object n is objects[n-1], object 1 the catalog; the cross-reference table computed."""
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

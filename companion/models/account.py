@@ -15,6 +15,8 @@ ROLES = ("person", "mediator", "admin")
 
 class User(UserMixin, Model):
     __tablename__ = "users"
+    # An id is never given twice, even on SQLite: a closed account's retained log names it (issue 17).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -13,6 +13,8 @@ SEXES = ("F", "M")
 
 class Profile(Model):
     __tablename__ = "profiles"
+    # An id is never given twice, even on SQLite: a closed profile's retained log names it (issue 17).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The account whose own record this is; NULL for a child or dependant without an account.

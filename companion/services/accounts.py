@@ -25,13 +25,15 @@ def find_by_email(email: str) -> User | None:
 
 
 def register(email: str, password: str | None, display_name: str, *, locale: str | None = None,
-             role: str = "person", cost: tuple[int, int] = (3, 65536), shared_device: bool = False) -> User:
+             role: str = "person", cost: tuple[int, int] = (3, 65536), shared_device: bool = False,
+             with_profile: bool = True) -> User:
     """A new account with its own health profile (people only: mediators and admins hold no record).
 
     Without a password the account opens with a passkey only; on a shared computer that key could not
     stay on the computer, so a password is required there.
 
-    Refusals are 422: the form was read, and what it says cannot make an account."""
+    Refusals are 422: the form was read, and what it says cannot make an account. `with_profile=False`:
+    the person takes back a profile that was kept for them (services/dependents.claim), not a new one."""
     try:
         email = normalise_email(email)
     except ServiceError as exc:
@@ -54,7 +56,7 @@ def register(email: str, password: str | None, display_name: str, *, locale: str
                 password_hash=hash_password(password, cost) if password else None)
     db.session.add(user)
     db.session.flush()
-    if role == "person":
+    if role == "person" and with_profile:
         first, _, last = name.partition(" ")
         profile = Profile(user_id=user.id, first_name=first[:80], last_name=last[:80])
         db.session.add(profile)

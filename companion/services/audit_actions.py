@@ -30,6 +30,14 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("delegation.ended", _l("ended the access of"), "delegation"),
     Action("delegation.changed", _l("changed what is allowed to"), "delegation"),
     Action("delegation.expired", _l("ended, as planned, the access of"), "delegation"),
+    Action("proof.filed", _l("filed in the documents a signed proof:"), "document"),
+    # Dependent adults
+    Action("dependent.created", _l("created the profile of an adult they look after, on this legal basis:"),
+           "profile"),
+    Action("dependent.reviewed", _l("confirmed the legal basis of the profile until"), "profile"),
+    Action("dependent.claim_code", _l("made a code for the person to take back their profile"), "profile"),
+    Action("dependent.claimed", _l("took back their own profile, with the help of"), "structure"),
+    Action("dependent.manager_kept", _l("chose to keep the help of"), "delegation"),
     # Documents
     Action("document.list", _l("looked at the list of documents"), ""),
     Action("document.search", _l("searched the documents"), "document"),
@@ -82,6 +90,13 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("agenda.reminder_edit", _l("changed a personal reminder"), "reminder"),
     Action("agenda.reminder_add", _l("added a personal reminder"), "reminder"),
     Action("agenda.reminder_delete", _l("deleted a personal reminder"), "reminder"),
+    # Closing a profile or an account (issue 17): the log of a closed profile is what stays
+    Action("closure.requested", _l("asked to close this space, for good, on this date:"), "date"),
+    Action("closure.cancelled", _l("cancelled the closure of this space"), ""),
+    Action("closure.done", _l("closed this space: its documents, keys and data were deleted"), ""),
+    Action("share.ended_by_closure",
+           _l("ended a share for a health professional because the space is closing. It was made on"),
+           "share"),
     # Account and security
     Action("account.created", _l("created the account"), ""),
     Action("account.login", _l("logged in"), "method"),

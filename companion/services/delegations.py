@@ -20,7 +20,7 @@ from ..models.account import User
 from ..models.delegation import SCOPES, Delegation, DelegationState, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import ServiceError, audit, shares
+from . import ServiceError, audit, closing, proofs, shares
 from .access import Access
 
 TERMS = {"1d": 0, "1m": 1, "6m": 6, "1y": 12}  # months; "1d" is one day
@@ -144,6 +144,7 @@ def invite(access: Access, actor: User, *, scopes, email: str | None = None, lab
     a code sent to it by e-mail) or, without an address, by a code the owner passes on."""
     if not access.is_owner:
         raise ServiceError(_l("Only the owners of a profile can invite caregivers."), status=403)
+    closing.refuse_if_closing(access.profile)
     now = now or utcnow()
     scope_text = _check_scopes(scopes)
     expires = _end(now, term, end_date, tz)
@@ -242,6 +243,7 @@ def accept(actor: User, d: Delegation, now: datetime | None = None) -> Delegatio
     db.session.refresh(d)
     audit.record(actor=actor, actor_role="caregiver", action="delegation.accepted", profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=profile_name(d), at=now)
+    proofs.issue("delegation", d, now=now)
     return d
 
 
@@ -272,6 +274,7 @@ def end(actor: User, d: Delegation, *, role: str, now: datetime | None = None) -
     audit.record(actor=actor, actor_role=role, action="delegation.ended", profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
     shares.end_beyond(d, actor, role, now)
+    proofs.issue("revocation", d, now=now)
     return d
 
 
@@ -289,6 +292,7 @@ def change(access: Access, actor: User, d: Delegation, *, scopes, see_hidden: bo
     audit.record(actor=actor, actor_role="owner", action="delegation.changed", profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
     shares.end_beyond(d, actor, "owner", now)
+    proofs.issue("delegation", d, now=now)  # what she may do changed: a new proof says it
     return d
 
 
@@ -313,6 +317,7 @@ def renew(access: Access, actor: User, d: Delegation, *, term: str | None = None
     db.session.flush()
     audit.record(actor=actor, actor_role="owner", action=action, profile_id=d.profile_id,
                  object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
+    proofs.issue("delegation", d, now=now)  # a new end date: a new proof says it
     return d
 
 

@@ -110,7 +110,64 @@ def _invitation(p: dict) -> tuple[str, str]:
     return subject, body
 
 
-KINDS = {"invitation": _invitation, "new_device": _new_device, "recovery_started": _recovery_started,
+def _dependent_review(p: dict) -> tuple[str, str]:
+    subject = _("Check the legal basis for %(person)s before %(date)s", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "You manage the profile of %(person)s on Companion. You said you would check the legal basis "
+        "(and its proof) by %(date)s.\n\n"
+        "If it still holds, confirm it with a new date. If it changed, update it:\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _closure_requested_caregiver(p: dict) -> tuple[str, str]:
+    subject = _("The space of %(person)s on Companion will close", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(by)s asked to close the space of %(person)s on Companion. It will be deleted on %(date)s.\n\n"
+        "Your access as a caregiver has ended today. If the closure is cancelled, %(by)s will need to "
+        "invite you again.\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _closure_requested_owner(p: dict) -> tuple[str, str]:
+    subject = _("The space of %(person)s on Companion will close", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(by)s asked to close the space of %(person)s on Companion. It will be deleted on %(date)s, "
+        "for you too.\n\n"
+        "Until then, you can download a copy or cancel the closure on this page:\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _closure_cancelled(p: dict) -> tuple[str, str]:
+    subject = _("The space of %(person)s on Companion stays open", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "The closure of the space of %(person)s on Companion was cancelled. Nothing was deleted.\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+def _closure_done(p: dict) -> tuple[str, str]:
+    subject = _("The space of %(person)s on Companion is closed", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "As planned, the space of %(person)s on Companion was closed today. Everything in it was "
+        "deleted for good. Only the list of who opened it is kept for a while, as the law "
+        "requires.\n\n"
+        "Companion", **p)
+    return subject, body
+
+
+KINDS = {"closure_requested_caregiver": _closure_requested_caregiver,
+         "closure_requested_owner": _closure_requested_owner, "closure_cancelled": _closure_cancelled,
+         "closure_done": _closure_done,
+         "invitation": _invitation, "dependent_review": _dependent_review, "new_device": _new_device,
+         "recovery_started": _recovery_started,
          "password_reset": _password_reset,
          "access_ending_caregiver": _access_ending_caregiver, "access_ending_owner": _access_ending_owner}
 

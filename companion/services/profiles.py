@@ -46,7 +46,7 @@ def clean_ins(raw: str | None) -> str | None:
                               "on the health card."), field="ins") from exc
 
 
-def _check(first_name: str, birth_date: date | None, sex: str | None, today: date) -> str:
+def check_fields(first_name: str, birth_date: date | None, sex: str | None, today: date) -> str:
     name = (first_name or "").strip()
     if not name:
         raise ServiceError(_l("Enter the first name."), field="first_name")
@@ -60,7 +60,7 @@ def _check(first_name: str, birth_date: date | None, sex: str | None, today: dat
 def create_child(actor: User, *, first_name: str, last_name: str = "", birth_date: date | None,
                  sex: str | None, ins: str | None = None, today: date) -> Profile:
     """A profile for a minor child, owned by the parent who creates it."""
-    name = _check(first_name, birth_date, sex, today)
+    name = check_fields(first_name, birth_date, sex, today)
     if birth_date is None:
         raise ServiceError(_l("Enter the child's birth date."), field="birth_date")
     if age(birth_date, today) >= 18:
@@ -82,7 +82,7 @@ def update(access: Access, actor: User, *, first_name: str, last_name: str, birt
     if not access.is_owner:
         raise ServiceError(_l("Only the owners of a profile can change it."), status=403)
     profile = access.profile
-    profile.first_name = _check(first_name, birth_date, sex, today)[:80]
+    profile.first_name = check_fields(first_name, birth_date, sex, today)[:80]
     profile.last_name = (last_name or "").strip()[:80]
     profile.birth_date, profile.sex, profile.ins = birth_date, sex or None, clean_ins(ins)
     db.session.flush()

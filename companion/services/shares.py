@@ -31,7 +31,7 @@ from ..models.profile import Profile
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from ..prevention import load_rules
-from . import ServiceError, audit, documents, emergency_card
+from . import ServiceError, audit, closing, documents, emergency_card
 from .access import Access, AccessDenied
 from .passwords import hash_password, verify_password
 
@@ -125,6 +125,7 @@ def create(access: Access, actor: User, *, card: bool, document_ids: list[int], 
            lifetime: str, passcode: str = "", cost: tuple[int, int] = (3, 65536),
            now: datetime | None = None) -> Made:
     _require(access)
+    closing.refuse_if_closing(access.profile)
     now = now or utcnow()
     if lifetime not in LIFETIMES:
         raise ServiceError(_l("Choose how long the share lasts."), field="lifetime")

@@ -22,7 +22,7 @@ PLAIN = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "œ": "oe
 FIELD_CHARS = 120
 
 
-def _latin1(text: str) -> str:
+def latin1(text: str) -> str:
     return text.translate(PLAIN).encode("latin-1", "replace").decode("latin-1")
 
 
@@ -42,7 +42,7 @@ def lines(card: dict) -> list[tuple[str, str]]:
     return [(label, value) for label, value in rows if value]
 
 
-def _qr_png(url: str, scale: int = 0, fit: int = 0) -> bytes:
+def qr_png(url: str, scale: int = 0, fit: int = 0) -> bytes:
     """The QR code as a PNG, `scale` pixels a module, or the largest whole scale that fits `fit` pixels
     (whole pixels a module: a resized code blurs and may not scan)."""
     qr = segno.make(url, error="m")
@@ -55,28 +55,28 @@ def wallet_pdf(card: dict, url: str, code: str) -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format=CARD_MM)  # (width, height) as given: landscape
     pdf.set_auto_page_break(False)
     pdf.set_margins(3, 3, 3)
-    pdf.set_title(_latin1(_("Emergency card")))
+    pdf.set_title(latin1(_("Emergency card")))
     pdf.add_page()
     qr = 25.0
-    pdf.image(io.BytesIO(_qr_png(url, scale=8)), x=CARD_MM[0] - 3 - qr, y=3, w=qr, h=qr)
+    pdf.image(io.BytesIO(qr_png(url, scale=8)), x=CARD_MM[0] - 3 - qr, y=3, w=qr, h=qr)
     pdf.set_xy(CARD_MM[0] - 3 - qr, 3 + qr)
     pdf.set_font("helvetica", size=5)
-    pdf.multi_cell(qr, 2.2, _latin1(_("Scan to see the card") + f"\n{code}"), align="C")
+    pdf.multi_cell(qr, 2.2, latin1(_("Scan to see the card") + f"\n{code}"), align="C")
     width = CARD_MM[0] - 6 - qr - 2
     pdf.set_xy(3, 3)
     pdf.set_text_color(170, 0, 0)
     pdf.set_font("helvetica", "B", 8)
-    pdf.cell(width, 4, _latin1(_("Emergency card").upper()), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width, 4, latin1(_("Emergency card").upper()), new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("helvetica", "B", 8)
-    pdf.multi_cell(width, 3.6, _latin1(_short(card["name"], 60)), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 3.6, latin1(_short(card["name"], 60)), new_x="LMARGIN", new_y="NEXT")
     for label, value in lines(card):
         if pdf.get_y() > CARD_MM[1] - 6:
             break  # one page, always: the QR code leads to the rest
         pdf.set_font("helvetica", "B", 5.5)
-        pdf.multi_cell(width, 2.5, _latin1(label), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 2.5, latin1(label), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("helvetica", size=6)
-        pdf.multi_cell(width, 2.7, _latin1(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, 2.7, latin1(value), new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
@@ -100,7 +100,7 @@ def lock_screen_png(card: dict, url: str, code: str) -> bytes:
         y += 16
         if y > height - 900:
             break
-    qr = Image.open(io.BytesIO(_qr_png(url, fit=640))).convert("RGB")
+    qr = Image.open(io.BytesIO(qr_png(url, fit=640))).convert("RGB")
     img.paste(qr, ((width - qr.width) // 2, height - 180 - qr.height))
     caption = _("Scan to see the card") + "  " + code
     draw.text((width // 2, height - 150), caption, font=small, fill="black", anchor="mm")

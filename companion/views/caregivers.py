@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..extensions import db, limiter
 from ..forms import caregivers as forms
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
-from ..services import ServiceError, dates, delegation_mail, delegation_rows, delegations, mail
+from ..services import ServiceError, closure, dates, delegation_mail, delegation_rows, delegations, mail
 from ..services.access import Access
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route
@@ -174,6 +174,7 @@ def renew(access: Access, delegation_id: int):
 @account_route
 def helping():
     return render_template("caregivers/helping.html", people=delegation_rows.helped(current_user),
+                           closing=closure.ended_for_helper(current_user),
                            invitations=delegation_rows.invitations_for(current_user), button=ButtonForm())
 
 

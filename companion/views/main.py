@@ -22,6 +22,7 @@ from sqlalchemy import text
 from ..assets import asset_url, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
+from ..services import closure
 from ..web import cookies
 from ..web import sw_contract as swc
 from ..web.navigation import reachable_profiles, redirect_next
@@ -67,7 +68,7 @@ def home():
         return redirect(url_for("mediators.index"))
     # The start screen: kept for the account, so the installed app (start_url /?source=pwa) opens offline.
     html = render_template("main/home.html", accesses=reachable_profiles(current_user),
-                           account_key=account_key(current_user))
+                           account_key=account_key(current_user), closing=closure.closing_for(current_user))
     return keep_offline(make_response(html))
 
 

@@ -30,7 +30,7 @@ from ..web.sw_contract import wipe_headers
 
 bp = Blueprint("onboarding", __name__)
 STEPS = onboarding.STEPS
-DEVICE_COOKIE = "companion_onb"
+DEVICE_COOKIE = cookies.ONBOARDING
 
 
 # Where each step sends the person: (endpoint, needs profile_id). Family offers both a child's

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
-from ..services import ServiceError, delegation_rows, profiles
+from ..services import ServiceError, delegation_rows, dependents, profiles
 from ..services.access import Access, require_access
 from ..web.idempotency import idempotent
 from ..web.inputs import db_int
@@ -31,7 +31,11 @@ def show(access: Access):
     others = [a for a in reachable_profiles(current_user) if a.profile.id != access.profile.id]
     owners = profiles.owners(access.profile.id) if access.is_owner else []
     helpers = delegation_rows.current_caregivers(access.profile.id) if access.is_owner else []
+    # A dependent adult's manager is asked to review the legal basis once its date has passed.
+    dependent = dependents.of(access.profile.id) if any(o.relation == "manager" for o, _u in owners) else None
     return render_template("profiles/show.html", access=access, others=others, owners=owners, helpers=helpers,
+                           dependent=dependent,
+                           dependent_review=dependent and dependents.review_state(dependent, _today()),
                            age=profiles.age(access.profile.birth_date, _today()),
                            months=profiles.age_in_months(access.profile.birth_date, _today()))
 

@@ -8,6 +8,8 @@ kept: over http://localhost a `__Host-` cookie would be refused by the browser."
 from flask import current_app, request
 
 HOST_PREFIX = "__Host-"
+# The browser that joined an assisted help session (views/onboarding.py, views/dependents.py).
+ONBOARDING = "companion_onb"
 
 
 def production_name(base: str, env_name: str) -> str:

@@ -2,7 +2,7 @@
 so "echographie" finds "Échographie" the same way on SQLite and PostgreSQL (issue 14)
 
 Revision ID: 0024
-Revises: 0019
+Revises: 0023
 """
 import unicodedata
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '0024'
-down_revision = '0019'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

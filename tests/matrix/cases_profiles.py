@@ -73,3 +73,12 @@ def _second_owner(world: World) -> None:
 
 CASES.append(Case("profiles.remove_owner", "manage", method="POST", prepare=_second_owner,
                   kwargs=lambda w: {"owner_id": w.objects["owner_link"]}))
+
+
+# Closing (issue 17): the world's target is an adult's own profile, so a close is refused with a 409 (it
+# closes with its account) once the route let the owner in; the cancel finds nothing to cancel (302).
+CASES += [
+    Case("closure.profile_page", "manage"),
+    Case("closure.close_profile", "manage", method="POST", ok=ANSWERED, data=lambda w: {"understood": "y"}),
+    Case("closure.cancel_profile", "manage", method="POST"),
+]
