@@ -10,13 +10,14 @@ from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
-from flask import Flask, g, request, session
-from flask_babel import format_date, format_datetime, format_decimal
+from flask import Flask, g, session
+from flask_babel import format_decimal
 
 from . import errors, headers, i18n, wiring
 from .assets import StaticFiles, asset_text, asset_url, preload
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from .services import dates
 from .web import client, navigation, sessionless, sw_contract
 
 
@@ -143,10 +144,12 @@ def _templates(app: Flask) -> None:
             "shared_device": client.shared_device(),
         }
 
-    app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""
-    app.jinja_env.filters["datetime"] = lambda d, fmt="medium": format_datetime(d, fmt) if d else ""
+    # One format per kind (services/dates.py): the filters take no format, so no page can pick its own.
+    app.jinja_env.filters["date"] = dates.day
+    app.jinja_env.filters["datetime"] = dates.moment
+    app.jinja_env.filters["chart_day"] = dates.chart_day
     app.jinja_env.filters["decimal"] = format_decimal  # 1,5 in French, 1.5 in English
     app.jinja_env.globals["text_direction"] = client.text_direction
-    app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
+    app.jinja_env.globals["request_path"] = navigation.request_path
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)
     app.jinja_env.globals["profile_links"] = partial(navigation.profile_links, links=wiring.PROFILE_LINKS)

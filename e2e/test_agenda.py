@@ -100,7 +100,7 @@ def _agenda_with_worker(page, live_server, email):
 def test_mark_done_online_and_offline_and_the_agenda_opens_offline(page, context, live_server, unique_email):
     pid, url = _agenda_with_worker(page, live_server, unique_email)
     page.reload()  # now through the worker, which keeps a copy for offline use
-    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
     page.wait_for_load_state("load")
     page.locator("#done-h").wait_for()
     assert _item(page, "DO_BREAST").get_by_text("Fait le").is_visible()
@@ -109,8 +109,8 @@ def test_mark_done_online_and_offline_and_the_agenda_opens_offline(page, context
     resp = page.reload()
     assert resp is not None and resp.from_service_worker
     assert page.get_by_role("heading", name="Agenda de prévention de Anna Petit").is_visible()
-    _item(page, "DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
-    page.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    _item(page, "DO_COLORECTAL").get_by_role("button", name="C’est fait").click()
+    page.get_by_text("1 changement attend d’être envoyé.").wait_for()
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_url(re.compile(re.escape(url) + r"(#.*)?$"))  # at an item since issue 14
@@ -124,8 +124,8 @@ def test_a_change_made_offline_is_applied_once_after_a_new_sign_in(page, context
     page.reload()
     context.set_offline(True)
     page.reload()
-    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
-    page.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
+    page.get_by_text("1 changement attend d’être envoyé.").wait_for()
     # The action cannot get through until the person has signed out and in again (a new session,
     # so a new CSRF token): the queue must not send the token of the page it was made on.
     context.route("**/agenda/*/done", lambda route: route.abort())
@@ -167,8 +167,8 @@ def test_a_refused_change_waits_in_plain_words_to_retry_or_discard(page, context
     # is tried at once, and only kept when the request fails; a refusal then shows the plain form).
     context.set_offline(True)
     page.reload()
-    _item(page, "DO_COLORECTAL").get_by_role("button", name="C'est fait").click()
-    page.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    _item(page, "DO_COLORECTAL").get_by_role("button", name="C’est fait").click()
+    page.get_by_text("1 changement attend d’être envoyé.").wait_for()
     context.route("**/agenda/*/done", lambda route: route.fulfill(status=403, body=refusal,
                                                                   content_type="application/json"))
     context.set_offline(False)
@@ -183,8 +183,8 @@ def test_a_refused_change_waits_in_plain_words_to_retry_or_discard(page, context
 
     context.set_offline(True)
     page.reload()
-    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
-    page.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
+    page.get_by_text("1 changement attend d’être envoyé.").wait_for()
     context.route("**/agenda/*/done", lambda route: route.fulfill(status=400, body=refusal,
                                                                   content_type="application/json"))
     context.set_offline(False)

@@ -53,7 +53,7 @@ def test_after_signing_out_offline_the_card_opens_and_nothing_else(page, context
 
     context.set_offline(True)
     page.get_by_role("link", name="Carte d’urgence (si vous avez choisi").click()
-    expect(page.get_by_role("heading", name="Carte d'urgence")).to_be_visible()
+    expect(page.get_by_role("heading", name="Carte d’urgence")).to_be_visible()
     expect(page.get_by_text("pénicilline (plaques rouges)")).to_be_visible()
     expect(page.get_by_text(WARNING)).to_be_visible()
     assert page.get_by_role("link").count() == 0  # the card alone: no way into the account from here

@@ -75,7 +75,7 @@ def test_download_everything_then_bring_the_summary_into_another_profile(page, l
     axe_check(page)
     _narrow_fits(page)
     with page.expect_download() as info:
-        page.get_by_role("link", name="Télécharger l'archive").click()
+        page.get_by_role("link", name="Télécharger l’archive").click()
     archive = zipfile.ZipFile(io.BytesIO(open(info.value.path(), "rb").read()))
     assert "documents/Bilan sanguin.pdf" in archive.namelist()
     assert archive.read("documents/Bilan sanguin.pdf") == PDF
@@ -83,11 +83,11 @@ def test_download_everything_then_bring_the_summary_into_another_profile(page, l
     assert json.loads(summary)["type"] == "document"
 
     page.goto(f"{base}/p/{child}/export")
-    page.get_by_role("link", name="Ajouter un résumé de santé venu d'ailleurs (fichier IPS)").click()
+    page.get_by_role("link", name="Ajouter un résumé de santé venu d’ailleurs (fichier IPS)").click()
     axe_check(page)
     page.get_by_label("Fichier du résumé de santé (.json)").set_input_files(
         {"name": "resume.json", "mimeType": "application/json", "buffer": summary})
-    page.get_by_role("button", name="Voir ce qu'il contient").click()
+    page.get_by_role("button", name="Voir ce qu’il contient").click()
     expect(page.get_by_text("4 nouvelles lignes à ajouter")).to_be_visible()
     axe_check(page)
     _narrow_fits(page)
@@ -107,8 +107,8 @@ def test_a_refused_summary_says_why_on_the_page(page, live_server, unique_email)
     page.goto(f"{base}/p/{pid}/import")
     page.get_by_label("Fichier du résumé de santé (.json)").set_input_files(
         {"name": "x.json", "mimeType": "application/json", "buffer": b'{"resourceType": "Patient"}'})
-    page.get_by_role("button", name="Voir ce qu'il contient").click()
-    refusal = page.get_by_text("Ce fichier n'est pas un résumé de santé que Companion sait lire")
+    page.get_by_role("button", name="Voir ce qu’il contient").click()
+    refusal = page.get_by_text("Ce fichier n’est pas un résumé de santé que Companion sait lire")
     expect(refusal).to_be_visible()
     axe_check(page)
 
@@ -128,6 +128,6 @@ def test_without_javascript_a_reload_shows_the_state(browser, live_server, uniqu
     page.get_by_role("link", name="Recharger la page").click()
     expect(page.get_by_text("Votre archive est prête")).to_be_visible()
     with page.expect_download() as info:
-        page.get_by_role("link", name="Télécharger l'archive").click()
+        page.get_by_role("link", name="Télécharger l’archive").click()
     assert zipfile.ZipFile(info.value.path()).testzip() is None
     context.close()

@@ -117,19 +117,19 @@ def test_every_agenda_action_made_offline_is_applied_once_when_the_line_is_back(
     adding.get_by_label("Nom", exact=True).fill("Prise de sang")
     adding.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=5)).isoformat())
     adding.get_by_role("button", name="Enregistrer le rappel").click()
-    adding.get_by_text("1 changement attend d'être envoyé.").wait_for()
+    adding.get_by_text("1 changement attend d’être envoyé.").wait_for()
     editing.get_by_label("Nom", exact=True).fill("Dentiste Dr Morel")
     editing.get_by_role("button", name="Enregistrer le rappel").click()
     _queue(page, 2)
     page.reload()  # the saved copy, offline
-    _item(page, "DO_CERVICAL_HPV").get_by_role("button", name="C'est fait").click()
+    _item(page, "DO_CERVICAL_HPV").get_by_role("button", name="C’est fait").click()
     _item(page, "DO_CERVICAL_HPV").get_by_text("En attente d’envoi").wait_for()  # shown at once
     _item(page, "DO_BREAST").get_by_text("Autres choix").click()
     _item(page, "DO_BREAST").get_by_role("button", name="Reporté").click()
     _item(page, "DO_COLORECTAL").get_by_text("Autres choix").click()
-    _item(page, "DO_COLORECTAL").get_by_role("button", name="Ce n'est pas pour moi").click()
+    _item(page, "DO_COLORECTAL").get_by_role("button", name="Ce n’est pas pour moi").click()
     page.locator(f"#reminder-{gone}").get_by_role("button", name="Supprimer").click()
-    page.get_by_text("6 changements attendent d'être envoyés.").wait_for()
+    page.get_by_text("6 changements attendent d’être envoyés.").wait_for()
     page.get_by_text("Voir les modifications en attente").click()
     assert "Dentiste" in page.locator("#outbox-list").inner_text()  # what waits, in words
     axe_check(page)
@@ -194,7 +194,7 @@ def test_profile_and_document_changes_and_an_upload_made_offline_are_applied_onc
         {"name": "ordonnance.pdf", "mimeType": "application/pdf", "buffer": PDF + b"%upload"})
     up.get_by_label("Nom du document").fill("Ordonnance")
     up.get_by_role("button", name="Ajouter le document").click()
-    up.get_by_text("5 changements attendent d'être envoyés.").wait_for()
+    up.get_by_text("5 changements attendent d’être envoyés.").wait_for()
     with live_server.app.app_context():
         assert db.session.get(Profile, pid).first_name == "Anna"
 
@@ -264,7 +264,7 @@ def test_a_change_made_before_the_access_ended_is_shown_and_kept_until_discarded
         db.session.commit()
     page.goto(f"{base}/p/{pid}/agenda")
     context.set_offline(True)
-    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
     _queue(page, 1)
     with live_server.app.app_context():
         db.session.execute(Delegation.__table__.delete().where(Delegation.caregiver_id == helper_id))
@@ -376,7 +376,7 @@ def test_logging_out_offline_wipes_the_phone_at_once_and_tells_the_server_later(
     user_id, pid = _start(page, live_server, unique_email)
     assert page.evaluate(CACHES)  # the agenda is saved on this phone
     context.set_offline(True)
-    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
     _queue(page, 1)
     page.get_by_role("button", name="Se déconnecter").click()
     warning = page.locator("#outbox-logout")
@@ -427,7 +427,7 @@ def test_a_shared_computer_never_keeps_a_change_to_send_later(page, context, liv
         raise AssertionError(f"still on {page.url}: {page.inner_text('main')[:500]!r}; {answers}") from None
     page.goto(f"{base}/p/{pid}/agenda")
     context.set_offline(True)
-    _item(page, "DO_BREAST").get_by_role("button", name="C'est fait").click()
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
     page.get_by_text("Sur un ordinateur partagé, rien n’est gardé pour être envoyé plus tard.").wait_for()
     assert _queue(page) == []
     context.set_offline(False)

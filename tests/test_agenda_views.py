@@ -48,7 +48,7 @@ def test_marking_done_reschedules_the_next_screening(web, client, ctx, claire):
     resp = web.post(f"{url}/DO_BREAST/done", {"done_on": "2026-01-05"}, from_url=url)
     assert resp.status_code == 302
     html = page(client, claire).get_data(as_text=True)
-    assert "C'est noté comme fait" in html
+    assert "C’est noté comme fait" in html
     done = section(html, "done-h")
     assert "cancer du sein" in done and "5 janvier 2026" in done and "5 janvier 2028" in done
     assert "cancer du sein" not in section(html, "now")
@@ -243,7 +243,8 @@ def test_an_infant_agenda_counts_in_months(web, client, ctx, claire):
         profile.birth_date = date.today() - timedelta(days=130)
         db.session.commit()
     html = page(client, claire).get_data(as_text=True)
-    assert "Âge en mois" in html and "hexavalent" in section(html, "now")
+    now = section(html, "now")
+    assert "Âge en mois" in html and "Vaccin 6 en 1" in now and "DTCaP-Hib-HépB" in now
 
 
 def test_items_that_do_not_apply_are_listed_apart(client, ctx, claire):
@@ -251,5 +252,5 @@ def test_items_that_do_not_apply_are_listed_apart(client, ctx, claire):
         db.session.get(Profile, claire).sex = "M"
         db.session.commit()
     html = page(client, claire).get_data(as_text=True)
-    assert "Ne s'applique pas" in html and "cancer du sein" in section(html, "more-h")
+    assert "Ne s’applique pas" in html and "cancer du sein" in section(html, "more-h")
     assert "cancer du sein" not in section(html, "now")

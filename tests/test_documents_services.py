@@ -148,4 +148,7 @@ def test_the_ins_check_is_a_service_rule():
     unknown = SimpleNamespace(ins=None)
     assert cda.identity_warning(profile, same) is None
     assert "Anna Petit" in str(cda.identity_warning(profile, other))
-    assert "missing" in str(cda.identity_warning(profile, unknown))
+    # Which side has no INS is said: most often the profile (issue 14), not the file.
+    assert "This file has no patient number" in str(cda.identity_warning(profile, unknown))
+    no_ins = SimpleNamespace(ins=None, full_name="Anna Petit")
+    assert "The profile of Anna Petit has no patient number" in str(cda.identity_warning(no_ins, same))

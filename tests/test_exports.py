@@ -35,7 +35,7 @@ def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, 
     assert "Votre archive est en préparation : étape 0 sur 7." in running  # 3 documents + 4 files
     assert drain(app) == 1
     ready = web.get(f"/p/{claire}/export").get_data(as_text=True)
-    assert "Votre archive est prête" in ready and "Vous pouvez la télécharger jusqu'au" in ready
+    assert "Votre archive est prête" in ready and "Vous pouvez la télécharger jusqu’au" in ready
     link = ready[ready.index(f"/p/{claire}/export/"):]
     data = web.get(link[:link.index('"')]).data
     archive = open_zip(data)
@@ -241,7 +241,7 @@ def test_a_build_whose_worker_died_is_marked_failed_and_can_be_asked_again(app, 
         assert exports.sweep(now=utcnow() + exports.STUCK + timedelta(minutes=1)) == 0
         assert db.session.scalar(select(DataExport.status)) == "failed"
     page = web.get(f"/p/{claire}/export").get_data(as_text=True)
-    assert "L'archive n'a pas pu être faite" in page and "Préparer mon archive" in page
+    assert "L’archive n’a pas pu être faite" in page and "Préparer mon archive" in page
     assert build_export(web, app, claire)
 
 
@@ -289,7 +289,7 @@ def test_an_archive_whose_file_was_lost_is_a_clear_404(app, web, claire):
         documents.storage().delete(db.session.scalar(select(DataExport.storage_key)))
     resp = web.get(link, follow_redirects=True)
     assert resp.request.path == f"/p/{claire}/export"  # back on the page, where a new one can be made
-    assert "Cette archive n'est plus disponible" in resp.get_data(as_text=True)
+    assert "Cette archive n’est plus disponible" in resp.get_data(as_text=True)
     resumed = web.get(link, headers={"Range": "bytes=100-"})
     assert resumed.status_code == 404 and resumed.mimetype == "text/plain"
 

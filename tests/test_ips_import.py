@@ -70,7 +70,7 @@ def test_round_trip_same_allergies_medicines_illnesses_and_vaccinations(app, web
     review = _send(web, other, content)
     html = review.get_data(as_text=True)
     assert review.status_code == 200 and "6 nouvelles lignes à ajouter" in html
-    assert "Allergie, sur la carte d'urgence" in html and "dTcaPolio rappel 25 ans" in html
+    assert "Allergie, sur la carte d’urgence" in html and "dTcaPolio rappel 25 ans" in html
     assert "Ce résumé concerne Claire Martin." in html  # another person's: the page says so
     assert "Cette date de naissance n'est pas celle de Jeanne Martin." in html
     with app.app_context():  # nothing is written by the review
@@ -112,7 +112,7 @@ def test_unticked_lines_are_left_out_and_unknown_vaccines_go_to_the_notes(app, w
     with_bom = "\ufeff".encode() + json.dumps(bundle).encode()  # as some Windows software writes it
     html = _send(web, claire, with_bom).get_data(as_text=True)
     assert "4 nouvelles lignes à ajouter" in html
-    assert "Vaccin, dans les notes de la carte d'urgence" in html  # yellow fever: not in the agenda
+    assert "Vaccin, dans les notes de la carte d’urgence" in html  # yellow fever: not in the agenda
     lines = re.findall(r'name="keep" value="(\d+)"', html)
     _confirm(web, claire, html, keep=[int(i) for i in lines if i != "1"])  # not the medicine
     card, doses = _state(app, claire)
@@ -137,11 +137,11 @@ HOSTILE = {
     "too big": (b'{"resourceType": "Bundle", "type": "document", "x": "' + b"a" * (1024 * 1024 + 10) + b'"}',
                 413, "trop gros"),
     "deeply nested": (_deep(200), 400, "trop de niveaux"),
-    "not json": (b"\x89PNG\r\n\x1a\n not a summary", 400, "n'est pas un résumé de santé"),
-    "not a bundle": (json.dumps({"resourceType": "Patient"}).encode(), 400, "n'est pas un résumé de santé"),
-    "a list": (b"[1, 2, 3]", 400, "n'est pas un résumé de santé"),
+    "not json": (b"\x89PNG\r\n\x1a\n not a summary", 400, "n’est pas un résumé de santé"),
+    "not a bundle": (json.dumps({"resourceType": "Patient"}).encode(), 400, "n’est pas un résumé de santé"),
+    "a list": (b"[1, 2, 3]", 400, "n’est pas un résumé de santé"),
     "wrong bundle type": (json.dumps({**_minimal(code={"text": "x"}), "type": "collection"}).encode(), 400,
-                          "ce n'est pas un résumé"),
+                          "ce n’est pas un résumé"),
     "missing patient": (json.dumps({"resourceType": "Bundle", "type": "document", "entry": [
         {"resource": {"resourceType": "AllergyIntolerance", "code": {"text": "x"}}}]}).encode(), 400,
         "Il manque quelque chose"),
@@ -149,7 +149,7 @@ HOSTILE = {
         {"resource": {"resourceType": "Spaceship", "code": {"text": "x"}}}]}).encode(), 400,
         "Il manque quelque chose"),
     "no name": (json.dumps(_minimal(code={"coding": [{"system": "http://snomed.info/sct"}]})).encode(), 400,
-                "n'a pas de nom"),
+                "n’a pas de nom"),
     "too long": (json.dumps(_minimal(code={"text": "a" * 201})).encode(), 400, "trop longue"),
     "html": (json.dumps(_minimal(code={"text": "<img src=x onerror=alert(1)>"})).encode(), 400,
              "code de page web"),

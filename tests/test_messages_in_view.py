@@ -22,7 +22,7 @@ def test_c_est_fait_opens_the_agenda_at_the_item_with_the_message_in_it(web, cla
     resp = web.post(f"{url}/DO_BREAST/done", {"done_on": "2026-01-05"}, from_url=url)
     assert resp.location.endswith(f"{url}#item-DO_BREAST")
     html = web.get(url).get_data(as_text=True)
-    assert "C'est noté comme fait. Merci !" in _item(html, "item-DO_BREAST")
+    assert "C’est noté comme fait. Merci !" in _item(html, "item-DO_BREAST")
     assert "Merci" not in _top(html)
     assert "Merci" not in web.get(url).get_data(as_text=True)  # shown once
 

@@ -125,6 +125,6 @@ def test_a_parent_stops_sharing_and_the_last_owner_stays(app, ctx):
     assert paul.get(f"/p/{pid}/").status_code == 404
     claire_link = next(v for k, v in links.items() if k != paul_id)
     resp = claire.post(f"/p/{pid}/owners/{claire_link}/remove", from_url=f"/p/{pid}/owners")
-    assert resp.status_code == 409 and "au moins un titulaire" in resp.get_data(as_text=True)
+    assert resp.status_code == 409 and "au moins une personne qui le gère" in resp.get_data(as_text=True)
     assert "a cessé de partager la gestion du profil avec « Paul Martin »" in claire.get(
         f"/p/{pid}/access-log").get_data(as_text=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_datetime, format_decimal, ngettext
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, delete, func, or_, select
@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditChain, RefusalCount
 from ..models.types import utcnow
-from . import audit_checkpoints, refusals
+from . import audit_checkpoints, dates, refusals
 from .audit_actions import phrase_for
 
 MAX_RETENTION_MONTHS = 36
@@ -139,7 +139,7 @@ def _what(event, times: dict[int, int]) -> str:
 def rows(events, viewer_id: int | None, when=None) -> list[dict]:
     """The entries in plain words, as the page and the CSV copy show them to `viewer_id`. `when` formats
     a time (the page's: in the viewer's time zone; an export passes the person's own)."""
-    when = when or (lambda at: format_datetime(at, "short"))
+    when = when or dates.moment
     times = refusals.counts([e.id for e in events if e.action == "access.refused"])
     return [{
         "when": when(e.at), "at": e.at, "who": _who(e, viewer_id),

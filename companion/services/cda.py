@@ -33,8 +33,8 @@ def parse(data: bytes) -> CdaDocument:
     try:
         root = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise ServiceError(_l("This file contains references to other files or entities, which are refused "
-                              "for your safety."), 422, field="file") from None
+        raise ServiceError(_l("This file asks to read other files. We refuse it, for your safety."), 422,
+                           field="file") from None
     except (ParseError, ValueError, SyntaxError):
         raise ServiceError(MALFORMED, 422, field="file") from None
     if root.tag != "{urn:hl7-org:v3}ClinicalDocument":
@@ -124,10 +124,13 @@ def _pdf(root) -> bytes:
 
 def identity_warning(profile: Profile, parsed: CdaDocument):
     """None when the file's patient INS matches the profile's; otherwise why the person must confirm
-    before the import (a different INS, or one of the two is unknown)."""
-    if parsed.ins and profile.ins:
-        if parsed.ins == profile.ins:
-            return None
+    before the import, naming which side has no INS (most profiles have none: it is not the file's fault)."""
+    if not profile.ins:
+        return _l("The profile of %(name)s has no patient number (INS), so we cannot check that this file "
+                  "is about this person.", name=profile.full_name)
+    if not parsed.ins:
+        return _l("This file has no patient number (INS), so we cannot check that it is about %(name)s.",
+                  name=profile.full_name)
+    if parsed.ins != profile.ins:
         return _l("The patient number (INS) in this file is not the one of %(name)s.", name=profile.full_name)
-    return _l("We cannot check that this file is about %(name)s: the patient number (INS) is missing.",
-              name=profile.full_name)
+    return None

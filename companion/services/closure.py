@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +36,7 @@ from ..models.export import DataExport
 from ..models.profile import Profile, ProfileOwner
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
-from . import ServiceError, audit, closing, delegations, erasure, mail
+from . import ServiceError, audit, closing, dates, delegations, erasure, mail
 from .access import Access
 from .documents import storage
 
@@ -191,7 +191,7 @@ def _tell(person: User, kind: str, profile: Profile, by: User | None, when: date
               "by": by.display_name if by else "", "link": mail.public_url(f"/p/{profile.id}/close")}
     if when is not None:
         with force_locale(person.locale if person.locale in mail.LANGUAGES else "fr"):
-            params["date"] = format_date(when, "long")
+            params["date"] = dates.day(when)
     mail.queue(person.email, person.locale, kind, **params)
 
 

@@ -3,7 +3,7 @@ date only, never what the caregiver may see; each message in its recipient's lan
 
 from datetime import datetime
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
@@ -11,7 +11,7 @@ from ..models.account import User
 from ..models.delegation import Delegation
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import mail
+from . import dates, mail
 
 
 def _first(user: User) -> str:
@@ -20,7 +20,7 @@ def _first(user: User) -> str:
 
 def _date(user: User, when: datetime) -> str:
     with force_locale(user.locale if user.locale in mail.LANGUAGES else "fr"):
-        return format_date(when, "long")
+        return dates.day(when)
 
 
 def warn_ending_soon(now: datetime | None = None) -> int:

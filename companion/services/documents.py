@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models.account import User
-from ..models.document import Document
+from ..models.document import Document, fold
 from ..models.export import DataExport
 from ..models.types import utcnow
 from . import ServiceError, audit, crypto, document_types, document_view, sniff
@@ -86,6 +86,7 @@ def clean_title(raw: str | None) -> str:
 class Added:
     document: Document
     created: bool  # False: the same file was already there
+    described: bool = False  # the same file, now with the description a CDA brought
 
 
 def add(access: Access, actor: User | None, data: bytes, *, title: str = "", type_code: str = "",
@@ -101,7 +102,15 @@ def add(access: Access, actor: User | None, data: bytes, *, title: str = "", typ
     existing = db.session.scalar(select(Document).where(Document.profile_id == access.profile.id,
                                                         Document.sha256 == digest))
     if existing is not None:
-        return Added(_same_file(access, actor, existing), False)
+        same = _same_file(access, actor, existing)
+        if origin == "cda" and actor is not None:
+            # A CDA around a PDF already stored brings what the bare file lacked: its type, title, date
+            # and author. Dropping them would lose the very reason the person imported the CDA.
+            update(access, actor, same, title=clean_title(title) or same.title,
+                   type_code=type_code if document_types.get(type_code) else same.type_code,
+                   care_date=care_date or same.care_date, source=source or same.source, now=now)
+            return Added(same, False, described=True)
+        return Added(same, False)
     doc_type = document_types.get(type_code) or document_types.get(document_types.OTHER)
     assert doc_type is not None, "the catalogue always has the OTHER type"
     title = clean_title(title) or document_types.default_title(doc_type, care_date or now.date(),
@@ -213,10 +222,10 @@ class Listing:
 def search(access: Access, filters: Filters) -> Listing:
     where = visible_clause(access)
     if filters.q:
-        like = f"%{filters.q.strip()[:100]}%"
+        # Accents and case do not count ("echographie" finds "Échographie"); % and _ are literal.
+        words = fold(filters.q.strip()[:100]).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         codes = document_types.codes_matching(filters.q.strip())
-        where.append(or_(Document.title.ilike(like), Document.source.ilike(like),
-                         Document.type_code.in_(codes)))
+        where.append(or_(Document.search_text.like(f"%{words}%", escape="\\"), Document.type_code.in_(codes)))
     if filters.class_code:
         where.append(Document.class_code == filters.class_code)
     if filters.type_code:

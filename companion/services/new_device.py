@@ -1,11 +1,11 @@
 """Telling a person by e-mail that their password was used on a phone or computer it was never used
 on before (issue 14). Which one is said in two words (its system), never more of its user agent."""
 
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 
 from ..models.account import User
 from ..models.types import utcnow
-from . import mail
+from . import dates, mail
 
 SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
            ("Mac OS", "Mac"), ("CrOS", "Chromebook"), ("Linux", "Linux"))
@@ -19,6 +19,6 @@ def tell(user: User, user_agent: str) -> None:
     """Queue the message (the caller commits, then sends)."""
     locale = user.locale if user.locale in mail.LANGUAGES else "fr"
     with force_locale(locale):
-        when = format_datetime(utcnow(), "medium")
+        when = dates.moment(utcnow())
     mail.queue(user.email, locale, "new_device", name=user.display_name.split(" ")[0], when=when,
                system=system_of(user_agent), link=mail.public_url("/account/security/"))

@@ -23,12 +23,11 @@ import re
 from datetime import UTC, datetime
 
 from flask import current_app
-from flask_babel import format_datetime
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..models.account import User
 from ..models.document import Document
-from . import ServiceError, audit
+from . import ServiceError, audit, dates
 from .access import Access, find_access
 from .documents import get as get_document
 
@@ -98,7 +97,7 @@ def report_opened(user: User, items) -> int:
             when = datetime.fromtimestamp(int(item.get("at", 0)) / 1000, UTC)
         except (TypeError, ValueError, OverflowError, OSError):
             continue
-        label = f"{doc.title} ({format_datetime(when, 'short')})"
+        label = f"{doc.title} ({dates.moment(when)})"
         if audit.record_access(access, user, "document.open_offline", object_type="document",
                                object_id=doc.id, object_label=label[:200]) is not None:
             count += 1

@@ -14,7 +14,7 @@ wins on every database. `apply_due` and `notify_waiting` commit on their own (ho
 import logging
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models.account import User, UserSession
 from ..models.onboarding import AssistedRecoveryCode, PendingRecovery, Structure
 from ..models.types import utcnow
-from . import ServiceError, audit, mail, sessions
+from . import ServiceError, audit, dates, mail, sessions
 from . import push as push_service
 
 log = logging.getLogger("companion.recovery")
@@ -67,8 +67,8 @@ def start(person: User, code: AssistedRecoveryCode, password_hash: str, *, hold:
 def _mail(person: User, pending: PendingRecovery, structure: str) -> None:
     locale = person.locale if person.locale in mail.LANGUAGES else "fr"
     with force_locale(locale):  # dates in the recipient's language, not the counter's
-        started = format_datetime(pending.created_at, "medium")
-        effect = format_datetime(pending.takes_effect_at, "medium")
+        started = dates.moment(pending.created_at)
+        effect = dates.moment(pending.takes_effect_at)
     mail.queue(person.email, locale, "recovery_started", name=person.display_name.split(" ")[0],
                started=started, effect=effect, structure=structure, link=mail.public_url(REQUESTS_PATH))
 

@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "companion.views.onboarding",
     "companion.views.mediators",
     "companion.views.recovery_requests",
+    "companion.views.help",
     "companion.views.proofs",
     "companion.views.dependents",
     "companion.views.closure",

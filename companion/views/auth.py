@@ -7,6 +7,7 @@ lives in the Flask session for a few minutes, with its own single-use challenge.
 import logging
 import math
 import time
+from contextlib import nullcontext
 
 from flask import (
     Blueprint,
@@ -20,6 +21,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
@@ -27,10 +29,11 @@ from flask_login import current_user, logout_user
 from ..extensions import db, limiter
 from ..forms.auth import LoginForm, ReauthForm, RegisterForm
 from ..forms.security import RecoveryLoginForm
+from ..i18n import LANG_COOKIE
 from ..models.account import User
 from ..services import ServiceError, accounts, login_throttle, mail, new_device, recovery, sessions
 from ..services import webauthn as wa
-from ..web import device_cookie, webauthn_io
+from ..web import cookies, device_cookie, webauthn_io
 from ..web.client import shared_device
 from ..web.navigation import redirect_next, safe_next
 from ..web.refusals import refuse
@@ -144,17 +147,23 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @public_route
 def logout():
-    shared = False
+    shared, lang = False, None
     if current_user.is_authenticated:
         sess = current_user.current_session
-        shared = shared_device()
+        shared, lang = shared_device(), current_user.locale
         if sess is not None:
             sessions.revoke(sess)
         db.session.commit()
     logout_user()
     session.clear()
-    # A page, not a redirect: the service worker cannot read the headers of a redirect.
-    page = make_response(render_template("auth/signed_out.html", shared=shared))
+    if lang not in current_app.config["LANGUAGES"] or shared:  # a shared computer keeps nothing of hers
+        lang = None
+    # The signed-out page and the next ones stay in her language, not the browser's.
+    with force_locale(lang) if lang else nullcontext():
+        # A page, not a redirect: the service worker cannot read the headers of a redirect.
+        page = make_response(render_template("auth/signed_out.html", shared=shared))
+    if lang:
+        cookies.put(page, LANG_COOKIE, lang, max_age=365 * 86400)
     return wipe_headers(page, everything=shared)
 
 

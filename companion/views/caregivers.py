@@ -3,14 +3,13 @@ side can end it. Account pages (invitations, people I help) hold no profile data
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, limiter
 from ..forms import caregivers as forms
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
-from ..services import ServiceError, closure, delegation_mail, delegation_rows, delegations, mail
+from ..services import ServiceError, closure, dates, delegation_mail, delegation_rows, delegations, mail
 from ..services.access import Access
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route
@@ -167,7 +166,7 @@ def renew(access: Access, delegation_id: int):
         return _back_to(access, card)
     db.session.commit()
     flash(_l("Saved: %(name)s has access until %(date)s.", name=delegations.caregiver_name(d),
-             date=format_date(d.expires_at)), "success")
+             date=dates.day(d.expires_at)), "success")
     return redirect(url_for("caregivers.index", profile_id=access.profile.id))
 
 

@@ -3,13 +3,12 @@ what is kept, offers the export first, and asks again for the password; cancelli
 from the banner on the home page."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
 from ..forms.closure import CloseForm
-from ..services import ServiceError, closure
+from ..services import ServiceError, closure, dates
 from ..services.access import Access
 from ..web.refusals import refuse
 from ..web.routes import account_route, profile_route
@@ -46,7 +45,7 @@ def close_profile(access: Access):
     db.session.commit()
     _send()
     flash(_l("The closure is asked. The profile will be deleted on %(date)s. You can cancel until then.",
-             date=format_date(row.closes_at, "long")), "success")
+             date=dates.day(row.closes_at)), "success")
     return redirect(url_for("closure.profile_page", profile_id=access.profile.id))
 
 
@@ -107,7 +106,7 @@ def close_account():
     db.session.commit()
     _send()
     flash(_l("The closure is asked. Your account will be deleted on %(date)s. You can cancel until then.",
-             date=format_date(row.closes_at, "long")), "success")
+             date=dates.day(row.closes_at)), "success")
     return redirect(url_for("closure.account_page"))
 
 

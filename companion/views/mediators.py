@@ -30,7 +30,7 @@ def _labels():
 
 
 def _qr_svg(url: str) -> Markup:
-    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff")
+    svg = segno.make(url, error="m").svg_inline(scale=5, dark="#000", light="#fff", omitsize=True)
     label = str(_l("QR code to join the help session"))
     return Markup(svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1))
 
@@ -38,6 +38,20 @@ def _qr_svg(url: str) -> Markup:
 def _steps(sess) -> list[dict]:
     return [{"name": s, "label": str(STEP_LABELS[s]), "status": sess.status_of(s),
              "status_label": str(STATUS_LABELS[sess.status_of(s)])} for s in onboarding.STEPS]
+
+
+def _state(sess) -> str:
+    """The live sentence over the table: it follows the real step, as the table does."""
+    if sess.ended_at:
+        return str(_l("Ended"))
+    if sess.claimed_at is None:
+        return str(_l("Waiting for the person to join."))
+    if sess.consent_at is None:
+        return str(_l("The person joined and is reading the consent."))
+    step = onboarding.next_step(sess)
+    if step is None:
+        return str(_l("The person agreed to be helped. Every step is done or left for later."))
+    return str(_l("The person agreed to be helped. Now: %(step)s.", step=STEP_LABELS[step]))
 
 
 @bp.route("/")
@@ -80,8 +94,8 @@ def session(session_id: int):
         join_url = public_url("onboarding.join", code=code)
         qr = _qr_svg(join_url)
     return render_template("mediators/session.html", sess=sess, steps=_steps(sess), form=StepForm(),
-                           code=code and f"{code[:3]} {code[3:]}", qr=qr, join_url=join_url,
-                           mediator=current_user)
+                           state=_state(sess), code=code and f"{code[:3]} {code[3:]}", qr=qr,
+                           join_url=join_url, mediator=current_user)
 
 
 @bp.route("/sessions/<int:session_id>/status.json")
@@ -90,7 +104,7 @@ def status(session_id: int):
     sess = onboarding.for_mediator(current_user, session_id)
     db.session.commit()
     return jsonify(joined=sess.claimed_at is not None, consented=sess.consent_at is not None,
-                   ended=sess.ended_at is not None, steps=_steps(sess))
+                   ended=sess.ended_at is not None, steps=_steps(sess), state=_state(sess))
 
 
 @bp.route("/sessions/<int:session_id>/end", methods=["POST"])

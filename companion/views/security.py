@@ -3,6 +3,7 @@
 Also the key policy: mediator and admin accounts reach nothing beyond key enrolment until they have a key."""
 
 import logging
+from urllib.parse import quote
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
@@ -226,9 +227,13 @@ def recovery_sheet():
         codes = recovery.generate(current_user)
         db.session.commit()
         log.info("recovery codes created user=%s", current_user.id)
-        resp = current_app.make_response(
-            render_template("security/recovery_sheet.html", codes=codes, next_url=next_url, made_at=utcnow())
-        )
+        made_at = utcnow()
+        # Also as a text file to keep: the codes are shown once and never stored in clear, so the file is
+        # made here, inside the page (a data: link), not served later by another request.
+        text = render_template("security/recovery_sheet.txt", codes=codes, made_at=made_at)
+        resp = current_app.make_response(render_template(
+            "security/recovery_sheet.html", codes=codes, next_url=next_url, made_at=made_at,
+            text_file="data:text/plain;charset=utf-8," + quote(text.replace("\n", "\r\n"))))
         resp.headers["Cache-Control"] = "no-store"  # the codes must not stay in any cache
         return resp
     return render_template(

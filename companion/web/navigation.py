@@ -20,6 +20,15 @@ def safe_next(target: str | None, default_endpoint: str = "main.home") -> str:
     return target
 
 
+def request_path() -> str:
+    """This page's address, to come back to after the language switch or adding a key; the home page
+    when this page answers a POST only (the signed-out page: coming back to it would be refused)."""
+    rule = request.url_rule
+    if request.method in ("GET", "HEAD") or (rule is not None and "GET" in (rule.methods or ())):
+        return request.full_path.rstrip("?")
+    return url_for("main.home")
+
+
 def reachable_profiles(user: User) -> list[Access]:
     """The profiles this account reaches, computed once per reading request: the page and the
     X-Profile-Access header of its answer both need them. A write computes them afresh each time, since

@@ -5,14 +5,13 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
 from ..models.account import User
-from ..services import assisted_recovery, sessions
+from ..services import assisted_recovery, dates, sessions
 from .navigation import redirect_next, safe_next
 from .sw_contract import wipe_others
 
@@ -88,4 +87,4 @@ def tell_about_assisted_recovery(app, user: User, **_extra):
     for row in assisted_recovery.pending_notice(user):
         flash(_l("On %(date)s, a France Services advisor gave a recovery code for your account. "
                  "If it was not you, call your France Services office.",
-                 date=format_datetime(row.created_at, "medium")), "info")
+                 date=dates.moment(row.created_at)), "info")

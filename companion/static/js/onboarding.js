@@ -1,19 +1,7 @@
-// Assisted onboarding: read a step aloud, follow a session's steps live (the plain "Refresh" link
+// Assisted onboarding (reading aloud is js/listen.js): follow a session's steps live (the plain "Refresh" link
 // is the fallback without JavaScript), and leave the page when the advisor ends the session.
 (function () {
   "use strict";
-  var lang = document.documentElement.lang || "fr";
-  var listen = document.querySelector("[data-listen]");
-  if (listen && "speechSynthesis" in window) {
-    listen.hidden = false;
-    listen.addEventListener("click", function () {
-      var el = document.getElementById(listen.getAttribute("data-listen"));
-      var say = new SpeechSynthesisUtterance(el ? el.textContent.trim() : "");
-      say.lang = lang === "en" ? "en-GB" : "fr-FR";
-      window.speechSynthesis.cancel();
-      window.speechSynthesis.speak(say);
-    });
-  }
   function poll(url, every, onData) {
     var timer = setInterval(function () {
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -24,7 +12,9 @@
   }
   var live = document.getElementById("onb-live");
   if (live && live.getAttribute("data-status-url")) {
+    var state = document.getElementById("onb-state");
     poll(live.getAttribute("data-status-url"), 3000, function (data) {
+      if (state && data.state && state.textContent !== data.state) state.textContent = data.state;
       data.steps.forEach(function (s) {
         var cell = live.querySelector('tr[data-step="' + s.name + '"] td');
         if (cell && cell.textContent !== s.status_label) {

@@ -107,8 +107,13 @@ def _read_upload(field) -> bytes:
 
 def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
-    message = _l("Document added.") if added.created else _l("This file is already in the documents: "
-                                                               "here it is.")
+    if added.created:
+        message = _l("Document added.")
+    elif added.described:
+        message = _l("This file was already in the documents: it now has the type, name, date and author "
+                     "written in the CDA file.")
+    else:
+        message = _l("This file is already in the documents: here it is.")
     # Shown on the document's page, also when the page script sent the file (JSON).
     flash(message, "success" if added.created else "info")
     if wants_json():
@@ -167,6 +172,8 @@ def import_cda(access: Access):
             parsed = cda.parse(raw)
             warning = cda.identity_warning(access.profile, parsed)
             if warning and not form.confirm_identity.data:
+                if wants_json():  # the page script keeps the chosen file: no second upload
+                    return jsonify(error=409, kind="identity", message=str(warning)), 409
                 ctx["warning"] = warning
                 return render_template("documents/import.html", form=form, **ctx), 409
             added = documents.add(access, current_user, parsed.pdf, title=parsed.title,
@@ -177,6 +184,9 @@ def import_cda(access: Access):
         _commit_added(added)
         return _after_add(access, added)
     status = 400 if request.method == "POST" else 200
+    if status == 400 and wants_json():
+        errors = " ".join(str(e) for errs in form.errors.values() for e in errs)
+        return jsonify(error=400, message=errors), 400
     return render_template("documents/import.html", form=form, **ctx), status
 
 
