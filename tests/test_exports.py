@@ -58,7 +58,7 @@ def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, 
     assert "a demandé une archive de toutes les données du profil" in log
     readme = archive.read("LISEZ-MOI.txt").decode()
     assert "Toutes les données de Claire Martin dans Companion" in readme
-    assert "Vos 3 documents, tels qu'ils" in readme
+    assert "Vos 3 documents, tels qu’ils" in readme
 
 
 def test_the_page_shows_the_running_export_to_a_second_request(app, web, claire):
@@ -170,8 +170,8 @@ def test_gone_after_seven_days_file_and_row(app, web, claire):
         assert not blob.exists()
     assert web.get(link, headers={"Range": "bytes=10-"}).status_code == 404
     back = web.get(link, follow_redirects=True).get_data(as_text=True)
-    assert "Cette archive n'est plus disponible" in back
-    assert "Pas encore d'archive." in web.get(f"/p/{claire}/export").get_data(as_text=True)
+    assert "Cette archive n’est plus disponible" in back
+    assert "Pas encore d’archive." in web.get(f"/p/{claire}/export").get_data(as_text=True)
 
 
 def test_orphan_sweep_keeps_a_living_archive(app, web, claire):

@@ -72,7 +72,7 @@ def test_round_trip_same_allergies_medicines_illnesses_and_vaccinations(app, web
     assert review.status_code == 200 and "6 nouvelles lignes à ajouter" in html
     assert "Allergie, sur la carte d’urgence" in html and "dTcaPolio rappel 25 ans" in html
     assert "Ce résumé concerne Claire Martin." in html  # another person's: the page says so
-    assert "Cette date de naissance n'est pas celle de Jeanne Martin." in html
+    assert "Cette date de naissance n’est pas celle de Jeanne Martin." in html
     with app.app_context():  # nothing is written by the review
         assert db.session.get(EmergencyCard, other) is None
     done = _confirm(web, other, html)

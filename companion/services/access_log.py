@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, delete, func, or_, select
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditChain, RefusalCount
 from ..models.types import utcnow
-from . import audit_checkpoints, dates, refusals
+from . import audit_checkpoints, dates, log_labels, refusals
 from .audit_actions import phrase_for
 
 MAX_RETENTION_MONTHS = 36
@@ -144,7 +144,7 @@ def rows(events, viewer_id: int | None, when=None) -> list[dict]:
     return [{
         "when": when(e.at), "at": e.at, "who": _who(e, viewer_id),
         "role": str(ROLES.get(e.actor_role, e.actor_role)), "what": _what(e, times),
-        "object": e.object_label, "refused": e.action == "access.refused",
+        "object": log_labels.shown(e.object_label, when), "refused": e.action == "access.refused",
         "mine": viewer_id is not None and e.actor_id == viewer_id,
     } for e in events]
 

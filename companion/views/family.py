@@ -52,7 +52,7 @@ def agenda():
     if family_agenda.record_reads(accesses, current_user, copy=COPY_TOKEN in request.headers):
         commit_read()  # the helped people's log entries, without reloading what the page holds
     html = render_template("family/agenda.html", people=people, today=today, lang=locale(),
-                           rules=load_rules(), tz=tz)
+                           rules=load_rules())
     return page_profiles(keep_offline(make_response(html)), [p.access.profile.id for p in people])
 
 
