@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TypeGuard
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import case, literal, null, or_, select, union_all
 
 from ..extensions import db
 from ..models.account import User
@@ -61,27 +61,45 @@ def accessible_profiles(actor: User | None, now: datetime | None = None) -> list
     if not _can_hold_access(actor):
         return []
     now = now or utcnow()
-    owned = db.session.scalars(
-        select(Profile).join(ProfileOwner).where(ProfileOwner.user_id == actor.id)
-        .order_by(Profile.user_id.is_(None), Profile.id)
-    ).all()
-    result = [Access(p, "owner", OWNER_SCOPES) for p in owned]
-    owned_ids = {p.id for p in owned}
+    # One statement (every page's header asks): the owned profiles (own first, then children's), then
+    # those reached by an active delegation (one each: the one that ends last, as find_access says).
+    owned = (select(ProfileOwner.profile_id.label("pid"), literal(0).label("kind"),
+                    null().label("delegation_id"))
+             .where(ProfileOwner.user_id == actor.id))
+    helped = (select(Delegation.profile_id, literal(1), Delegation.id)
+              .where(Delegation.caregiver_id == actor.id, Delegation.is_active(now)))
+    reached = union_all(owned, helped).subquery()
     rows = db.session.execute(
-        select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
-        .where(Delegation.caregiver_id == actor.id, Delegation.is_active(now))
-        .order_by(Profile.id)
+        select(Profile, Delegation).select_from(reached).join(Profile, Profile.id == reached.c.pid)
+        .outerjoin(Delegation, Delegation.id == reached.c.delegation_id)
+        .order_by(reached.c.kind, case((reached.c.kind == 0, Profile.user_id.is_(None)), else_=False),
+                  Profile.id, Delegation.expires_at.desc())
     ).all()
+    result: list[Access] = []
+    seen: set[int] = set()
     for profile, delegation in rows:
-        if profile.id not in owned_ids:
+        if delegation is None:
+            result.append(Access(profile, "owner", OWNER_SCOPES))
+        elif profile.id not in seen:
             scopes = frozenset({"profile"}) | delegation.granted_scopes
             result.append(Access(profile, "caregiver", scopes, delegation))
+        seen.add(profile.id)
     return result
 
 
-def find_access(actor: User | None, profile_id: int, now: datetime | None = None) -> Access | None:
+def _among(accesses: list[Access], profile_id: int) -> Access | None:
+    """find_access answered from accessible_profiles' list, which holds one access a profile: the
+    ownership, else the delegation that ends last."""
+    return next((a for a in accesses if a.profile.id == profile_id), None)
+
+
+def find_access(actor: User | None, profile_id: int, now: datetime | None = None,
+                among: list[Access] | None = None) -> Access | None:
+    """`among`: accessible_profiles(actor) if the request already has it (no statement then)."""
     if not _can_hold_access(actor):
         return None
+    if among is not None:
+        return _among(among, profile_id)
     now = now or utcnow()
     owner = db.session.scalar(
         select(Profile).join(ProfileOwner)
@@ -100,9 +118,11 @@ def find_access(actor: User | None, profile_id: int, now: datetime | None = None
     return Access(profile, "caregiver", frozenset({"profile"}) | delegation.granted_scopes, delegation)
 
 
-def require_access(actor: User | None, profile_id: int, scope: str, now: datetime | None = None) -> Access:
-    """The actor's access to the profile if it includes `scope`; otherwise log and raise AccessDenied."""
-    access = find_access(actor, profile_id, now)
+def require_access(actor: User | None, profile_id: int, scope: str, now: datetime | None = None,
+                   among: list[Access] | None = None) -> Access:
+    """The actor's access to the profile if it includes `scope`; otherwise log and raise AccessDenied.
+    `among`: accessible_profiles(actor), when the request already holds it."""
+    access = find_access(actor, profile_id, now, among)
     if access is not None and access.allows(scope):
         return access
     actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None

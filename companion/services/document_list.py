@@ -96,7 +96,7 @@ def _rows(access: Access, where: list, anchor: int | None, forward: bool, size: 
         return list(db.session.scalars(query))
     # One short range per piece, each read in the index's order and cut at `size`, then merged.
     parts = [select(Document).where(*where, piece).order_by(*_order(Document, forward)).limit(size).subquery()
-             for piece in _pieces(tuple(mark), forward)]
+             for piece in _pieces((mark[0], mark[1], mark[2]), forward)]
     merged = union_all(*(select(part) for part in parts)).subquery()
     doc = aliased(Document, merged)
     return list(db.session.scalars(select(doc).order_by(*_order(doc, forward)).limit(size)))

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..services import audit
 from ..services.access import require_access
+from .navigation import reachable_profiles
 
 
 def profile_route(scope: str, action: str | None = None):
@@ -24,7 +25,10 @@ def profile_route(scope: str, action: str | None = None):
         @wraps(view)
         @login_required
         def wrapper(*args, profile_id: int, **kwargs):
-            access = require_access(current_user, profile_id, scope)
+            # A read already needs the profiles this account reaches (the page's X-Profile-Access
+            # header): the access is checked against that list, read once. A write reads afresh.
+            among = reachable_profiles(current_user) if request.method in ("GET", "HEAD") else None
+            access = require_access(current_user, profile_id, scope, among=among)
             g.acting_for = access
             g.personal_data = True
             event = None
