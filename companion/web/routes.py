@@ -31,11 +31,13 @@ def profile_route(scope: str, action: str | None = None):
             access = require_access(current_user, profile_id, scope, among=among)
             g.acting_for = access
             g.personal_data = True
-            event = None
-            if action and request.method in ("GET", "HEAD"):
-                event = audit.record_access(access, current_user, action)
             response = view(*args, access=access, **kwargs)
-            if event is not None:
+            # The read is logged once the page is made, just before its commit: an append holds its
+            # chain's head (one per profile) until the commit, so a page rendered in between would make
+            # every other view of this profile wait for it. A failed commit is an error page: nothing
+            # is shown unlogged.
+            if action and request.method in ("GET", "HEAD") and \
+                    audit.record_access(access, current_user, action):
                 commit_read()  # a read-only view would otherwise drop the log entry
             return response
 

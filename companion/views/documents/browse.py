@@ -197,16 +197,17 @@ def import_cda(access: Access):
 @profile_route("documents:read")
 def show(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
-    if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
-        documents.record_read(access, current_user, doc, "document.view")
     pinned = doc.id in offline_documents.pinned_ids(access, current_user, device_id())
     key = doc.id in offline_documents.key_ids(access, current_user)
     doc_type = document_types.get(doc.type_code)
     html = render_template("documents/show.html", access=access, doc=doc, pinned=pinned, key=key,
                            type_label=doc_type.label(locale()) if doc_type else doc.type_code,
                            official=doc_type.official(locale()) if doc_type else "")
-    # Committed once the page is made (a commit earlier would make the page reload what it holds);
-    # a failed commit is an error page: the document is never shown unlogged.
+    # Logged and committed once the page is made (the log's head of this profile is held from the
+    # append to the commit; a commit earlier would make the page reload what it holds); a failed
+    # commit is an error page: the document is never shown unlogged.
+    if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
+        documents.record_read(access, current_user, doc, "document.view")
     commit_read()
     resp = current_app.make_response(html)
     return keep_offline(resp) if pinned or key else resp
