@@ -140,10 +140,13 @@ def _report(runs: dict, views: dict, paints: list, push: list[str], args) -> str
     out.append("")
     for kind in ("document list", "document page"):
         few, many = med[f"{kind}, {DOCS_SMALL:,} documents"], med[f"{kind}, {DOCS_LARGE:,} documents"]
+        if not (few["p50"] and many["rps"]):  # nothing answered in time: the table shows it
+            continue
         out.append(f"- growth {DOCS_SMALL:,} -> {DOCS_LARGE:,} documents, {kind}: p50 "
                    f"x{many['p50'] / few['p50']:.2f}, requests/s x{few['rps'] / many['rps']:.2f} fewer "
                    "(goal: within 1.3)")
     signed_in = [n for n in med if n.startswith(("home", "agenda", "document"))]
+    bare = bare or float("nan")
     worst = min(100 * med[n]["rps"] / bare for n in signed_in)
     out.append(f"- signed-in pages: the slowest at {worst:.1f} % of bare Flask (goal: 20 %); a static file "
                f"at {100 * med['a static file']['rps'] / bare:.0f} % (goal: 50 %)")

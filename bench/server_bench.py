@@ -94,7 +94,8 @@ def _first_doc(base: str, cookie: str, pid: int) -> str:
 
 
 def _wrk(url: str, seconds: int, connections: int, cookie: str | None, script: str | None = None) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", "Accept-Encoding: br, gzip"]
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "20s", "--latency",
+           "-H", "Accept-Encoding: br, gzip"]
     if script:
         cmd += ["-s", script]
     if cookie:

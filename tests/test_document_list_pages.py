@@ -128,3 +128,14 @@ def test_a_deep_page_costs_the_statements_of_the_first(app, web, ctx, owner):
         url = _link(html, "next")
     # The first page reads no marking document: one statement fewer.
     assert len(costs) == 23 and set(costs[1:]) == {costs[0] + 1}, costs
+
+
+def test_the_count_stops_at_a_thousand_so_it_does_not_grow_with_the_data(web, ctx, owner):
+    url = f"/p/{owner}/documents"
+    assert "50 documents" in web.get(url).get_data(as_text=True)
+    _add(ctx, owner, [("11", date(2001, 1, 1))] * 950)
+    assert "1000 documents" in web.get(url).get_data(as_text=True)
+    _add(ctx, owner, [("18", None)] * 5)
+    html = web.get(url).get_data(as_text=True)
+    assert re.search(r'role="status">Plus de 1\W000 documents<', html), html[:3000]
+    assert len(_titles(html)) == 20

@@ -22,9 +22,9 @@ TYPES = ["11502-2", "18748-4", "57833-6", "11490-0", "60591-5", "11369-6", "8960
 # ask about it (one statement), the profiles reached (one statement, for the page header
 # X-Profile-Access and, on a profile's page, the access check), then the page's own queries.
 BUDGETS = {
-    "home": ("/", 4),  # + open invitations, accesses ending soon
+    "home": ("/", 3),  # + open invitations and accesses ending soon, together
     "agenda": ("/p/{pid}/agenda", 4),
-    "document list": ("/p/{pid}/documents", 7),  # + count, page, years, pins, key documents
+    "document list": ("/p/{pid}/documents", 7),  # + count (up to 1,001), page, years, pins, key documents
     "document page": ("/p/{pid}/documents/{doc}", 5),
     "offline manifest": ("/offline/manifest.json", 6),  # + one for the emergency cards of every profile
     "access log": ("/p/{pid}/access-log", 7),

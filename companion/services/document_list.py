@@ -23,6 +23,9 @@ from .documents import visible_clause
 
 YEARS = (1900, 2100)  # the years a filter may ask for: date() fails past 9999
 PAGE_SIZE = 20
+# The list says how many documents there are up to this many, then "more than": counting every one of
+# a 10,000-document profile on each page would be the one cost that grows with the data.
+COUNT_UP_TO = 1000
 
 
 @dataclass
@@ -39,10 +42,15 @@ class Filters:
 @dataclass
 class Listing:
     documents: Sequence[Document]
-    total: int
+    total: int  # at most COUNT_UP_TO + 1
     years: list
     older: int | None = None  # pass as `after=` for the next page
     newer: int | None = None  # pass as `before=` for the previous page
+
+    @property
+    def more_than(self) -> int | None:
+        """COUNT_UP_TO when there are more documents than that (the count stopped there)."""
+        return COUNT_UP_TO if self.total > COUNT_UP_TO else None
 
 
 def _matching(access: Access, filters: Filters) -> list:
@@ -104,7 +112,8 @@ def _rows(access: Access, where: list, anchor: int | None, forward: bool, size: 
 
 def search(access: Access, filters: Filters) -> Listing:
     where = _matching(access, filters)
-    total = db.session.scalar(select(func.count()).select_from(Document).where(*where)) or 0
+    counted = select(Document.id).where(*where).limit(COUNT_UP_TO + 1).subquery()
+    total = db.session.scalar(select(func.count()).select_from(counted)) or 0
     size = filters.per_page
     forward = filters.before is None or filters.after is not None
     docs = _rows(access, where, filters.after if forward else filters.before, forward, size + 1)
