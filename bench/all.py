@@ -124,7 +124,7 @@ def _push(db_url: str, args) -> list[str]:
 def _report(runs: dict, views: dict, paints: list, push: list[str], args) -> str:
     med = {name: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50", "p99")}
            for name, rs in runs.items()}
-    bare = med["bare Flask (constant)"]["rps"]
+    bare = med["bare Flask (constant)"]["rps"] or float("nan")
     seeded, quick = args.seeded, " --quick" if args.quick else ""
     out = [f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/all.py{quick}` on "
            f"{platform.machine()}, {os.cpu_count()} cores shared with other work (load average "
@@ -146,7 +146,6 @@ def _report(runs: dict, views: dict, paints: list, push: list[str], args) -> str
                    f"x{many['p50'] / few['p50']:.2f}, requests/s x{few['rps'] / many['rps']:.2f} fewer "
                    "(goal: within 1.3)")
     signed_in = [n for n in med if n.startswith(("home", "agenda", "document"))]
-    bare = bare or float("nan")
     worst = min(100 * med[n]["rps"] / bare for n in signed_in)
     out.append(f"- signed-in pages: the slowest at {worst:.1f} % of bare Flask (goal: 20 %); a static file "
                f"at {100 * med['a static file']['rps'] / bare:.0f} % (goal: 50 %)")
