@@ -14,7 +14,7 @@ from companion.extensions import db
 from companion.models.document import Document
 from companion.models.types import utcnow
 
-from .cast import sign_up
+from .cast import delegate, registered, sign_up
 from .statements import counted
 
 
@@ -34,7 +34,8 @@ def _expected(ctx, pid: int) -> list[str]:
     with ctx():
         docs = db.session.execute(select(Document.title, Document.class_code, Document.care_date, Document.id)
                                   .where(Document.profile_id == pid, Document.deleted_at.is_(None))).all()
-    docs.sort(key=lambda d: (d.class_code, d.care_date is None, -(d.care_date or date.min).toordinal(), -d.id))
+    docs.sort(key=lambda d: (d.class_code, d.care_date is None, -(d.care_date or date.min).toordinal(),
+                             -d.id))
     return [d.title for d in docs]
 
 
@@ -112,8 +113,8 @@ def test_a_place_marked_by_a_document_of_another_profile_is_the_first_page(web, 
 def test_pages_stay_inside_the_filter(web, ctx, owner):
     pages = _walk(web, f"/p/{owner}/documents?class=11&year=2024")
     assert [len(p) for p in pages] == [20, 5]
-    assert all("class=11" in u and "year=2024" in u for u in re.findall(
-        r'rel="next" href="([^"]+)"', web.get(f"/p/{owner}/documents?class=11&year=2024").get_data(as_text=True)))
+    first = web.get(f"/p/{owner}/documents?class=11&year=2024").get_data(as_text=True)
+    assert all("class=11" in u and "year=2024" in u for u in re.findall(r'rel="next" href="([^"]+)"', first))
 
 
 def test_a_deep_page_costs_the_statements_of_the_first(app, web, ctx, owner):
@@ -139,3 +140,16 @@ def test_the_count_stops_at_a_thousand_so_it_does_not_grow_with_the_data(web, ct
     html = web.get(url).get_data(as_text=True)
     assert re.search(r'role="status">Plus de 1\W000 documents<', html), html[:3000]
     assert len(_titles(html)) == 20
+
+
+def test_a_document_hidden_from_a_caregiver_does_not_mark_a_place_for_her(app, web, ctx, owner):
+    sophie = registered(app, "sophie")
+    delegate(ctx, owner, "sophie", "documents:read")
+    order = _expected(ctx, owner)
+    with ctx():  # the owner hides a document in the middle of the list
+        hidden = db.session.scalar(select(Document.id).where(Document.title == order[30]))
+        db.session.execute(update(Document).where(Document.id == hidden).values(hidden_at=utcnow()))
+        db.session.commit()
+    probe = sophie.get(f"/p/{owner}/documents?after={hidden}").get_data(as_text=True)
+    assert _titles(probe) == [t for t in order if t != order[30]][:20]  # the first page: nothing learnt
+    assert _titles(web.get(f"/p/{owner}/documents?after={hidden}").get_data(as_text=True)) == order[31:51]

@@ -5,8 +5,9 @@ Why keyset: an OFFSET makes the database read and drop every row before the page
 named in the link, `after=<id>` or `before=<id>`: its place in the order (category, care date newest
 first with undated last, then id) is read from its row, and each piece of the order after that place
 is one short range of the list's index (ix_documents_list_order), so every page costs about the same.
-The link holds only an id, no date or word; a document deleted, hidden or moved since still marks its
-place (its row is read whatever its state), so the next page neither repeats nor skips anything."""
+The link holds only an id, no date or word; a document deleted or changed since still marks its place
+(its row is read whatever its state), so the next page neither repeats nor skips anything; one hidden
+from this reader does not."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -97,8 +98,11 @@ def _rows(access: Access, where: list, anchor: int | None, forward: bool, size: 
     """Up to `size` documents from the anchor on, in the list's order when `forward`, reversed otherwise."""
     mark = None
     if anchor is not None:
+        # A document deleted since still marks its place; one hidden from this reader does not (its
+        # place would tell its category and date): the list starts again from the top.
+        hidden_ok = [] if access.see_hidden else [Document.hidden_at.is_(None)]
         mark = db.session.execute(select(Document.class_code, Document.care_date, Document.id).where(
-            Document.profile_id == access.profile.id, Document.id == anchor)).first()
+            Document.profile_id == access.profile.id, Document.id == anchor, *hidden_ok)).first()
     if mark is None:
         query = select(Document).where(*where).order_by(*_order(Document, forward)).limit(size)
         return list(db.session.scalars(query))
