@@ -1,8 +1,9 @@
 """The bench's data on PostgreSQL, made in bulk (multi-row inserts, thousands of rows a statement): the
 bench account with its own profile of 10 documents and a child's of 10,000; `accounts` other accounts,
 each with its own profile, its documents (90,000 in all by default, so 100,010 with the bench
-account's) and one or two devices (push subscriptions); a caregiver helping `helped` of them (active
-delegations). The schema is dropped and rebuilt first. Used by bench/all.py and bench/server_bench.py."""
+account's) and one or two devices (push subscriptions); `helped` caregivers, each helping one of them
+(an active delegation). The schema is dropped and rebuilt first. Used by bench/all.py and
+bench/server_bench.py."""
 
 import os
 import secrets
@@ -11,7 +12,7 @@ from datetime import date, timedelta
 
 DOCS_SMALL, DOCS_LARGE = 10, 10_000
 PASSWORD = "bench-companion-2026 long enough"
-OWNER, CAREGIVER = "bench@example.fr", "aidant@example.fr"
+OWNER = "bench@example.fr"
 TYPES = ["11502-2", "18748-4", "57833-6", "11490-0", "60591-5", "11369-6", "89601-9"]
 CLASS_OF = {"11502-2": "11", "18748-4": "18", "57833-6": "57", "11490-0": "11", "60591-5": "60",
             "11369-6": "11", "89601-9": "89"}
@@ -21,7 +22,7 @@ CLASS_OF = {"11502-2": "11", "18748-4": "18", "57833-6": "57", "11490-0": "11", 
 class Seeded:
     small: int  # the bench account's own profile (10 documents)
     large: int  # its child's (10,000 documents)
-    helped: list[int]  # profiles the caregiver reads
+    helped: list[tuple[str, int]]  # each caregiver's e-mail and the profile she reads
     documents: int
     accounts: int
     devices: int
@@ -45,7 +46,7 @@ def _bulk(table, rows: list[dict], batch: int = 5000) -> None:
         db.session.execute(insert(table), rows[i:i + batch])
 
 
-def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 200) -> Seeded:
+def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 50) -> Seeded:
     os.environ.update(env)
     from flask_migrate import upgrade
     from sqlalchemy import select, text
@@ -72,12 +73,15 @@ def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 200
         db.session.add(child)
         db.session.flush()
         db.session.add(ProfileOwner(profile_id=child.id, user_id=owner.id, relation="parent"))
-        caregiver = accounts_service.register(CAREGIVER, PASSWORD, "Dominique Aidant", locale="fr")
-        db.session.flush()
         now, hashed = utcnow(), hash_password(PASSWORD)
         _bulk(User.__table__, [dict(email=f"person{i}@bench.example", password_hash=hashed, locale="fr",
                                     display_name=f"Personne {i}", timezone="Europe/Paris", role="person",
                                     created_at=now) for i in range(accounts)])
+        _bulk(User.__table__, [dict(email=f"aidant{i}@bench.example", password_hash=hashed, locale="fr",
+                                    display_name=f"Aidant {i}", timezone="Europe/Paris", role="person",
+                                    created_at=now) for i in range(helped)])
+        carers = dict(db.session.execute(select(User.email, User.id).where(
+            User.email.like("aidant%@bench.example"))).tuples().all())
         users = list(db.session.scalars(select(User.id).where(User.email.like("person%@bench.example"))
                                         .order_by(User.id)))
         _bulk(Profile.__table__, [dict(user_id=uid, first_name="Personne", last_name=str(uid),
@@ -95,15 +99,15 @@ def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 200
         for n, uid in enumerate(users):
             rows += _documents(pids[uid], docs_each, start=n)
         _bulk(Document.__table__, rows)
-        helped_ids = [pids[uid] for uid in users[:helped]]
-        _bulk(Delegation.__table__, [dict(profile_id=pid, caregiver_id=caregiver.id, granted_by_id=None,
+        pairs = [(f"aidant{i}@bench.example", pids[uid]) for i, uid in enumerate(users[:helped])]
+        _bulk(Delegation.__table__, [dict(profile_id=pid, caregiver_id=carers[email], granted_by_id=None,
                                           scopes="documents:read agenda", see_hidden=False, created_at=now,
                                           accepted_at=now, expires_at=now + timedelta(days=300), label="")
-                                     for pid in helped_ids])
+                                     for email, pid in pairs])
         db.session.commit()
         # As autovacuum leaves a table in use: statistics and the visibility map (index-only scans).
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
-        seeded = Seeded(own.id, child.id, helped_ids, len(rows), accounts + 2, len(devices))
+        seeded = Seeded(own.id, child.id, pairs, len(rows), accounts + helped + 1, len(devices))
         db.engine.dispose()
     return seeded

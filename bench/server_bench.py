@@ -43,7 +43,9 @@ def _env(db_url: str, instance: str) -> dict:
             "COMPANION_INSTANCE_DIR": instance, "COMPANION_SECRET_KEY": key(), "COMPANION_MASTER_KEY": key(),
             "COMPANION_AUDIT_KEY": key(), "COMPANION_AUDIT_SIGNING_KEY": key(),
             "COMPANION_VAPID_SUBJECT": "mailto:bench@companion.example",
-            "COMPANION_RATELIMIT_STORAGE": "memory://", "COMPANION_PUBLIC_ORIGIN": "http://127.0.0.1"}
+            "COMPANION_RATELIMIT_STORAGE": "memory://", "COMPANION_PUBLIC_ORIGIN": "http://127.0.0.1",
+            # The bench signs 50 caregivers in from one address: past the per-address login limit.
+            "COMPANION_LOGIN_RATE_LIMIT": "1000 per minute"}
 
 
 def _seed(env: dict) -> tuple[int, int]:
