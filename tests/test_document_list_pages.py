@@ -108,6 +108,7 @@ def test_a_place_marked_by_a_document_of_another_profile_is_the_first_page(web, 
         foreign = db.session.scalar(select(Document.id).where(Document.profile_id == other))
     html = web.get(f"/p/{owner}/documents?after={foreign}").get_data(as_text=True)
     assert _titles(html) == _expected(ctx, owner)[:20]
+    assert _link(html, "prev") is None and _link(html, "next")
 
 
 def test_pages_stay_inside_the_filter(web, ctx, owner):
@@ -152,4 +153,5 @@ def test_a_document_hidden_from_a_caregiver_does_not_mark_a_place_for_her(app, w
         db.session.commit()
     probe = sophie.get(f"/p/{owner}/documents?after={hidden}").get_data(as_text=True)
     assert _titles(probe) == [t for t in order if t != order[30]][:20]  # the first page: nothing learnt
+    assert _link(probe, "prev") is None
     assert _titles(web.get(f"/p/{owner}/documents?after={hidden}").get_data(as_text=True)) == order[31:51]

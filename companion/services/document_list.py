@@ -94,8 +94,10 @@ def _pieces(mark: tuple[str, date | None, int], forward: bool) -> list:
             and_(same, Document.care_date > day), Document.class_code < cls]
 
 
-def _rows(access: Access, where: list, anchor: int | None, forward: bool, size: int) -> list[Document]:
-    """Up to `size` documents from the anchor on, in the list's order when `forward`, reversed otherwise."""
+def _rows(access: Access, where: list, anchor: int | None, forward: bool,
+          size: int) -> tuple[list[Document], bool]:
+    """Up to `size` documents from the anchor on, in the list's order when `forward`, reversed otherwise,
+    and whether the anchor marked a place (else they are the list's first)."""
     mark = None
     if anchor is not None:
         # A document deleted since still marks its place; one hidden from this reader does not (its
@@ -105,13 +107,13 @@ def _rows(access: Access, where: list, anchor: int | None, forward: bool, size: 
             Document.profile_id == access.profile.id, Document.id == anchor, *hidden_ok)).first()
     if mark is None:
         query = select(Document).where(*where).order_by(*_order(Document, forward)).limit(size)
-        return list(db.session.scalars(query))
+        return list(db.session.scalars(query)), False
     # One short range per piece, each read in the index's order and cut at `size`, then merged.
     parts = [select(Document).where(*where, piece).order_by(*_order(Document, forward)).limit(size).subquery()
              for piece in _pieces((mark[0], mark[1], mark[2]), forward)]
     merged = union_all(*(select(part) for part in parts)).subquery()
     doc = aliased(Document, merged)
-    return list(db.session.scalars(select(doc).order_by(*_order(doc, forward)).limit(size)))
+    return list(db.session.scalars(select(doc).order_by(*_order(doc, forward)).limit(size))), True
 
 
 def search(access: Access, filters: Filters) -> Listing:
@@ -120,15 +122,15 @@ def search(access: Access, filters: Filters) -> Listing:
     total = db.session.scalar(select(func.count()).select_from(counted)) or 0
     size = filters.per_page
     forward = filters.before is None or filters.after is not None
-    docs = _rows(access, where, filters.after if forward else filters.before, forward, size + 1)
+    docs, anchored = _rows(access, where, filters.after if forward else filters.before, forward, size + 1)
     more = len(docs) > size
     docs = docs[:size]
     if not forward:
         docs.reverse()
-        if not docs:  # nothing before that document any more: the first page
+        if not (docs and anchored):  # nothing before that document any more: the first page
             return search(access, Filters(**{**filters.__dict__, "before": None}))
     older = docs[-1].id if docs and (more if forward else True) else None
-    newer = docs[0].id if docs and ((filters.after is not None) if forward else more) else None
+    newer = docs[0].id if docs and (anchored if forward else more) else None
     return Listing(docs, total, years(access), older, newer)
 
 
