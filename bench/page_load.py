@@ -5,6 +5,7 @@ request's cost on that line (the 2 s of DESIGN.md). A ratio near 1 means the pag
 first response. Run: .venv/bin/python bench/page_load.py
 """
 
+import statistics
 import sys
 import tempfile
 import threading
@@ -63,3 +64,74 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def _throttled(page, latency: int, throughput: int):
+    """Slow 3G on this page's network (Chromium's emulation adds `latency` to every request); the
+    bytes received per request."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": latency, "downloadThroughput": throughput,
+        "uploadThroughput": throughput})
+    sizes: dict[str, int] = {}
+    urls: dict[str, str] = {}
+    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    return sizes, urls
+
+
+def _fcp(page) -> float:
+    page.wait_for_function("performance.getEntriesByName('first-contentful-paint').length > 0")
+    return page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
+
+
+def _sign_in(page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.press("input[name=password]", "Enter")
+    page.wait_for_url(base + "/")
+
+
+def slow_3g(base: str, profile_id: int, password: str, latency: int, throughput: int,
+            email: str = "bench@example.fr", runs: int = RUNS) -> list[tuple[str, int, int, float]]:
+    """First paint, median of `runs`, of: the login page on an empty cache; home right after signing
+    in (the form's POST answered by a redirect, then the page: two requests the paint needs); the
+    agenda opened again (its styles and scripts cached: one request). Each with the bytes of the
+    responses the paint needs (the document and, after login, the redirect)."""
+    found: dict[str, list[tuple[int, float]]] = {name: [] for name in ("login (cold)", "home after login",
+                                                                       "agenda again")}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        for _ in range(runs):
+            ctx = browser.new_context(service_workers="block")
+            page = ctx.new_page()
+            sizes, urls = _throttled(page, latency, throughput)
+            page.goto(base + "/login", wait_until="load")
+            doc = [sizes[r] for r, u in urls.items() if u.endswith("/login") and r in sizes]
+            found["login (cold)"].append((doc[0], _fcp(page)))
+            sizes.clear()
+            urls.clear()
+            page.fill("input[name=email]", email)
+            page.fill("input[name=password]", password)
+            page.press("input[name=password]", "Enter")
+            page.wait_for_url(base + "/", wait_until="load")
+            needed = [sizes[r] for r, u in urls.items()
+                      if r in sizes and (u.endswith("/login") or u == base + "/")]
+            found["home after login"].append((sum(needed), _fcp(page)))
+            ctx.close()
+            ctx = browser.new_context(service_workers="block")
+            page = ctx.new_page()
+            _sign_in(page, base, email, password)
+            agenda = f"{base}/p/{profile_id}/agenda"
+            page.goto(agenda, wait_until="load")
+            sizes, urls = _throttled(page, latency, throughput)
+            page.goto(agenda, wait_until="load")
+            doc = [sizes[r] for r, u in urls.items() if u == agenda and r in sizes]
+            found["agenda again"].append((doc[0], _fcp(page)))
+            ctx.close()
+        browser.close()
+    needed = {"login (cold)": 1, "home after login": 2, "agenda again": 1}
+    return [(name, needed[name], min(r[0] for r in rs), statistics.median(r[1] for r in rs))
+            for name, rs in found.items()]

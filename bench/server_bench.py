@@ -25,17 +25,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import requests  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
 
-DOCS_SMALL, DOCS_LARGE = 10, 10_000
-PASSWORD = "bench-companion-2026 long enough"
-TYPES = ["11502-2", "18748-4", "57833-6", "11490-0", "60591-5", "11369-6", "89601-9"]
+import requests  # noqa: E402
+from seed import DOCS_LARGE, DOCS_SMALL, OWNER, PASSWORD, seed  # noqa: E402
 
 
 def _env(db_url: str, instance: str) -> dict:
@@ -45,45 +44,15 @@ def _env(db_url: str, instance: str) -> dict:
             "COMPANION_AUDIT_KEY": key(), "COMPANION_AUDIT_SIGNING_KEY": key(),
             "COMPANION_PROOF_SIGNING_KEY": key(),
             "COMPANION_VAPID_SUBJECT": "mailto:bench@companion.example",
-            "COMPANION_RATELIMIT_STORAGE": "memory://", "COMPANION_PUBLIC_ORIGIN": "http://127.0.0.1"}
+            "COMPANION_RATELIMIT_STORAGE": "memory://", "COMPANION_PUBLIC_ORIGIN": "http://127.0.0.1",
+            # The bench signs 50 caregivers in from one address: past the per-address login limit.
+            "COMPANION_LOGIN_RATE_LIMIT": "1000 per minute"}
 
 
 def _seed(env: dict) -> tuple[int, int]:
-    """An account owning two profiles: its own with 10 documents, a child's with 10,000."""
-    os.environ.update(env)
-    from flask_migrate import upgrade
-    from sqlalchemy import insert, text
-
-    from companion import create_app
-    from companion.extensions import db
-    from companion.models.document import Document
-    from companion.models.profile import Profile, ProfileOwner
-    from companion.services import accounts
-
-    app = create_app()
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
-        user = accounts.register("bench@example.fr", PASSWORD, "Camille Banc", locale="fr")
-        own = accounts.own_profile(user)
-        child = Profile(first_name="Léo", last_name="Banc", birth_date=date(2020, 5, 1))
-        db.session.add(child)
-        db.session.flush()
-        db.session.add(ProfileOwner(profile_id=child.id, user_id=user.id, relation="parent"))
-        for pid, count in ((own.id, DOCS_SMALL), (child.id, DOCS_LARGE)):
-            rows = [dict(profile_id=pid, type_code=TYPES[i % len(TYPES)], class_code="11",
-                         title=f"Compte rendu {i}", care_date=date(2000, 1, 1) + timedelta(days=i % 9000),
-                         source="", size=1000, sha256=secrets.token_hex(32), content_type="application/pdf",
-                         storage_key=secrets.token_hex(16), wrapped_key="-", origin="upload")
-                    for i in range(count)]
-            db.session.execute(insert(Document), rows)
-        db.session.commit()
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-        ids = own.id, child.id
-        db.engine.dispose()
-    return ids
+    """The bench account's two profiles (10 and 10,000 documents) among 100,000 documents (bench/seed.py)."""
+    seeded = seed(env)
+    return seeded.small, seeded.large
 
 
 def _free_port() -> int:
@@ -109,12 +78,12 @@ def _gunicorn(env: dict, app: str, extra: list[str]) -> tuple[subprocess.Popen, 
     raise SystemExit(f"gunicorn for {app} did not start")
 
 
-def _sign_in(base: str) -> str:
+def _sign_in(base: str, email: str = OWNER) -> str:
     http = requests.Session()
     login = http.get(base + "/login")
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login.text).group(1)
     cookies = {c.name: c.value for c in login.cookies}
-    form = {"csrf_token": token, "email": "bench@example.fr", "password": PASSWORD}
+    form = {"csrf_token": token, "email": email, "password": PASSWORD}
     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
     resp = http.post(base + "/login", data=form, headers={"Cookie": cookie}, allow_redirects=False)
     assert resp.status_code == 302, resp.text[:300]
@@ -127,8 +96,11 @@ def _first_doc(base: str, cookie: str, pid: int) -> str:
     return re.search(rf'href="(/p/{pid}/documents/\d+)"', html).group(1)
 
 
-def _wrk(url: str, seconds: int, connections: int, cookie: str | None) -> dict:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", "Accept-Encoding: br, gzip"]
+def _wrk(url: str, seconds: int, connections: int, cookie: str | None, script: str | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "20s", "--latency",
+           "-H", "Accept-Encoding: br, gzip"]
+    if script:
+        cmd += ["-s", script]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout

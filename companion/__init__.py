@@ -142,6 +142,7 @@ def _templates(app: Flask) -> None:
             "current_locale": client.locale(),
             "acting_for": getattr(g, "acting_for", None),
             "shared_device": client.shared_device(),
+            **i18n.page_gettext(),
         }
 
     # One format per kind (services/dates.py): the filters take no format, so no page can pick its own.

@@ -8,7 +8,10 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import current_app, request
+from flask_babel import get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from .config import PROJECT_ROOT
 from .web import cookies
@@ -105,3 +108,26 @@ def fill_catalog(locale: str, mapping_file: Path) -> int:
         return tuple(value) if value is not None and isinstance(msg.id, tuple) else value
 
     return _set_strings(locale, mapped)
+
+
+def page_gettext() -> dict:
+    """`gettext` and `ngettext` for one page's templates, bound once to this request's catalog.
+
+    Flask-Babel's template functions look the catalog up again for every string (several context-local
+    lookups each: about a millisecond for a page's 60 strings). Put in the template context, these
+    shadow them with the same behaviour as Jinja's "new style" gettext: the translation is escaped
+    as markup when autoescaping, then always formatted with the keyword arguments (`num` added)."""
+    catalog = get_translations()
+
+    @pass_context
+    def gettext(context, string: str, **variables):
+        text = catalog.ugettext(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular: str, plural: str, num: int, **variables):
+        variables.setdefault("num", num)
+        text = catalog.ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}

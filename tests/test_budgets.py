@@ -4,7 +4,18 @@ from pathlib import Path
 
 from companion.assets import precache_urls
 
-from .budgets import EXTERNAL_URL, INLINE_HANDLER, INLINE_SCRIPT, KB, STYLE_ATTR, compressed_size, first_visit
+from .budgets import (
+    ENCODINGS,
+    EXTERNAL_URL,
+    INLINE_HANDLER,
+    INLINE_SCRIPT,
+    KB,
+    STYLE_ATTR,
+    _decoded,
+    compressed_size,
+    first_visit,
+    wire_size,
+)
 from .pages import page_urls
 
 PACKAGE = Path(__file__).resolve().parent.parent / "companion"
@@ -93,3 +104,36 @@ def test_responses_are_compressed(client):
     assert resp.headers["Content-Encoding"] == "br"
     resp = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert resp.headers["Content-Encoding"] == "gzip"
+
+
+FIRST_WINDOW = 14_600  # ten TCP segments of 1,460 bytes: what a server may send before the first ack
+
+
+def _first_response_problems(client, url: str) -> list[str]:
+    """What keeps this page from painting after one round trip: a first response (headers included,
+    compressed as served) over one initial window, or anything render-blocking it references."""
+    resp = client.get(url, headers=ENCODINGS)
+    if resp.status_code != 200 or resp.mimetype != "text/html":
+        return []
+    problems = []
+    if wire_size(resp) > FIRST_WINDOW:
+        problems.append(f"{url}: {wire_size(resp)} bytes")
+    html = _decoded(resp) if resp.headers.get("Content-Encoding") else resp.get_data(as_text=True)
+    if '<link rel="stylesheet"' in html or "<style>" not in html:
+        problems.append(f"{url}: its styles are not in the page")
+    opening_tags = [tag.split(">")[0] for tag in html.split("<script")[1:]]
+    if not all("defer" in tag or "async" in tag for tag in opening_tags):
+        problems.append(f"{url}: a script blocks the paint")
+    return problems
+
+
+def test_every_pages_first_response_fits_one_round_trip_and_paints_from_it(app, client, web):
+    """DESIGN.md: any page paints after its first response on a cold cache. Every page of the app,
+    signed in and signed out."""
+    anonymous = page_urls(app, client)
+    problems = [p for url in anonymous for p in _first_response_problems(client, url)]
+    web.register(email="anna@example.fr")
+    signed_in = page_urls(app, client, "anna@example.fr")
+    assert any("/documents" in url for url in signed_in) and "/" in signed_in
+    problems += [p for url in signed_in for p in _first_response_problems(client, url)]
+    assert problems == []

@@ -5,6 +5,7 @@ edit, delete and trash pages included); CDA import; views that do not import eac
 import ast
 import io
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from companion.models.audit import AccessEvent
 from companion.models.document import Document
 from companion.models.profile import Profile
 from companion.models.types import utcnow
-from companion.services import documents
+from companion.services import document_list, documents
 from companion.services.access import find_access
 from companion.services.audit_actions import phrase_for
 
@@ -79,9 +80,11 @@ def test_the_list_paginates(web, ctx, owner):
     for i in range(23):
         upload(web, owner, make_pdf(f"doc {i}"), title=f"Document {i:02d}")
     page1 = web.get(f"/p/{owner}/documents").get_data(as_text=True)
-    page2 = web.get(f"/p/{owner}/documents?page=2").get_data(as_text=True)
+    nxt = re.search(r'rel="next" href="([^"]+)"', page1).group(1).replace("&amp;", "&")
+    page2 = web.get(nxt).get_data(as_text=True)
     assert page1.count('class="muted">') >= 20 and "23 documents" in page1
-    assert "Page 2" in page2 and page2.count("/documents/") < page1.count("/documents/")
+    assert 'rel="prev"' in page2 and 'rel="next"' not in page2
+    assert page2.count("/documents/") < page1.count("/documents/")
 
 
 def test_rename_retype_hide_delete_restore_and_purge(web, app, ctx, owner):
@@ -357,7 +360,7 @@ def test_the_service_ignores_a_year_it_cannot_turn_into_a_date(app, web, ctx, ow
     upload(web, owner, PDF)
     with app.test_request_context():
         user = db.session.scalar(select(User).where(User.email == "anna@example.fr"))
-        listing = documents.search(find_access(user, owner), documents.Filters(year=10000))
+        listing = document_list.search(find_access(user, owner), document_list.Filters(year=10000))
         assert listing.total == 1
 
 
@@ -453,10 +456,12 @@ def test_pages_of_a_search_stay_in_the_search_with_no_words_in_links(web, owner)
     upload(web, owner, make_pdf("other"), title="Radio du genou")
     base = f"/p/{owner}/documents"
     page1 = web.post(base, {"q": "Courrier"}, from_url=base).get_data(as_text=True)
-    assert "23 documents" in page1 and "Page 1 sur 2" in page1
-    assert "q=" not in page1 and 'name="page" value="2"' in page1
-    page2 = web.post(base, {"q": "Courrier", "page": "2"}, from_url=base).get_data(as_text=True)
-    assert "Page 2 sur 2" in page2 and "Radio du genou" not in page2 and "Courrier" in page2
+    assert "23 documents" in page1 and "Page suivante" in page1 and "Page précédente" not in page1
+    after = re.search(r'name="after" value="(\d+)"', page1).group(1)
+    assert "q=" not in page1
+    page2 = web.post(base, {"q": "Courrier", "after": after}, from_url=base).get_data(as_text=True)
+    assert "Page précédente" in page2 and "Page suivante" not in page2
+    assert "Radio du genou" not in page2 and "Courrier" in page2
 
 
 def test_a_caregivers_search_is_in_the_owners_log_without_the_words(web, ctx, owner):

@@ -116,6 +116,11 @@ class PendingRecovery(Model):
     cancelled_by: Mapped[str] = mapped_column(String(16), default="")  # owner | replaced
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    @classmethod
+    def still_waiting(cls) -> tuple:
+        """Neither applied nor cancelled yet: the owner is told on every page (a banner)."""
+        return cls.applied_at.is_(None), cls.cancelled_at.is_(None)
+
     @property
     def waiting(self) -> bool:
         return self.applied_at is None and self.cancelled_at is None

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TypeGuard
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import case, literal, null, or_, select, union_all
 
 from ..extensions import db
 from ..models.account import User
@@ -69,27 +69,46 @@ def accessible_profiles(actor: User | None, now: datetime | None = None) -> list
     if not _can_hold_access(actor):
         return []
     now = now or utcnow()
-    owned_rows = db.session.execute(
-        select(Profile, ProfileOwner.relation).join(ProfileOwner).where(ProfileOwner.user_id == actor.id)
-        .order_by(Profile.user_id.is_(None), Profile.id)
-    ).all()
-    result = [owner_access(p, relation) for p, relation in owned_rows]
-    owned_ids = {p.id for p, _relation in owned_rows}
+    # One statement (every page's header asks): the owned profiles (own first, then children's), then
+    # those reached by an active delegation (one each: the one that ends last, as find_access says).
+    owned = (select(ProfileOwner.profile_id.label("pid"), literal(0).label("kind"),
+                    null().label("delegation_id"), ProfileOwner.relation.label("relation"))
+             .where(ProfileOwner.user_id == actor.id))
+    helped = (select(Delegation.profile_id, literal(1), Delegation.id, null())
+              .where(Delegation.caregiver_id == actor.id, Delegation.is_active(now)))
+    reached = union_all(owned, helped).subquery()
     rows = db.session.execute(
-        select(Profile, Delegation).join(Delegation, Delegation.profile_id == Profile.id)
-        .where(Delegation.caregiver_id == actor.id, Delegation.is_active(now))
-        .order_by(Profile.id)
+        select(Profile, Delegation, reached.c.relation).select_from(reached)
+        .join(Profile, Profile.id == reached.c.pid)
+        .outerjoin(Delegation, Delegation.id == reached.c.delegation_id)
+        .order_by(reached.c.kind, case((reached.c.kind == 0, Profile.user_id.is_(None)), else_=False),
+                  Profile.id, Delegation.expires_at.desc())
     ).all()
-    for profile, delegation in rows:
-        if profile.id not in owned_ids:
+    result: list[Access] = []
+    seen: set[int] = set()
+    for profile, delegation, relation in rows:
+        if delegation is None:
+            result.append(owner_access(profile, relation))
+        elif profile.id not in seen:
             scopes = frozenset({"profile"}) | delegation.granted_scopes
             result.append(Access(profile, "caregiver", scopes, delegation))
+        seen.add(profile.id)
     return result
 
 
-def find_access(actor: User | None, profile_id: int, now: datetime | None = None) -> Access | None:
+def _among(accesses: list[Access], profile_id: int) -> Access | None:
+    """find_access answered from accessible_profiles' list, which holds one access a profile: the
+    ownership, else the delegation that ends last."""
+    return next((a for a in accesses if a.profile.id == profile_id), None)
+
+
+def find_access(actor: User | None, profile_id: int, now: datetime | None = None,
+                among: list[Access] | None = None) -> Access | None:
+    """`among`: accessible_profiles(actor) if the request already has it (no statement then)."""
     if not _can_hold_access(actor):
         return None
+    if among is not None:
+        return _among(among, profile_id)
     now = now or utcnow()
     owner = db.session.execute(
         select(Profile, ProfileOwner.relation).join(ProfileOwner)
@@ -108,9 +127,11 @@ def find_access(actor: User | None, profile_id: int, now: datetime | None = None
     return Access(profile, "caregiver", frozenset({"profile"}) | delegation.granted_scopes, delegation)
 
 
-def require_access(actor: User | None, profile_id: int, scope: str, now: datetime | None = None) -> Access:
-    """The actor's access to the profile if it includes `scope`; otherwise log and raise AccessDenied."""
-    access = find_access(actor, profile_id, now)
+def require_access(actor: User | None, profile_id: int, scope: str, now: datetime | None = None,
+                   among: list[Access] | None = None) -> Access:
+    """The actor's access to the profile if it includes `scope`; otherwise log and raise AccessDenied.
+    `among`: accessible_profiles(actor), when the request already holds it."""
+    access = find_access(actor, profile_id, now, among)
     if access is not None and access.allows(scope):
         return access
     actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None

@@ -1,4 +1,5 @@
-"""Health documents: add (upload or CDA import), read with integrity check, browse, edit, hide, trash.
+"""Health documents: add (upload or CDA import), read with integrity check, edit, hide, trash (the list
+and its pages: services/document_list.py).
 
 Write order: the row is flushed first (the unique sha256 per profile catches duplicates), then the
 encrypted blob is written atomically; the caller commits, and removes the blob if the commit fails
@@ -9,18 +10,17 @@ import hashlib
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models.account import User
-from ..models.document import Document, fold
+from ..models.document import Document
 from ..models.export import DataExport
 from ..models.types import utcnow
 from . import ServiceError, audit, crypto, document_types, document_view, sniff
@@ -30,7 +30,6 @@ from .storage import LocalStorage, Storage, new_key
 log = logging.getLogger("companion.documents")
 TRASH_DAYS = 30
 LEFTOVER_AGE = timedelta(minutes=5)
-YEARS = (1900, 2100)  # the years a filter may ask for: date() fails past 9999
 
 
 class DocumentCorrupted(ServiceError):
@@ -198,67 +197,6 @@ def record_read(access: Access, actor: User, doc: Document, action: str) -> None
 def record_search(access: Access, actor: User) -> None:
     """A caregiver's search is a look at the list; the words searched stay out of the log."""
     audit.record_access(access, actor, "document.search", object_type="document")
-
-
-@dataclass
-class Filters:
-    q: str = ""
-    class_code: str = ""
-    type_code: str = ""
-    year: int | None = None
-    page: int = 1
-    per_page: int = 20
-
-
-@dataclass
-class Listing:
-    documents: Sequence[Document]
-    total: int
-    page: int
-    pages: int
-    years: list
-
-
-def search(access: Access, filters: Filters) -> Listing:
-    where = visible_clause(access)
-    if filters.q:
-        # Accents and case do not count ("echographie" finds "Échographie"); % and _ are literal.
-        words = fold(filters.q.strip()[:100]).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        codes = document_types.codes_matching(filters.q.strip())
-        where.append(or_(Document.search_text.like(f"%{words}%", escape="\\"), Document.type_code.in_(codes)))
-    if filters.class_code:
-        where.append(Document.class_code == filters.class_code)
-    if filters.type_code:
-        where.append(Document.type_code == filters.type_code)
-    year_col = func.coalesce(Document.care_date, func.date(Document.created_at))
-    if filters.year and YEARS[0] <= filters.year <= YEARS[1]:
-        where.append(year_col.between(date(filters.year, 1, 1), date(filters.year, 12, 31)))
-    count = select(func.count()).select_from(Document).where(*where)
-    total = db.session.scalar(count) or 0  # COUNT is never NULL
-    pages = max(1, -(-total // filters.per_page))
-    page = min(max(1, filters.page), pages)
-    docs = db.session.scalars(
-        select(Document).where(*where)
-        .order_by(Document.class_code, Document.care_date.desc().nulls_last(), Document.id.desc())
-        .offset((page - 1) * filters.per_page).limit(filters.per_page)
-    ).all()
-    return Listing(docs, total, page, pages, _years(access))
-
-
-def _years(access: Access) -> list[int]:
-    """The years of the profile's care dates, newest first, in one statement that jumps from one year to
-    the one before (a recursive query, one index step per year) instead of reading every date."""
-    visible = visible_clause(access)
-    years = select(func.max(Document.care_date).label("d")).where(*visible).cte("years", recursive=True)
-    if db.session.get_bind().dialect.name == "postgresql":
-        year_start = func.date_trunc("year", years.c.d)
-    else:
-        year_start = func.date(years.c.d, "start of year")
-    before = (select(func.max(Document.care_date)).where(*visible, Document.care_date < year_start)
-              .correlate(years).scalar_subquery())
-    years = years.union_all(select(before).where(years.c.d.is_not(None)))
-    dates = db.session.scalars(select(years.c.d).where(years.c.d.is_not(None))).all()
-    return sorted({d.year for d in dates}, reverse=True)
 
 
 def update(access: Access, actor: User, doc: Document, *, title: str, type_code: str, care_date: date | None,

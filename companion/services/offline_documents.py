@@ -57,10 +57,10 @@ def set_pinned(access: Access, actor: User, doc: Document, device_id: str, pinne
     db.session.flush()
 
 
-def key_documents(access: Access) -> list[Document]:
-    """The most recent visible document of each key type (by care date, undated ones last, then the
-    newest), in one statement whose cost does not grow with the profile's documents: for each type, the
-    latest dated and the latest undated document, each one step of the index
+def _latest_of_each_key_type(access: Access) -> dict[str, int]:
+    """The id of the most recent visible document of each key type (by care date, undated ones last,
+    then the newest), in one statement whose cost does not grow with the profile's documents: for each
+    type, the latest dated and the latest undated document, each one step of the index
     ix_documents_profile_type_date (a plain `NULLS LAST` order would sort every row on PostgreSQL)."""
     columns = (Document.id, Document.type_code, Document.care_date)
     candidates = []
@@ -71,12 +71,18 @@ def key_documents(access: Access) -> list[Document]:
         undated = (select(*columns).where(*of_type, Document.care_date.is_(None))
                    .order_by(Document.id.desc()).limit(1))
         candidates += [dated.subquery().select(), undated.subquery().select()]
-    if not candidates:
-        return []
     latest: dict[str, int] = {}
+    if not candidates:
+        return latest
     for doc_id, code, care_date in db.session.execute(union_all(*candidates)).all():
         if code not in latest or care_date is not None:  # a dated one comes before an undated one
             latest[code] = doc_id
+    return latest
+
+
+def key_documents(access: Access) -> list[Document]:
+    """The most recent visible document of each key type (see _latest_of_each_key_type)."""
+    latest = _latest_of_each_key_type(access)
     if not latest:
         return []
     return list(db.session.scalars(select(Document).where(Document.id.in_(latest.values()))
@@ -85,7 +91,7 @@ def key_documents(access: Access) -> list[Document]:
 
 def key_ids(access: Access, user: User) -> set[int]:
     """Key documents kept automatically (none with data saver on)."""
-    return set() if user.data_saver else {d.id for d in key_documents(access)}
+    return set() if user.data_saver else set(_latest_of_each_key_type(access).values())
 
 
 def manifest(access: Access, user: User, device_id: str, *, shared_device: bool, urls) -> dict:

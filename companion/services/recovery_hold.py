@@ -33,7 +33,7 @@ NOT_FOUND = _l("This request does not exist any more, or it was already stopped 
 
 
 def _waiting():
-    return PendingRecovery.applied_at.is_(None), PendingRecovery.cancelled_at.is_(None)
+    return PendingRecovery.still_waiting()
 
 
 def _record(pending: PendingRecovery, action: str, *, actor=None, role: str = "system", **extra) -> None:
@@ -79,6 +79,9 @@ def waiting_for(person: User) -> list[PendingRecovery]:
 
 
 def has_waiting(person: User) -> bool:
+    facts = getattr(person, "facts", None)  # read with the session (services/sessions.py)
+    if facts is not None:
+        return facts.recovery_waiting
     return db.session.scalar(select(PendingRecovery.id).where(
         PendingRecovery.user_id == person.id, *_waiting()).limit(1)) is not None
 

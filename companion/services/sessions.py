@@ -2,19 +2,31 @@
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models.account import User, UserSession
+from ..models.credential import WebAuthnCredential
+from ..models.onboarding import PendingRecovery
 from ..models.types import utcnow
 from . import audit
 
 # Writing last_seen_at on every request would make each page view a write.
 TOUCH_EVERY = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What every page asks about the signed-in account (the key banner and the mediators' key rule,
+    the recovery banner), read in the same statement as the session rather than in two more."""
+
+    has_key: bool
+    recovery_waiting: bool
 
 
 def _digest(token: str) -> str:
@@ -42,10 +54,14 @@ def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: 
     if not token:
         return None, False
     now = now or utcnow()
-    sess = db.session.scalar(select(UserSession).options(joinedload(UserSession.user))
-                             .where(UserSession.token_hash == _digest(token)))
-    if sess is None:
+    has_key = exists().where(WebAuthnCredential.user_id == UserSession.user_id)
+    waiting = exists().where(PendingRecovery.user_id == UserSession.user_id, *PendingRecovery.still_waiting())
+    row = db.session.execute(select(UserSession, has_key, waiting).options(joinedload(UserSession.user))
+                             .where(UserSession.token_hash == _digest(token))).first()
+    if row is None:
         return None, False
+    sess = row[0]
+    sess.user.facts = AccountFacts(has_key=bool(row[1]), recovery_waiting=bool(row[2]))
     if sess.revoked_at is not None:
         return None, bool(sess.wipe_all)
     user_idle = idle

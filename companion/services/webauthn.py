@@ -90,6 +90,9 @@ def credentials_of(user: User) -> list[WebAuthnCredential]:
 
 
 def has_key(user: User) -> bool:
+    facts = getattr(user, "facts", None)  # read with the session (services/sessions.py)
+    if facts is not None:
+        return facts.has_key
     count = db.session.scalar(
         select(func.count()).select_from(WebAuthnCredential).where(WebAuthnCredential.user_id == user.id)
     )
@@ -285,6 +288,7 @@ def register_key(user: User, rp: RelyingParty, payload, name: str | None, *,
     )
     db.session.add(cred)
     db.session.flush()
+    user.facts = None  # read again if this request asks
     _log(user, "security.key_added", cred.id, cred.name)
     return cred
 
@@ -384,5 +388,6 @@ def remove(user: User, key_id: int) -> WebAuthnCredential:
     cred = find_own(user, key_id)
     db.session.delete(cred)
     db.session.flush()
+    user.facts = None  # read again if this request asks
     _log(user, "security.key_removed", key_id, cred.name)
     return cred

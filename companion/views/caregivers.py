@@ -29,8 +29,8 @@ def _home_helpers():
     def caregiving_home():
         if not getattr(current_user, "is_authenticated", False) or current_user.role != "person":
             return {"invitations": [], "reminders": []}
-        return {"invitations": delegation_rows.invitations_for(current_user),
-                "reminders": delegation_rows.reminders_for_owner(current_user)}
+        invitations, reminders = delegation_rows.for_home(current_user)
+        return {"invitations": invitations, "reminders": reminders}
     return {"caregiving_home": caregiving_home, "scope_labels": SCOPE_LABELS,
             "term_labels": dict(TERM_CHOICES)}
 

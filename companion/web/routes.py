@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..services import audit
 from ..services.access import require_access
+from .navigation import reachable_profiles
 
 
 def profile_route(scope: str, action: str | None = None):
@@ -24,14 +25,19 @@ def profile_route(scope: str, action: str | None = None):
         @wraps(view)
         @login_required
         def wrapper(*args, profile_id: int, **kwargs):
-            access = require_access(current_user, profile_id, scope)
+            # A read already needs the profiles this account reaches (the page's X-Profile-Access
+            # header): the access is checked against that list, read once. A write reads afresh.
+            among = reachable_profiles(current_user) if request.method in ("GET", "HEAD") else None
+            access = require_access(current_user, profile_id, scope, among=among)
             g.acting_for = access
             g.personal_data = True
-            event = None
-            if action and request.method in ("GET", "HEAD"):
-                event = audit.record_access(access, current_user, action)
             response = view(*args, access=access, **kwargs)
-            if event is not None:
+            # The read is logged once the page is made, just before its commit: an append holds its
+            # chain's head (one per profile) until the commit, so a page rendered in between would make
+            # every other view of this profile wait for it. A failed commit is an error page: nothing
+            # is shown unlogged.
+            if action and request.method in ("GET", "HEAD") and \
+                    audit.record_access(access, current_user, action):
                 commit_read()  # a read-only view would otherwise drop the log entry
             return response
 

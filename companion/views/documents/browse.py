@@ -9,10 +9,18 @@ from flask_login import current_user
 from ...extensions import db
 from ...forms.documents import CdaImportForm, UploadForm
 from ...models.document import Document
-from ...services import ServiceError, cda, document_types, documents, offline_copies, offline_documents
+from ...services import (
+    ServiceError,
+    cda,
+    document_list,
+    document_types,
+    documents,
+    offline_copies,
+    offline_documents,
+)
 from ...services.access import Access
+from ...services.document_list import Filters
 from ...services.document_view import Unviewable
-from ...services.documents import Filters
 from ...web import sw_contract as swc
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
@@ -28,21 +36,26 @@ def _year(raw: str) -> int | None:
     if not raw:
         return None
     year = int(raw) if raw.isdigit() and len(raw) == 4 else None
-    if year is None or not documents.YEARS[0] <= year <= documents.YEARS[1]:
+    if year is None or not document_list.YEARS[0] <= year <= document_list.YEARS[1]:
         flash(_l("The year must be between %(first)s and %(last)s: all years are shown.",
-                 first=documents.YEARS[0], last=documents.YEARS[1]), "info")
+                 first=document_list.YEARS[0], last=document_list.YEARS[1]), "info")
         return None
     return year
 
 
 def _filters(searching: bool) -> Filters:
-    """Category, type, year and page may sit in the URL; the search words are health detail and come
-    only from a POST body, so they never reach access logs or the browser history."""
+    """Category, type, year and the page's position (a document id) may sit in the URL; the search
+    words are health detail and come only from a POST body, so they never reach access logs or the
+    browser history."""
     args = request.form if searching else request.args
-    page = args.get("page", "1")
     return Filters(q=args.get("q", "")[:100] if searching else "", class_code=args.get("class", "")[:8],
                    type_code=args.get("type", "")[:16], year=_year(args.get("year", "")[:8]),
-                   page=int(page) if page.isdigit() and len(page) < 7 else 1)
+                   after=_position(args.get("after", "")), before=_position(args.get("before", "")))
+
+
+def _position(raw: str) -> int | None:
+    """A document id marking where a page starts or ends; anything else is the first page."""
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 def _groups(docs: Sequence[Document], lang: str) -> list:
@@ -68,7 +81,7 @@ def index(access: Access):
     if searching:  # the guard logs GETs only; the words searched are not logged
         documents.record_search(access, current_user)
         db.session.commit()
-    listing = documents.search(access, filters)
+    listing = document_list.search(access, filters)
     lang = locale()
     pinned = offline_documents.pinned_ids(access, current_user, device_id())
     html = render_template(
@@ -194,16 +207,17 @@ def import_cda(access: Access):
 @profile_route("documents:read")
 def show(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
-    if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
-        documents.record_read(access, current_user, doc, "document.view")
     pinned = doc.id in offline_documents.pinned_ids(access, current_user, device_id())
     key = doc.id in offline_documents.key_ids(access, current_user)
     doc_type = document_types.get(doc.type_code)
     html = render_template("documents/show.html", access=access, doc=doc, pinned=pinned, key=key,
                            type_label=doc_type.label(locale()) if doc_type else doc.type_code,
                            official=doc_type.official(locale()) if doc_type else "")
-    # Committed once the page is made (a commit earlier would make the page reload what it holds);
-    # a failed commit is an error page: the document is never shown unlogged.
+    # Logged and committed once the page is made (the log's head of this profile is held from the
+    # append to the commit; a commit earlier would make the page reload what it holds); a failed
+    # commit is an error page: the document is never shown unlogged.
+    if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
+        documents.record_read(access, current_user, doc, "document.view")
     commit_read()
     resp = current_app.make_response(html)
     return keep_offline(resp) if pinned or key else resp

@@ -1,0 +1,62 @@
+"""The access log's pages by position (keyset on the entry id, services/access_log.page): entries written
+at the same instant are each shown once, in order; entries pruned between two pages (the retention
+job) neither break the next page nor come back; every page costs the same statements."""
+
+import re
+from datetime import timedelta
+
+from companion.extensions import db
+from companion.models.types import utcnow
+from companion.services import access_log, audit
+
+from .cast import sign_up
+from .conftest import Browser
+from .statements import counted
+
+OLDER = re.compile(r'href="([^"]+)" rel="next"')
+
+
+def _labels(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r"entrée n°(\d+)", html)]
+
+
+def _log(ctx, pid: int, numbers, at) -> None:
+    with ctx():
+        for n in numbers:
+            audit.record(actor=None, actor_role="system", action="profile.view", profile_id=pid,
+                         object_label=f"entrée n°{n}", at=at)
+        db.session.commit()
+
+
+def test_entries_of_one_instant_each_show_once_and_pruned_ones_do_not_break_the_next_page(app, ctx):
+    louis = Browser(app.test_client())
+    pid = sign_up(louis, ctx, "louis")
+    _log(ctx, pid, range(1, 61), utcnow() - timedelta(days=800))  # past a year's retention
+    _log(ctx, pid, range(61, 131), utcnow() - timedelta(hours=1))  # 70 at the very same instant
+    first = louis.get(f"/p/{pid}/access-log").get_data(as_text=True)
+    assert _labels(first) == list(range(130, 80, -1))
+    with ctx():  # the retention job runs between the two pages
+        assert access_log.prune(12) >= 60
+        db.session.commit()
+    seen, url = _labels(first), OLDER.search(first).group(1)
+    while url:
+        html = louis.get(url.replace("&amp;", "&")).get_data(as_text=True)
+        seen += _labels(html)
+        found = OLDER.search(html)
+        url = found and found.group(1)
+    assert seen == list(range(130, 60, -1))  # each recent entry once, in order; nothing pruned comes back
+
+
+def test_every_page_of_a_long_log_costs_the_same_statements(app, ctx):
+    louis = Browser(app.test_client())
+    pid = sign_up(louis, ctx, "louis")
+    _log(ctx, pid, range(1, 261), utcnow() - timedelta(hours=2))
+    url, costs = f"/p/{pid}/access-log", []
+    while url:
+        louis.get(url)
+        with counted(app) as sql:
+            html = louis.get(url).get_data(as_text=True)
+        costs.append(len(sql))
+        found = OLDER.search(html)
+        url = found and found.group(1).replace("&amp;", "&")
+    assert len(costs) >= 6 and len(set(costs[1:-1])) == 1, costs
