@@ -8,8 +8,8 @@
   function say(attr) { note.textContent = note.getAttribute(attr).replace("{date}", text); note.hidden = false; }
   if (saved) {
     var when = new Date(saved);
-    text = when.toLocaleDateString(lang, { day: "numeric", month: "long", year: "numeric" }) + " " +
-      when.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    // The pages' one format for a moment (services/dates.py): "30 novembre 2026 à 14:30".
+    text = when.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" });
     say(note.getAttribute("data-state") === "updating" ? "data-updating" : "data-text");
   }
   if (!("serviceWorker" in navigator)) return;

@@ -62,7 +62,7 @@
   }
   function when(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleString(lang, { day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" });  // as services/dates.moment
   }
   function entries() {
     return caches.has(name).then(function (has) { return has ? caches.open(name) : null; }).then(function (c) {
