@@ -84,7 +84,7 @@ def test_a_child_crosses_the_teen_age_and_majority_with_every_step_told_and_logg
     assert family_job.job(app, at(date(2026, 3, 10), 11)) == 0  # once only
     mails = _mails(ctx)
     assert [(r, k) for r, k, _ in mails] == [("claire@example.fr", "teen_soon_parent")]
-    assert "Léa" in mails[0][2] and "2026-06-10" in mails[0][2] and "vaccin" not in mails[0][2].lower()
+    assert "Léa" in mails[0][2] and "10 juin 2026" in mails[0][2] and "vaccin" not in mails[0][2].lower()
     home = parent.get("/").get_data(as_text=True)
     assert "Léa grandit" in home and f"/p/{lea}/growing-up" in home
     # The parent makes the teen's login code, shown once on the page, stored hashed.
@@ -358,3 +358,35 @@ def test_a_share_the_parents_made_ends_when_the_teen_age_narrows_them(app, ctx):
     with ctx():
         assert db.session.get(ClinicianShare, share_id).revoked_at is not None
     assert ("share.ended_with_access", "system") in _log(ctx, lea)
+
+
+def test_a_young_adult_without_a_login_leaves_the_profile_with_the_parents_until_they_join(app, ctx):
+    """Nobody could reach the profile if the parents' access ended with no login to take it over."""
+    claire, lea = _child(ctx)
+    family_job.job(app, at(date(2026, 3, 10)))  # the teen notice; no code is ever made
+    family_job.job(app, at(date(2026, 6, 10)))
+    family_job.job(app, at(date(2029, 6, 10)))
+    assert _stage(ctx, lea) == "adult"
+    parent = signed_in(app.test_client(), claire)
+    assert parent.get(f"/p/{lea}/documents").status_code == 200  # still theirs: nobody else has it
+    page = parent.get(f"/p/{lea}/growing-up").get_data(as_text=True)
+    assert "n’a pas encore d’identifiant" in page
+    assert ("claire@example.fr", "adult_waiting_parent") in {(r, k) for r, k, _ in _mails(ctx)}
+    # A year and a half later the parent makes a code (valid a month) and the young adult joins.
+    with ctx():
+        teen_id = make_person("anna", email="lea@example.fr", name="Léa Martin").id
+        db.session.commit()
+    late = at(date(2030, 12, 1))
+    with app.test_request_context():
+        code = teen_codes.make(find_access(db.session.get(User, claire), lea), db.session.get(User, claire),
+                               now=late)
+        db.session.commit()
+        teen_codes.claim(db.session.get(User, teen_id), code, now=late)
+        db.session.commit()
+    with ctx():
+        assert db.session.scalars(select(ProfileOwner.user_id).where(ProfileOwner.profile_id == lea)).all() \
+            == [teen_id]  # hers alone now
+    assert parent.get(f"/p/{lea}/documents").status_code == 404
+    steps = [a for a, _role in _log(ctx, lea) if a.startswith("family.")]
+    assert steps[-5:] == ["family.adult_waiting", "family.code_made", "family.teen_joined", "family.adult",
+                          "family.parent_ended"]

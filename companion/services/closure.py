@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +35,7 @@ from ..models.export import DataExport
 from ..models.profile import Profile, ProfileOwner
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
-from . import ServiceError, audit, closing, dates, delegations, erasure, mail
+from . import ServiceError, audit, closing, delegations, erasure, mail
 from .access import Access
 from .documents import storage
 
@@ -187,12 +186,9 @@ def _other_owners(profile_id: int, user_id: int | None) -> list[User]:
 
 
 def _tell(person: User, kind: str, profile: Profile, by: User | None, when: datetime | None = None) -> None:
-    params = {"name": person.display_name.split(" ")[0], "person": profile.full_name,
-              "by": by.display_name if by else "", "link": mail.public_url(f"/p/{profile.id}/close")}
-    if when is not None:
-        with force_locale(person.locale if person.locale in mail.LANGUAGES else "fr"):
-            params["date"] = dates.day(when)
-    mail.queue(person.email, person.locale, kind, **params)
+    mail.queue(person.email, person.locale, kind, name=person.display_name.split(" ")[0],
+               person=profile.full_name, by=by.display_name if by else "", date=when,
+               link=mail.public_url(f"/p/{profile.id}/close"))
 
 
 def cancel(actor: User, row: Closure, now: datetime | None = None) -> None:

@@ -218,15 +218,14 @@ def reviews_due(now: datetime | None = None) -> list[tuple[Dependent, Profile, U
 def remind_reviews(now: datetime | None = None) -> int:
     """Tell each manager once (`reminded_at`; a review clears it), REVIEW_NOTICE before the review date.
     Housekeeping runs it; the e-mail names the person and a date, nothing else."""
-    from . import dates, mail
+    from . import mail
 
     now = now or utcnow()
     due = reviews_due(now)
     for dep, profile, manager in due:
-        with force_locale(manager.locale if manager.locale in mail.LANGUAGES else "fr"):
-            day = dates.day(dep.review_on)
         mail.queue(manager.email, manager.locale, "dependent_review", name=manager.display_name.split(" ")[0],
-                   person=profile.full_name, date=day, link=mail.public_url(f"/p/{profile.id}/dependent"))
+                   person=profile.full_name, date=dep.review_on,
+                   link=mail.public_url(f"/p/{profile.id}/dependent"))
         dep.reminded_at = now
     db.session.flush()
     return len(due)

@@ -98,7 +98,7 @@ def _step(profile: Profile, stage: str, ages: Ages, now: datetime) -> None:
     name = profile.first_name
     if stage == "teen_soon":
         _log(profile, "family.teen_soon", now, day["teen"].isoformat())
-        _tell(parents(profile.id), "teen_soon_parent", person=name, date=day["teen"].isoformat(), link=link)
+        _tell(parents(profile.id), "teen_soon_parent", person=name, date=day["teen"], link=link)
     elif stage == "teen":
         _log(profile, "family.teen", now)
         if profile.parents_narrowed:
@@ -108,9 +108,9 @@ def _step(profile: Profile, stage: str, ages: Ages, now: datetime) -> None:
     elif stage == "adult_soon":
         _log(profile, "family.adult_soon", now, day["adult"].isoformat())
         _tell(parents(profile.id) + _teen_account(profile), "adult_soon", person=name,
-              date=day["adult"].isoformat(), link=link)
+              date=day["adult"], link=link)
     elif stage == "adult":
-        _become_adult(profile, now)
+        become_adult(profile, now)
 
 
 def note_narrowed(profile: Profile, now: datetime) -> None:
@@ -120,9 +120,16 @@ def note_narrowed(profile: Profile, now: datetime) -> None:
     shares.end_made_by(profile.id, [p.id for p in parents(profile.id)], now)
 
 
-def _become_adult(profile: Profile, now: datetime) -> None:
-    """The parents stop being owners; those the young adult chose to keep become caregivers."""
+def become_adult(profile: Profile, now: datetime) -> None:
+    """The parents stop being owners; those the young adult chose to keep become caregivers. A young
+    adult with no login yet cannot hold the profile: the parents keep it (nobody else could reach it)
+    until the young adult joins with a code, which then hands it over (teen_codes._attach)."""
     former = parents(profile.id)
+    if profile.user_id is None:
+        _log(profile, "family.adult_waiting", now)
+        _tell(former, "adult_waiting_parent", person=profile.first_name,
+              link=mail.public_url(f"/p/{profile.id}/growing-up"))
+        return
     shares.end_made_by(profile.id, [p.id for p in former], now)
     db.session.execute(delete(ProfileOwner).where(ProfileOwner.profile_id == profile.id,
                                                   ProfileOwner.relation != "self"))

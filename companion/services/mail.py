@@ -14,7 +14,7 @@ row from another sender once committed, and a sent mark must be durable before t
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from email.utils import make_msgid
@@ -28,6 +28,7 @@ from sqlalchemy import and_, or_, select, update
 from ..extensions import db
 from ..models.mail import OutgoingMail
 from ..models.types import utcnow
+from . import dates
 
 log = logging.getLogger("companion.mail")
 
@@ -216,6 +217,17 @@ def _adult_now_parent(p: dict) -> tuple[str, str]:
     return subject, body
 
 
+def _adult_waiting_parent(p: dict) -> tuple[str, str]:
+    subject = _("%(person)s has come of age", **p)
+    body = _(
+        "Hello %(name)s,\n\n"
+        "%(person)s has come of age, but has no login to Companion yet. Until they have one, you keep "
+        "their health space. Make a login code for %(person)s and give it to them: once they use it, "
+        "the space is theirs alone.\n%(link)s\n\n"
+        "Companion", **p)
+    return subject, body
+
+
 def _teen_now_teen(p: dict) -> tuple[str, str]:
     subject = _("You now decide who sees your health space")
     body = _(
@@ -239,7 +251,7 @@ def _adult_now_teen(p: dict) -> tuple[str, str]:
 KINDS = {"teen_soon_parent": _teen_soon_parent, "teen_now_teen": _teen_now_teen,
          "adult_now_teen": _adult_now_teen, "teen_now_parent": _teen_now_parent,
          "teen_joined_parent": _teen_joined_parent, "adult_soon": _adult_soon,
-         "adult_now_parent": _adult_now_parent,
+         "adult_now_parent": _adult_now_parent, "adult_waiting_parent": _adult_waiting_parent,
          "closure_requested_caregiver": _closure_requested_caregiver,
          "closure_requested_owner": _closure_requested_owner, "closure_cancelled": _closure_cancelled,
          "closure_done": _closure_done,
@@ -256,9 +268,11 @@ def public_url(path: str) -> str:
 
 def queue(recipient: str, locale: str | None, kind: str, **params) -> OutgoingMail:
     """Compose the message in the recipient's language and keep it in the outbox (flushed, not sent:
-    `send_queued` sends it once the caller has committed)."""
+    `send_queued` sends it once the caller has committed). A date or datetime among `params` is written
+    here, as a day in the recipient's words ("10 juin 2026"), never as the caller's ISO text."""
     lang = locale if locale in LANGUAGES else "fr"
     with force_locale(lang):
+        params = {k: dates.day(v) if isinstance(v, date) else v for k, v in params.items()}
         subject, body = KINDS[kind](params)
     row = OutgoingMail(recipient=recipient, locale=lang, kind=kind, subject=subject[:200], body=body,
                        attempts=0, last_error="")

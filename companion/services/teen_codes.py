@@ -10,7 +10,7 @@ outcome: either the teen has the profile and no code is left, or the old code is
 is refused."""
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
@@ -28,7 +28,7 @@ from . import ServiceError, audit, mail, shares
 from .access import Access
 from .agenda import add_months
 from .delegations import CODE_ALPHABET, CODE_LENGTH, _hash_code, format_code, normalise_code
-from .family_stages import Ages, note_narrowed, parents
+from .family_stages import Ages, become_adult, note_narrowed, parents
 
 WRONG = _l("This code does not work. Check it, or ask your parents for a new one.")
 
@@ -48,7 +48,7 @@ def make(access: Access, actor: User, now: datetime | None = None) -> str:
     profile = access.profile
     if not access.is_owner or profile.user_id == actor.id:
         raise ServiceError(_l("Only a parent can make this code."), 403)
-    if profile.stage in ("", "adult") or profile.birth_date is None:
+    if profile.stage == "" or profile.birth_date is None:
         raise ServiceError(_l("This code can be made three months before the teen age."), 409)
     # The code rows first, then the profile's: the order `claim` takes them in (no deadlock). A refusal
     # below rolls the cancelling back with the rest of the request.
@@ -58,7 +58,8 @@ def make(access: Access, actor: User, now: datetime | None = None) -> str:
         raise ServiceError(_l("%(name)s already has their own login.", name=profile.first_name), 409)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     adult = Ages.from_config().dates(profile.birth_date)["adult"]
-    expires = datetime.combine(add_months(adult, 12), now.timetz())
+    # Until a year after majority; a young adult who has not joined by then gets a month from now.
+    expires = max(datetime.combine(add_months(adult, 12), now.timetz()), now + timedelta(days=30))
     db.session.add(TeenCode(profile_id=profile.id, code_hash=_hash_code(code), created_by_id=actor.id,
                             created_at=now, expires_at=expires))
     audit.record(actor=actor, actor_role="owner", action="family.code_made", profile_id=profile.id)
@@ -114,6 +115,9 @@ def _attach(profile: Profile, teen: User, now: datetime) -> None:
     audit.record(actor=teen, actor_role="owner", action="family.teen_joined", profile_id=profile.id, at=now)
     if profile.parents_narrowed:
         note_narrowed(profile, now)
+    if profile.stage == "adult":  # of age already: the profile is theirs alone from now on
+        become_adult(profile, now)
+        return
     for parent in parents(profile.id):
         mail.queue(parent.email, parent.locale, "teen_joined_parent", name=parent.display_name,
                    person=profile.first_name, link=mail.public_url(f"/p/{profile.id}/growing-up"))
