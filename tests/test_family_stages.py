@@ -74,6 +74,23 @@ def _documents(ctx, pid):
         return ids
 
 
+def _joins(app, ctx, claire: int, lea: int, now: datetime | None = None) -> int:
+    """Léa gets her own account and joins with a code her parent makes at `now` (after the teen notice
+    unless a stage was already reached); her account's id."""
+    with ctx():
+        teen_id = make_person("anna", email="lea@example.fr", name="Léa Martin").id
+        db.session.commit()
+    if now is None:
+        family_job.job(app, at(date(2026, 3, 10)))
+    with app.test_request_context():
+        parent = db.session.get(User, claire)
+        code = teen_codes.make(find_access(parent, lea), parent, now=now)
+        db.session.commit()
+        teen_codes.claim(db.session.get(User, teen_id), code, now=now)
+        db.session.commit()
+    return teen_id
+
+
 def test_a_child_crosses_the_teen_age_and_majority_with_every_step_told_and_logged(app, ctx):
     claire, lea = _child(ctx)
     parent = signed_in(app.test_client(), claire)
@@ -149,16 +166,7 @@ def test_a_child_crosses_the_teen_age_and_majority_with_every_step_told_and_logg
 
 def test_a_young_adult_who_chose_so_keeps_a_parent_as_a_caregiver(app, ctx):
     claire, lea = _child(ctx)
-    with ctx():
-        teen = make_person("anna", email="lea@example.fr", name="Léa Martin")
-        db.session.commit()
-        teen_id = teen.id
-    family_job.job(app, at(date(2026, 3, 10)))
-    with app.test_request_context():
-        code = teen_codes.make(find_access(db.session.get(User, claire), lea), db.session.get(User, claire))
-        db.session.commit()
-        teen_codes.claim(db.session.get(User, teen_id), code)
-        db.session.commit()
+    teen_id = _joins(app, ctx, claire, lea)
     family_job.job(app, at(date(2026, 6, 10)))
     web = signed_in(app.test_client(), teen_id)
     web.post(f"/p/{lea}/growing-up/parents", {"scopes": ["agenda"], "keep_parents": "y"},
@@ -274,15 +282,7 @@ def test_parents_get_no_reminders_and_no_family_agenda_entry_once_the_teen_hides
     from companion.services.delivery_rows import managers
 
     claire, lea = _child(ctx)
-    with ctx():
-        teen = make_person("anna", email="lea@example.fr", name="Léa Martin")
-        db.session.commit()
-        teen_id = teen.id
-    family_job.job(app, at(date(2026, 3, 10)))
-    with app.test_request_context():
-        code = teen_codes.make(find_access(db.session.get(User, claire), lea), db.session.get(User, claire))
-        teen_codes.claim(db.session.get(User, teen_id), code)
-        db.session.commit()
+    teen_id = _joins(app, ctx, claire, lea)
     family_job.job(app, at(date(2026, 6, 10)))
     now = at(date(2026, 6, 11))
     with ctx():
@@ -373,16 +373,7 @@ def test_a_young_adult_without_a_login_leaves_the_profile_with_the_parents_until
     assert "n’a pas encore d’identifiant" in page
     assert ("claire@example.fr", "adult_waiting_parent") in {(r, k) for r, k, _ in _mails(ctx)}
     # A year and a half later the parent makes a code (valid a month) and the young adult joins.
-    with ctx():
-        teen_id = make_person("anna", email="lea@example.fr", name="Léa Martin").id
-        db.session.commit()
-    late = at(date(2030, 12, 1))
-    with app.test_request_context():
-        code = teen_codes.make(find_access(db.session.get(User, claire), lea), db.session.get(User, claire),
-                               now=late)
-        db.session.commit()
-        teen_codes.claim(db.session.get(User, teen_id), code, now=late)
-        db.session.commit()
+    teen_id = _joins(app, ctx, claire, lea, now=at(date(2030, 12, 1)))
     with ctx():
         assert db.session.scalars(select(ProfileOwner.user_id).where(ProfileOwner.profile_id == lea)).all() \
             == [teen_id]  # hers alone now
