@@ -109,6 +109,8 @@ def _age_session(app, minutes: int) -> None:
 def test_starting_needs_a_fresh_login_but_resuming_does_not(app, web, claire):
     fill_profile(app, claire, CLAIRE)
     link = build_export(web, app, claire)
+    begun = web.get(link, headers={"Range": "bytes=0-99"})  # the download begins, the login fresh
+    assert begun.status_code == 206
     _age_session(app, 60)
     refused = web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
     assert refused.status_code == 302 and "/reauth" in refused.headers["Location"]
@@ -116,6 +118,7 @@ def test_starting_needs_a_fresh_login_but_resuming_does_not(app, web, claire):
     assert from_start.status_code == 302 and "/reauth" in from_start.headers["Location"]
     resumed = web.get(link, headers={"Range": "bytes=100-"})
     assert resumed.status_code == 206
+    assert "LISEZ-MOI.txt" in open_zip(begun.data + resumed.data).namelist()  # the whole archive, resumed
 
 
 def test_ranges_206_if_range_and_416(app, web, claire):

@@ -4,6 +4,7 @@ the download by byte ranges, so a slow line that drops resumes where it stopped.
 from typing import IO, cast
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,6 +24,10 @@ from ..web.signin import ask_fresh_login, fresh_login_required
 
 bp = Blueprint("exports", __name__)
 READ_SIZE = 64 * 1024
+# The archive whose download this browser session began after a fresh login: only that one may then be
+# resumed without a new one (else any range but the first byte, e.g. `bytes=1-`, would give a stale or
+# stolen session the whole archive, all but its first byte, with no password asked).
+STARTED_KEY = "export_started"
 
 
 @bp.route("/p/<int:profile_id>/export")
@@ -70,9 +75,10 @@ def _resuming() -> bool:
 @bp.route("/p/<int:profile_id>/export/<int:export_id>/archive.zip")
 @profile_route("manage")
 def download(access: Access, export_id: int):
-    # A download starts with a fresh login; resuming it (a range further on) needs only the owner's
-    # session, or a 2G line cut after the few minutes a login stays fresh could never finish.
-    if not _resuming() and (ask := ask_fresh_login()) is not None:
+    # A download starts with a fresh login; resuming it (a range further on) needs only the session that
+    # began it, or a 2G line cut after the few minutes a login stays fresh could never finish.
+    begun_here = _resuming() and flask_session.get(STARTED_KEY) == export_id
+    if not begun_here and (ask := ask_fresh_login()) is not None:
         return ask
     try:
         row = exports.get_ready(access, export_id)
@@ -101,4 +107,5 @@ def download(access: Access, export_id: int):
         if request.method == "GET":
             exports.record_download(access, current_user, row)
             db.session.commit()
+            flask_session[STARTED_KEY] = row.id
     return resp

@@ -28,6 +28,7 @@ from ..web.client import locale
 from ..web.navigation import reachable_profiles, redirect_next
 from ..web.refusals import refuse
 from ..web.routes import account_route, commit_read, profile_route
+from ..web.signin import fresh_login_required
 from ..web.sw_contract import COPY_TOKEN, keep_offline, page_profiles
 
 bp = Blueprint("family", __name__)
@@ -78,6 +79,7 @@ def growing_up(access: Access):
 
 @bp.route("/p/<int:profile_id>/growing-up/code", methods=["POST"])
 @profile_route("manage")
+@fresh_login_required  # whoever types the code owns the profile, the parents narrowed: confirm it is one
 def make_code(access: Access):
     if not MakeCodeForm().validate_on_submit():
         return _page(access, status=400)
