@@ -10,13 +10,19 @@ from sqlalchemy import select
 from companion.commands import family as family_job
 from companion.extensions import db
 from companion.models.account import UserSession
+from companion.models.closure import Closure
 from companion.models.family import TeenCode
+from companion.models.profile import Profile
 from companion.models.types import utcnow
+from companion.services import closure
 
-from .cast import signed_in
+from .cast import mediator_browser, registered, signed_in
 from .documents_support import _empty_document_store  # noqa: F401  (each test starts with no blob)
 from .export_support import _export_queue, build_export, fill_profile  # noqa: F401
-from .test_family_stages import _child, at
+from .test_dependents import CODE_RE
+from .test_dependents import _new as _new_dependent
+from .test_family_stages import _child, _joins, at
+from .test_onboarding_flow import join, start_session
 
 CLAIRE = "claire@example.fr"
 
@@ -51,3 +57,39 @@ def test_a_stale_session_cannot_read_the_archive_by_skipping_its_first_byte(app,
         resp = web.get(link, headers={"Range": asked})
         assert resp.status_code == 302 and "/reauth" in resp.headers["Location"], asked
         assert b"PK" not in resp.data
+
+
+def _closes_after_cooling_off(app) -> None:
+    with app.test_request_context():
+        closure.run_due(utcnow() + closure.cooling_off() + timedelta(days=1))
+
+
+def test_a_closure_the_manager_asked_does_not_erase_the_profile_the_adult_took_back(app, ctx):
+    sophie = registered(app, "sophie")
+    pid = int(_new_dependent(sophie).headers["Location"].split("/")[2])
+    assert sophie.post(f"/p/{pid}/close", {"understood": "y"}, from_url=f"/p/{pid}/close").status_code == 302
+    code = CODE_RE.search(sophie.post(f"/p/{pid}/dependent/claim-code", from_url=f"/p/{pid}/dependent")
+                          .get_data(as_text=True)).group(1)
+    mediator, _mid = mediator_browser(app)
+    louis = join(app, start_session(mediator)[0])
+    louis.post("/onboarding/consent", {"answer": "agree"}, from_url="/onboarding/consent")
+    account = {"display_name": "Louis Bernard", "email": "louis@example.fr", "password": "une phrase facile"}
+    assert louis.post("/onboarding/claim", {**account, "code": code}).status_code == 302
+    _closes_after_cooling_off(app)
+    with ctx():
+        profile = db.session.get(Profile, pid)
+        assert profile is not None and profile.user_id is not None, "Louis's own space was erased"
+        assert db.session.scalar(select(Closure)) is None
+    assert "Votre propre profil" in louis.get(f"/p/{pid}/").get_data(as_text=True)
+
+
+def test_a_closure_a_parent_asked_does_not_erase_the_profile_the_teen_joined(app, ctx):
+    claire, lea = _child(ctx)
+    family_job.job(app, at(date(2026, 3, 10)))
+    parent = signed_in(app.test_client(), claire)
+    assert parent.post(f"/p/{lea}/close", {"understood": "y"}, from_url=f"/p/{lea}/close").status_code == 302
+    teen_id = _joins(app, ctx, claire, lea, now=utcnow())
+    _closes_after_cooling_off(app)
+    with ctx():
+        profile = db.session.get(Profile, lea)
+        assert profile is not None and profile.user_id == teen_id, "Léa's own space was erased"

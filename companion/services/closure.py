@@ -191,6 +191,16 @@ def _tell(person: User, kind: str, profile: Profile, by: User | None, when: date
                link=mail.public_url(f"/p/{profile.id}/close"))
 
 
+def drop_for_own_login(profile: Profile, actor: User, now: datetime) -> None:
+    """The profile just became its person's own (a teen's code, a dependent adult taking it back): a
+    closure an owner asked before no longer holds; only the person closes it now, with their account."""
+    gone = db.session.execute(delete(Closure).where(Closure.profile_id == profile.id)
+                              .execution_options(synchronize_session=False))
+    if gone.rowcount:  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
+        audit.record(actor=actor, actor_role="owner", action="closure.cancelled", profile_id=profile.id,
+                     at=now)
+
+
 def cancel(actor: User, row: Closure, now: datetime | None = None) -> None:
     """Stop the closure. Refused (409) when the job got there first: then there is nothing left."""
     now = now or utcnow()
@@ -249,8 +259,8 @@ def close(closure_id: int, now: datetime) -> int:
     account = db.session.get(User, account_id) if account_id else None
     if account is not None:
         profiles = plan_for_account(account).profiles
-    else:
-        profiles = [p for p in [db.session.get(Profile, profile_id)] if p is not None]
+    else:  # a profile that has since become its person's own is theirs to close, not the owners' before
+        profiles = [p for p in [db.session.get(Profile, profile_id)] if p is not None and p.user_id is None]
     keys = _erase(profiles, account, requested_at, now)
     db.session.commit()
     for key in keys:  # after the commit: the rows and wrapped keys are gone, these bytes open no more

@@ -26,6 +26,7 @@ from . import (
     ServiceError,
     accounts,
     audit,
+    closure,
     delegations,
     document_types,
     documents,
@@ -191,6 +192,7 @@ def _hand_over(profile: Profile, user: User, dep: Dependent, sess: AssistedSessi
     audit.record(actor=user, actor_role="owner", action="dependent.claimed", profile_id=profile.id,
                  object_type="structure", object_id=sess.structure_id,
                  object_label=structure.name if structure else "", at=now)
+    closure.drop_for_own_login(profile, user, now)
     manager = db.session.get(User, dep.manager_id) if dep.manager_id else None
     if manager is None:
         return

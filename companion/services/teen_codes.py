@@ -24,7 +24,7 @@ from ..models.emergency import EmergencyCard
 from ..models.family import TeenCode
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import ServiceError, audit, mail, shares
+from . import ServiceError, audit, closure, mail, shares
 from .access import Access
 from .agenda import add_months
 from .delegations import CODE_ALPHABET, CODE_LENGTH, _hash_code, format_code, normalise_code
@@ -113,6 +113,7 @@ def _attach(profile: Profile, teen: User, now: datetime) -> None:
     db.session.flush()
     db.session.refresh(profile)
     audit.record(actor=teen, actor_role="owner", action="family.teen_joined", profile_id=profile.id, at=now)
+    closure.drop_for_own_login(profile, teen, now)
     if profile.parents_narrowed:
         note_narrowed(profile, now)
     if profile.stage == "adult":  # of age already: the profile is theirs alone from now on
