@@ -9,20 +9,23 @@ from sqlalchemy import select
 
 from companion.commands import family as family_job
 from companion.extensions import db
-from companion.models.account import UserSession
+from companion.models.account import User, UserSession
 from companion.models.closure import Closure
+from companion.models.delegation import Delegation
 from companion.models.family import TeenCode
 from companion.models.profile import Profile
 from companion.models.types import utcnow
-from companion.services import closure
+from companion.services import closure, delegations
 
 from .cast import mediator_browser, registered, signed_in
+from .closure_support import open_share
 from .documents_support import _empty_document_store  # noqa: F401  (each test starts with no blob)
 from .export_support import _export_queue, build_export, fill_profile  # noqa: F401
 from .test_dependents import CODE_RE
 from .test_dependents import _new as _new_dependent
 from .test_family_stages import _child, _joins, at
 from .test_onboarding_flow import join, start_session
+from .test_shares import _share
 
 CLAIRE = "claire@example.fr"
 
@@ -93,3 +96,23 @@ def test_a_closure_a_parent_asked_does_not_erase_the_profile_the_teen_joined(app
     with ctx():
         profile = db.session.get(Profile, lea)
         assert profile is not None and profile.user_id == teen_id, "Léa's own space was erased"
+
+
+def test_a_former_managers_share_ends_with_the_help_the_adult_ends(app, ctx):
+    sophie = registered(app, "sophie")
+    pid = int(_new_dependent(sophie).headers["Location"].split("/")[2])
+    public_id, _key, _code = _share(sophie, pid)  # made as the manager, before Louis takes the profile
+    code = CODE_RE.search(sophie.post(f"/p/{pid}/dependent/claim-code", from_url=f"/p/{pid}/dependent")
+                          .get_data(as_text=True)).group(1)
+    mediator, _mid = mediator_browser(app)
+    louis = join(app, start_session(mediator)[0])
+    louis.post("/onboarding/consent", {"answer": "agree"}, from_url="/onboarding/consent")
+    account = {"display_name": "Louis Bernard", "email": "louis@example.fr", "password": "une phrase facile"}
+    assert louis.post("/onboarding/claim", {**account, "code": code}).status_code == 302
+    assert open_share(app, public_id) == 200  # she still helps him: her link still opens
+    with app.test_request_context():
+        kept = db.session.scalar(select(Delegation).where(Delegation.profile_id == pid))
+        delegations.end(db.session.get(User, kept.granted_by_id), kept, role="owner")
+        db.session.commit()
+    assert sophie.get(f"/p/{pid}/").status_code == 404
+    assert open_share(app, public_id) == 410, "the former manager's link still opens Louis's data"

@@ -33,6 +33,7 @@ from . import (
     onboarding,
     profiles,
     proofs,
+    shares,
 )
 from .access import OWNER_SCOPES, Access
 
@@ -201,6 +202,7 @@ def _hand_over(profile: Profile, user: User, dep: Dependent, sess: AssistedSessi
                    expires_at=delegations.add_term(now, KEPT_HELP), label="")
     db.session.add(d)
     db.session.flush()
+    shares.carry_into(profile.id, manager.id, d.id)  # or her links would outlive the help the adult ends
     audit.record(actor=user, actor_role="owner", action="dependent.manager_kept", profile_id=profile.id,
                  object_type="delegation", object_id=d.id, object_label=manager.display_name, at=now)
     proofs.issue("consent", d, now=now)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models.account import User
@@ -214,6 +214,15 @@ def end_made_by(profile_id: int, maker_ids, now: datetime) -> int:
                      object_label=share.created_at.strftime("%Y-%m-%d %H:%M UTC"), at=now)
     db.session.flush()
     return len(running)
+
+
+def carry_into(profile_id: int, maker_id: int, delegation_id: int) -> None:
+    """The running shares a former owner made now hang on the delegation that owner keeps (a dependent
+    adult's manager, once the adult took the profile back): they end when that help ends, like hers."""
+    db.session.execute(update(ClinicianShare).where(
+        ClinicianShare.profile_id == profile_id, ClinicianShare.created_by_id == maker_id,
+        ClinicianShare.delegation_id.is_(None), ClinicianShare.revoked_at.is_(None))
+        .values(delegation_id=delegation_id).execution_options(synchronize_session=False))
 
 
 def listed(access: Access) -> list[ClinicianShare]:
