@@ -118,3 +118,23 @@ def test_a_dependent_adult_is_created_with_the_real_form_and_its_pages_pass_axe(
     axe_check(page)
     page.get_by_role("link", name="Voir la preuve").click()
     expect(page.locator("main")).to_contain_text("Preuve de la base légale : Tutelle")
+
+
+def test_the_verifier_shows_a_name_exactly_as_signed_even_with_a_dollar_sign(page, live_server, unique_email):
+    """String.replace reads "$&", "$`" and "$'" in a replacement as patterns: a caregiver whose name holds
+    one made the page show words the signed statement does not say."""
+    from tests.cast import make_delegation
+
+    with live_server.app.test_request_context():
+        louis = accounts.register(unique_email, "une phrase facile", "Louis Bernard", cost=(1, 1024))
+        sophie = accounts.register("s-" + unique_email, "une phrase facile", "Sophie $& $' Bernard",
+                                   cost=(1, 1024))
+        token = proofs.issue("delegation", make_delegation(accounts.own_profile(louis).id, sophie,
+                                                           "agenda")).statement
+        db.session.commit()
+    page.goto(f"{live_server.url}/verify#{token}")
+    result = page.locator("#verify-result")
+    expect(result).to_contain_text("Authentique")
+    expect(result).to_contain_text("Sophie $& $' Bernard peut agir pour Louis Bernard — l’agenda de "
+                                   "prévention")
+    expect(result).not_to_contain_text("%(caregiver)s")

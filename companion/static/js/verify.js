@@ -60,8 +60,12 @@
 
   function plain(data) {
     var scopes = data.s.map(function (s) { return words.scopes[s]; }).join(", ");
-    return words.sentences[data.k].replace("%(caregiver)s", data.c).replace("%(person)s", data.p)
-      .replace("%(scopes)s", scopes).replace("%(until)s", day(data.u));
+    // One pass, each value given by a function: a string replacement reads "$&" or "$'" in a signed
+    // name as a pattern, and a name holding "%(person)s" would be filled in turn.
+    var values = { caregiver: data.c, person: data.p, scopes: scopes, until: day(data.u) };
+    return words.sentences[data.k].replace(/%\((caregiver|person|scopes|until)\)s/g, function (_m, name) {
+      return values[name];
+    });
   }
 
   function status(data) {
