@@ -9,9 +9,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from companion.commands import closures
 from companion.demo.documents import make_pdf
 from companion.extensions import db
 from companion.models.audit import AccessEvent
+from companion.models.closure import Closure
 from companion.models.delegation import Delegation
 from companion.models.document import Document
 from companion.models.mail import OutgoingMail
@@ -163,3 +165,23 @@ def test_a_dependent_adult_is_managed_reviewed_and_taken_back_in_a_help_session(
     assert ended.status_code == 302
     assert sophie.get(f"/p/{pid}/documents").status_code == 404
     assert "Preuve : Sophie Bernard n’agit plus pour Louis Bernard" in _titles(ctx, pid)
+
+
+def test_a_carer_cannot_close_their_account_while_an_adult_they_look_after_would_go_with_it(app, ctx):
+    """The adult is a person, not a child: closing the carer's account must not erase their space."""
+    sophie = registered(app, "sophie")
+    assert _new(sophie).status_code == 302
+    resp = sophie.post("/account/close", {"understood": "y"})
+    assert resp.status_code == 409
+    assert "Vous vous occupez de Louis Bernard" in resp.get_data(as_text=True)
+    with ctx():
+        assert db.session.scalar(select(Closure.id)) is None  # nothing asked, nothing ended
+        louis = db.session.scalar(select(Dependent.profile_id))
+    # Closing Louis's profile on its own page stays possible; then the account may close.
+    assert sophie.post(f"/p/{louis}/close", {"understood": "y"}).status_code == 302
+    assert sophie.post("/account/close", {"understood": "y"}).status_code == 302
+    with ctx():
+        last = max(db.session.scalars(select(Closure.closes_at)))
+    assert closures.job(app, now=last + timedelta(minutes=1)) >= 1
+    with ctx():
+        assert db.session.get(Profile, louis) is None and db.session.scalar(select(Closure.id)) is None

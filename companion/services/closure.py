@@ -33,6 +33,7 @@ from ..models.delegation import Delegation
 from ..models.document import Document
 from ..models.export import DataExport
 from ..models.profile import Profile, ProfileOwner
+from ..models.proof import Dependent
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from . import ServiceError, audit, closing, delegations, erasure, mail
@@ -128,7 +129,24 @@ def request_account(actor: User, now: datetime | None = None) -> Closure:
     if actor.role != "person":  # a mediator's account belongs to their structure's tools
         raise ServiceError(_l("This account cannot be closed here. Please ask your France Services lead."),
                            status=403)
-    return _request(actor, plan_for_account(actor).profiles, Closure(account_id=actor.id), now or utcnow())
+    plan = plan_for_account(actor)
+    adults = _adults_looked_after([p.id for p in plan.profiles])
+    if adults:  # a person, not a child: their space must not go with the carer's account
+        raise ServiceError(_l("You look after %(names)s. Before closing your account, help them take back "
+                              "their profile, or close their profile on its own page.",
+                              names=", ".join(p.full_name for p in adults)), status=409)
+    return _request(actor, plan.profiles, Closure(account_id=actor.id), now or utcnow())
+
+
+def _adults_looked_after(profile_ids: list[int]) -> list[Profile]:
+    """Adults without a login of their own managed under a legal basis (services/dependents.py), whose
+    own profile's closure was not asked on purpose."""
+    if not profile_ids:
+        return []
+    own_closure = select(Closure.id).where(Closure.profile_id == Profile.id).exists()
+    return list(db.session.scalars(select(Profile).join(Dependent, Dependent.profile_id == Profile.id)
+                                   .where(Profile.id.in_(profile_ids), Dependent.claimed_at.is_(None),
+                                          ~own_closure).order_by(Profile.id)))
 
 
 def _request(actor: User, profiles: list[Profile], row: Closure, now: datetime) -> Closure:
