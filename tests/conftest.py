@@ -34,6 +34,23 @@ def reset_schema(app):
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
 
 
+REDIS_URL = os.environ.get("COMPANION_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
+
+
+def redis_or_skip() -> str:
+    """The test Redis's URL; outside CI a test without one is skipped, in CI it fails (CI has Redis at
+    127.0.0.1:6379: the Redis backend must run there, not be skipped)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return REDIS_URL
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _catalogs():
     """Pages are asserted in French: compile the catalogs once if this checkout has none yet (.mo files

@@ -8,7 +8,6 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from companion.extensions import db
@@ -20,6 +19,7 @@ from companion.services import crypto, documents, exports
 from companion.services.access import find_access
 
 from .cast import make_profile
+from .conftest import redis_or_skip
 from .documents_support import _empty_document_store  # noqa: F401  (each test starts with no blob)
 from .export_support import CARD, DOSES, _export_queue, build_export, drain, fill_profile, open_zip  # noqa: F401
 
@@ -249,20 +249,11 @@ def test_a_build_whose_worker_died_is_marked_failed_and_can_be_asked_again(app, 
 
 
 def test_built_on_the_redis_queue(app, web, claire):
-    import os
     import uuid
-
-    import redis
 
     from companion import tasks as tasks_module
 
-    url = os.environ.get("COMPANION_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"no Redis at {url}")
+    url = redis_or_skip()
     queue = tasks_module.make_queue(url, app.config["INSTANCE_DIR"], name=f"export-{uuid.uuid4().hex[:8]}")
     tasks_module.register(queue, app)  # the web request enqueues into Redis; a worker takes it
     try:

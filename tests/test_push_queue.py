@@ -3,7 +3,6 @@ service that checks VAPID and decrypts: exactly one message per device with a sl
 two workers, a claim taken over sends nothing, a 2-hour outage delivers everything once after it, and
 every message carries a Topic and the configured VAPID subject but nothing about health."""
 
-import os
 import threading
 import uuid
 from collections import Counter
@@ -11,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from companion import tasks as tasks_module
@@ -21,26 +19,17 @@ from companion.models.types import utcnow
 from companion.services import delivery, reminders
 from companion.services import push as push_service
 
+from .conftest import REDIS_URL, redis_or_skip
 from .push_receiver import PushService
 from .test_push_delivery import LOCAL, NOW, device, person
 
-REDIS_URL = os.environ.get("COMPANION_TEST_REDIS_URL", "redis://127.0.0.1:6379/10")
 SUBJECT = "mailto:ops@companion.example"
-
-
-def _redis_or_skip():
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        if os.environ.get("CI"):
-            raise  # CI has Redis at 127.0.0.1:6379: its backend must run there, not be skipped
-        pytest.skip(f"no Redis at {REDIS_URL}")
 
 
 @pytest.fixture(params=["sqlite-queue", "redis-queue"])
 def queue(request, app, tmp_path):
     if request.param == "redis-queue":
-        _redis_or_skip()
+        redis_or_skip()
         q = tasks_module.make_queue(REDIS_URL, str(tmp_path), name=f"companion-test-{uuid.uuid4().hex[:8]}")
     else:
         q = tasks_module.make_queue("", str(tmp_path))
