@@ -7,6 +7,7 @@ import threading
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
@@ -92,6 +93,9 @@ def login(page, base_url: str, email: str, password: str = "une phrase facile", 
 
 def logout(page):
     page.get_by_role("button", name="Se déconnecter").click()
+    # Wait for the signed-out page: a navigation started at once would cancel the logout's POST and
+    # leave the session open (the next /login then goes home).
+    expect(page.get_by_role("heading", name="Vous êtes déconnecté")).to_be_visible()
 
 
 SW_STATE = """async (ms) => {
