@@ -4,10 +4,11 @@ and lists go through `accessible_profiles`: nothing is ever fetched by id alone.
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TypeGuard
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, literal, null, or_, select, union_all
+from sqlalchemy import Integer, bindparam, case, literal, null, or_, select, union_all
 
 from ..extensions import db
 from ..models.account import User
@@ -64,26 +65,30 @@ def owner_access(profile: Profile, relation: str) -> Access:
     return Access(profile, "owner", OWNER_SCOPES)
 
 
+@lru_cache(maxsize=1)
+def _reachable_statement():
+    """One statement (every page's header asks): the owned profiles (own first, then children's), then
+    those reached by an active delegation (one each: the one that ends last, as find_access says).
+    Built once with the account and the time as bound values: building it cost more than running it."""
+    actor_id, now = bindparam("actor_id", type_=Integer), bindparam("now")
+    owned = (select(ProfileOwner.profile_id.label("pid"), literal(0).label("kind"),
+                    null().label("delegation_id"), ProfileOwner.relation.label("relation"))
+             .where(ProfileOwner.user_id == actor_id))
+    helped = (select(Delegation.profile_id, literal(1), Delegation.id, null())
+              .where(Delegation.caregiver_id == actor_id, Delegation.is_active(now)))
+    reached = union_all(owned, helped).subquery()
+    return (select(Profile, Delegation, reached.c.relation).select_from(reached)
+            .join(Profile, Profile.id == reached.c.pid)
+            .outerjoin(Delegation, Delegation.id == reached.c.delegation_id)
+            .order_by(reached.c.kind, case((reached.c.kind == 0, Profile.user_id.is_(None)), else_=False),
+                      Profile.id, Delegation.expires_at.desc()))
+
+
 def accessible_profiles(actor: User | None, now: datetime | None = None) -> list[Access]:
     """Every profile the actor may act on, owned first, then by delegation."""
     if not _can_hold_access(actor):
         return []
-    now = now or utcnow()
-    # One statement (every page's header asks): the owned profiles (own first, then children's), then
-    # those reached by an active delegation (one each: the one that ends last, as find_access says).
-    owned = (select(ProfileOwner.profile_id.label("pid"), literal(0).label("kind"),
-                    null().label("delegation_id"), ProfileOwner.relation.label("relation"))
-             .where(ProfileOwner.user_id == actor.id))
-    helped = (select(Delegation.profile_id, literal(1), Delegation.id, null())
-              .where(Delegation.caregiver_id == actor.id, Delegation.is_active(now)))
-    reached = union_all(owned, helped).subquery()
-    rows = db.session.execute(
-        select(Profile, Delegation, reached.c.relation).select_from(reached)
-        .join(Profile, Profile.id == reached.c.pid)
-        .outerjoin(Delegation, Delegation.id == reached.c.delegation_id)
-        .order_by(reached.c.kind, case((reached.c.kind == 0, Profile.user_id.is_(None)), else_=False),
-                  Profile.id, Delegation.expires_at.desc())
-    ).all()
+    rows = db.session.execute(_reachable_statement(), {"actor_id": actor.id, "now": now or utcnow()}).all()
     result: list[Access] = []
     seen: set[int] = set()
     for profile, delegation, relation in rows:

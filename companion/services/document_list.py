@@ -12,15 +12,16 @@ from this reader does not."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import and_, func, or_, select, union_all
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models.document import Document, fold
 from . import document_types
 from .access import Access
-from .documents import visible_clause
+from .documents import visible_clause, visible_where
 
 YEARS = (1900, 2100)  # the years a filter may ask for: date() fails past 9999
 PAGE_SIZE = 20
@@ -135,16 +136,24 @@ def search(access: Access, filters: Filters) -> Listing:
 
 
 def years(access: Access) -> list[int]:
-    """The years of the profile's care dates, newest first, in one statement that jumps from one year to
-    the one before (a recursive query, one index step per year) instead of reading every date."""
-    visible = visible_clause(access)
+    """The years of the profile's care dates, newest first (see _years_statement)."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _years_statement(dialect, access.see_hidden)
+    dates = db.session.scalars(statement, {"profile_id": access.profile.id}).all()
+    return sorted({d.year for d in dates}, reverse=True)
+
+
+@lru_cache(maxsize=4)
+def _years_statement(dialect: str, see_hidden: bool):
+    """One statement that jumps from one year to the one before (a recursive query, one index step per
+    year) instead of reading every date. Built once per (database, hidden or not), the profile bound."""
+    visible = visible_where(bindparam("profile_id", type_=Integer), see_hidden)
     found = select(func.max(Document.care_date).label("d")).where(*visible).cte("years", recursive=True)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if dialect == "postgresql":
         year_start = func.date_trunc("year", found.c.d)
     else:
         year_start = func.date(found.c.d, "start of year")
     before = (select(func.max(Document.care_date)).where(*visible, Document.care_date < year_start)
               .correlate(found).scalar_subquery())
     found = found.union_all(select(before).where(found.c.d.is_not(None)))
-    dates = db.session.scalars(select(found.c.d).where(found.c.d.is_not(None))).all()
-    return sorted({d.year for d in dates}, reverse=True)
+    return select(found.c.d).where(found.c.d.is_not(None))

@@ -171,8 +171,14 @@ def open_view(doc: Document) -> document_view.View:
 
 
 def visible_clause(access: Access):
-    clauses = [Document.profile_id == access.profile.id, Document.deleted_at.is_(None)]
-    if not access.see_hidden:
+    return visible_where(access.profile.id, access.see_hidden)
+
+
+def visible_where(profile_id, see_hidden: bool) -> list:
+    """What a reader sees of a profile's documents; `profile_id` may be a bound parameter, for a
+    statement built once and run for every profile."""
+    clauses = [Document.profile_id == profile_id, Document.deleted_at.is_(None)]
+    if not see_hidden:
         clauses.append(Document.hidden_at.is_(None))
     return clauses
 

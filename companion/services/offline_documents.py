@@ -3,11 +3,12 @@
 
 import os
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, union_all
+from sqlalchemy import Integer, bindparam, select, union_all
 
 from ..extensions import db
 from ..models.account import User
@@ -15,7 +16,7 @@ from ..models.document import Document, DocumentPin
 from ..models.types import utcnow
 from . import ServiceError
 from .access import Access
-from .documents import record_read, visible_clause
+from .documents import record_read, visible_clause, visible_where
 
 DEFAULT_KEY_TYPES = ("11502-2", "57833-6", "11490-0", "60591-5", "11369-6", "EXPPAT_3")
 
@@ -57,24 +58,34 @@ def set_pinned(access: Access, actor: User, doc: Document, device_id: str, pinne
     db.session.flush()
 
 
-def _latest_of_each_key_type(access: Access) -> dict[str, int]:
-    """The id of the most recent visible document of each key type (by care date, undated ones last,
-    then the newest), in one statement whose cost does not grow with the profile's documents: for each
-    type, the latest dated and the latest undated document, each one step of the index
-    ix_documents_profile_type_date (a plain `NULLS LAST` order would sort every row on PostgreSQL)."""
+@lru_cache(maxsize=16)
+def _latest_statement(codes: tuple[str, ...], see_hidden: bool):
+    """For each type, the latest dated and the latest undated document, each one step of the index
+    ix_documents_profile_type_date (a plain `NULLS LAST` order would sort every row on PostgreSQL).
+    Built once per (types, hidden or not) with the profile as a bound value: every list, document page
+    and manifest asks, and building a union of a dozen selects costs more than running it."""
     columns = (Document.id, Document.type_code, Document.care_date)
+    profile = bindparam("profile_id", type_=Integer)
     candidates = []
-    for code in key_types():
-        of_type = [*visible_clause(access), Document.type_code == code]
+    for code in codes:
+        of_type = [*visible_where(profile, see_hidden), Document.type_code == code]
         dated = (select(*columns).where(*of_type, Document.care_date.is_not(None))
                  .order_by(Document.care_date.desc(), Document.id.desc()).limit(1))
         undated = (select(*columns).where(*of_type, Document.care_date.is_(None))
                    .order_by(Document.id.desc()).limit(1))
         candidates += [dated.subquery().select(), undated.subquery().select()]
+    return union_all(*candidates)
+
+
+def _latest_of_each_key_type(access: Access) -> dict[str, int]:
+    """The id of the most recent visible document of each key type (by care date, undated ones last,
+    then the newest), in one statement whose cost does not grow with the profile's documents."""
+    codes = key_types()
     latest: dict[str, int] = {}
-    if not candidates:
+    if not codes:
         return latest
-    for doc_id, code, care_date in db.session.execute(union_all(*candidates)).all():
+    rows = db.session.execute(_latest_statement(codes, access.see_hidden), {"profile_id": access.profile.id})
+    for doc_id, code, care_date in rows.all():
         if code not in latest or care_date is not None:  # a dated one comes before an undated one
             latest[code] = doc_id
     return latest

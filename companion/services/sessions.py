@@ -4,8 +4,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -46,6 +47,15 @@ def open_session(user: User, *, user_agent: str = "", shared_device: bool = Fals
     return token, sess
 
 
+@lru_cache(maxsize=1)
+def _session_statement():
+    """Every request asks: built once, the token's digest a bound value."""
+    has_key = exists().where(WebAuthnCredential.user_id == UserSession.user_id)
+    waiting = exists().where(PendingRecovery.user_id == UserSession.user_id, *PendingRecovery.still_waiting())
+    return (select(UserSession, has_key, waiting).options(joinedload(UserSession.user))
+            .where(UserSession.token_hash == bindparam("token_hash")))
+
+
 def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: timedelta | None = None,
             now: datetime | None = None) -> tuple[UserSession | None, bool]:
     """The live session for a token (None if unknown, revoked, idle too long or too old), and whether a
@@ -54,10 +64,7 @@ def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: 
     if not token:
         return None, False
     now = now or utcnow()
-    has_key = exists().where(WebAuthnCredential.user_id == UserSession.user_id)
-    waiting = exists().where(PendingRecovery.user_id == UserSession.user_id, *PendingRecovery.still_waiting())
-    row = db.session.execute(select(UserSession, has_key, waiting).options(joinedload(UserSession.user))
-                             .where(UserSession.token_hash == _digest(token))).first()
+    row = db.session.execute(_session_statement(), {"token_hash": _digest(token)}).first()
     if row is None:
         return None, False
     sess = row[0]
