@@ -66,12 +66,18 @@ def test_ending_soon_lists_active_delegations_near_their_end(app, ctx):
         now = datetime.now(UTC)
         soon = delegations.invite(_own(owner), owner, scopes=["agenda"], email=helper.email,
                                   end_date=(now + timedelta(days=3)).date())
+        # The home page's two lists (one statement built once, the times bound): her invitation...
+        assert [r.delegation.id for r in delegation_rows.for_home(helper, now)[0]] == [soon.delegation.id]
         delegations.accept(helper, soon.delegation)
+        assert delegation_rows.for_home(helper, now) == ([], [])
         later = delegations.invite(_own(owner), owner, scopes=["agenda"], email=other.email, term="6m")
         delegations.accept(other, later.delegation)
         assert ending_soon(now) == [soon.delegation.id]
         reminders = delegation_rows.reminders_for_owner(owner, now)
         assert [r.delegation.id for r in reminders] == [soon.delegation.id]
+        # ...then the owner's reminder, the same on the home page, and gone once the access has ended.
+        assert [r.delegation.id for r in delegation_rows.for_home(owner, now)[1]] == [soon.delegation.id]
+        assert delegation_rows.for_home(owner, now + timedelta(days=5)) == ([], [])
         assert delegation_rows.reminders_for_owner(helper, now) == []
         # Once ended, it is no longer "ending soon".
         delegations.end(owner, soon.delegation, role="owner")

@@ -77,6 +77,11 @@ def _first(default: DelegationState, *cases: tuple[Any, DelegationState]):
     return next((state for cond, state in cases if cond), default)
 
 
+def ending_soon_until(now: datetime) -> datetime:
+    """An access ending before this is "ending soon" (Delegation.is_ending_soon)."""
+    return now + ENDING_SOON
+
+
 class Delegation(Model):
     __tablename__ = "delegations"
 
@@ -138,9 +143,11 @@ class Delegation(Model):
                     self.expires_at <= now)
 
     @hybrid_method
-    def is_ending_soon(self, now: datetime):
-        """Active, and ends within ENDING_SOON: time to remind the owner."""
-        return _all(self.is_active(now), self.expires_at <= now + ENDING_SOON)
+    def is_ending_soon(self, now: datetime, until: datetime | None = None):
+        """Active, and ends within ENDING_SOON: time to remind the owner. `until` is now + ENDING_SOON
+        (ending_soon_until), passed apart for a statement built once with both times bound."""
+        until = ending_soon_until(now) if until is None else until
+        return _all(self.is_active(now), self.expires_at <= until)
 
     @hybrid_method
     def state(self, now: datetime):

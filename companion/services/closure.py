@@ -20,10 +20,11 @@ profile shared with another parent stays with that parent. A profile closure clo
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Integer, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -94,11 +95,16 @@ def of_account(user_id: int) -> Closure | None:
 def closing_for(user: User) -> list[tuple[Closure, Profile | None]]:
     """The closures this account can still cancel: its own, and those of profiles it owns (one query:
     the home page's banner)."""
-    owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user.id)
-    rows = db.session.execute(
-        select(Closure, Profile).outerjoin(Profile, Profile.id == Closure.profile_id)
-        .where(or_(Closure.account_id == user.id, Closure.profile_id.in_(owned))).order_by(Closure.id))
-    return [(c, p) for c, p in rows]
+    return [(c, p) for c, p in db.session.execute(_closing_statement(), {"user_id": user.id})]
+
+
+@lru_cache(maxsize=1)
+def _closing_statement():
+    """Built once (every home page asks), the account bound."""
+    user_id = bindparam("user_id", type_=Integer)
+    owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user_id)
+    return (select(Closure, Profile).outerjoin(Profile, Profile.id == Closure.profile_id)
+            .where(or_(Closure.account_id == user_id, Closure.profile_id.in_(owned))).order_by(Closure.id))
 
 
 def ended_for_helper(user: User, now: datetime | None = None) -> list[tuple[Profile, Closure]]:

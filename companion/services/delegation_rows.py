@@ -3,14 +3,15 @@ and the rules those pages apply: who counts as a current caregiver, how many pla
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models.account import User
-from ..models.delegation import Delegation, DelegationState
+from ..models.delegation import Delegation, DelegationState, ending_soon_until
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
 
@@ -85,22 +86,33 @@ def invitations_for(user: User, now: datetime | None = None) -> list[Row]:
     if getattr(user, "role", "") != "person":
         return []
     now = now or utcnow()
-    return _rows([_invited(user, now)], now, [Delegation.created_at])
+    return _rows([_invited(user.id, now)], now, [Delegation.created_at])
 
 
-def _invited(user: User, now: datetime):
-    return and_(Delegation.caregiver_id == user.id, Delegation.is_pending(now))
+def _invited(user_id, now):
+    """`user_id` and `now` are values, or bound parameters for a statement built once."""
+    return and_(Delegation.caregiver_id == user_id, Delegation.is_pending(now))
 
 
-def _ending_soon(user: User, now: datetime):
-    owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user.id)
-    return and_(Delegation.profile_id.in_(owned), Delegation.is_ending_soon(now))
+def _ending_soon(user_id, now, until=None):
+    owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user_id)
+    return and_(Delegation.profile_id.in_(owned), Delegation.is_ending_soon(now, until))
+
+
+@lru_cache(maxsize=1)
+def _home_statement():
+    """The home page asks on every view: built once, the account and the time bound."""
+    user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=Delegation.expires_at.type)
+    invited = _invited(user_id, now)
+    ending = _ending_soon(user_id, now, bindparam("until", type_=Delegation.expires_at.type))
+    return (_query(invited.label("invited"), ending.label("ending"))
+            .where(or_(invited, ending)).order_by(Delegation.created_at))
 
 
 def reminders_for_owner(user: User, now: datetime | None = None) -> list[Row]:
     """Accesses to the profiles this account owns that end soon (Delegation.is_ending_soon)."""
     now = now or utcnow()
-    return _rows([_ending_soon(user, now)], now, [Delegation.expires_at])
+    return _rows([_ending_soon(user.id, now)], now, [Delegation.expires_at])
 
 
 def for_home(user: User, now: datetime | None = None) -> tuple[list[Row], list[Row]]:
@@ -108,9 +120,8 @@ def for_home(user: User, now: datetime | None = None) -> tuple[list[Row], list[R
     if getattr(user, "role", "") != "person":
         return [], []
     now = now or utcnow()
-    invited, ending = _invited(user, now), _ending_soon(user, now)
-    found = db.session.execute(_query(invited.label("invited"), ending.label("ending"))
-                               .where(or_(invited, ending)).order_by(Delegation.created_at)).all()
+    found = db.session.execute(_home_statement(),
+                               {"user_id": user.id, "now": now, "until": ending_soon_until(now)}).all()
     invitations = [_row(f, now) for f in found if f.invited]
     reminders = sorted((_row(f, now) for f in found if f.ending), key=lambda r: r.delegation.expires_at)
     return invitations, reminders
