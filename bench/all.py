@@ -45,6 +45,7 @@ from seed import DOCS_LARGE, DOCS_SMALL, PASSWORD, Seeded, seed  # noqa: E402
 RESULTS = HERE / "results.md"
 README = ROOT / "README.md"
 BEGIN, END = "<!-- bench/all.py:begin -->", "<!-- bench/all.py:end -->"
+FLOOR = "signed in, nothing rendered (a redirect)"
 LATENCY_MS, THROUGHPUT = 2000, 50_000  # Slow 3G, as Chromium's preset: 2 s, 400 kbit/s = 50 KB/s
 
 
@@ -56,6 +57,9 @@ def _routes(base: str, bare: str, cookie: str, s: Seeded) -> dict:
         "bare Flask (constant)": (bare + "/", None),
         "a static file": (base + static, None),
         "login page": (base + "/login", None),
+        # What every signed-in answer pays before any page is made: the session and the profiles it
+        # reaches read, nothing rendered (/login redirects a signed-in account home).
+        FLOOR: (base + "/login", cookie),
         "home (signed in)": (base + "/", cookie),
         "agenda": (f"{base}/p/{s.small}/agenda", cookie),
         f"document list, {DOCS_SMALL:,} documents": (f"{base}/p/{s.small}/documents", cookie),
@@ -163,6 +167,8 @@ def _report(runs: dict, views: dict, paints: list, push: list[str], args) -> str
     worst = min(100 * med[n]["rps"] / bare for n in signed_in)
     out.append(f"- signed-in pages: the slowest at {worst:.1f} % of bare Flask (goal: 20 %); a static file "
                f"at {100 * med['a static file']['rps'] / bare:.0f} % (goal: 50 %)")
+    out.append(f"- the floor under every signed-in page (session and profiles read, nothing rendered): "
+               f"{100 * med[FLOOR]['rps'] / bare:.1f} % of bare Flask")
     out += ["", "| caregiver views, 50 caregivers (each view writes the access log) | views/s | p50 | p99 "
             "| errors |",
             "|---|---|---|---|---|"]
