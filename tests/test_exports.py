@@ -56,6 +56,11 @@ def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, 
     log = archive.read("journal-des-acces.csv").decode("utf-8-sig")
     assert log.startswith("Quand,Qui,")
     assert "a demandé une archive de toutes les données du profil" in log
+    # Times as the access-log page's own CSV copy writes them ("12 mars 2026 à 14:30"), not in a
+    # second format: the same line reads the same in both.
+    page_csv = web.get(f"/p/{claire}/access-log.csv").get_data(as_text=True)
+    asked = next(line for line in page_csv.splitlines() if "a demandé une archive" in line)
+    assert asked in log.splitlines() and " à " in asked.split(",")[0]
     readme = archive.read("LISEZ-MOI.txt").decode()
     assert "Toutes les données de Claire Martin dans Companion" in readme
     assert "Vos 3 documents, tels qu’ils" in readme

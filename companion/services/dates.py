@@ -6,9 +6,11 @@
 - the day under a chart's bar, where room is short: "12/03" / "3/12".
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
+from babel.dates import format_date as babel_date
 from babel.dates import format_skeleton
+from babel.dates import format_time as babel_time
 from flask_babel import format_date, format_time, get_locale, get_timezone
 from flask_babel import gettext as _
 
@@ -17,10 +19,15 @@ def day(when: date | datetime | None) -> str:
     return format_date(when, "long") if when else ""
 
 
-def moment(when: datetime | None) -> str:
+def moment(when: datetime | None, tz: tzinfo | None = None) -> str:
+    """`tz`: a given time zone instead of the reader's (the queue builds an archive with no request)."""
     if not when:
         return ""
-    return _("%(day)s at %(time)s", day=format_date(when, "long"), time=format_time(when, "short"))
+    if tz is None:
+        return _("%(day)s at %(time)s", day=format_date(when, "long"), time=format_time(when, "short"))
+    local, lang = when.astimezone(tz), get_locale()
+    return _("%(day)s at %(time)s", day=babel_date(local.date(), "long", locale=lang),
+             time=babel_time(local, "short", tzinfo=tz, locale=lang))
 
 
 def chart_day(when: date | None) -> str:

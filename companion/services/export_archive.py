@@ -14,7 +14,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
-from babel.dates import format_datetime as babel_datetime
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -26,7 +25,7 @@ from ..models.document import Document
 from ..models.export import RUNNING, DataExport
 from ..models.profile import Profile
 from ..models.types import utcnow
-from . import access_log, agenda_ics, agenda_store, crypto, documents, ics, ips, mail
+from . import access_log, agenda_ics, agenda_store, crypto, dates, documents, ics, ips, mail
 from .access import Access, find_access
 from .exports import LIFETIME
 from .storage import new_key
@@ -104,7 +103,7 @@ def _write_zip(spool, row: DataExport, access: Access, user: User) -> None:
             archive.writestr("agenda.ics", _calendar(profile, user, lang, tz))
             _progress(row)
             archive.writestr("journal-des-acces.csv" if lang == "fr" else "access-log.csv",
-                             _access_log(profile, user, lang, tz))
+                             _access_log(profile, user, tz))
             _progress(row)
             archive.writestr("LISEZ-MOI.txt" if lang == "fr" else "README.txt",
                              readme(profile, names, lang, tz))
@@ -151,14 +150,14 @@ def _calendar(profile: Profile, user: User, lang: str, tz: ZoneInfo) -> str:
     return ics.calendar(events)
 
 
-def _access_log(profile: Profile, user: User, lang: str, tz: ZoneInfo) -> str:
+def _access_log(profile: Profile, user: User, tz: ZoneInfo) -> str:
     """The whole retained log of the profile (and of the account, for one's own profile), as the
     access-log page's CSV copy writes it."""
     filters = access_log.Filters(profile_ids=(profile.id,),
                                  account_id=user.id if profile.user_id == user.id else None, tz=tz.key)
 
-    def when(at):
-        return babel_datetime(at, "short", tzinfo=tz, locale=lang)
+    def when(at):  # as the page's CSV copy writes it, in the person's own time zone
+        return dates.moment(at, tz)
 
     parts = [access_log.csv_text([], access_log.csv_header())]
     for batch in access_log.every_event(filters):
