@@ -160,8 +160,12 @@ def test_one_date_format_per_kind_in_both_languages(app):
     for py in root.rglob("*.py"):
         # A signed proof (proof_pdf.py) states its time to the second with its zone, in the proof's language.
         if py.name not in ("dates.py", "proof_pdf.py"):
-            own_format = r"\bformat_(datetime|time)\(|flask_babel import.*format_date"
+            own_format = (r"\bformat_(datetime|time)\(|flask_babel import.*format_date"
+                          r"|babel\.dates import[^\n]*format_(datetime|time)")  # an alias hid one once
             assert not re.search(own_format, py.read_text()), py
+        # A day written with Babel directly (no request: a proof, a document's title) is the long one.
+        short_day = r"(format_date|babel_date)\([^)]*[\"'](short|medium|full)[\"']"
+        assert not re.search(short_day, py.read_text()), py
 
 
 def test_french_uses_typographic_apostrophes():
