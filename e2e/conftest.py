@@ -7,8 +7,8 @@ import threading
 import uuid
 
 import pytest
-from playwright.sync_api import expect
 from flask_migrate import upgrade
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from companion import create_app
