@@ -381,3 +381,41 @@ def test_a_young_adult_without_a_login_leaves_the_profile_with_the_parents_until
     steps = [a for a, _role in _log(ctx, lea) if a.startswith("family.")]
     assert steps[-5:] == ["family.adult_waiting", "family.code_made", "family.teen_joined", "family.adult",
                           "family.parent_ended"]
+
+
+def test_a_parent_the_teen_lets_see_documents_sees_and_ends_the_shares_she_makes(app, ctx):
+    """A parent's access narrowed by the teen has no delegation: the shares she makes still show on her
+    list and page (they once led to a 404 right after being made), and no other parent's do."""
+    from companion.models.share import ClinicianShare
+
+    claire, lea = _child(ctx)
+    teen_id = _joins(app, ctx, claire, lea)
+    family_job.job(app, at(date(2026, 6, 10)))  # the teen age: the parents see what Léa agrees to
+    with ctx():
+        paul = make_person("paul")
+        db.session.add(ProfileOwner(profile_id=lea, user_id=paul.id, relation="parent"))
+        db.session.commit()
+        paul_id = paul.id
+    with app.test_request_context():
+        teen = db.session.get(User, teen_id)
+        teen_codes.set_parent_view(find_access(teen, lea), teen, ["agenda", "documents:read"], False)
+        db.session.commit()
+    parent = signed_in(app.test_client(), claire)
+    resp = parent.post(f"/p/{lea}/shares", {"vaccinations": "y", "lifetime": "1d"},
+                       from_url=f"/p/{lea}/shares")
+    assert resp.status_code == 302
+    made = parent.get(resp.headers["Location"])
+    assert made.status_code == 200
+    assert re.search(r'<code id="share-code">[0-9A-Z-]+</code>', made.get_data(as_text=True))
+    with ctx():
+        share_id = db.session.scalar(select(ClinicianShare.id))
+    assert f"/p/{lea}/shares/{share_id}" in parent.get(f"/p/{lea}/shares").get_data(as_text=True)
+    other = signed_in(app.test_client(), paul_id)
+    assert f"/p/{lea}/shares/{share_id}" not in other.get(f"/p/{lea}/shares").get_data(as_text=True)
+    assert other.get(f"/p/{lea}/shares/{share_id}").status_code == 404
+    teen_browser = signed_in(app.test_client(), teen_id)
+    assert f"/p/{lea}/shares/{share_id}" in teen_browser.get(f"/p/{lea}/shares").get_data(as_text=True)
+    ended = parent.post(f"/p/{lea}/shares/{share_id}/revoke", from_url=f"/p/{lea}/shares")
+    assert ended.status_code == 302
+    with ctx():
+        assert db.session.get(ClinicianShare, share_id).revoked_at is not None

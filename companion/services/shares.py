@@ -225,18 +225,20 @@ def carry_into(profile_id: int, maker_id: int, delegation_id: int) -> None:
         .values(delegation_id=delegation_id).execution_options(synchronize_session=False))
 
 
-def listed(access: Access) -> list[ClinicianShare]:
-    """The owners see every share of the profile; a caregiver sees those she made."""
+def listed(access: Access, actor: User) -> list[ClinicianShare]:
+    """The owners see every share of the profile; a caregiver those she made through her access; a
+    parent of a teen with their own login (access narrowed, no delegation) those she made herself."""
     _require(access)
     query = select(ClinicianShare).where(ClinicianShare.profile_id == access.profile.id)
-    if not access.is_owner:
-        query = query.where(ClinicianShare.delegation_id == access.delegation.id if access.delegation
-                            else ClinicianShare.id.is_(None))
+    if access.delegation is not None:
+        query = query.where(ClinicianShare.delegation_id == access.delegation.id)
+    elif not access.is_owner:
+        query = query.where(ClinicianShare.delegation_id.is_(None), ClinicianShare.created_by_id == actor.id)
     return list(db.session.scalars(query.order_by(ClinicianShare.created_at.desc()).limit(50)))
 
 
-def get(access: Access, share_id: int) -> ClinicianShare:
-    share = next((s for s in listed(access) if s.id == share_id), None)
+def get(access: Access, actor: User, share_id: int) -> ClinicianShare:
+    share = next((s for s in listed(access, actor) if s.id == share_id), None)
     if share is None:
         raise ServiceError(_l("This share does not exist."), 404)
     return share

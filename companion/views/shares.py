@@ -78,7 +78,8 @@ def _form(access: Access) -> ShareForm:
 @profile_route(shares.SCOPE)
 def index(access: Access):
     form = _form(access)
-    ctx: dict[str, Any] = {"access": access, "shares": shares.listed(access), "is_active": shares.is_active}
+    ctx: dict[str, Any] = {"access": access, "shares": shares.listed(access, current_user),
+                           "is_active": shares.is_active}
     if form.validate_on_submit():
         try:
             made = shares.create(access, current_user, card=form.card.data,
@@ -98,7 +99,7 @@ def index(access: Access):
 @bp.route("/p/<int:profile_id>/shares/<int:share_id>")
 @profile_route(shares.SCOPE)
 def show(access: Access, share_id: int):
-    share = shares.get(access, share_id)
+    share = shares.get(access, current_user, share_id)
     link = kept_link(share) if shares.is_active(share) else None
     return render_template("shares/show.html", access=access, share=share, active=shares.is_active(share),
                            link=link[0] if link else None, code=link[1] if link else None,
@@ -108,7 +109,7 @@ def show(access: Access, share_id: int):
 @bp.route("/p/<int:profile_id>/shares/<int:share_id>/revoke", methods=["POST"])
 @profile_route(shares.SCOPE)
 def revoke(access: Access, share_id: int):
-    shares.revoke(access, current_user, shares.get(access, share_id))
+    shares.revoke(access, current_user, shares.get(access, current_user, share_id))
     db.session.commit()
     flash(_l("Done: this share no longer opens."), "success")
     return redirect(url_for("shares.index", profile_id=access.profile.id))
@@ -117,7 +118,7 @@ def revoke(access: Access, share_id: int):
 def _print(access: Access, share_id: int, make, mimetype: str, filename: str):
     """A printed card for this share, in the language asked for (?lang=fr|en), while this session holds
     its link; else 409 (the link is shown only where the share was made)."""
-    share = shares.get(access, share_id)
+    share = shares.get(access, current_user, share_id)
     link = kept_link(share) if shares.is_active(share) else None
     if link is None:
         return render_template("errors/error.html", code=409, title=_l("Make a new share"),
