@@ -318,3 +318,25 @@ def test_the_share_page_and_a_filled_card_cost_under_30_kb_on_first_load(app, we
     total = page_bytes + wire_size(package)
     print(f"share page first load: {page_bytes} B ({sizes}); card package: {wire_size(package)} B")
     assert total <= 30 * KB, sizes
+
+
+def test_an_old_share_still_opens_on_its_page_and_ends_past_fifty_newer_ones(app, web, ctx, louis):
+    """The list shows the 50 newest; a share's own page and its end button find it however old."""
+    _share(web, louis)
+    with ctx():
+        first = db.session.scalar(select(ClinicianShare))
+        for i in range(50):
+            db.session.add(ClinicianShare(
+                public_id=f"later{i}", code_lookup=f"later{i}", code_wrapped_key=b"-", ciphertext=b"-",
+                profile_id=louis, created_by_id=first.created_by_id, summary="card", tries_left=5,
+                created_at=first.created_at + timedelta(seconds=i + 1), expires_at=first.expires_at))
+        db.session.commit()
+        first_id = first.id
+    listing = web.get(f"/p/{louis}/shares").get_data(as_text=True)
+    assert f'/p/{louis}/shares/{first_id + 50}"' in listing  # the newest is listed...
+    assert f'/p/{louis}/shares/{first_id}"' not in listing  # ...the first is past the 50
+    assert web.get(f"/p/{louis}/shares/{first_id}").status_code == 200
+    resp = web.post(f"/p/{louis}/shares/{first_id}/revoke", from_url=f"/p/{louis}/shares")
+    assert resp.status_code == 302
+    with ctx():
+        assert db.session.get(ClinicianShare, first_id).revoked_at is not None

@@ -24,10 +24,12 @@ def moment(when: datetime | None, tz: tzinfo | None = None) -> str:
     if not when:
         return ""
     if tz is None:
-        return _("%(day)s at %(time)s", day=format_date(when, "long"), time=format_time(when, "short"))
-    local, lang = when.astimezone(tz), get_locale()
-    return _("%(day)s at %(time)s", day=babel_date(local.date(), "long", locale=lang),
-             time=babel_time(local, "short", tzinfo=tz, locale=lang))
+        day_text, time_text = format_date(when, "long"), format_time(when, "short")
+    else:
+        local, lang = when.astimezone(tz), get_locale()
+        day_text = babel_date(local.date(), "long", locale=lang)
+        time_text = babel_time(local, "short", tzinfo=tz, locale=lang)
+    return _("%(day)s at %(time)s", day=day_text, time=time_text)
 
 
 def chart_day(when: date | None) -> str:

@@ -225,20 +225,27 @@ def carry_into(profile_id: int, maker_id: int, delegation_id: int) -> None:
         .values(delegation_id=delegation_id).execution_options(synchronize_session=False))
 
 
-def listed(access: Access, actor: User) -> list[ClinicianShare]:
+def _visible(access: Access, actor: User):
     """The owners see every share of the profile; a caregiver those she made through her access; a
     parent of a teen with their own login (access narrowed, no delegation) those she made herself."""
     _require(access)
     query = select(ClinicianShare).where(ClinicianShare.profile_id == access.profile.id)
     if access.delegation is not None:
-        query = query.where(ClinicianShare.delegation_id == access.delegation.id)
-    elif not access.is_owner:
-        query = query.where(ClinicianShare.delegation_id.is_(None), ClinicianShare.created_by_id == actor.id)
-    return list(db.session.scalars(query.order_by(ClinicianShare.created_at.desc()).limit(50)))
+        return query.where(ClinicianShare.delegation_id == access.delegation.id)
+    if not access.is_owner:
+        return query.where(ClinicianShare.delegation_id.is_(None), ClinicianShare.created_by_id == actor.id)
+    return query
+
+
+def listed(access: Access, actor: User) -> list[ClinicianShare]:
+    """The 50 newest shares this reader sees (_visible)."""
+    query = _visible(access, actor).order_by(ClinicianShare.created_at.desc()).limit(50)
+    return list(db.session.scalars(query))
 
 
 def get(access: Access, actor: User, share_id: int) -> ClinicianShare:
-    share = next((s for s in listed(access, actor) if s.id == share_id), None)
+    """One share this reader sees, however old (not looked for among the 50 newest only)."""
+    share = db.session.scalar(_visible(access, actor).where(ClinicianShare.id == share_id))
     if share is None:
         raise ServiceError(_l("This share does not exist."), 404)
     return share
