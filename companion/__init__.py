@@ -18,12 +18,13 @@ from .assets import StaticFiles, asset_text, asset_url, preload
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from .services import dates
-from .web import client, navigation, sessionless, sw_contract
+from .web import client, navigation, request, sessionless, sw_contract
 
 
 def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     """The app with the environment's settings, then config.TEST_SETTINGS when `testing`, then `config`."""
     app = Flask(__name__, static_folder=None, instance_path=str(PROJECT_ROOT / "instance"))
+    app.request_class = request.Request
     app.config.update(build_config(config, (config or {}).get("INSTANCE_DIR"), testing=testing))
     _logging(app)
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)

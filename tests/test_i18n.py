@@ -88,3 +88,18 @@ def test_every_page_renders_in_french_and_in_english(app, client, web, signed_in
             text = " ".join(_visible_text(html).split())
             wrong = [fr if lang == "en" else en for en, fr in pairs if (fr if lang == "en" else en) in text]
             assert wrong == [], f"{url} in {lang} shows text of the other language: {wrong[:3]}"
+
+
+def test_the_form_library_s_own_messages_follow_the_language_page_after_page(client, web):
+    """WTForms' built-in messages (a length limit here) come from its catalog, kept per language for the
+    worker's life (web/request.py): each answer is in the language asked, in any order, never the one
+    read first."""
+    too_long = "A" * 121
+    said = {"fr": "Le champ ne peut pas contenir plus de 120 caractères.",
+            "en": "Field cannot be longer than 120 characters."}
+    for lang in ("fr", "en", "fr", "en"):
+        client.set_cookie("lang", lang, domain="localhost")
+        html = web.post("/register", {"email": "long@example.fr", "password": "une phrase facile",
+                                      "display_name": too_long}).get_data(as_text=True)
+        other = "en" if lang == "fr" else "fr"
+        assert said[lang] in html and said[other] not in html, lang
