@@ -6,6 +6,7 @@ time). Here the attribute is computed on first use from a catalog kept per langu
 worker; pages without a form never compute it."""
 
 from functools import cached_property, lru_cache
+from gettext import NullTranslations
 
 from babel import support
 from flask import Request as FlaskRequest
@@ -14,11 +15,11 @@ from wtforms.i18n import messages_path
 
 
 @lru_cache(maxsize=8)
-def _wtforms_catalog(locale: str) -> support.Translations:
+def _wtforms_catalog(locale: str) -> NullTranslations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 class Request(FlaskRequest):
     @cached_property
-    def wtforms_translations(self) -> support.Translations:
+    def wtforms_translations(self) -> NullTranslations:
         return _wtforms_catalog(str(get_locale()))
