@@ -191,6 +191,26 @@ def test_caregiver_with_see_hidden_and_write_can_upload_and_is_logged(web, ctx, 
     assert ("document.add", "Added by carer") in actions and ("document.view", "Private report") in actions
 
 
+def test_only_the_owner_hides_or_shows_a_document_again_not_a_caregiver_who_sees_hidden_ones(web, ctx, owner):
+    """Hiding is the owner's choice: a caregiver allowed to see hidden documents and to write could
+    otherwise show one to every other caregiver again, or hide one from them."""
+    hidden = doc_id(upload(web, owner, make_pdf("h"), title="Private report"))
+    shown = doc_id(upload(web, owner, make_pdf("s"), title="Visible report"))
+    web.post(f"/p/{owner}/documents/{hidden}/hide", {"hidden": "1"},
+             from_url=f"/p/{owner}/documents/{hidden}")
+    as_caregiver(web, ctx, owner, "documents:read documents:write", see_hidden=True)
+    page = web.get(f"/p/{owner}/documents/{hidden}")
+    assert page.status_code == 200 and "/hide" not in page.get_data(as_text=True)  # no button offered
+    assert web.post(f"/p/{owner}/documents/{hidden}/hide", {"hidden": "0"},
+                    from_url=f"/p/{owner}/documents/{hidden}").status_code == 404
+    assert web.post(f"/p/{owner}/documents/{shown}/hide", {"hidden": "1"},
+                    from_url=f"/p/{owner}/documents/{shown}").status_code == 404
+    with ctx():
+        assert db.session.get(Document, hidden).hidden_at is not None
+        assert db.session.get(Document, shown).hidden_at is None
+    assert ("access.refused", "") in {(a, "") for a, _label in _logged(ctx, owner)}
+
+
 def test_a_caregivers_look_at_the_edit_delete_and_trash_pages_is_in_the_owners_log(web, ctx, owner):
     doc = doc_id(upload(web, owner, make_pdf("a"), title="Bilan rénal"))
     gone = doc_id(upload(web, owner, make_pdf("b"), title="Vieille ordonnance"))

@@ -61,7 +61,7 @@ def edit(access: Access, doc_id: int):
 
 
 @bp.route("/p/<int:profile_id>/documents/<int:doc_id>/hide", methods=["POST"])
-@profile_route("documents:write")
+@profile_route("manage")  # the owner's own choice: a caregiver who sees hidden documents must not undo it
 @idempotent
 def hide(access: Access, doc_id: int):
     doc = documents.get(access, doc_id)
