@@ -51,6 +51,29 @@ def test_a_stale_session_cannot_make_the_teen_code_that_hands_the_profile_over(a
     assert not re.search(r'class="code">[A-Z0-9-]+<', parent.get(page).get_data(as_text=True))
 
 
+def test_a_stale_teen_session_cannot_give_the_parents_more_but_can_give_them_less(app, ctx):
+    """A parent holding the teen's unlocked phone (the session open, the login not recent) must not
+    widen what the parents see: that is a grant of health data. Seeing less needs no password."""
+    claire, lea = _child(ctx)
+    teen_id = _joins(app, ctx, claire, lea)
+    family_job.job(app, at(date(2026, 6, 10)))  # 15: the parents see the agenda only
+    teen = signed_in(app.test_client(), teen_id)
+    page = f"/p/{lea}/growing-up"
+    teen.get(page)
+    _age_sessions(app, 60)
+    for wider in ({"scopes": ["agenda", "documents:read"]}, {"scopes": ["agenda"], "keep_parents": "y"}):
+        resp = teen.post(f"{page}/parents", wider, from_url=page)
+        assert resp.status_code == 302 and "/reauth" in resp.headers["Location"], wider
+        with ctx():
+            profile = db.session.get(Profile, lea)
+            assert (profile.parent_scopes, profile.keep_parents) == ("agenda", False), wider
+    assert signed_in(app.test_client(), claire).get(f"/p/{lea}/documents").status_code == 404
+    resp = teen.post(f"{page}/parents", {}, from_url=page)  # nothing at all: less, at once
+    assert resp.status_code == 302 and "/reauth" not in resp.headers["Location"]
+    with ctx():
+        assert db.session.get(Profile, lea).parent_scopes == ""
+
+
 def test_a_stale_session_cannot_read_the_archive_by_skipping_its_first_byte(app, web, claire):
     fill_profile(app, claire, CLAIRE)
     link = build_export(web, app, claire)

@@ -124,14 +124,25 @@ def _attach(profile: Profile, teen: User, now: datetime) -> None:
                    person=profile.first_name, link=mail.public_url(f"/p/{profile.id}/growing-up"))
 
 
-def set_parent_view(access: Access, actor: User, scopes: list[str], keep_parents: bool) -> None:
-    """The teen chooses what the parents see, and whether they keep it after 18."""
+def _chosen(scopes: list[str]) -> str:
     from .family_stages import ALLOWED_PARENT_SCOPES
 
+    return " ".join(s for s in ALLOWED_PARENT_SCOPES if s in scopes)
+
+
+def widens_parent_view(profile: Profile, scopes: list[str], keep_parents: bool) -> bool:
+    """Whether the choice gives the parents more than they have (more to see, or keeping it after 18):
+    that asks a fresh login, as any grant of health data does; seeing less never does."""
+    more = not set(_chosen(scopes).split()) <= set(profile.parent_scopes.split())
+    return more or (keep_parents and not profile.keep_parents)
+
+
+def set_parent_view(access: Access, actor: User, scopes: list[str], keep_parents: bool) -> None:
+    """The teen chooses what the parents see, and whether they keep it after 18."""
     profile = access.profile
     if not access.is_owner or profile.user_id != actor.id:
         raise ServiceError(_l("Only %(name)s can choose this.", name=profile.first_name), 403)
-    chosen = " ".join(s for s in ALLOWED_PARENT_SCOPES if s in scopes)
+    chosen = _chosen(scopes)
     narrower = not set(chosen.split()) >= set(profile.parent_scopes.split())
     profile.parent_scopes, profile.keep_parents = chosen, keep_parents
     audit.record(actor=actor, actor_role="owner", action="family.parents_scopes", profile_id=profile.id,

@@ -28,7 +28,7 @@ from ..web.client import locale
 from ..web.navigation import reachable_profiles, redirect_next
 from ..web.refusals import refuse
 from ..web.routes import account_route, commit_read, profile_route
-from ..web.signin import fresh_login_required
+from ..web.signin import ask_fresh_login, fresh_login_required
 from ..web.sw_contract import COPY_TOKEN, keep_offline, page_profiles
 
 bp = Blueprint("family", __name__)
@@ -102,8 +102,13 @@ def parent_view(access: Access):
     form = ParentViewForm()
     if not form.validate_on_submit():
         return _page(access, form, 400)
+    scopes, keep = form.scopes.data or [], bool(form.keep_parents.data)
+    # Giving the parents more is a grant of health data: whoever holds the teen's open phone must
+    # prove they are the teen (the parents' view is only ever widened by a fresh login).
+    if teen_codes.widens_parent_view(access.profile, scopes, keep) and (again := ask_fresh_login()):
+        return again
     try:
-        teen_codes.set_parent_view(access, current_user, form.scopes.data or [], bool(form.keep_parents.data))
+        teen_codes.set_parent_view(access, current_user, scopes, keep)
     except ServiceError as exc:
         return refuse(form, exc, "family/growing_up.html", access=access, profile=access.profile,
                       is_teen=False, code=None, dates={}, button=MakeCodeForm())
