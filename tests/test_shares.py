@@ -340,3 +340,43 @@ def test_an_old_share_still_opens_on_its_page_and_ends_past_fifty_newer_ones(app
     assert resp.status_code == 302
     with ctx():
         assert db.session.get(ClinicianShare, first_id).revoked_at is not None
+
+
+def _caregiver_reads(ctx, louis) -> list[str]:
+    from companion.models.audit import AccessEvent
+
+    with ctx():
+        return list(db.session.scalars(select(AccessEvent.action).where(
+            AccessEvent.profile_id == louis, AccessEvent.actor_role == "caregiver").order_by(AccessEvent.id)))
+
+
+def test_a_caregiver_s_look_at_the_share_form_and_each_printed_card_are_in_the_owner_s_log(app, ctx, louis):
+    """The share form lists the newest documents' titles; a printed card (PDF or lock screen) shows
+    today's emergency card whatever the share held: each is a read the owner sees in the log."""
+    helper, _ = _sophie_helps(app, ctx, louis, "documents:read")
+    before = _caregiver_reads(ctx, louis)
+    assert helper.get(f"/p/{louis}/shares").status_code == 200
+    assert _caregiver_reads(ctx, louis)[len(before):] == ["document.list"]
+    _share(helper, louis)
+    share_id = _share_id(ctx)
+    before = _caregiver_reads(ctx, louis)
+    assert helper.get(f"/p/{louis}/shares/{share_id}/wallet.pdf").status_code == 200
+    assert helper.get(f"/p/{louis}/shares/{share_id}/lock-screen.png").status_code == 200
+    assert _caregiver_reads(ctx, louis)[len(before):] == ["emergency.view", "emergency.view"]
+    # Where the link is no longer held nothing is printed, and nothing is logged as seen.
+    other = signed_in(app.test_client(), _sophie_id(ctx))
+    before = _caregiver_reads(ctx, louis)
+    assert other.get(f"/p/{louis}/shares/{share_id}/wallet.pdf").status_code == 409
+    assert _caregiver_reads(ctx, louis)[len(before):] == []
+
+
+def _share_id(ctx) -> int:
+    with ctx():
+        return db.session.scalar(select(ClinicianShare.id).order_by(ClinicianShare.id.desc()))
+
+
+def _sophie_id(ctx) -> int:
+    from companion.models.account import User
+
+    with ctx():
+        return db.session.scalar(select(User.id).where(User.email.like("sophie%")))

@@ -31,7 +31,7 @@ from ..models.document import Document
 from ..services import ServiceError, documents, emergency_card, shares, wallet_card
 from ..services.access import Access
 from ..web.refusals import refuse
-from ..web.routes import profile_route, public_route
+from ..web.routes import commit_read, profile_route, public_route
 
 bp = Blueprint("shares", __name__)
 SESSION_KEY = "share_links"  # share id -> [key, code], for the sharer's own session only
@@ -75,7 +75,7 @@ def _form(access: Access) -> ShareForm:
 
 
 @bp.route("/p/<int:profile_id>/shares", methods=["GET", "POST"])
-@profile_route(shares.SCOPE)
+@profile_route(shares.SCOPE, "document.list")  # the form lists the newest documents' titles
 def index(access: Access):
     form = _form(access)
     ctx: dict[str, Any] = {"access": access, "shares": shares.listed(access, current_user),
@@ -126,6 +126,9 @@ def _print(access: Access, share_id: int, make, mimetype: str, filename: str):
     lang = request.args.get("lang", "")
     with force_locale(lang if lang in current_app.config["LANGUAGES"] else get_locale().language):
         data = make(emergency_card.snapshot(access.profile, emergency_card.get(access)), *link)
+    # The printed card is today's card, whatever the share held: a caregiver's print is an opening of it.
+    emergency_card.record_read(access, current_user, copy=False)
+    commit_read()
     resp = Response(data, mimetype=mimetype)
     resp.headers["Content-Disposition"] = f"attachment; filename={filename}"
     resp.headers["Cache-Control"] = "no-store"
