@@ -52,8 +52,12 @@ def test_notes_follow_the_page_language(web, client, person):
     assert breast.note_en in html and breast.note_fr not in html
 
 
-def test_a_teen_dose_counts_for_its_catch_up_and_the_calendar_link_can_carry_the_name(client, person):
+def test_a_teen_dose_counts_for_its_catch_up_and_the_calendar_link_can_carry_the_name(app, client, person):
+    from companion.services import agenda_refs
+
     pid = person(_years_ago(19), "M", {"ADO_MENACWY": date(2020, 4, 1)})
     html = client.get(f"/p/{pid}/agenda").get_data(as_text=True)
     assert "Compté comme fait : Méningocoques ACWY adolescent" in html
-    assert f"/p/{pid}/agenda/HPV_CATCHUP.ics?label=1" in html and "Rappel santé" in html
+    with app.app_context():  # the link names the item by its code (services/agenda_refs.py)
+        code = agenda_refs.ref("HPV_CATCHUP")
+    assert f"/p/{pid}/agenda/{code}.ics?label=1" in html and "Rappel santé" in html

@@ -231,6 +231,24 @@ def test_a_caregiver_with_the_agenda_scope_acts_and_it_is_logged(app, web, clien
         assert {"agenda.view", "agenda.done"} <= actions
 
 
+def test_a_caregiver_s_look_at_a_reminder_s_form_is_in_the_owner_s_log(web, client, ctx, claire):
+    """The form shows the reminder's title and notes: opening it is a read, as the agenda page is."""
+    url = f"/p/{claire}/agenda/reminders/new"
+    web.post(url, {"kind": "appointment", "title": "Oncologue", "day": "2030-05-02", "at": "10:30",
+                   "repeat": "", "notes": "Apporter le scanner"}, from_url=url)
+    with ctx():
+        rid = db.session.scalar(select(PersonalReminder.id).where(PersonalReminder.profile_id == claire))
+    web.logout()
+    sign_up(web, ctx, "sophie")
+    delegate(ctx, claire, "sophie", "agenda")
+    form = client.get(f"/p/{claire}/agenda/reminders/{rid}/edit").get_data(as_text=True)
+    assert "Apporter le scanner" in form
+    with ctx():
+        logged = db.session.scalars(select(AccessEvent.action).where(
+            AccessEvent.profile_id == claire, AccessEvent.actor_role == "caregiver")).all()
+    assert logged == ["agenda.view"]
+
+
 def test_the_page_in_english(web, client, claire):
     web.post("/language", {"lang": "en", "next": "/"}, from_url="/")
     html = page(client, claire).get_data(as_text=True)
@@ -254,3 +272,35 @@ def test_items_that_do_not_apply_are_listed_apart(client, ctx, claire):
     html = page(client, claire).get_data(as_text=True)
     assert "Ne s’applique pas" in html and "cancer du sein" in section(html, "more-h")
     assert "cancer du sein" not in section(html, "now")
+
+
+def test_no_url_and_no_calendar_file_names_a_prevention_item(app, web, client, ctx, claire):
+    """A rule's id tells what the item is (a pregnancy, an age band): URLs end in server logs and the
+    browser's history, calendar files in shared calendars and Downloads. They carry an opaque code,
+    which works for every action; the old form of a link still opens its item, an unknown code is a 404."""
+    import re
+
+    from companion.prevention import load_rules
+
+    html = page(client, claire).get_data(as_text=True)
+    urls = re.findall(r'(?:action|href)="([^"]*/agenda/[^"]*)"', html)
+    assert any(u.endswith(".ics") for u in urls) and any(u.endswith("/done") for u in urls)
+    rule_ids = [rid for rid in load_rules() if rid.lower() in html.lower()]
+    assert "DO_BREAST" in rule_ids  # the page names it (its anchor) ...
+    named = [u for u in urls if any(rid.lower() in u.lower() for rid in rule_ids)]
+    assert named == []  # ... but no link or form does
+    ics_url = next(u for u in urls if u.endswith(".ics") and "reminders" not in u)
+    resp = client.get(ics_url)
+    text, disposition = resp.get_data(as_text=True), resp.headers["Content-Disposition"]
+    assert resp.status_code == 200 and "SUMMARY:Rappel santé" in text
+    assert not any(rid.lower() in (text + disposition).lower() for rid in load_rules()), disposition
+    # The breast screening's own "done" form, by its code, marks that item.
+    start = html.index('id="item-DO_BREAST"')
+    breast = html[start:html.find('<li class="agenda-item', start)]
+    done = re.search(r'action="([^"]*/done)"', breast).group(1)
+    assert web.post(done, {"done_on": "2026-01-05"}, from_url=f"/p/{claire}/agenda").status_code == 302
+    assert "cancer du sein" in section(page(client, claire).get_data(as_text=True), "done-h")
+    assert client.get(f"/p/{claire}/agenda/DO_COLORECTAL.ics").status_code == 200  # an old link
+    assert client.get(f"/p/{claire}/agenda/0123456789ab.ics").status_code == 404
+    assert web.post(f"/p/{claire}/agenda/NOT_A_RULE/done", {"done_on": "2026-01-05"},
+                    from_url=f"/p/{claire}/agenda").status_code == 404

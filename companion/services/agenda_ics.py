@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models.agenda import ReminderPreference
 from ..models.profile import Profile
-from . import ics
+from . import agenda_refs, ics
 from .agenda import Item
 from .agenda_store import zone
 from .reminders import PREVENTION_HOUR
@@ -39,7 +39,9 @@ def item_event(item: Item, profile: Profile, lang: str, today: date, *, precise:
     assert item.remind_on is not None, "only an item with a date to remind is put in a calendar"
     day = max(item.remind_on, today)
     summary = f"{item.rule.label(lang)} · {profile.first_name}" if precise else str(NEUTRAL_SUMMARY)
-    return ics.Event(uid=f"{profile.id}-{item.rule.id}-{item.remind_on:%Y%m%d}@companion", start=day,
+    # The rule's code, not its id: the file lands in shared calendars (services/agenda_refs.py).
+    uid = f"{profile.id}-{agenda_refs.ref(item.rule.id)}-{item.remind_on:%Y%m%d}@companion"
+    return ics.Event(uid=uid, start=day,
                      summary=summary, description=item.rule.note(lang) if precise else "", url=url,
                      alarm_at=alarm_at, alarm_text=str(ALARM_TEXT))
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ..extensions import db
 from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
 from ..prevention import load_rules
-from ..services import ServiceError, agenda_ics, agenda_store, ics, timeline
+from ..services import ServiceError, agenda_ics, agenda_refs, agenda_store, ics, timeline
 from ..services.access import Access
 from ..services.agenda import add_months
 from ..web.client import locale, wants_json
@@ -96,7 +96,7 @@ def _invalid(access: Access, form):
     return redirect(url_for("agenda.index", profile_id=access.profile.id))
 
 
-@bp.route("/p/<int:profile_id>/agenda/<rule_id>/done", methods=["POST"])
+@bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>/done", methods=["POST"])
 @profile_route("agenda")
 @idempotent
 def done(access: Access, rule_id: str):
@@ -107,7 +107,7 @@ def done(access: Access, rule_id: str):
     return _finish(access, _l("Marked as done. Thank you!"), f"item-{rule_id}")
 
 
-@bp.route("/p/<int:profile_id>/agenda/<rule_id>/snooze", methods=["POST"])
+@bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>/snooze", methods=["POST"])
 @profile_route("agenda")
 @idempotent
 def snooze(access: Access, rule_id: str):
@@ -119,7 +119,7 @@ def snooze(access: Access, rule_id: str):
     return _finish(access, _l("We will remind you again later."), f"item-{rule_id}")
 
 
-@bp.route("/p/<int:profile_id>/agenda/<rule_id>/dismiss", methods=["POST"])
+@bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>/dismiss", methods=["POST"])
 @profile_route("agenda")
 @idempotent
 def dismiss(access: Access, rule_id: str):
@@ -130,7 +130,7 @@ def dismiss(access: Access, rule_id: str):
     return _finish(access, _l("This item will no longer be suggested."), f"item-{rule_id}")
 
 
-@bp.route("/p/<int:profile_id>/agenda/<rule_id>/reopen", methods=["POST"])
+@bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>/reopen", methods=["POST"])
 @profile_route("agenda")
 @idempotent
 def reopen(access: Access, rule_id: str):
@@ -153,7 +153,7 @@ def _ics_response(text: str, name: str):
     return resp
 
 
-@bp.route("/p/<int:profile_id>/agenda/<rule_id>.ics")
+@bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>.ics")
 @profile_route("agenda", "agenda.export")
 def item_ics(access: Access, rule_id: str):
     items = {it.id: it for it in agenda_store.items_for(access.profile, _today())}
@@ -163,7 +163,7 @@ def item_ics(access: Access, rule_id: str):
     event = agenda_ics.item_event(item, access.profile, locale(), _today(), precise=_precise(),
                                   alarm_at=agenda_ics.reminder_hour(current_user.id),
                                   url=public_url("agenda.index", profile_id=access.profile.id))
-    return _ics_response(ics.calendar([event]), item.rule.id.lower())
+    return _ics_response(ics.calendar([event]), f"prevention-{agenda_refs.ref(item.rule.id)}")
 
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/new", methods=["GET", "POST"])
@@ -188,7 +188,7 @@ def reminder_new(access: Access):
 
 
 @bp.route("/p/<int:profile_id>/agenda/reminders/<int:reminder_id>/edit", methods=["GET", "POST"])
-@profile_route("agenda")
+@profile_route("agenda", "agenda.view")  # the form shows the reminder's title and notes
 @idempotent
 def reminder_edit(access: Access, reminder_id: int):
     rem = agenda_store.personal_get(access.profile.id, reminder_id)

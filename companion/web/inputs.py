@@ -10,7 +10,7 @@ import re
 
 from flask import request
 from flask_babel import lazy_gettext as _l
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 from ..services import ServiceError
 
@@ -150,6 +150,25 @@ def check_request() -> None:
                 _check_text(name, value, numbers=True)
 
 
+class AgendaRule(BaseConverter):
+    """`<agenda_rule:rule_id>`: the view gets the rule's id, the URL shows its opaque code
+    (services/agenda_refs.py); an unknown one is a 404."""
+
+    def to_python(self, value: str) -> str:
+        from ..services import agenda_refs
+
+        found = agenda_refs.rule_id(value)
+        if found is None:
+            raise ValidationError()
+        return found
+
+    def to_url(self, value: str) -> str:
+        from ..services import agenda_refs
+
+        return agenda_refs.ref(value)
+
+
 def register(app) -> None:
     app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters["agenda_rule"] = AgendaRule
     app.before_request(check_request)
