@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from companion.extensions import db
@@ -480,3 +481,91 @@ def test_logging_out_offline_with_nothing_waiting_says_so_at_once(page, context,
     page.get_by_role("heading", name="Vous êtes déconnecté de ce téléphone").wait_for()
     assert [it["kind"] for it in _queue(page)] == ["logout"]
     axe_check(page)
+
+
+def _live_sessions(live_server, user_id) -> int:
+    with live_server.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(UserSession).where(
+            UserSession.user_id == user_id, UserSession.revoked_at.is_(None)))
+
+
+def test_a_logout_made_offline_waits_through_a_busy_server_until_the_session_is_ended(
+        page, context, live_server, unique_email):
+    """The line comes back while the server restarts: its 502s (on the session check, then on the logout
+    itself) say nothing about the session, so the logout waits, and the session is ended once the server
+    answers. Dropped at the first 502, the session would stay open for the next person on this phone."""
+    user_id, _pid = _start(page, live_server, unique_email)
+    context.set_offline(True)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.get_by_role("heading", name="Vous êtes déconnecté de ce téléphone").wait_for()
+    assert [it["kind"] for it in _queue(page)] == ["logout"]
+    busy = {"session": 0, "logout": 0}
+
+    def answer_502_once(kind):
+        def handle(route):
+            if busy[kind] == 0 and (kind != "logout" or route.request.method == "POST"):
+                busy[kind] += 1
+                return route.fulfill(status=502, body="restarting")
+            return route.continue_()
+        return handle
+
+    # The session check (and the home page an earlier outbox read it from), then the logout: one 502 each.
+    context.route(f"{live_server.url}/outbox/session", answer_502_once("session"))
+    context.route(f"{live_server.url}/", answer_502_once("session"))
+    context.route(f"{live_server.url}/logout", answer_502_once("logout"))
+    _online(context, page)
+    for _ in range(80):
+        if busy["session"]:
+            break
+        page.wait_for_timeout(250)
+    assert busy["session"] == 1
+    assert [it["kind"] for it in _queue(page)] == ["logout"]  # kept, not dropped
+    assert _live_sessions(live_server, user_id) == 1
+    for _ in range(3):  # the next tries ("online" again; the page also tries every 30 s)
+        if not _live_sessions(live_server, user_id):
+            break
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_timeout(1500)
+    page.wait_for_url(f"{live_server.url}/login", timeout=20000)
+    assert busy["logout"] == 1  # the logout met one 502 and was sent again
+    assert _live_sessions(live_server, user_id) == 0
+    _queue(page, 0)
+
+
+def test_signing_out_from_another_device_also_erases_the_changes_waiting_on_this_phone(
+        page, browser, context, live_server, unique_email):
+    """A lost phone: "log me out everywhere else" erases its saved pages and what waits to be sent too
+    (files and notes included), not kept for the account's return as after an ordinary logout."""
+    base = live_server.url
+    _user_id, pid = _start(page, live_server, unique_email)
+    context.set_offline(True)
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
+    _queue(page, 1)
+    laptop_ctx = browser.new_context(locale="fr-FR")
+    laptop = laptop_ctx.new_page()
+    login(laptop, base, unique_email)
+    laptop.get_by_role("link", name="Mon compte").click()
+    laptop.get_by_role("button", name="Me déconnecter partout ailleurs").first.click()
+    laptop.wait_for_load_state()
+    laptop_ctx.close()
+    context.set_offline(False)
+    page.goto(base + "/")
+    _queue(page, 0)
+    assert page.evaluate(CACHES) == []
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AgendaItem)
+                                 .where(AgendaItem.profile_id == pid)) == 0
+
+
+def test_a_phone_with_no_space_left_says_the_change_was_not_kept(page, context, live_server, unique_email):
+    _start(page, live_server, unique_email)
+    page.add_init_script("""IDBObjectStore.prototype.add = function () {
+      throw new DOMException("full", "QuotaExceededError"); };""")
+    page.reload()
+    context.set_offline(True)
+    _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
+    expect(page.locator("#outbox-attention")).to_contain_text(
+        "Il n’y a plus de place sur ce téléphone : cette modification n’a pas été gardée.")
+    expect(page.locator("#outbox-status")).to_be_hidden()  # nothing claims to wait
+    axe_check(page)
+    context.set_offline(False)

@@ -141,3 +141,25 @@ def test_the_worker_is_built_with_the_saved_copy_delay_of_the_configuration(app,
         assert "const COPY_AFTER_MS=250;" in client.get("/sw.js").get_data(as_text=True)
     finally:
         app.config["OFFLINE_COPY_AFTER_MS"] = 1000
+
+
+def test_the_outbox_learns_the_session_in_a_few_bytes_for_every_role(app, web, client):
+    """What the outbox asks before sending (js/outbox.js, sw/40-outbox.js): the form token and account key
+    as JSON, never cached, {} once signed out. A mediator gets it too: from the home page, which sends a
+    mediator elsewhere, the outbox saw no session and dropped a logout made without network."""
+    from .cast import mediator_browser
+
+    resp = client.get("/outbox/session")
+    assert resp.status_code == 200 and resp.get_json() == {} and resp.headers["Cache-Control"] == "no-store"
+    web.register(email="anna@example.fr")
+    resp = web.client.get("/outbox/session")
+    body = resp.get_json()
+    assert body["account"] == resp.headers[swc.ACCOUNT_KEY] and body["token"] == csrf_from(
+        web.client.get("/").get_data(as_text=True))
+    assert len(resp.data) < 300  # not a page: a weak line pays a few bytes
+    mediator, _ = mediator_browser(app)
+    resp = mediator.client.get("/outbox/session")
+    assert mediator.client.get("/").status_code == 302  # the home page would not tell
+    assert resp.status_code == 200 and resp.get_json()["token"] and resp.get_json()["account"]
+    web.logout()
+    assert web.client.get("/outbox/session").get_json() == {}

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
 
 from ..assets import asset_url, service_worker_source
@@ -93,6 +94,20 @@ def set_language():
         db.session.commit()
     resp = redirect_next(request.form.get("next"))
     cookies.put(resp, LANG_COOKIE, lang, max_age=365 * 86400)
+    return resp
+
+
+@bp.route("/outbox/session")
+@public_route
+def outbox_session():
+    """What the outbox (js/outbox.js, and the worker's Background Sync) needs before it sends: this
+    session's form token and account key, in a few bytes of JSON rather than the home page (which
+    sends a mediator elsewhere: a mediator's logout made without network was then never sent); {} once
+    signed out. Only a 200 says which: anything else means "ask again later", never "signed out"."""
+    body = {"token": generate_csrf(), "account": swc.account_key(current_user)} \
+        if current_user.is_authenticated else {}
+    resp = jsonify(body)
+    resp.headers["Cache-Control"] = "no-store"
     return resp
 
 

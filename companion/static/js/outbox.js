@@ -91,7 +91,7 @@
     box.hidden = status.hidden && attention.hidden && warn.hidden;
   }
   function refresh() { return all().then(show); }
-  function say(text) { notes = [text]; return refresh(); }
+  function say(text) { notes = [text]; return refresh().catch(function () { show([]); }); } // said even if storage fails
   // "Keep my name": send again on top of the name seen now, with a new key (a new request).
   function retry(it, base) {
     if (base != null) {
@@ -102,15 +102,14 @@
     return put(it).then(flush);
   }
 
-  // The session now: its form token and account. The page may be a copy saved under an earlier sign-in.
+  // The session now: its form token and account ({} once signed out). The page may be a copy saved under
+  // an earlier sign-in. Any answer but a 200 (a restart's 502, a 429) says nothing: everything waits.
   function session() {
-    return timed("/", { cache: "no-store" }, 8000).then(function (r) {
-      if (!r.ok) return {};
-      return r.text().then(function (html) {
-        var m = /name="csrf-token" content="([^"]+)"/.exec(html);
-        if (m && meta) meta.content = m[1];
-        var account = r.headers.get("X-Account-Key") || ""; // none: signed out (the welcome page)
-        return account && m ? { token: m[1], account: account } : {};
+    return timed("/outbox/session", { cache: "no-store" }, 8000).then(function (r) {
+      if (!r.ok) throw new Error("later");
+      return r.json().then(function (s) {
+        if (s.token && meta) meta.content = s.token;
+        return s.token && s.account ? s : {};
       });
     });
   }
@@ -151,8 +150,10 @@
         return todo.reduce(function (chain, it) {
           return chain.then(function () {
             if (it.kind === "logout") {
-              if (!s.token) return drop(it.id); // the session already ended
-              return timed(it.url, { method: "POST", body: body(it, s.token) }, 15000).then(function () {
+              // Already ended, or this browser now holds another account's session: nothing to end.
+              if (!s.token || (it.account && it.account !== s.account)) return drop(it.id);
+              return timed(it.url, { method: "POST", body: body(it, s.token) }, 15000).then(function (r) {
+                if (later(r)) throw new Error("later"); // the session still lives: the logout waits
                 return drop(it.id).then(function () { location.replace("/login"); });
               });
             }
@@ -192,7 +193,9 @@
     var size = it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0);
     if (size > +d.max) return say(d.tooBig).then(function () { return false; });
     it.big = size > 0;
-    return add(it).then(function () { bgSync(); notes = [d.saved]; return refresh(); }).then(function () { return true; });
+    // A full phone (or storage refused) must say the change was not kept, never fail in silence.
+    return add(it).then(function () { bgSync(); notes = [d.saved]; return refresh().then(function () { return true; }); },
+      function () { return say(d.full).then(function () { return false; }); });
   }
   // Background Sync, where the browser has it: the worker sends even if no page is open then.
   function bgSync() {

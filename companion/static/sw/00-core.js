@@ -37,10 +37,10 @@ async function currentAccountCache() {
   const key = await grantedKey();
   return key ? caches.open(accountCacheName(key)) : null;
 }
-async function wipeAccounts(keep) {
+async function wipeAccounts(keep, everything = false) {
   const keys = await caches.keys();
   await Promise.all(keys.filter((k) => k.startsWith("acct-") && k !== keep).map((k) => caches.delete(k)));
-  for (const fn of WIPE_HOOKS) await fn(keep);
+  for (const fn of WIPE_HOOKS) await fn(keep, everything);
 }
 
 // The server steers what is kept through response headers; this reads them, one answer at a time (two
@@ -60,7 +60,7 @@ async function observeNow(resp) {
   const out = h("X-Signed-Out") === "1" && ((await metaGet("account")) ||
     (await caches.keys()).some((k) => k.startsWith("acct-")));
   if (wipe === "all" || wipe === "account" || shared || out) {
-    await wipeAccounts(null);
+    await wipeAccounts(null, wipe === "all");
     await metaSet("account", "");
   } else if (key) {
     const prev = await metaGet("account");

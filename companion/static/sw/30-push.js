@@ -32,17 +32,16 @@ self.addEventListener("pushsubscriptionchange", (e) => {
 });
 
 // The offline queue belongs to the account. At logout (keep null) it waits for that account to sign in
-// again, so a change made offline is not lost; another account (or a shared computer, whose account
-// is never recorded) gets it deleted.
+// again; another account, a shared computer or a sign-out from elsewhere (a lost phone) deletes it.
 function dropOutbox() {
   return new Promise((ok) => {
     const req = indexedDB.deleteDatabase("companion-outbox");
     req.onsuccess = req.onerror = req.onblocked = () => ok();
   });
 }
-WIPE_HOOKS.push(async (keep) => {
+WIPE_HOOKS.push(async (keep, everything) => {
   const owner = await metaGet("account");
-  if (keep === null && owner) return metaSet("outbox-owner", owner);
+  if (keep === null && owner && !everything) return metaSet("outbox-owner", owner);
   const waiting = await metaGet("outbox-owner");
   await metaSet("outbox-owner", "");
   if (keep === null || !waiting || accountCacheName(waiting) !== keep) await dropOutbox();

@@ -14,17 +14,22 @@ function obx(mode, fn) {
 async function obxSend() {
   const items = (await obx("readonly", (s) => s.getAll())).filter((it) => !it.problem);
   if (!items.length) return;
-  const home = await fetch("/", { redirect: "manual", cache: "no-store" });
-  const acct = home.headers.get("X-Account-Key");
-  const m = /name="csrf-token" content="([^"]+)"/.exec(home.ok ? await home.text() : "");
+  // As js/outbox.js: only a 200 tells the session ({} once signed out); anything else, all waits.
+  const got = await fetch("/outbox/session", { redirect: "manual", cache: "no-store" });
+  if (!got.ok) return;
+  const { token, account } = await got.json();
   for (const it of items) {
-    if (!m || !acct || (it.account && it.account !== acct)) return;
-    const body = new FormData();
-    for (const [k, v] of it.fields) if (k !== "csrf_token") body.append(k, v);
-    body.append("csrf_token", m[1]);
-    const r = await fetch(it.url, { method: "POST", body, redirect: "manual",
-      headers: { "Accept": "application/json", "X-CSRFToken": m[1], "Idempotency-Key": it.key } });
-    if (!r.ok && it.kind !== "logout") return;
+    const out = it.kind === "logout";
+    if (!token || (it.account && it.account !== account)) {
+      if (!out) return;  // a logout with nothing left to end is done
+    } else {
+      const body = new FormData();
+      for (const [k, v] of it.fields) if (k !== "csrf_token") body.append(k, v);
+      body.append("csrf_token", token);
+      const r = await fetch(it.url, { method: "POST", body, redirect: "manual",
+        headers: { "Accept": "application/json", "X-CSRFToken": token, "Idempotency-Key": it.key } });
+      if (out ? r.status >= 500 || r.status === 429 || r.status === 408 : !r.ok) return;
+    }
     await obx("readwrite", (s) => s.delete(it.id));
   }
 }
