@@ -569,3 +569,47 @@ def test_a_phone_with_no_space_left_says_the_change_was_not_kept(page, context, 
     expect(page.locator("#outbox-status")).to_be_hidden()  # nothing claims to wait
     axe_check(page)
     context.set_offline(False)
+
+
+def test_a_change_made_online_while_an_older_one_waits_is_sent_after_it_not_overwritten_by_it(
+        page, context, live_server, unique_email):
+    """Changes are applied in the order they were made: a change made once the line is back, while an
+    older one still waits (here, its sending keeps failing), waits behind it instead of going first and
+    being overwritten by the older one a moment later."""
+    user_id, pid = _start(page, live_server, unique_email)
+    rid = _reminder(live_server, pid, user_id, "Dentiste")
+    page.goto(f"{live_server.url}/p/{pid}/agenda/reminders/{rid}/edit")
+    context.set_offline(True)
+    page.get_by_label("Nom", exact=True).fill("Dentiste à 10 h")
+    page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 1)
+    hold = {"on": True, "cut": 0}
+
+    def cut_the_older(route):
+        older = "Dentiste à 10 h" in (route.request.post_data or "")
+        if route.request.method == "POST" and hold["on"] and older:
+            hold["cut"] += 1
+            return route.abort("internetdisconnected")
+        return route.continue_()
+
+    context.route(f"**/agenda/reminders/{rid}/edit", cut_the_older)
+    _online(context, page)
+    for _ in range(40):
+        if hold["cut"]:
+            break
+        page.wait_for_timeout(250)
+    assert hold["cut"] and len(_queue(page)) == 1  # the older change still waits
+    page.get_by_label("Nom", exact=True).fill("Dentiste à 11 h")
+    page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 2)  # behind it, in order
+    hold["on"] = False
+    for _ in range(3):
+        try:
+            _queue(page, 0, seconds=5)
+            break
+        except AssertionError:
+            page.evaluate("window.dispatchEvent(new Event('online'))")
+    _queue(page, 0)
+    context.unroute(f"**/agenda/reminders/{rid}/edit")
+    with live_server.app.app_context():
+        assert db.session.get(PersonalReminder, rid).title == "Dentiste à 11 h"  # the last one made wins

@@ -214,15 +214,19 @@
         (h ? h.firstChild.textContent.trim() : document.title),
       mark: li ? li.id : "", page: location.pathname };
   }
-  // Tried at once with its key; kept only when the request fails or times out (online or not).
+  // Tried at once with its key; kept only when the request fails or times out (online or not). Behind
+  // older changes still waiting it waits its turn: sent first, it would be overwritten by them.
   function submit(form, submitter) {
     var it = item(form, submitter), token = meta ? meta.content : "";
-    return send(it, token).then(function (r) {
-      if (later(r) && r.type !== "opaqueredirect") throw new Error("later");
-      if (r.ok) return r.json().then(function (b) { go(b.url); });
-      form.dataset.native = "1"; // a refusal: the plain form shows it, with its errors
-      if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
-    }, function () { throw new Error("later"); }).catch(function () { return queue(it); });
+    return all().catch(function () { return []; }).then(function (items) {
+      if (waiting(items).length) return queue(it).then(flush);
+      return send(it, token).then(function (r) {
+        if (later(r) && r.type !== "opaqueredirect") throw new Error("later");
+        if (r.ok) return r.json().then(function (b) { go(b.url); });
+        form.dataset.native = "1"; // a refusal: the plain form shows it, with its errors
+        if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
+      }, function () { throw new Error("later"); }).catch(function () { return queue(it); });
+    });
   }
   window.companionOutbox = { key: key, queue: function (form, k) { var it = item(form); it.key = k; return queue(it); } };
 
