@@ -90,6 +90,9 @@ def _sweep_leftovers(app: Flask) -> None:
             return
         finally:
             db.session.remove()
+            # No connection outlives the start: gunicorn forks its workers from this process
+            # (deploy/gunicorn.conf.py), and two processes on one connection corrupt each other's answers.
+            db.engine.dispose()
     if removed:
         logging.getLogger("companion.documents").info("start-up: %s orphan files removed", removed)
 

@@ -3,8 +3,8 @@
 gunicorn: maintained, pure Python (a pip dependency, nothing to build), pre-fork workers that use every
 core, graceful restarts. Threads inside each worker (gthread): a request mostly waits on PostgreSQL,
 so a few threads keep a core busy; the session and account are read per request from the database,
-so any worker may answer any request. Each worker reads and compresses the static files once at start
-(companion/assets.py)."""
+so any worker may answer any request. The static files are read and compressed once, in the master
+(companion/assets.py), before the workers are forked."""
 
 import multiprocessing
 import os
@@ -17,6 +17,12 @@ threads = int(os.environ.get("COMPANION_WEB_THREADS", "4"))
 keepalive = 5
 timeout = 30
 graceful_timeout = 20
+# The app is made once, in the master, before the workers are forked: a worker replaced (below) starts
+# at once and shares the compressed static files, instead of spending about two seconds of CPU importing
+# and compressing again while the others serve. Measured across such replacements (wrk, 2 cores, three
+# rounds): a static file 6,200-7,100 -> 8,100-9,300 requests/s, the login page 390-670 -> 690-715.
+# The master holds no database connection (create_app closes its start-up one): no two workers share one.
+preload_app = True
 # A worker is replaced now and then, so a slow leak never grows for days.
 max_requests = 20000
 max_requests_jitter = 2000

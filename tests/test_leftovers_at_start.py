@@ -75,3 +75,16 @@ def test_a_start_before_the_database_exists_does_not_fail(tmp_path):
     _blob(store, OLD)
     app = make_app("sqlite", str(tmp_path))  # no `db upgrade` yet: the sweep waits for housekeeping
     assert app is not None and len(store.keys()) == 1
+
+
+def test_a_started_app_holds_no_database_connection_for_the_workers_forked_from_it(app, backend):
+    """gunicorn makes the app once and forks its workers from it (deploy/gunicorn.conf.py, preload_app):
+    a connection the start-up sweep left open in the pool would be one socket shared by every worker,
+    their queries and answers interleaved."""
+    store = LocalStorage(Path(app.config["INSTANCE_DIR"]) / "documents")
+    orphan = _blob(store, OLD)  # so the sweep asks the database
+    started = make_app(backend, app.config["INSTANCE_DIR"])
+    assert not store._path(orphan).exists()
+    with started.app_context():
+        pool = db.engine.pool
+        assert pool.checkedin() == 0 and pool.checkedout() == 0
