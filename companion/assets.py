@@ -89,7 +89,8 @@ def asset_text(rel: str) -> str:
 
 
 def preload(app) -> None:
-    """Read and compress every static file now (each worker's start-up), not on a visitor's request."""
+    """Read and compress every static file now (at start-up: in gunicorn, once before the workers fork),
+    not on a visitor's request."""
     for path in STATIC.rglob("*"):
         rel = path.relative_to(STATIC).as_posix()
         if path.is_file() and not rel.startswith("sw/"):
