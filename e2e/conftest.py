@@ -91,6 +91,17 @@ def login(page, base_url: str, email: str, password: str = "une phrase facile", 
     page.get_by_role("button", name="Se connecter").click()
 
 
+def sign_out_elsewhere(browser, base_url: str, email: str):
+    """From a second device, "log me out everywhere else": what a person does about a lost phone."""
+    laptop_context = browser.new_context(locale="fr-FR")
+    laptop = laptop_context.new_page()
+    login(laptop, base_url, email)
+    laptop.get_by_role("link", name="Mon compte").click()
+    laptop.get_by_role("button", name="Me déconnecter partout ailleurs").first.click()
+    laptop.wait_for_load_state()
+    laptop_context.close()
+
+
 def logout(page):
     page.get_by_role("button", name="Se déconnecter").click()
     # Wait for the signed-out page: a navigation started at once would cancel the logout's POST and

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import axe_check, login, logout, register, wait_for_service_worker
+from .conftest import axe_check, logout, register, sign_out_elsewhere, wait_for_service_worker
 from .test_emergency_card import _fill_card
 
 pytestmark = pytest.mark.e2e
@@ -88,13 +88,7 @@ def test_a_lost_phone_signed_out_from_elsewhere_forgets_the_card(
     base, app = live_server.url, live_server.app
     _card_page_opted_in(page, base, app, unique_email)
 
-    laptop_context = browser.new_context(locale="fr-FR")
-    laptop = laptop_context.new_page()
-    login(laptop, base, unique_email)
-    laptop.get_by_role("link", name="Mon compte").click()
-    laptop.get_by_role("button", name="Me déconnecter partout ailleurs").first.click()
-    laptop.wait_for_load_state()
-    laptop_context.close()
+    sign_out_elsewhere(browser, base, unique_email)
 
     page.goto(f"{base}/")  # the lost phone's next answer: signed out from elsewhere, forget everything
     assert _until(page, LOCK_KEPT, False), "the lost phone still shows the card without signing in"

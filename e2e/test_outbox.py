@@ -21,7 +21,7 @@ from companion.services import documents
 from companion.services.access import require_access
 from tests.documents_support import PDF
 
-from .conftest import axe_check, login, paris_today, register, wait_for_service_worker
+from .conftest import axe_check, login, paris_today, register, sign_out_elsewhere, wait_for_service_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,18 @@ def _queue(page, n=None, seconds=25):
             return items
         page.wait_for_timeout(250)
     raise AssertionError(f"the outbox did not reach {n} items: {items}")
+
+
+def _drained(page):
+    """Wait until the outbox is empty. The sender stops at a failed send and tries again later (on a
+    page load, every 30 s, or when told the line is back): here it is told again every 5 s."""
+    for _ in range(3):
+        try:
+            _queue(page, 0, seconds=5)
+            return
+        except AssertionError:
+            page.evaluate("window.dispatchEvent(new Event('online'))")
+    _queue(page, 0)
 
 
 def _online(context, *pages):
@@ -353,13 +365,7 @@ def test_a_replay_cut_in_the_middle_loses_nothing_and_applies_nothing_twice(page
 
     context.route("**/agenda/reminders/new", cut_second)
     _online(context, page)
-    for _ in range(3):  # the sender stops at the cut and tries again later (here: when told the line is back)
-        try:
-            _queue(page, 0, seconds=5)
-            break
-        except AssertionError:
-            page.evaluate("window.dispatchEvent(new Event('online'))")
-    _queue(page, 0)
+    _drained(page)
     context.unroute("**/agenda/reminders/new")
     assert len(keys) == 4 and keys[1] == keys[2] and len(set(keys)) == 3  # the cut one sent again, same key
     with live_server.app.app_context():
@@ -541,13 +547,7 @@ def test_signing_out_from_another_device_also_erases_the_changes_waiting_on_this
     context.set_offline(True)
     _item(page, "DO_BREAST").get_by_role("button", name="C’est fait").click()
     _queue(page, 1)
-    laptop_ctx = browser.new_context(locale="fr-FR")
-    laptop = laptop_ctx.new_page()
-    login(laptop, base, unique_email)
-    laptop.get_by_role("link", name="Mon compte").click()
-    laptop.get_by_role("button", name="Me déconnecter partout ailleurs").first.click()
-    laptop.wait_for_load_state()
-    laptop_ctx.close()
+    sign_out_elsewhere(browser, base, unique_email)
     context.set_offline(False)
     page.goto(base + "/")
     _queue(page, 0)
@@ -603,13 +603,7 @@ def test_a_change_made_online_while_an_older_one_waits_is_sent_after_it_not_over
     page.get_by_role("button", name="Enregistrer le rappel").click()
     _queue(page, 2)  # behind it, in order
     hold["on"] = False
-    for _ in range(3):
-        try:
-            _queue(page, 0, seconds=5)
-            break
-        except AssertionError:
-            page.evaluate("window.dispatchEvent(new Event('online'))")
-    _queue(page, 0)
+    _drained(page)
     context.unroute(f"**/agenda/reminders/{rid}/edit")
     with live_server.app.app_context():
         assert db.session.get(PersonalReminder, rid).title == "Dentiste à 11 h"  # the last one made wins
