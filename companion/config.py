@@ -70,6 +70,9 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "SESSION_ABSOLUTE_HOURS": _int("COMPANION_SESSION_ABSOLUTE_HOURS", 12),
         "MEDIATOR_IDLE_MINUTES": _int("COMPANION_MEDIATOR_IDLE_MINUTES", 15),
         "FRESH_LOGIN_MINUTES": _int("COMPANION_FRESH_LOGIN_MINUTES", 5),
+        # A file upload (or its replay from the offline queue) may take this long, plus what the slowest
+        # line served (25 KB/s, half of Slow 3G) needs for its bytes (static/js/outbox.js, sendTime).
+        "UPLOAD_TIMEOUT_MS": _int("COMPANION_UPLOAD_TIMEOUT_MS", 120000),
         # A saved page is shown when the network has not answered within this delay (sw_contract).
         "OFFLINE_COPY_AFTER_MS": _int("COMPANION_OFFLINE_COPY_AFTER_MS", 1000),
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),

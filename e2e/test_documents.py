@@ -254,3 +254,34 @@ def test_the_worker_asks_the_account_manifest_for_json(page, live_server, unique
     finally:
         app.wsgi_app = inner
     assert seen and all(accept == "application/json" for accept in seen), seen
+
+
+def test_a_large_file_on_a_slow_line_is_given_the_time_its_size_needs(page, context, live_server,
+                                                                     unique_email):
+    """An upload (and its replay from the offline queue) gets a base time plus what a 25 KB/s line needs
+    for its bytes. Here the base is cut to 2 s and the line gives 50 KB/s: the 320 KB PDF needs 6 s.
+    A limit that ignores the size cuts such a file every time (a 7 MB scan on Slow 3G, at 120 s), and
+    the changes queued after it wait behind it for ever."""
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    docs_url = _documents_url(page, base)
+    old = app.config["UPLOAD_TIMEOUT_MS"]
+    app.config["UPLOAD_TIMEOUT_MS"] = 2000
+    cdp = context.new_cdp_session(page)
+    try:
+        page.goto(docs_url + "/upload")
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", {
+            "offline": False, "latency": 100, "downloadThroughput": 50_000, "uploadThroughput": 50_000})
+        page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+            files=[{"name": "scanner.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+        page.get_by_label("Type de document").select_option("89601-9")
+        page.get_by_label("Nom du document").fill("Scanner thoracique")
+        page.get_by_role("button", name="Ajouter le document").click()
+        page.wait_for_url(re.compile(r".*/documents/\d+$"), timeout=60_000)
+    finally:
+        app.config["UPLOAD_TIMEOUT_MS"] = old
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                      "downloadThroughput": -1, "uploadThroughput": -1})
+    assert "Scanner thoracique" in page.locator("h1").inner_text()

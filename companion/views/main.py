@@ -41,7 +41,7 @@ OUTBOX_MAX_FILE_MB = 10
 def outbox_context():
     signed_in = getattr(current_user, "is_authenticated", False)
     return {"account_key": account_key(current_user) if signed_in else "",
-            "outbox_max_mb": OUTBOX_MAX_FILE_MB}
+            "outbox_max_mb": OUTBOX_MAX_FILE_MB, "upload_timeout_ms": current_app.config["UPLOAD_TIMEOUT_MS"]}
 
 
 @bp.app_context_processor

@@ -28,7 +28,7 @@
         outbox.queue(form, k).then(function (kept) { if (!kept) err.textContent = form.getAttribute("data-failed"); });
       };
       xhr.open("POST", form.action || location.href);
-      xhr.timeout = 120000;
+      xhr.timeout = outbox ? outbox.sendTime(file.size) : 0; // by the file's size (js/outbox.js)
       xhr.setRequestHeader("Accept", "application/json");
       xhr.setRequestHeader("X-CSRFToken", csrf);
       if (k) xhr.setRequestHeader("Idempotency-Key", k);

@@ -122,9 +122,12 @@
     fd.append("csrf_token", token);
     return fd;
   }
+  // A file may take the base time plus what the slowest line served (25 KB/s) needs for its bytes: cut
+  // at a fixed 120 s, a file over ~6 MB never got through on Slow 3G, and held the queue behind it.
+  function sendTime(bytes) { return +d.sendMs + bytes / 25; }
   function send(it, token) {
     return timed(it.url, { method: "POST", body: body(it, token), headers: { "Accept": "application/json",
-      "X-CSRFToken": token, "Idempotency-Key": it.key } }, it.big ? 120000 : 8000);
+      "X-CSRFToken": token, "Idempotency-Key": it.key } }, it.big ? sendTime(it.size || 0) : 8000);
   }
   function later(r) { return r.type === "opaqueredirect" || r.status >= 500 || r.status === 429 || r.status === 408; }
   function why(r) { return r.json().catch(function () { return {}; }); }
@@ -192,7 +195,7 @@
     if (d.shared) return say(d.sharedText).then(function () { return false; });
     var size = it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0);
     if (size > +d.max) return say(d.tooBig).then(function () { return false; });
-    it.big = size > 0;
+    it.big = size > 0; it.size = size;
     // A full phone (or storage refused) must say the change was not kept, never fail in silence.
     return add(it).then(function () { bgSync(); notes = [d.saved]; return refresh().then(function () { return true; }); },
       function () { return say(d.full).then(function () { return false; }); });
@@ -228,7 +231,8 @@
       }, function () { throw new Error("later"); }).catch(function () { return queue(it); });
     });
   }
-  window.companionOutbox = { key: key, queue: function (form, k) { var it = item(form); it.key = k; return queue(it); } };
+  window.companionOutbox = { key: key, sendTime: sendTime,
+    queue: function (form, k) { var it = item(form); it.key = k; return queue(it); } };
 
   // Changes not sent belong to the session that ends: they go. Without network the device is erased at
   // once and the logout itself waits to be sent.
