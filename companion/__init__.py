@@ -37,6 +37,7 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
 
     app.session_interface = sessionless.SessionInterface()
     db.init_app(app)
+    _plans(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
@@ -61,6 +62,14 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     _static_files(app)
     _sweep_leftovers(app)
     return app
+
+
+def _plans(app: Flask) -> None:
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            from . import pg_plans
+
+            pg_plans.install(db.engine)
 
 
 def _static_files(app: Flask) -> None:

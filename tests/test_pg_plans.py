@@ -1,0 +1,75 @@
+"""PostgreSQL plans a page's statements once per worker connection, not on every request
+(companion/pg_plans.py): a transaction that only read ends by COMMIT, which keeps psycopg's prepared
+statements, while anything that wrote is still rolled back and leaves no trace."""
+
+import pytest
+from sqlalchemy import event, text
+
+from companion.extensions import db
+
+
+@pytest.fixture
+def pg(backend):
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to plan statements: this is PostgreSQL's path")
+
+
+def _prepared(conn) -> list[str]:
+    return list(conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars())
+
+
+def test_the_home_page_is_planned_once_not_on_every_request(app, web, pg):
+    web.register(email="anna@example.fr")
+    with app.app_context():
+        db.engine.dispose()  # one request at a time: every request below runs on this one new connection
+    for _ in range(8):
+        assert web.get("/").status_code == 200
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert web.get("/").status_code == 200
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", record)
+    page = {s for s in sent if s.lstrip().upper().startswith("SELECT")}
+    with app.app_context(), db.engine.connect() as conn:
+        prepared = _prepared(conn)
+    assert len(page) >= 3 and len(prepared) >= len(page), (page, prepared)
+    assert any("FROM user_sessions" in s for s in prepared)
+
+
+def test_a_transaction_that_wrote_is_still_rolled_back(app, pg):
+    with app.app_context(), db.engine.connect() as conn:
+        conn.execute(text("CREATE TEMPORARY TABLE scratch (v integer)"))
+        conn.commit()
+        writes = ["INSERT INTO scratch VALUES (1)",
+                  "WITH w AS (INSERT INTO scratch VALUES (2) RETURNING v) SELECT v FROM w",
+                  "SELECT v FROM scratch FOR UPDATE"]
+        for statement in writes:
+            conn.execute(text("SELECT count(*) FROM scratch"))  # a read first: the rule looks at them all
+            conn.execute(text(statement))
+            conn.rollback()
+            assert conn.execute(text("SELECT count(*) FROM scratch")).scalar() == 0, statement
+            conn.rollback()
+
+
+def test_a_failed_transaction_is_rolled_back_and_the_connection_serves_again(app, pg):
+    with app.app_context(), db.engine.connect() as conn:
+        with pytest.raises(Exception, match="division by zero"):
+            conn.execute(text("SELECT 1 / 0"))
+        conn.rollback()
+        assert conn.execute(text("SELECT 2")).scalar() == 2
+
+
+def test_reads_ended_by_rollback_keep_their_prepared_statement(app, pg):
+    with app.app_context(), db.engine.connect() as conn:
+        statement = "SELECT count(*) FROM users WHERE id > :n"
+        for n in range(7):
+            conn.execute(text(statement), {"n": n})
+            conn.rollback()
+        assert any("FROM users WHERE id >" in s for s in _prepared(conn))
