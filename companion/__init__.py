@@ -17,7 +17,7 @@ from . import errors, headers, i18n, wiring
 from .assets import StaticFiles, asset_text, asset_url, preload
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
-from .services import dates
+from .services import agenda_refs, dates
 from .web import client, navigation, request, sessionless, sw_contract
 
 
@@ -163,6 +163,7 @@ def _templates(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = dates.moment
     app.jinja_env.filters["chart_day"] = dates.chart_day
     app.jinja_env.filters["decimal"] = format_decimal  # 1,5 in French, 1.5 in English
+    app.jinja_env.filters["agenda_anchor"] = agenda_refs.anchor
     app.jinja_env.globals["text_direction"] = client.text_direction
     app.jinja_env.globals["request_path"] = navigation.request_path
     app.jinja_env.globals["session_flag"] = lambda key: session.get(key)

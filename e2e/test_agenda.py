@@ -84,7 +84,7 @@ def test_a_person_turns_on_reminders_and_a_push_shows_a_notification(page, conte
 
 
 def _item(page, rule):
-    return page.locator(f"#item-{rule}")
+    return page.locator(f"[data-rule={rule}]")
 
 
 def _agenda_with_worker(page, live_server, email):
@@ -114,7 +114,7 @@ def test_mark_done_online_and_offline_and_the_agenda_opens_offline(page, context
     context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_url(re.compile(re.escape(url) + r"(#.*)?$"))  # at an item since issue 14
-    page.locator("#item-DO_COLORECTAL.done").wait_for(timeout=15000)
+    page.locator("[data-rule=DO_COLORECTAL].done").wait_for(timeout=15000)
     assert _item(page, "DO_COLORECTAL").get_by_text("Fait le").is_visible()
 
 
@@ -179,7 +179,7 @@ def test_a_refused_change_waits_in_plain_words_to_retry_or_discard(page, context
     assert "cancer colorectal" in box.inner_text()  # which change, in words
     context.unroute("**/agenda/*/done")
     box.get_by_role("button", name="Réessayer").click()
-    page.locator("#item-DO_COLORECTAL.done").wait_for(timeout=15000)
+    page.locator("[data-rule=DO_COLORECTAL].done").wait_for(timeout=15000)
 
     context.set_offline(True)
     page.reload()

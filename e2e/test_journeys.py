@@ -72,8 +72,8 @@ def test_a_patient_keeps_her_agenda_and_documents(phones, live_server):
     page.goto(f"{base}/p/{pid}/agenda")
     expect(page.get_by_role("heading", name="En bref")).to_be_visible()
     check(page)
-    page.locator("#item-DO_COLORECTAL").get_by_role("button", name="C’est fait").tap()
-    page.locator("#item-DO_COLORECTAL.done .flash").wait_for()
+    page.locator("[data-rule=DO_COLORECTAL]").get_by_role("button", name="C’est fait").tap()
+    page.locator("[data-rule=DO_COLORECTAL].done .flash").wait_for()
     check(page)
 
     page.goto(f"{base}/p/{pid}/documents/upload")

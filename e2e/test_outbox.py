@@ -112,7 +112,7 @@ def _document(live_server, pid, user_id, title):
 
 
 def _item(page, rule):
-    return page.locator(f"#item-{rule}")
+    return page.locator(f"[data-rule={rule}]")
 
 
 def test_every_agenda_action_made_offline_is_applied_once_when_the_line_is_back(page, context, live_server,

@@ -286,19 +286,24 @@ def test_no_url_and_no_calendar_file_names_a_prevention_item(app, web, client, c
     urls = re.findall(r'(?:action|href)="([^"]*/agenda/[^"]*)"', html)
     assert any(u.endswith(".ics") for u in urls) and any(u.endswith("/done") for u in urls)
     rule_ids = [rid for rid in load_rules() if rid.lower() in html.lower()]
-    assert "DO_BREAST" in rule_ids  # the page names it (its anchor) ...
+    assert "DO_BREAST" in rule_ids  # the page names it (its data, for scripts) ...
     named = [u for u in urls if any(rid.lower() in u.lower() for rid in rule_ids)]
-    assert named == []  # ... but no link or form does
+    assert named == []  # ... but no link or form does, nor a place a link may point to (#fragment)
+    places = re.findall(r'<li class="agenda-item[^"]*" id="([^"]*)"', html)
+    assert places and not [p for p in places if any(rid.lower() in p.lower() for rid in rule_ids)]
     ics_url = next(u for u in urls if u.endswith(".ics") and "reminders" not in u)
     resp = client.get(ics_url)
     text, disposition = resp.get_data(as_text=True), resp.headers["Content-Disposition"]
     assert resp.status_code == 200 and "SUMMARY:Rappel santé" in text
     assert not any(rid.lower() in (text + disposition).lower() for rid in load_rules()), disposition
     # The breast screening's own "done" form, by its code, marks that item.
-    start = html.index('id="item-DO_BREAST"')
+    start = html.index('data-rule="DO_BREAST"')
     breast = html[start:html.find('<li class="agenda-item', start)]
     done = re.search(r'action="([^"]*/done)"', breast).group(1)
-    assert web.post(done, {"done_on": "2026-01-05"}, from_url=f"/p/{claire}/agenda").status_code == 302
+    resp = web.post(done, {"done_on": "2026-01-05"}, from_url=f"/p/{claire}/agenda")
+    # The page it opens at goes to the browser's history, #fragment included.
+    assert resp.status_code == 302 and "#item-" in resp.location
+    assert not any(rid.lower() in resp.location.lower() for rid in load_rules()), resp.location
     assert "cancer du sein" in section(page(client, claire).get_data(as_text=True), "done-h")
     assert client.get(f"/p/{claire}/agenda/DO_COLORECTAL.ics").status_code == 200  # an old link
     assert client.get(f"/p/{claire}/agenda/0123456789ab.ics").status_code == 404

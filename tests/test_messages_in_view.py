@@ -17,22 +17,30 @@ def _top(html: str) -> str:
     return html[html.index('<main'):html.index("<h1")]
 
 
-def test_c_est_fait_opens_the_agenda_at_the_item_with_the_message_in_it(web, claire):
+def _anchor(ctx, rule_id: str) -> str:
+    from companion.services import agenda_refs
+
+    with ctx():
+        return agenda_refs.anchor(rule_id)
+
+
+def test_c_est_fait_opens_the_agenda_at_the_item_with_the_message_in_it(web, ctx, claire):
     url = f"/p/{claire}/agenda"
     resp = web.post(f"{url}/DO_BREAST/done", {"done_on": "2026-01-05"}, from_url=url)
-    assert resp.location.endswith(f"{url}#item-DO_BREAST")
+    assert resp.location.endswith(f"{url}#{_anchor(ctx, 'DO_BREAST')}")
     html = web.get(url).get_data(as_text=True)
-    assert "C’est noté comme fait. Merci !" in _item(html, "item-DO_BREAST")
+    assert 'data-rule="DO_BREAST"' in _item(html, _anchor(ctx, "DO_BREAST"))
+    assert "C’est noté comme fait. Merci !" in _item(html, _anchor(ctx, "DO_BREAST"))
     assert "Merci" not in _top(html)
     assert "Merci" not in web.get(url).get_data(as_text=True)  # shown once
 
 
-def test_the_offline_queue_is_told_where_to_open_the_page(client, claire):
+def test_the_offline_queue_is_told_where_to_open_the_page(client, ctx, claire):
     url = f"/p/{claire}/agenda"
     token = csrf_from(client.get(url).get_data(as_text=True))
     headers = {"X-CSRFToken": token, "Idempotency-Key": "m" * 20, "Accept": "application/json"}
     resp = client.post(f"{url}/DO_COLORECTAL/done", json={"done_on": "2026-02-01"}, headers=headers)
-    assert resp.get_json()["url"] == f"{url}#item-DO_COLORECTAL"
+    assert resp.get_json()["url"] == f"{url}#{_anchor(ctx, 'DO_COLORECTAL')}"
 
 
 def test_a_new_reminder_opens_the_agenda_at_it_with_the_message(web, claire):

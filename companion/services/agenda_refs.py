@@ -17,6 +17,12 @@ def ref(rule_id: str) -> str:
     return _codes(current_app.config["SECRET_KEY"])[0][rule_id]
 
 
+def anchor(rule_id: str) -> str:
+    """The item's place on the agenda page (its HTML id, and the #fragment a change returns to, kept in
+    the browser's history): named by the code too."""
+    return f"item-{ref(rule_id)}"
+
+
 def rule_id(value: str) -> str | None:
     """The rule a code names; a bare rule id still names its rule (links and changes kept offline
     before codes were used), anything else none."""

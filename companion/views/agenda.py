@@ -104,7 +104,7 @@ def done(access: Access, rule_id: str):
     if not form.validate():
         return _invalid(access, form)
     agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
-    return _finish(access, _l("Marked as done. Thank you!"), f"item-{rule_id}")
+    return _finish(access, _l("Marked as done. Thank you!"), agenda_refs.anchor(rule_id))
 
 
 @bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>/snooze", methods=["POST"])
@@ -116,7 +116,7 @@ def snooze(access: Access, rule_id: str):
         return _invalid(access, form)
     until = _today() + timedelta(weeks=int(form.weeks.data))
     agenda_store.snooze(access, current_user, rule_id, until, _today())
-    return _finish(access, _l("We will remind you again later."), f"item-{rule_id}")
+    return _finish(access, _l("We will remind you again later."), agenda_refs.anchor(rule_id))
 
 
 @bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>/dismiss", methods=["POST"])
@@ -127,7 +127,7 @@ def dismiss(access: Access, rule_id: str):
     if not form.validate():
         return _invalid(access, form)
     agenda_store.dismiss(access, current_user, rule_id, form.reason.data or "")
-    return _finish(access, _l("This item will no longer be suggested."), f"item-{rule_id}")
+    return _finish(access, _l("This item will no longer be suggested."), agenda_refs.anchor(rule_id))
 
 
 @bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>/reopen", methods=["POST"])
@@ -138,7 +138,7 @@ def reopen(access: Access, rule_id: str):
     if not form.validate():
         return _invalid(access, form)
     agenda_store.reopen(access, current_user, rule_id)
-    return _finish(access, _l("The item is back in the agenda."), f"item-{rule_id}")
+    return _finish(access, _l("The item is back in the agenda."), agenda_refs.anchor(rule_id))
 
 
 def _precise() -> bool:
