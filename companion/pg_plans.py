@@ -13,6 +13,7 @@ batch) is still rolled back, and so is a transaction already failed: a failed re
 """
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import psycopg
@@ -20,9 +21,16 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-# A read starts with SELECT, SHOW or WITH; a WITH that names a write anywhere (a CTE may write) is not one.
+# A read starts with SELECT, SHOW or WITH and names no write anywhere (a CTE may write; FOR UPDATE
+# counts as one too, to stay on the safe side).
 _ONLY_READS = re.compile(r"\s*(SELECT|SHOW|WITH)\b(?!.*\b(INSERT|UPDATE|DELETE|MERGE)\b)",
                          re.IGNORECASE | re.DOTALL)
+
+
+@lru_cache(maxsize=1024)
+def _only_reads(query: str) -> bool:
+    """Cached: the statements are SQLAlchemy's cached strings, and the rule scans the whole text."""
+    return _ONLY_READS.match(query) is not None
 
 
 class _Cursor(psycopg.Cursor):
@@ -30,7 +38,7 @@ class _Cursor(psycopg.Cursor):
     autocommit, as the pool's liveness check is, there is nothing left to undo)."""
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        if not (self.connection.autocommit or (isinstance(query, str) and _ONLY_READS.match(query))):
+        if not (self.connection.autocommit or (isinstance(query, str) and _only_reads(query))):
             _mark(self.connection)
         return super().execute(query, params, **kwargs)
 
