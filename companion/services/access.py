@@ -15,6 +15,7 @@ from ..models.account import User
 from ..models.delegation import SCOPES, Delegation, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
+from ..pg_plans import PLAN_ONCE
 from . import ServiceError, refusals
 
 log = logging.getLogger("companion.security")
@@ -81,7 +82,8 @@ def _reachable_statement():
             .join(Profile, Profile.id == reached.c.pid)
             .outerjoin(Delegation, Delegation.id == reached.c.delegation_id)
             .order_by(reached.c.kind, case((reached.c.kind == 0, Profile.user_id.is_(None)), else_=False),
-                      Profile.id, Delegation.expires_at.desc()))
+                      Profile.id, Delegation.expires_at.desc())
+            .execution_options(**PLAN_ONCE))
 
 
 def accessible_profiles(actor: User | None, now: datetime | None = None) -> list[Access]:

@@ -37,6 +37,7 @@ from ..models.profile import Profile, ProfileOwner
 from ..models.proof import Dependent
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
+from ..pg_plans import PLAN_ONCE
 from . import ServiceError, audit, closing, delegations, erasure, mail
 from .access import Access
 from .documents import storage
@@ -104,7 +105,8 @@ def _closing_statement():
     user_id = bindparam("user_id", type_=Integer)
     owned = select(ProfileOwner.profile_id).where(ProfileOwner.user_id == user_id)
     return (select(Closure, Profile).outerjoin(Profile, Profile.id == Closure.profile_id)
-            .where(or_(Closure.account_id == user_id, Closure.profile_id.in_(owned))).order_by(Closure.id))
+            .where(or_(Closure.account_id == user_id, Closure.profile_id.in_(owned))).order_by(Closure.id)
+            .execution_options(**PLAN_ONCE))
 
 
 def ended_for_helper(user: User, now: datetime | None = None) -> list[tuple[Profile, Closure]]:

@@ -14,6 +14,7 @@ from ..models.account import User
 from ..models.delegation import Delegation, DelegationState, ending_soon_until
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
+from ..pg_plans import PLAN_ONCE
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _home_statement():
     invited = _invited(user_id, now)
     ending = _ending_soon(user_id, now, bindparam("until", type_=Delegation.expires_at.type))
     return (_query(invited.label("invited"), ending.label("ending"))
-            .where(or_(invited, ending)).order_by(Delegation.created_at))
+            .where(or_(invited, ending)).order_by(Delegation.created_at).execution_options(**PLAN_ONCE))
 
 
 def reminders_for_owner(user: User, now: datetime | None = None) -> list[Row]:

@@ -15,6 +15,7 @@ from ..models.account import User, UserSession
 from ..models.credential import WebAuthnCredential
 from ..models.onboarding import PendingRecovery
 from ..models.types import utcnow
+from ..pg_plans import PLAN_ONCE
 from . import audit
 
 # Writing last_seen_at on every request would make each page view a write.
@@ -53,7 +54,7 @@ def _session_statement():
     has_key = exists().where(WebAuthnCredential.user_id == UserSession.user_id)
     waiting = exists().where(PendingRecovery.user_id == UserSession.user_id, *PendingRecovery.still_waiting())
     return (select(UserSession, has_key, waiting).options(joinedload(UserSession.user))
-            .where(UserSession.token_hash == bindparam("token_hash")))
+            .where(UserSession.token_hash == bindparam("token_hash")).execution_options(**PLAN_ONCE))
 
 
 def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: timedelta | None = None,
