@@ -26,9 +26,10 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-# A read starts with SELECT, SHOW or WITH and names no write anywhere (a CTE may write; FOR UPDATE
-# counts as one too, to stay on the safe side).
-_ONLY_READS = re.compile(r"\s*(SELECT|SHOW|WITH)\b(?!.*\b(INSERT|UPDATE|DELETE|MERGE)\b)",
+# A read starts with SELECT, SHOW or WITH and names no write anywhere: a CTE may write, SELECT ... INTO
+# makes a table, set_config(..., false) outlives a COMMIT; FOR UPDATE counts too, to stay on the safe
+# side. A SELECT calling a function of its own that writes would not be seen: the app has none.
+_ONLY_READS = re.compile(r"\s*(SELECT|SHOW|WITH)\b(?!.*\b(INSERT|UPDATE|DELETE|MERGE|INTO|SET_CONFIG)\b)",
                          re.IGNORECASE | re.DOTALL)
 
 

@@ -74,6 +74,13 @@ def test_a_transaction_that_wrote_is_still_rolled_back(app, pg):
             conn.rollback()
             assert conn.execute(text("SELECT count(*) FROM scratch")).scalar() == 0, statement
             conn.rollback()
+        # Reads in form only: a table made by SELECT ... INTO, a setting set for the whole session.
+        conn.execute(text("SELECT v INTO TEMPORARY made FROM scratch"))
+        conn.execute(text("SELECT set_config('companion.probe', 'kept', false)"))
+        conn.rollback()
+        assert conn.execute(text("SELECT to_regclass('pg_temp.made')")).scalar() is None
+        assert conn.execute(text("SELECT current_setting('companion.probe', true)")).scalar() in (None, "")
+        conn.rollback()
 
 
 def test_a_failed_transaction_is_rolled_back_and_the_connection_serves_again(app, pg):
