@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -236,14 +235,19 @@ def test_a_damaged_saved_file_is_never_served_and_is_copied_again(page, context,
     context.set_offline(False)
 
 
-def _retry_unless_saved(state):
+WORKER_IDLE = """async () => {  // sw/20-documents.js: the sync running and the one queued behind it
+  while (running || queued) await (queued || running).catch(() => {});
+}"""
+
+
+def _retry_saves_it(worker, state, restore):
     """The person presses 'Réessayer' and the file is saved. The page also asks the worker for a sync at
-    load: one still waiting behind the failed one may run first and save the file by itself, taking the
-    button away (seen in CI); either way the file must end saved."""
-    try:
-        state.get_by_role("button", name="Réessayer").click(timeout=3000)
-    except PlaywrightTimeout:
-        pass
+    load; one still queued behind the failed one must fail too before the line is back, or it would save
+    the file by itself and take the button away (seen in CI): only the retry may save it here."""
+    worker.evaluate(WORKER_IDLE)
+    expect(state).to_contain_text("Réessayer")
+    restore()
+    state.get_by_role("button", name="Réessayer").click()
     expect(state).to_contain_text("Enregistré sur ce téléphone ✓")
 
 
@@ -257,8 +261,8 @@ def test_a_sync_cut_by_the_network_says_so_and_the_retry_saves_it(page, context,
     state = page.locator("#pin-state")
     expect(state).to_contain_text("n’a pas pu être enregistré sur ce téléphone", timeout=15_000)
     assert not page.evaluate(FILE_CACHED, doc + "/file"), "a half-done copy is shown as kept"
-    context.unroute(re.compile(r".*/documents/\d+/file$"))
-    _retry_unless_saved(state)
+    [worker] = context.service_workers
+    _retry_saves_it(worker, state, lambda: context.unroute(re.compile(r".*/documents/\d+/file$")))
     context.set_offline(True)
     assert page.evaluate(SHA_FROM_PAGE, doc + "/file") == sha
     context.set_offline(False)
@@ -279,8 +283,8 @@ def test_a_full_storage_is_said_in_plain_words(page, context, live_server, uniqu
       }; }""")
     page.get_by_role("button", name=re.compile("Garder sur ce téléphone")).click()
     expect(page.locator("#pin-state")).to_contain_text("plus assez de place sur ce téléphone", timeout=15_000)
-    worker.evaluate("() => { Cache.prototype.put = self.__put; }")
-    _retry_unless_saved(page.locator("#pin-state"))
+    _retry_saves_it(worker, page.locator("#pin-state"),
+                    lambda: worker.evaluate("() => { Cache.prototype.put = self.__put; }"))
 
 
 def test_two_tabs_still_make_one_sync_at_a_time(page, context, live_server, unique_email):
