@@ -71,8 +71,11 @@ def _latest_statement(codes: tuple[str, ...], see_hidden: bool):
         of_type = [*visible_where(profile, see_hidden), Document.type_code == code]
         dated = (select(*columns).where(*of_type, Document.care_date.is_not(None))
                  .order_by(Document.care_date.desc(), Document.id.desc()).limit(1))
+        # Ordered by the date too, though it is empty: only then does PostgreSQL walk the index (its
+        # IS NULL is no equality for ordering). By id alone it walked the whole table's primary key
+        # backwards: 80 ms for a profile with thousands of undated documents.
         undated = (select(*columns).where(*of_type, Document.care_date.is_(None))
-                   .order_by(Document.id.desc()).limit(1))
+                   .order_by(Document.care_date.desc(), Document.id.desc()).limit(1))
         candidates += [dated.subquery().select(), undated.subquery().select()]
     return union_all(*candidates)
 
