@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models.document import Document, fold
+from ..pg_plans import PLAN_ONCE
 from . import document_types
 from .access import Access
 from .documents import visible_clause, visible_where
@@ -156,4 +157,5 @@ def _years_statement(dialect: str, see_hidden: bool):
     before = (select(func.max(Document.care_date)).where(*visible, Document.care_date < year_start)
               .correlate(found).scalar_subquery())
     found = found.union_all(select(before).where(found.c.d.is_not(None)))
-    return select(found.c.d).where(found.c.d.is_not(None))
+    # Its plan is kept (pg_plans): one index step per year for any profile (tests/test_plans_at_scale.py).
+    return select(found.c.d).where(found.c.d.is_not(None)).execution_options(**PLAN_ONCE)
