@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from companion.extensions import db
 from companion.models.types import utcnow
-from companion.services import access_log, audit
+from companion.services import access_log, accounts, audit
 
-from .cast import sign_up
+from .cast import make_person, sign_up
 from .conftest import Browser
 from .statements import counted
 
@@ -60,3 +60,30 @@ def test_every_page_of_a_long_log_costs_the_same_statements(app, ctx):
         found = OLDER.search(html)
         url = found and found.group(1).replace("&amp;", "&")
     assert len(costs) >= 6 and len(set(costs[1:-1])) == 1, costs
+
+
+def test_a_profiles_log_and_its_accounts_are_merged_newest_first_each_entry_once(app, ctx):
+    """Her profile's entries and her account's security events are read as two ranges and merged: the
+    pages both ways show every entry once, in order, an entry that names both included."""
+    with ctx():
+        anna = make_person("anna")
+        pid, uid = accounts.own_profile(anna).id, anna.id
+        at = utcnow() - timedelta(hours=1)
+        for n in range(1, 131):
+            whose = [{"profile_id": pid}, {"account_id": uid}, {"profile_id": pid, "account_id": uid}][n % 3]
+            audit.record(actor=None, actor_role="system", action="profile.view", object_label=f"n{n}",
+                         at=at, **whose)
+        audit.record(actor=None, actor_role="system", action="profile.view", profile_id=pid + 1, at=at)
+        db.session.commit()
+        mine = access_log.Filters(profile_ids=(pid,), account_id=uid)
+        pages, before = [], None
+        while True:
+            found = access_log.page(mine, before=before, size=50)
+            pages.append([e.object_label for e in found.events])
+            if not found.older:
+                break
+            before = found.older
+        assert [len(p) for p in pages] == [50, 50, 30]
+        assert sum(pages, []) == [f"n{n}" for n in range(130, 0, -1)]
+        back = access_log.page(mine, after=found.events[0].id, size=50)  # "newer" from the last page
+        assert [e.object_label for e in back.events] == pages[1] and back.newer and back.older

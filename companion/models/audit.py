@@ -17,7 +17,11 @@ class AppendOnlyError(RuntimeError):
 class AccessEvent(Model):
     __tablename__ = "access_events"
     # (chain, seq) unique: even if two writers ever raced past the head, only one of them could commit.
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    # Whose log, then newest first: a page of one profile's log is one range of an index however long
+    # the whole log is (services/access_log.py reads each profile and the account as its own range).
+    __table_args__ = (UniqueConstraint("chain", "seq"),
+                      Index("ix_access_events_profile_id_id", "profile_id", "id"),
+                      Index("ix_access_events_account_id_id", "account_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
@@ -27,8 +31,8 @@ class AccessEvent(Model):
     actor_name: Mapped[str] = mapped_column(String(120), default="")
     actor_role: Mapped[str] = mapped_column(String(16))  # owner, caregiver, mediator, system, stranger
     # Whose log it is: a profile's, or (for account security events) an account's.
-    profile_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    account_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    profile_id: Mapped[int | None] = mapped_column(Integer)
+    account_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(32), default="")
     object_id: Mapped[str] = mapped_column(String(64), default="")

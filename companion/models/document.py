@@ -71,6 +71,12 @@ Index("ix_documents_list_order", Document.profile_id, Document.class_code,
 Index("ix_documents_live", Document.profile_id, Document.hidden_at,
       postgresql_where=Document.deleted_at.is_(None), sqlite_where=Document.deleted_at.is_(None))
 
+# The trash of one profile, most recently deleted first (services/documents.trashed): one range of this
+# small index. With the index on the deletion time alone, a page of one profile's trash walked the
+# whole site's trash (migration 0025).
+Index("ix_documents_trash", Document.profile_id, Document.deleted_at, Document.id,
+      postgresql_where=Document.deleted_at.is_not(None), sqlite_where=Document.deleted_at.is_not(None))
+
 
 class DocumentPin(Model):
     """"Available offline" on one device of one account."""

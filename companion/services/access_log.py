@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, or_, select, true, union
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditChain, RefusalCount
@@ -43,21 +44,31 @@ def _whose(f: Filters):
     return or_(*clauses) if clauses else AccessEvent.id < 0
 
 
+def _keys(f: Filters) -> list[ColumnElement[bool]]:
+    """Each log read on its own (a profile's, the account's): one range of its index, newest first.
+    Asked as one OR, PostgreSQL walked the whole log's ids backwards to find a page of one profile's:
+    400 ms on a log of 2 million entries whose newest of this profile were old."""
+    keys = [AccessEvent.profile_id == pid for pid in f.profile_ids]
+    if f.account_id is not None:
+        keys.append(AccessEvent.account_id == f.account_id)
+    return keys
+
+
 def _local_midnight(day: date, tz: str) -> datetime:
     day = min(max(day, EARLIEST), LATEST)
     return datetime.combine(day, time(0, 0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
 
 
-def _matching(f: Filters):
-    """Only the given profiles (and account): the caller decides what the viewer owns."""
-    query = select(AccessEvent).where(_whose(f))
+def _narrowing(f: Filters) -> list[ColumnElement[bool]]:
+    """The person's filters: who, from which day, until which day (days in their time zone)."""
+    where: list[ColumnElement[bool]] = []
     if f.actor_id is not None:
-        query = query.where(AccessEvent.actor_id == f.actor_id)
+        where.append(AccessEvent.actor_id == f.actor_id)
     if f.since:
-        query = query.where(AccessEvent.at >= _local_midnight(f.since, f.tz))
+        where.append(AccessEvent.at >= _local_midnight(f.since, f.tz))
     if f.until:
-        query = query.where(AccessEvent.at < _local_midnight(min(f.until, LATEST) + timedelta(days=1), f.tz))
-    return query
+        where.append(AccessEvent.at < _local_midnight(min(f.until, LATEST) + timedelta(days=1), f.tz))
+    return where
 
 
 @dataclass(frozen=True)
@@ -67,33 +78,45 @@ class Page:
     newer: int | None = None  # pass as `after=` for the page just newer than this one
 
 
-def _exists(query) -> bool:
-    return db.session.scalar(query.with_only_columns(AccessEvent.id).limit(1)) is not None
+def _next(f: Filters, bound: ColumnElement[bool], newest_first: bool, size: int) -> list[AccessEvent]:
+    """Up to `size` matching entries past `bound`, in the order asked: up to `size` from each log's
+    range, merged (an entry of the account about this profile is in both: counted once)."""
+    keys = _keys(f)
+    if not keys:
+        return []
+    def order(event):
+        return event.id.desc() if newest_first else event.id.asc()
+
+    ranges = [select(AccessEvent).where(key, bound, *_narrowing(f)).order_by(order(AccessEvent)).limit(size)
+              .subquery() for key in keys]
+    # The merge sorts only what the ranges read, never goes back to the whole log.
+    merged = aliased(AccessEvent, union(*(select(r) for r in ranges)).subquery())
+    return list(db.session.scalars(select(merged).order_by(order(merged)).limit(size)))
+
+
+def _exists(f: Filters, bound: ColumnElement[bool]) -> bool:
+    return bool(_next(f, bound, True, 1))
 
 
 def page(f: Filters, *, before: int | None = None, after: int | None = None, size: int = 50) -> Page:
     """One page of the whole retained history, newest first, by keyset on the id (no offset, no cap):
     `before` gives the entries just older than that id, `after` those just newer."""
-    query = _matching(f)
     if after is not None:
-        rows = list(db.session.scalars(query.where(AccessEvent.id > after)
-                                       .order_by(AccessEvent.id.asc()).limit(size)))[::-1]
+        rows = _next(f, AccessEvent.id > after, False, size)[::-1]
     else:
-        bounded = query.where(AccessEvent.id < before) if before is not None else query
-        rows = list(db.session.scalars(bounded.order_by(AccessEvent.id.desc()).limit(size)))
+        rows = _next(f, AccessEvent.id < before if before is not None else true(), True, size)
     if not rows:
         return Page([])
-    older = rows[-1].id if _exists(query.where(AccessEvent.id < rows[-1].id)) else None
-    newer = rows[0].id if _exists(query.where(AccessEvent.id > rows[0].id)) else None
+    older = rows[-1].id if _exists(f, AccessEvent.id < rows[-1].id) else None
+    newer = rows[0].id if _exists(f, AccessEvent.id > rows[0].id) else None
     return Page(rows, older, newer)
 
 
 def every_event(f: Filters, batch: int = 500):
     """All matching entries, newest first, read a batch at a time (for the streamed CSV)."""
-    query, before = _matching(f).order_by(AccessEvent.id.desc()).limit(batch), None
+    before = None
     while True:
-        bounded = query if before is None else query.where(AccessEvent.id < before)
-        found = list(db.session.scalars(bounded))
+        found = _next(f, AccessEvent.id < before if before is not None else true(), True, batch)
         yield found
         if len(found) < batch:
             return

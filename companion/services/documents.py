@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -259,7 +259,8 @@ def trashed(access: Access, after: int | None = None,
         where.append(Document.hidden_at.is_(None))
     if after is not None:
         mark = select(Document.deleted_at).where(*where, Document.id == after).scalar_subquery()
-        where.append(or_(Document.deleted_at < mark, and_(Document.deleted_at == mark, Document.id < after)))
+        # As one row comparison, the place is where the index range starts, not a filter read up to.
+        where.append(tuple_(Document.deleted_at, Document.id) < tuple_(mark, literal(after)))
     docs = list(db.session.scalars(select(Document).where(*where)
                                    .order_by(Document.deleted_at.desc(), Document.id.desc()).limit(size + 1)))
     return docs[:size], (docs[size - 1].id if len(docs) > size else None)
