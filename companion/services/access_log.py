@@ -8,12 +8,13 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, delete, func, or_, select, true, union
+from sqlalchemy import ColumnElement, Integer, bindparam, delete, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -44,31 +45,55 @@ def _whose(f: Filters):
     return or_(*clauses) if clauses else AccessEvent.id < 0
 
 
-def _keys(f: Filters) -> list[ColumnElement[bool]]:
-    """Each log read on its own (a profile's, the account's): one range of its index, newest first.
-    Asked as one OR, PostgreSQL walked the whole log's ids backwards to find a page of one profile's:
-    400 ms on a log of 2 million entries whose newest of this profile were old."""
-    keys = [AccessEvent.profile_id == pid for pid in f.profile_ids]
-    if f.account_id is not None:
-        keys.append(AccessEvent.account_id == f.account_id)
-    return keys
-
-
 def _local_midnight(day: date, tz: str) -> datetime:
     day = min(max(day, EARLIEST), LATEST)
     return datetime.combine(day, time(0, 0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
 
 
-def _narrowing(f: Filters) -> list[ColumnElement[bool]]:
-    """The person's filters: who, from which day, until which day (days in their time zone)."""
-    where: list[ColumnElement[bool]] = []
+def _values(f: Filters) -> dict:
+    """The filters' values, by the names _range_statement binds: each profile, the account, who, and
+    the first and past-the-last instant of the days asked (midnight in the person's time zone)."""
+    values: dict = {f"p{i}": pid for i, pid in enumerate(f.profile_ids)}
+    if f.account_id is not None:
+        values["account"] = f.account_id
     if f.actor_id is not None:
-        where.append(AccessEvent.actor_id == f.actor_id)
+        values["actor"] = f.actor_id
     if f.since:
-        where.append(AccessEvent.at >= _local_midnight(f.since, f.tz))
+        values["since"] = _local_midnight(f.since, f.tz)
     if f.until:
-        where.append(AccessEvent.at < _local_midnight(min(f.until, LATEST) + timedelta(days=1), f.tz))
-    return where
+        values["until"] = _local_midnight(min(f.until, LATEST) + timedelta(days=1), f.tz)
+    return values
+
+
+@lru_cache(maxsize=64)
+def _range_statement(shape: tuple[int, bool, bool, bool, bool], newest_first: bool, marked: bool):
+    """Up to `size` entries past `mark`, read as one range of an index per log (each profile's, the
+    account's), merged: an entry of the account about this profile is in both and counted once. Asked
+    as one OR, PostgreSQL walked the whole log's ids backwards to find a page of one profile's: 400 ms
+    on a log of 2 million entries whose newest of this profile were old. Built once per shape (how
+    many profiles; account, who, since, until or not), the values bound (_values)."""
+    profiles, account, actor, since, until = shape
+    keys = [AccessEvent.profile_id == bindparam(f"p{i}", type_=Integer) for i in range(profiles)]
+    if account:
+        keys.append(AccessEvent.account_id == bindparam("account", type_=Integer))
+    where = [AccessEvent.actor_id == bindparam("actor", type_=Integer)] if actor else []
+    if since:
+        where.append(AccessEvent.at >= bindparam("since", type_=AccessEvent.at.type))
+    if until:
+        where.append(AccessEvent.at < bindparam("until", type_=AccessEvent.at.type))
+    if marked:
+        mark = bindparam("mark", type_=Integer)
+        where.append(AccessEvent.id < mark if newest_first else AccessEvent.id > mark)
+    size = bindparam("size", type_=Integer)
+
+    def order(event):
+        return event.id.desc() if newest_first else event.id.asc()
+
+    ranges = [select(AccessEvent).where(key, *where).order_by(order(AccessEvent)).limit(size).subquery()
+              for key in keys]
+    # The merge sorts only what the ranges read, never goes back to the whole log.
+    merged = aliased(AccessEvent, union(*(select(r) for r in ranges)).subquery())
+    return select(merged).order_by(order(merged)).limit(size)
 
 
 @dataclass(frozen=True)
@@ -78,37 +103,27 @@ class Page:
     newer: int | None = None  # pass as `after=` for the page just newer than this one
 
 
-def _next(f: Filters, bound: ColumnElement[bool], newest_first: bool, size: int) -> list[AccessEvent]:
-    """Up to `size` matching entries past `bound`, in the order asked: up to `size` from each log's
-    range, merged (an entry of the account about this profile is in both: counted once)."""
-    keys = _keys(f)
-    if not keys:
+def _next(f: Filters, mark: int | None, newest_first: bool, size: int) -> list[AccessEvent]:
+    """Up to `size` matching entries past `mark` (None: from the newest), in the order asked."""
+    if not f.profile_ids and f.account_id is None:
         return []
-    def order(event):
-        return event.id.desc() if newest_first else event.id.asc()
-
-    ranges = [select(AccessEvent).where(key, bound, *_narrowing(f)).order_by(order(AccessEvent)).limit(size)
-              .subquery() for key in keys]
-    # The merge sorts only what the ranges read, never goes back to the whole log.
-    merged = aliased(AccessEvent, union(*(select(r) for r in ranges)).subquery())
-    return list(db.session.scalars(select(merged).order_by(order(merged)).limit(size)))
-
-
-def _exists(f: Filters, bound: ColumnElement[bool]) -> bool:
-    return bool(_next(f, bound, True, 1))
+    shape = (len(f.profile_ids), f.account_id is not None, f.actor_id is not None, bool(f.since),
+             bool(f.until))
+    statement = _range_statement(shape, newest_first, mark is not None)
+    return list(db.session.scalars(statement, {**_values(f), "mark": mark, "size": size}))
 
 
 def page(f: Filters, *, before: int | None = None, after: int | None = None, size: int = 50) -> Page:
     """One page of the whole retained history, newest first, by keyset on the id (no offset, no cap):
     `before` gives the entries just older than that id, `after` those just newer."""
     if after is not None:
-        rows = _next(f, AccessEvent.id > after, False, size)[::-1]
+        rows = _next(f, after, False, size)[::-1]
     else:
-        rows = _next(f, AccessEvent.id < before if before is not None else true(), True, size)
+        rows = _next(f, before, True, size)
     if not rows:
         return Page([])
-    older = rows[-1].id if _exists(f, AccessEvent.id < rows[-1].id) else None
-    newer = rows[0].id if _exists(f, AccessEvent.id > rows[0].id) else None
+    older = rows[-1].id if _next(f, rows[-1].id, True, 1) else None
+    newer = rows[0].id if _next(f, rows[0].id, False, 1) else None
     return Page(rows, older, newer)
 
 
@@ -116,7 +131,7 @@ def every_event(f: Filters, batch: int = 500):
     """All matching entries, newest first, read a batch at a time (for the streamed CSV)."""
     before = None
     while True:
-        found = _next(f, AccessEvent.id < before if before is not None else true(), True, batch)
+        found = _next(f, before, True, batch)
         yield found
         if len(found) < batch:
             return

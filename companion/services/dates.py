@@ -6,29 +6,37 @@
 - the day under a chart's bar, where room is short: "12/03" / "3/12".
 """
 
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 from babel.dates import format_date as babel_date
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_time
-from flask_babel import format_date, format_time, get_locale, get_timezone
+from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
 
 
+def _local(when: datetime, tz: tzinfo) -> datetime:
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(tz)  # naive: UTC, as stored
+
+
 def day(when: date | datetime | None) -> str:
-    return format_date(when, "long") if when else ""
+    if not when:
+        return ""
+    if isinstance(when, datetime):
+        when = _local(when, get_timezone()).date()
+    return babel_date(when, "long", locale=get_locale())
 
 
 def moment(when: datetime | None, tz: tzinfo | None = None) -> str:
-    """`tz`: a given time zone instead of the reader's (the queue builds an archive with no request)."""
+    """`tz`: a given time zone instead of the reader's (the queue builds an archive with no request).
+    Babel is called with the language and zone looked up once: through Flask-Babel, each date and time
+    looked both up again (a third of the time of an access-log page of 50 entries)."""
     if not when:
         return ""
-    if tz is None:
-        day_text, time_text = format_date(when, "long"), format_time(when, "short")
-    else:
-        local, lang = when.astimezone(tz), get_locale()
-        day_text = babel_date(local.date(), "long", locale=lang)
-        time_text = babel_time(local, "short", tzinfo=tz, locale=lang)
+    tz, lang = tz or get_timezone(), get_locale()
+    local = _local(when, tz)
+    day_text = babel_date(local.date(), "long", locale=lang)
+    time_text = babel_time(local, "short", tzinfo=tz, locale=lang)
     return _("%(day)s at %(time)s", day=day_text, time=time_text)
 
 
