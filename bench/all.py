@@ -66,6 +66,10 @@ def _routes(base: str, bare: str, cookie: str, s: Seeded) -> dict:
         f"document list, {DOCS_LARGE:,} documents": (f"{base}/p/{s.large}/documents", cookie),
         f"document page, {DOCS_SMALL:,} documents": (base + sb._first_doc(base, cookie, s.small), cookie),
         f"document page, {DOCS_LARGE:,} documents": (base + sb._first_doc(base, cookie, s.large), cookie),
+        # Her own log's first page (her profile's and her account's entries, merged), her entries among
+        # the oldest of the whole log; the child's trash, among everybody's.
+        f"access log (a page of {s.log_entries:,} entries)": (f"{base}/p/{s.small}/access-log", cookie),
+        "trash, among the site's": (f"{base}/p/{s.large}/documents/trash", cookie),
     }
 
 
@@ -148,7 +152,8 @@ def _report(runs: dict, views: dict, paints: list, push: list[str], args) -> str
            f"{platform.machine()}, {os.cpu_count()} cores shared with other work (load average "
            f"{os.getloadavg()[0]:.1f} at the end), "
            f"Python {platform.python_version()}, PostgreSQL seeded with {seeded.documents:,} documents, "
-           f"{seeded.accounts:,} accounts, {seeded.devices:,} devices; gunicorn per deploy/gunicorn.conf.py; "
+           f"{seeded.accounts:,} accounts, {seeded.devices:,} devices, {seeded.log_entries:,} access log "
+           "entries; gunicorn per deploy/gunicorn.conf.py; "
            f"wrk -c{args.connections}, {args.seconds} s x {args.rounds} interleaved rounds (median).", "",
            "| route | requests/s | share of bare Flask | p50 | p99 | errors |", "|---|---|---|---|---|---|"]
     for name, rs in runs.items():
@@ -163,7 +168,7 @@ def _report(runs: dict, views: dict, paints: list, push: list[str], args) -> str
         out.append(f"- growth {DOCS_SMALL:,} -> {DOCS_LARGE:,} documents, {kind}: p50 "
                    f"x{many['p50'] / few['p50']:.2f}, requests/s x{few['rps'] / many['rps']:.2f} fewer "
                    "(goal: within 1.3)")
-    signed_in = [n for n in med if n.startswith(("home", "agenda", "document"))]
+    signed_in = [n for n in med if n.startswith(("home", "agenda", "document", "access log", "trash"))]
     worst = min(100 * med[n]["rps"] / bare for n in signed_in)
     out.append(f"- signed-in pages: the slowest at {worst:.1f} % of bare Flask (goal: 20 %); a static file "
                f"at {100 * med['a static file']['rps'] / bare:.0f} % (goal: 50 %)")
@@ -204,7 +209,8 @@ def main() -> None:
     if not db_url or not db_url.startswith("postgresql") or not shutil.which("wrk"):
         raise SystemExit("needs COMPANION_BENCH_DATABASE_URL (PostgreSQL) and wrk (apt-get install wrk)")
     env = sb._env(db_url, tempfile.mkdtemp(prefix="companion-bench-"))
-    args.seeded = seed(env, accounts=100 if args.quick else 1000)
+    args.seeded = seed(env, accounts=100 if args.quick else 1000,
+                       log_entries=50_000 if args.quick else 1_000_000)
     runs = _throughput(env, args.seeded, args)
     views = _caregiver_views(env, args.seeded, args)
     paints = [] if args.no_browser else _paints(env, args.seeded)

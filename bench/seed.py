@@ -26,6 +26,7 @@ class Seeded:
     documents: int
     accounts: int
     devices: int
+    log_entries: int  # in the access log, the bench account's own among the oldest
 
 
 def _documents(pid: int, count: int, start: int = 0) -> list[dict]:
@@ -48,7 +49,31 @@ def _bulk(table, rows: list[dict], batch: int = 5000) -> None:
         db.session.execute(insert(table), rows[i:i + batch])
 
 
-def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 50) -> Seeded:
+def _history(conn, own: int, owner: int, large: int, entries: int) -> None:
+    """Years of use: an access log of `entries` (the bench account's 600 among the oldest, so a page of
+    its log must not be found by walking everybody's), and a tenth of the others' documents in the trash
+    lately (the child's 50, a month ago). Written by the database itself: a million rows in seconds. The
+    entries' chains are the bench's own, apart from the real ones the caregivers' views extend."""
+    from sqlalchemy import text
+
+    conn.execute(text("""
+        INSERT INTO access_events (at, actor_id, actor_name, actor_role, profile_id, account_id, action,
+                                   object_type, object_id, object_label, prev_hash, hash, chain, seq)
+        SELECT now() - interval '1 second' * (:n - g), NULL, '', 'system',
+               CASE WHEN g > 600 THEN 1000000 + g % 5000 WHEN g % 3 > 0 THEN :own END,
+               CASE WHEN g <= 600 AND g % 3 = 0 THEN :owner END,
+               'profile.view', 'profile', '', '', repeat('0', 64), md5(g::text) || md5((-g)::text),
+               'bench:' || (g % 5000), g
+        FROM generate_series(1, :n) AS g"""), {"n": entries, "own": own, "owner": owner})
+    conn.execute(text("""UPDATE documents SET deleted_at = now() - interval '1 hour' * (id % 480)
+                         WHERE profile_id NOT IN (:own, :large) AND id % 10 = 0"""),
+                 {"own": own, "large": large})
+    conn.execute(text("""UPDATE documents SET deleted_at = now() - interval '30 days'
+                         WHERE profile_id = :large AND id % 200 = 0"""), {"large": large})
+
+
+def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 50,
+         log_entries: int = 1_000_000) -> Seeded:
     os.environ.update(env)
     from flask_migrate import upgrade
     from sqlalchemy import select, text
@@ -106,10 +131,11 @@ def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 50)
                                           scopes="documents:read agenda", see_hidden=False, created_at=now,
                                           accepted_at=now, expires_at=now + timedelta(days=300), label="")
                                      for email, pid in pairs])
+        _history(db.session.connection(), own.id, owner.id, child.id, log_entries)
         db.session.commit()
         # As autovacuum leaves a table in use: statistics and the visibility map (index-only scans).
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM ANALYZE"))
-        seeded = Seeded(own.id, child.id, pairs, len(rows), accounts + helped + 1, len(devices))
+        seeded = Seeded(own.id, child.id, pairs, len(rows), accounts + helped + 1, len(devices), log_entries)
         db.engine.dispose()
     return seeded
