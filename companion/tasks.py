@@ -27,7 +27,7 @@ CHUNK_RETRIES, CHUNK_RETRY_DELAY = 5, 30  # seconds: a database restart, a worke
 # An SMTP server down for a while: the queue tries again soon; after that, housekeeping's hourly
 # `mail.send_due` keeps trying with the row's own growing delay (services/mail.py).
 MAIL_RETRIES, MAIL_RETRY_DELAY = 3, 60
-MAX_CHUNKS_PER_ROUND = 500  # 100,000 reminders a minute; the rest waits for the next round
+MAX_CHUNKS_PER_ROUND = delivery.MAX_CHUNKS_PER_ROUND
 
 
 def make_queue(url: str, instance_dir: str, name: str = "companion") -> Huey:

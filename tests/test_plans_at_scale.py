@@ -1,7 +1,9 @@
-"""What PostgreSQL reads to answer the statements behind every list, document page and offline copy,
-asserted from its own account (EXPLAIN ANALYZE): a few index entries per answer, whatever the profile
-holds. A profile of thousands of undated documents (old papers scanned without a date) once made every
-one of its pages walk the whole table's primary key: 80 ms each, for a handful of rows shown.
+"""What PostgreSQL reads to answer the statements behind the pages and the minute's jobs, asserted from
+its own account (EXPLAIN ANALYZE): the few rows each answer needs, however long the site's history. Each
+test sets up the history that once made a statement read it all: a profile of thousands of undated
+documents (every list walked the whole table's primary key: 80 ms), an access log whose entries of this
+account are old (400 ms), everybody's trash, delegations ended long ago (the home page, 50 ms), many
+accounts (each login), reminders and e-mails sent or given up over the years (the minute's claim).
 
 The plan PostgreSQL keeps for a prepared statement (pg_plans, PLAN_ONCE) is made for no profile in
 particular: it is checked here too, forced (plan_cache_mode = force_generic_plan)."""
@@ -15,10 +17,15 @@ from sqlalchemy import event, insert, text
 from sqlalchemy.dialects import postgresql
 
 from companion.extensions import db
+from companion.models.account import User
+from companion.models.agenda import Reminder
 from companion.models.audit import AccessEvent
+from companion.models.delegation import Delegation
 from companion.models.document import Document
+from companion.models.mail import OutgoingMail
+from companion.models.push import PushDelivery
 from companion.models.types import utcnow
-from companion.services import access_log, accounts, documents
+from companion.services import access_log, accounts, delegation_rows, delivery, documents, mail, reminders
 from companion.services.access import owner_access
 from companion.services.document_list import _years_statement
 from companion.services.offline_documents import _latest_statement, key_types
@@ -120,27 +127,33 @@ def test_the_years_filter_reads_one_entry_per_year(ctx, scanned, mode):
 
 def _rows_read_by(call, table: str) -> int:
     """Runs `call`, then asks PostgreSQL what each of its statements over `table` read, replayed with
-    the same values."""
+    the same values (in a transaction rolled back after: a replayed DELETE removes nothing)."""
     sent: list[tuple[str, dict]] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
-        if f"FROM {table}" in statement or f"JOIN {table}" in statement:
+        if f"FROM {table}" in statement or f"JOIN {table}" in statement or f"UPDATE {table}" in statement:
             sent.append((statement, parameters))
 
-    conn = db.session.connection()
-    event.listen(conn, "before_cursor_execute", record)
+    event.listen(db.engine, "before_cursor_execute", record)
     try:
         call()
     finally:
-        event.remove(conn, "before_cursor_execute", record)
+        event.remove(db.engine, "before_cursor_execute", record)
     assert sent, "nothing was read from " + table
-    total = 0
+    conn, total = db.session.connection(), 0
     for statement, parameters in sent:
         found = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, parameters).scalar()
         total += sum(n["Actual Rows"] * n["Actual Loops"] + n.get("Rows Removed by Filter", 0)
                      + n.get("Rows Removed by Index Recheck", 0)
                      for n in _nodes(found[0]["Plan"]) if n.get("Relation Name") == table)
+    db.session.rollback()
     return total
+
+
+def _analyze(*tables: str) -> None:
+    db.session.commit()
+    db.session.execute(text("ANALYZE " + ", ".join(tables)))
+    db.session.commit()
 
 
 def _log_rows(chain: str, first: int, count: int, *, profile_id=None, account_id=None) -> list[dict]:
@@ -161,9 +174,7 @@ def test_a_page_of_ones_access_log_reads_that_page_not_the_whole_log(ctx, pg):
         for other in range(40):
             rows += _log_rows(f"p:{1000 + other}", 1, 1000, profile_id=1000 + other)
         db.session.execute(insert(AccessEvent), rows)
-        db.session.commit()
-        db.session.execute(text("ANALYZE access_events"))
-        db.session.commit()
+        _analyze("access_events")
         mine = access_log.Filters(profile_ids=(pid,), account_id=anna.id)
         first = access_log.page(mine, size=50)
         assert len(first.events) == 50 and first.older and not first.newer
@@ -186,9 +197,7 @@ def test_a_page_of_ones_trash_reads_that_page_not_the_sites_trash(ctx, pg):
             rows += [dict(r, deleted_at=lately - timedelta(seconds=i))
                      for i, r in enumerate(_documents(other.id, 5000, undated_every=5))]
         db.session.execute(insert(Document), rows)
-        db.session.commit()
-        db.session.execute(text("ANALYZE documents"))
-        db.session.commit()
+        _analyze("documents")
         access = owner_access(profile, "self")
         page, after = documents.trashed(access)
         assert len(page) == documents.TRASH_PAGE and after
@@ -197,3 +206,74 @@ def test_a_page_of_ones_trash_reads_that_page_not_the_sites_trash(ctx, pg):
         assert _rows_read_by(lambda: documents.trashed(access), "documents") <= documents.TRASH_PAGE + 1
         assert _rows_read_by(lambda: documents.trashed(access, after=after),
                              "documents") <= documents.TRASH_PAGE + 2
+
+
+def test_the_home_page_reads_the_accounts_own_delegations_not_everyones(ctx, pg):
+    """3,000 delegations ended elsewhere; Anna is invited once, and one access to her profile ends soon."""
+    with ctx():
+        anna, louis = make_person("anna"), make_person("louis")
+        own = accounts.own_profile(anna)
+        elsewhere = [make_profile(first_name=f"Autre {i}") for i in range(30)]
+        db.session.flush()
+        now = utcnow()
+        ended = [dict(profile_id=elsewhere[i % 30].id, caregiver_id=louis.id, scopes="agenda",
+                      see_hidden=False, created_at=now - timedelta(days=400),
+                      accepted_at=now - timedelta(days=400), expires_at=now + timedelta(days=100),
+                      revoked_at=now - timedelta(days=10), label="")
+                 for i in range(3000)]
+        ending = dict(profile_id=own.id, caregiver_id=louis.id, scopes="agenda", see_hidden=False, label="",
+                      created_at=now - timedelta(days=100), accepted_at=now - timedelta(days=100),
+                      expires_at=now + timedelta(days=3))
+        invited = dict(profile_id=elsewhere[0].id, caregiver_id=anna.id, scopes="agenda", see_hidden=False,
+                       label="", created_at=now, invitation_expires_at=now + timedelta(days=7),
+                       expires_at=now + timedelta(days=180))
+        db.session.execute(insert(Delegation), [*ended, ending, invited])
+        _analyze("delegations", "profile_owners")
+        invitations, endings = delegation_rows.for_home(anna)
+        assert len(invitations) == 1 and len(endings) == 1
+        assert _rows_read_by(lambda: delegation_rows.for_home(anna), "delegations") <= 6
+
+
+def test_a_login_finds_its_account_by_the_index(ctx, pg):
+    with ctx():
+        anna = make_person("anna")
+        db.session.execute(insert(User), [dict(email=f"p{i}@bench.example", password_hash="-", locale="fr",
+                                               display_name=f"P {i}", timezone="Europe/Paris", role="person",
+                                               created_at=utcnow()) for i in range(5000)])
+        _analyze("users")
+        typed = "  " + anna.email.upper() + " "
+        assert accounts.find_by_email(typed).id == anna.id
+        assert _rows_read_by(lambda: accounts.find_by_email(typed), "users") <= 1
+
+
+def _reminder(uid: int, pid: int, i: int, at, **state) -> dict:
+    return dict(key=f"bench-{i}", user_id=uid, profile_id=pid, kind="prevention", item_ref="r", due_at=at,
+                scheduled_at=at, attempts=0, fence=0, **state)
+
+
+def test_what_waits_to_be_sent_is_read_from_a_small_index_however_long_the_history(ctx, pg):
+    """20,000 reminders sent and 5,000 given up over two years, 20,000 e-mails sent and 2,000 given up,
+    20,000 push results of the last days: the minute's claim, count and pruning read what waits."""
+    with ctx():
+        anna = make_person("anna")
+        uid, pid = anna.id, accounts.own_profile(anna).id
+        now, old = utcnow(), utcnow() - timedelta(days=300)
+        rows = [_reminder(uid, pid, i, old + timedelta(minutes=i), sent_at=old + timedelta(minutes=i))
+                for i in range(20000)]
+        rows += [_reminder(uid, pid, 20000 + i, old + timedelta(minutes=i), failed_at=old)
+                 for i in range(5000)]
+        rows += [_reminder(uid, pid, 30000 + i, now - timedelta(minutes=i)) for i in range(10)]
+        db.session.execute(insert(Reminder), rows)
+        mails = [dict(recipient="a@example.fr", locale="fr", kind="k", subject="s", body="b", attempts=1,
+                      created_at=old, sent_at=old if i % 10 else None, failed_at=None if i % 10 else old)
+                 for i in range(22000)]
+        waiting = [dict(mails[0], sent_at=None, failed_at=None)] * 5
+        db.session.execute(insert(OutgoingMail), [*mails, *waiting])
+        db.session.execute(insert(PushDelivery), [dict(status=201, result="sent", detail="",
+                                                       at=now - timedelta(minutes=i)) for i in range(20000)])
+        _analyze("reminders", "mail_outbox", "push_deliveries")
+        assert delivery.due_count(now) == 10 and len(mail.due_ids(now)) == 5
+        assert _rows_read_by(lambda: delivery.due_count(now), "reminders") <= 10
+        assert _rows_read_by(lambda: mail.due_ids(now), "mail_outbox") <= 5
+        assert _rows_read_by(lambda: reminders.prune(now), "push_deliveries") <= 1
+        assert _rows_read_by(lambda: delivery.claim(now), "reminders") <= 2 * 10

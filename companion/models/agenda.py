@@ -3,7 +3,7 @@ rows the batch sends (one per account, item and lead time)."""
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -86,9 +86,16 @@ class Reminder(Model):
     fence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# What waits to be sent, in the order the claim takes it (services/delivery.py): one small range, however
+# many reminders were sent or gave up over the years (without it the claim walked them all: 416 ms at 1.2
+# million). Migration 0026.
+_WAITING = Reminder.sent_at.is_(None) & Reminder.failed_at.is_(None)
+Index("ix_reminders_waiting", Reminder.scheduled_at, postgresql_where=_WAITING, sqlite_where=_WAITING)
 
 
 class PlanMark(Model):

@@ -3,7 +3,7 @@ never dropped. The text is composed in the recipient's language when queued and 
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -27,3 +27,9 @@ class OutgoingMail(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(String(200), default="")
+
+
+# What waits to be sent (services/mail.due_ids), oldest first: a small range however many were sent or
+# gave up (without it, past a few failed ones, the retry walked the whole outbox). Migration 0026.
+_WAITING = OutgoingMail.sent_at.is_(None) & OutgoingMail.failed_at.is_(None)
+Index("ix_mail_outbox_waiting", OutgoingMail.id, postgresql_where=_WAITING, sqlite_where=_WAITING)

@@ -35,4 +35,5 @@ class PushDelivery(Model):
     status: Mapped[int] = mapped_column(Integer, default=0)  # HTTP status, 0 on a network error
     result: Mapped[str] = mapped_column(String(16))  # sent | gone | retry | failed
     detail: Mapped[str] = mapped_column(String(200), default="")
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed: the planning round prunes the old ones every minute (a scan of them all, without).
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

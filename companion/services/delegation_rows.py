@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import Integer, and_, bindparam, or_, select
+from sqlalchemy import Integer, and_, bindparam, select, union_all
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -106,8 +106,12 @@ def _home_statement():
     user_id, now = bindparam("user_id", type_=Integer), bindparam("now", type_=Delegation.expires_at.type)
     invited = _invited(user_id, now)
     ending = _ending_soon(user_id, now, bindparam("until", type_=Delegation.expires_at.type))
+    # Each list found by its own index (invitations by caregiver, endings by the owned profiles), then
+    # joined: asked as one OR, PostgreSQL read every delegation ever made (50 ms at 500,000).
+    either = union_all(select(Delegation.id).where(invited), select(Delegation.id).where(ending))
     return (_query(invited.label("invited"), ending.label("ending"))
-            .where(or_(invited, ending)).order_by(Delegation.created_at).execution_options(**PLAN_ONCE))
+            .where(Delegation.id.in_(either.scalar_subquery())).order_by(Delegation.created_at)
+            .execution_options(**PLAN_ONCE))
 
 
 def reminders_for_owner(user: User, now: datetime | None = None) -> list[Row]:

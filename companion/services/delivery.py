@@ -39,6 +39,7 @@ log = logging.getLogger("companion.delivery")
 
 LEASE = timedelta(minutes=5)
 CHUNK = 200  # reminders one claim takes: one task of the queue
+MAX_CHUNKS_PER_ROUND = 500  # 100,000 reminders a minute; the rest waits for the next round
 STEP = 100  # messages between two lease renewals and result commits (two per chunk)
 SKEW = timedelta(seconds=5)  # how far the workers' clocks may disagree
 # Retries: exponential from RETRY_BASE, capped, with jitter so devices that failed together do not all
@@ -69,9 +70,12 @@ def ready(now: datetime):
                 or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now))
 
 
-def due_count(now: datetime) -> int:
-    """How many reminders a round should hand out (the queue splits them into chunks)."""
-    return db.session.scalar(select(func.count()).select_from(Reminder).where(ready(now))) or 0
+def due_count(now: datetime, up_to: int = MAX_CHUNKS_PER_ROUND * CHUNK) -> int:
+    """How many reminders a round should hand out (the queue splits them into chunks), counted up to
+    what one round hands out at most: read in the claim's order, they are a range of
+    ix_reminders_waiting, not every reminder ever sent."""
+    waiting = select(Reminder.id).where(ready(now)).order_by(Reminder.scheduled_at).limit(up_to).subquery()
+    return db.session.scalar(select(func.count()).select_from(waiting)) or 0
 
 
 def claim(now: datetime, limit: int = CHUNK) -> list[Claim]:
