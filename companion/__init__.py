@@ -6,7 +6,6 @@ companion/wiring.py and connected here.
 """
 
 import logging
-from datetime import timedelta
 from functools import partial
 from pathlib import Path
 
@@ -124,12 +123,7 @@ def _login(app: Flask) -> None:
 
     @login_manager.user_loader
     def load(token: str):
-        cfg = app.config
-        sess, wipe_all = sessions.resolve(
-            token, idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
-            absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
-            mediator_idle=timedelta(minutes=cfg["MEDIATOR_IDLE_MINUTES"]),
-        )
+        sess, wipe_all = sessions.resolve(token)
         if sess is None:
             g.wipe_all = wipe_all  # signed out from elsewhere: sw_contract says so
             db.session.commit()  # keep the expiry mark

@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from companion.extensions import db
 from companion.models.account import User, UserSession
 from companion.models.audit import AccessEvent
 from companion.models.credential import WebAuthnCredential
+from companion.models.types import utcnow
 from companion.services import recovery
 from companion.services import webauthn as wa
 from tests.cast import give_key
@@ -391,3 +393,28 @@ def test_a_background_fetch_without_key_is_refused_plainly_not_redirected(web, c
     assert resp.status_code == 403 and resp.json["error"] == 403
     page = client.get("/", headers={"Sec-Fetch-Mode": "navigate"})
     assert page.status_code == 302 and "/account/security/keys/new" in page.headers["Location"]
+
+
+def test_the_devices_list_shows_those_signed_in_now_and_a_lost_one_is_still_told_to_forget(app, web, ctx):
+    """A phone not used since yesterday is signed out (30 minutes without a visit): the list does not
+    show it as signed in. "Sign out everywhere else" still marks it, so if it was lost it forgets
+    everything the day it connects again."""
+    web.register()
+    phone, tablet = app.test_client(), app.test_client()
+    Browser(phone).login()
+    Browser(tablet).login()
+    page = web.get("/account/security/").get_data(as_text=True)
+    assert page.count("Sign out this device") + page.count("Déconnecter cet appareil") == 2
+    with ctx():  # the phone's last visit was yesterday; the tablet's, 5 minutes ago
+        rows = db.session.scalars(select(UserSession).order_by(UserSession.id)).all()
+        yesterday, lately = utcnow() - timedelta(days=1), utcnow() - timedelta(minutes=5)
+        rows[1].last_seen_at, rows[2].last_seen_at = yesterday, lately
+        phone_id = rows[1].id
+        db.session.commit()
+    page = web.get("/account/security/").get_data(as_text=True)
+    assert page.count("Sign out this device") + page.count("Déconnecter cet appareil") == 1
+    web.post("/account/security/devices/others/sign-out", {}, from_url="/account/security/")
+    with ctx():
+        lost = db.session.get(UserSession, phone_id)
+        assert lost.revoked_at is not None and lost.wipe_all
+    assert phone.get("/").headers.get("X-Signed-Out") == "1"

@@ -256,7 +256,7 @@ def _close(sess: AssistedSession, by: str, at: datetime) -> None:
         person = db.session.get(User, sess.person_id)
         assert person is not None, "person_id is set to NULL when the account is deleted"
         if sess.shared_device:  # the person must not stay signed in on the shared computer
-            for open_sess in sessions.active_sessions(person):
+            for open_sess in sessions.unrevoked(person):
                 if open_sess.shared_device:
                     sessions.revoke(open_sess)
         done = _labels(person, [r.name for r in sess.steps if r.status == "done"])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+from flask import current_app
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -29,6 +30,34 @@ class AccountFacts:
 
     has_key: bool
     recovery_waiting: bool
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    """How long a session lives: `idle` since its last request (a mediator's may be shorter), `absolute`
+    since it opened."""
+
+    idle: timedelta
+    absolute: timedelta
+    mediator_idle: timedelta | None = None
+
+    def idle_for(self, user: User) -> timedelta:
+        if user.role == "mediator" and self.mediator_idle is not None:
+            return min(self.idle, self.mediator_idle)
+        return self.idle
+
+
+def configured() -> Lifetimes:
+    cfg = current_app.config
+    return Lifetimes(idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+                     absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+                     mediator_idle=timedelta(minutes=cfg["MEDIATOR_IDLE_MINUTES"]))
+
+
+def _alive(sess, user: User, now: datetime, lifetimes: Lifetimes):
+    """The rule, once: on a row (True or False) or on the class (an SQL condition)."""
+    idle, absolute = now - lifetimes.idle_for(user), now - lifetimes.absolute
+    return (sess.last_seen_at >= idle) & (sess.created_at >= absolute)
 
 
 def _digest(token: str) -> str:
@@ -57,7 +86,7 @@ def _session_statement():
             .where(UserSession.token_hash == bindparam("token_hash")).execution_options(**PLAN_ONCE))
 
 
-def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: timedelta | None = None,
+def resolve(token: str, lifetimes: Lifetimes | None = None,
             now: datetime | None = None) -> tuple[UserSession | None, bool]:
     """The live session for a token (None if unknown, revoked, idle too long or too old), and whether a
     refused one asks its device to forget everything (signed out from another device: `wipe_all`), read
@@ -72,10 +101,7 @@ def resolve(token: str, *, idle: timedelta, absolute: timedelta, mediator_idle: 
     sess.user.facts = AccountFacts(has_key=bool(row[1]), recovery_waiting=bool(row[2]))
     if sess.revoked_at is not None:
         return None, bool(sess.wipe_all)
-    user_idle = idle
-    if sess.user.role == "mediator" and mediator_idle is not None:
-        user_idle = min(idle, mediator_idle)
-    if now - sess.last_seen_at > user_idle or now - sess.created_at > absolute:
+    if not _alive(sess, sess.user, now, lifetimes or configured()):
         sess.revoked_at = now
         return None, bool(sess.wipe_all)
     if now - sess.last_seen_at > TOUCH_EVERY:
@@ -110,19 +136,32 @@ def sign_out_others(user: User, keep: UserSession) -> int:
 
 
 def revoke_others(user: User, keep: UserSession | None) -> int:
+    """Every session not yet revoked, the ones expired since their device's last visit included: a lost
+    phone is then told to forget everything when it next connects (`wipe_all`)."""
     count = 0
-    for sess in active_sessions(user):
+    for sess in unrevoked(user):
         if keep is None or sess.id != keep.id:
             sess.revoked_at, sess.wipe_all = utcnow(), True
             count += 1
     return count
 
 
-def active_sessions(user: User) -> list[UserSession]:
+def unrevoked(user: User) -> list[UserSession]:
     return list(db.session.scalars(
         select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
         .order_by(UserSession.last_seen_at.desc())
     ))
+
+
+def signed_in_devices(user: User, now: datetime | None = None,
+                      lifetimes: Lifetimes | None = None) -> list[UserSession]:
+    """The devices signed in now, newest first (the security page). A session expires when its device
+    comes back after too long; until then its row says nothing, so the rule is asked here too: the page
+    listed every phone that had not come back since, months later."""
+    alive = _alive(UserSession, user, now or utcnow(), lifetimes or configured())
+    return list(db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), alive)
+        .order_by(UserSession.last_seen_at.desc())))
 
 
 def is_fresh(sess: UserSession | None, minutes: int, now: datetime | None = None) -> bool:

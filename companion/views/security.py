@@ -113,7 +113,7 @@ def index():
     current = current_user.current_session
     devices = [
         {"s": s, "label": _describe(s.user_agent), "this": current is not None and s.id == current.id}
-        for s in sessions.active_sessions(current_user)
+        for s in sessions.signed_in_devices(current_user)
     ]
     return render_template(
         "security/index.html",
