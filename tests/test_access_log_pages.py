@@ -87,3 +87,24 @@ def test_a_profiles_log_and_its_accounts_are_merged_newest_first_each_entry_once
         assert sum(pages, []) == [f"n{n}" for n in range(130, 0, -1)]
         back = access_log.page(mine, after=found.events[0].id, size=50)  # "newer" from the last page
         assert [e.object_label for e in back.events] == pages[1] and back.newer and back.older
+
+
+def test_the_who_filter_lists_each_person_once_by_the_name_they_now_bear(app, ctx):
+    with ctx():
+        anna, louis, karim = make_person("anna"), make_person("louis"), make_person("karim")
+        pid = accounts.own_profile(anna).id
+        for actor, role in ((louis, "caregiver"), (karim, "mediator"), (louis, "caregiver")):
+            audit.record(actor=actor, actor_role=role, action="profile.view", profile_id=pid)
+        louis.display_name = "Louis Martin-Durand"  # renamed since his first entries
+        audit.record(actor=louis, actor_role="caregiver", action="profile.view", profile_id=pid)
+        audit.record(actor=None, actor_role="system", action="profile.view", profile_id=pid)
+        audit.record(actor=anna, actor_role="owner", action="account.login", account_id=anna.id)
+        audit.record(actor=karim, actor_role="mediator", action="profile.view", profile_id=pid + 1)
+        db.session.commit()
+        listed = access_log.actors(access_log.Filters(profile_ids=(pid,), account_id=anna.id))
+        assert {a for a, _ in listed} == {anna.id, louis.id, karim.id}
+        assert dict(listed)[louis.id] == "Louis Martin-Durand"
+        assert [n.lower() for _, n in listed] == sorted(n.lower() for _, n in listed)  # by name
+        assert len(listed) == 3  # each once; the system's entries name nobody
+        assert access_log.actors(access_log.Filters(profile_ids=(pid,))) == sorted(
+            [(louis.id, "Louis Martin-Durand"), (karim.id, karim.display_name)], key=lambda r: r[1].lower())

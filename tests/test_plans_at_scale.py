@@ -277,3 +277,20 @@ def test_what_waits_to_be_sent_is_read_from_a_small_index_however_long_the_histo
         assert _rows_read_by(lambda: mail.due_ids(now), "mail_outbox") <= 5
         assert _rows_read_by(lambda: reminders.prune(now), "push_deliveries") <= 1
         assert _rows_read_by(lambda: delivery.claim(now), "reminders") <= 2 * 10
+
+
+def test_the_who_filter_reads_a_step_per_person_not_the_whole_history(ctx, pg):
+    """8,000 entries of her profile by 4 people, among 40,000 of others."""
+    with ctx():
+        anna = make_person("anna")
+        pid = accounts.own_profile(anna).id
+        rows = [dict(r, actor_id=anna.id + r["seq"] % 4, actor_name=f"P{r['seq'] % 4}")
+                for r in _log_rows(f"p:{pid}", 1, 8000, profile_id=pid)]
+        for other in range(20):
+            rows += _log_rows(f"p:{1000 + other}", 1, 2000, profile_id=1000 + other)
+        db.session.execute(insert(AccessEvent), rows)
+        _analyze("access_events")
+        mine = access_log.Filters(profile_ids=(pid,), account_id=anna.id)
+        assert len(access_log.actors(mine)) == 4
+        # Per person and log: the next person, and their newest entry (two steps of an index each).
+        assert _rows_read_by(lambda: access_log.actors(mine), "access_events") <= 4 * (4 + 1) * 2

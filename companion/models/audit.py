@@ -21,13 +21,17 @@ class AccessEvent(Model):
     # the whole log is (services/access_log.py reads each profile and the account as its own range).
     __table_args__ = (UniqueConstraint("chain", "seq"),
                       Index("ix_access_events_profile_id_id", "profile_id", "id"),
-                      Index("ix_access_events_account_id_id", "account_id", "id"))
+                      Index("ix_access_events_account_id_id", "account_id", "id"),
+                      # Who appears in a log (the page's "who" filter), one step per person, and a
+                      # page of one person's entries (services/access_log.py). Migration 0026.
+                      Index("ix_access_events_profile_actor", "profile_id", "actor_id", "id"),
+                      Index("ix_access_events_account_actor", "account_id", "actor_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     # Plain numbers, not foreign keys: the log outlives the accounts and profiles it names (a closure keeps
     # it as the law requires), and a database's ON DELETE SET NULL would change hashed entries.
-    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     actor_name: Mapped[str] = mapped_column(String(120), default="")
     actor_role: Mapped[str] = mapped_column(String(16))  # owner, caregiver, mediator, system, stranger
     # Whose log it is: a profile's, or (for account security events) an account's.

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Integer, bindparam, delete, func, or_, select, union
+from sqlalchemy import Integer, bindparam, delete, func, select, text, union
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -36,13 +36,6 @@ class Filters:
     since: date | None = None
     until: date | None = None
     tz: str = "Europe/Paris"
-
-
-def _whose(f: Filters):
-    clauses: list[ColumnElement[bool]] = [AccessEvent.profile_id.in_(f.profile_ids)] if f.profile_ids else []
-    if f.account_id is not None:
-        clauses.append(AccessEvent.account_id == f.account_id)
-    return or_(*clauses) if clauses else AccessEvent.id < 0
 
 
 def _local_midnight(day: date, tz: str) -> datetime:
@@ -138,14 +131,41 @@ def every_event(f: Filters, batch: int = 500):
         before = found[-1].id
 
 
+def _keys_sql(f: Filters) -> list[str]:
+    """Each log's condition on an entry `e`, its values bound as _values names them."""
+    keys = [f"e.profile_id = :p{i}" for i in range(len(f.profile_ids))]
+    return keys + (["e.account_id = :account"] if f.account_id is not None else [])
+
+
+@lru_cache(maxsize=16)
+def _actors_statement(keys: tuple[str, ...]):
+    """Per log, its actors one index step each (the next actor after the last one found, on
+    ix_access_events_*_actor), each with the newest entry that names them (its name is theirs now).
+    Grouping the whole history instead read every entry of the profile on each view of the page:
+    60 ms at 200,000 entries."""
+    steps, picks = [], []
+    for n, key in enumerate(keys):
+        near = key.replace("e.", "x.")
+        steps.append(f"""a{n}(actor_id) AS (
+            SELECT min(e.actor_id) FROM access_events e WHERE {key} AND e.actor_id IS NOT NULL
+            UNION ALL
+            SELECT (SELECT min(x.actor_id) FROM access_events x WHERE {near} AND x.actor_id > a{n}.actor_id)
+            FROM a{n} WHERE a{n}.actor_id IS NOT NULL)""")
+        picks.append(f"""SELECT a{n}.actor_id, e.id, e.actor_name FROM a{n} JOIN access_events e ON e.id = (
+            SELECT max(x.id) FROM access_events x WHERE {near} AND x.actor_id = a{n}.actor_id)""")
+    return text("WITH RECURSIVE " + ", ".join(steps) + " " + " UNION ALL ".join(picks))
+
+
 def actors(f: Filters) -> list[tuple[int, str]]:
-    """The people who appear in these logs, for the "who" filter."""
-    rows = db.session.execute(
-        select(AccessEvent.actor_id, func.max(AccessEvent.actor_name))
-        .where(_whose(f), AccessEvent.actor_id.is_not(None)).group_by(AccessEvent.actor_id)
-    ).all()
-    # actor_id is never None here (the query leaves those rows out): the test only narrows the type.
-    return sorted(((r[0], r[1] or "?") for r in rows if r[0] is not None), key=lambda r: r[1].lower())
+    """The people who appear in these logs, for the "who" filter, by the name they now bear."""
+    keys = _keys_sql(f)
+    if not keys:
+        return []
+    newest: dict[int, tuple[int, str]] = {}
+    for actor_id, entry_id, name in db.session.execute(_actors_statement(tuple(keys)), _values(f)):
+        if actor_id not in newest or entry_id > newest[actor_id][0]:
+            newest[actor_id] = (entry_id, name)
+    return sorted(((a, name or "?") for a, (_, name) in newest.items()), key=lambda r: r[1].lower())
 
 
 ROLES = {
