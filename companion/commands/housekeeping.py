@@ -7,7 +7,8 @@ Each step commits on its own, so one failing step does not undo the others:
 - purge documents left in the trash past their 30 days, and blobs no document refers to,
 - send the e-mails still in the outbox (a failed send is retried here, with a growing delay),
 - apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time),
-- forget login failure counts quiet for a day,
+- forget login failure counts quiet for a day, sessions ended a month ago (a year if a lost phone has
+  still to be told to forget everything), e-mails sent a month ago or given up three,
 - delete the "download everything" archives past their 7 days (file and row).
 """
 
@@ -28,6 +29,7 @@ from ..services import (
     login_throttle,
     mail,
     recovery_hold,
+    sessions,
 )
 
 log = logging.getLogger("companion.housekeeping")
@@ -56,6 +58,8 @@ def run_once() -> dict[str, int]:
         ("recoveries_applied", recovery_hold.apply_due),
         ("recoveries_notified", _notify_recoveries),
         ("login_throttles_forgotten", login_throttle.prune),
+        ("sessions_forgotten", sessions.prune),
+        ("mails_forgotten", mail.forget_old),
         ("exports_expired", exports.sweep),
     )
     for name, step in steps:

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from ..extensions import db
 from ..models.mail import OutgoingMail
@@ -396,3 +396,13 @@ def waiting(mail_id: int) -> bool:
     """Still to send (not sent, not given up): a failed send the queue should try again."""
     row = db.session.get(OutgoingMail, mail_id)
     return row is not None and row.sent_at is None and row.failed_at is None
+
+
+def forget_old(now: datetime | None = None) -> int:
+    """Delete the e-mails sent more than a month ago, or given up more than three (housekeeping): their
+    text names people and what happened to them, and nothing reads it once it has gone out."""
+    now = now or utcnow()
+    old = or_(OutgoingMail.sent_at < now - timedelta(days=30),
+              OutgoingMail.failed_at < now - timedelta(days=90))
+    done = db.session.execute(delete(OutgoingMail).where(old))
+    return done.rowcount or 0  # type: ignore[attr-defined]  # a DELETE gives a CursorResult

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,6 +21,9 @@ from . import audit
 
 # Writing last_seen_at on every request would make each page view a write.
 TOUCH_EVERY = timedelta(seconds=60)
+# An ended session's row, then its device, are forgotten: unknown, a token is refused as a revoked one is.
+# Kept a year while it still has to tell a lost phone to forget everything when it connects again.
+FORGET_ENDED, FORGET_WIPE = timedelta(days=30), timedelta(days=400)
 
 
 @dataclass(frozen=True)
@@ -182,3 +185,14 @@ def revoke_own(user: User, session_id: int) -> bool:
     audit.record(actor=user, actor_role="owner", action="security.device_signed_out", account_id=user.id,
                  object_id=session_id)
     return True
+
+
+def prune(now: datetime | None = None) -> int:
+    """Forget the rows of sessions ended a while ago (housekeeping): which browser signed in when is
+    of no use once the session is over, and the security page would read them all."""
+    now = now or utcnow()
+    ended = or_(and_(UserSession.revoked_at < now - FORGET_ENDED, UserSession.wipe_all.is_(False)),
+                and_(UserSession.revoked_at.is_(None), UserSession.last_seen_at < now - FORGET_ENDED),
+                UserSession.created_at < now - FORGET_WIPE)
+    done = db.session.execute(delete(UserSession).where(ended))
+    return done.rowcount or 0  # type: ignore[attr-defined]  # a DELETE gives a CursorResult
