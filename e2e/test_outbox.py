@@ -607,3 +607,38 @@ def test_a_change_made_online_while_an_older_one_waits_is_sent_after_it_not_over
     context.unroute(f"**/agenda/reminders/{rid}/edit")
     with live_server.app.app_context():
         assert db.session.get(PersonalReminder, rid).title == "Dentiste à 11 h"  # the last one made wins
+
+
+AGE = """(ms) => new Promise((ok, ko) => {
+  const r = indexedDB.open('companion-outbox', 1);
+  r.onsuccess = () => {
+    const db = r.result, t = db.transaction('queue', 'readwrite'), s = t.objectStore('queue'), q = s.getAll();
+    q.onsuccess = () => q.result.forEach((it) => { it.sendBy -= ms; s.put(it); });
+    t.oncomplete = () => { db.close(); ok(); }; t.onerror = () => ko(t.error); };
+  r.onerror = () => ko(r.error);
+})"""
+
+
+def test_a_change_that_waited_longer_than_its_receipt_lives_is_shown_not_sent(page, context, live_server,
+                                                                              unique_email):
+    """A change made offline and not sent within 28 days: its first send may have reached the server
+    with the answer lost, and the server's receipt (30 days) is gone. It is not sent again blindly: the
+    person is told, can open the page to check, and discards it."""
+    user_id, pid = _start(page, live_server, unique_email)
+    context.set_offline(True)
+    _item(page, "DO_CERVICAL_HPV").get_by_role("button", name="C’est fait").click()
+    _queue(page, 1)
+    page.evaluate(AGE, 29 * 24 * 3600 * 1000)  # as if made 29 days ago
+    _online(context, page)
+    box = page.locator("#outbox-attention")
+    box.get_by_text("Cette modification a attendu trop longtemps").wait_for()
+    link = box.get_by_role("link", name="Ouvrir la page")
+    assert link.get_attribute("href") == f"/p/{pid}/agenda"
+    axe_check(page)
+    assert len(_queue(page)) == 1 and _receipts(live_server, user_id) == 0  # nothing sent
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AgendaItem)
+                                 .where(AgendaItem.profile_id == pid)) == 0
+    box.get_by_role("button", name="Abandonner cette modification").click()
+    _queue(page, 0)
+    box.wait_for(state="hidden")

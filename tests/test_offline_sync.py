@@ -2,6 +2,8 @@
 (signed-in key, signed-out marker), the copy announcement that is logged once as a copy and not as an
 opening, openings reported after being made offline, and how the access log words them."""
 
+import re
+
 from sqlalchemy import select
 
 from companion.demo.documents import make_pdf
@@ -166,3 +168,15 @@ def test_the_outbox_learns_the_session_in_a_few_bytes_for_every_role(app, web, c
     assert resp.status_code == 200 and resp.get_json()["token"] and resp.get_json()["account"]
     web.logout()
     assert web.client.get("/outbox/session").get_json() == {}
+
+
+def test_a_change_waits_to_be_sent_no_longer_than_the_server_keeps_its_receipt(web):
+    """Past its receipt's life, a replayed change whose first answer was lost would apply twice: the
+    page tells the outbox how long a change may wait, from the receipts' own rule."""
+    from companion.services import receipts
+
+    web.register()
+    html = web.get("/").get_data(as_text=True)
+    within = int(re.search(r'data-within="(\d+)"', html).group(1))
+    assert within == receipts.SEND_WITHIN.total_seconds() * 1000
+    assert receipts.SEND_WITHIN < receipts.KEEP

@@ -16,6 +16,10 @@ from ..models.outbox import IdempotencyReceipt
 from ..models.types import utcnow
 
 KEEP = timedelta(days=30)
+# The outbox sends a change only this long after it was made (js/outbox.js, sw/40-outbox.js): later, its
+# receipt may be gone, and a change whose first send reached the server, answer lost, would apply twice.
+# Two days short of KEEP, for a phone's clock that is a little off.
+SEND_WITHIN = KEEP - timedelta(days=2)
 IN_FLIGHT = timedelta(seconds=60)  # a claim without an answer yet: the first request is still running
 
 

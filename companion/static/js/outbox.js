@@ -84,6 +84,7 @@
         return;
       }
       if (it.retry) p.appendChild(button(d.retry, function () { retry(it); }));
+      if (it.old && it.page) { var a = p.appendChild(el("a", d.open)); a.href = it.page; }
       p.appendChild(document.createTextNode(" "));
       p.appendChild(button(d.discard, function () { notes = []; drop(it.id).then(refresh); }));
     });
@@ -165,6 +166,7 @@
               it.problem = fill(d.other, it);
               return put(it);
             }
+            if (it.sendBy < Date.now()) { it.problem = fill(d.old, it); it.old = 1; return put(it); }
             return send(it, s.token).then(function (r) { return settle(it, r); }).then(function (n) { sent += n; });
           });
         }, Promise.resolve());
@@ -212,7 +214,9 @@
   function item(form, submitter) {
     var li = form.closest("[id]");
     var h = form.closest("li, main") && form.closest("li, main").querySelector("h1, h3");
+    // Sent by then or not at all: the server keeps its receipts a few days longer (services/receipts.py).
     return { url: form.action, key: key(), fields: fields(form, submitter), account: d.account, who: d.who,
+      sendBy: Date.now() + +d.within,
       label: form.dataset.outboxLabel || (submitter ? submitter.textContent.trim() + ": " : "") +
         (h ? h.firstChild.textContent.trim() : document.title),
       mark: li ? li.id : "", page: location.pathname };

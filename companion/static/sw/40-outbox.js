@@ -1,4 +1,4 @@
-// Outbox (js/outbox.js): Background Sync with no page open; a logout without network wipes and waits.
+// Outbox (js/outbox.js): Background Sync with no page open; a logout offline wipes, then waits.
 function obx(mode, fn) {
   return new Promise((ok, ko) => {
     const req = indexedDB.open("companion-outbox", 1);
@@ -12,16 +12,16 @@ function obx(mode, fn) {
   });
 }
 async function obxSend() {
-  const items = (await obx("readonly", (s) => s.getAll())).filter((it) => !it.problem);
+  const items = (await obx("readonly", (s) => s.getAll())).filter((it) => !it.problem && !(it.sendBy < Date.now()));
   if (!items.length) return;
-  // As js/outbox.js: only a 200 tells the session ({} once signed out); anything else, all waits.
+  // As js/outbox.js (late: the page explains); only a 200 gives the session.
   const got = await fetch("/outbox/session", { redirect: "manual", cache: "no-store" });
   if (!got.ok) return;
   const { token, account } = await got.json();
   for (const it of items) {
     const out = it.kind === "logout";
     if (!token || (it.account && it.account !== account)) {
-      if (!out) return;  // a logout with nothing left to end is done
+      if (!out) return;  // a logout: nothing left to end
     } else {
       const body = new FormData();
       for (const [k, v] of it.fields) if (k !== "csrf_token") body.append(k, v);
