@@ -46,11 +46,12 @@ async function wipeAccounts(keep, everything = false) {
 // The server steers what is kept through response headers; this reads them, one answer at a time (two
 // account switches side by side would each read the other's half-written state).
 let observing = Promise.resolve();
-function observe(resp) {
-  const run = observing.then(() => observeNow(resp));
+function serial(fn) {
+  const run = observing.then(fn);
   observing = run.catch(() => {});
   return run;
 }
+function observe(resp) { return serial(() => observeNow(resp)); }
 async function observeNow(resp) {
   const h = (name) => resp.headers.get(name);
   const key = h("X-Account-Key");
@@ -127,7 +128,12 @@ async function keepCopy(key, url, resp) {
   const headers = new Headers(resp.headers);
   headers.set("X-Saved-At", new Date().toISOString());
   const body = await resp.clone().arrayBuffer();
-  await (await caches.open(accountCacheName(key))).put(pageKey(url), new Response(body, { status: 200, headers }));
+  // In turn with observe, and only while its account is signed in: never after a wipe.
+  await serial(async () => {
+    if ((await metaGet("account")) === key) {
+      await (await caches.open(accountCacheName(key))).put(pageKey(url), new Response(body, { status: 200, headers }));
+    }
+  });
 }
 
 async function offlinePage() {

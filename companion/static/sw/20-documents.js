@@ -102,9 +102,7 @@ async function runSync() {
       const body = r.ok && await r.arrayBuffer();
       // Stored whole and checked, or not at all: a cut or damaged download is tried again next time.
       if (!body || r.headers.get(VER) !== f.sha256 || (await sha256Hex(body)) !== r.headers.get(SHA)) continue;
-      const h = new Headers(r.headers);
-      h.set("X-Saved-At", new Date().toISOString());
-      await cache.put(f.url, new Response(body, { headers: h }));
+      await keepCopy(key, f.url, new Response(body, { headers: r.headers }));
       if (!f.pinned) await metaSet(month, String((+(await metaGet(month)) || 0) + body.byteLength));
       done.push(f.url);
       broadcast({ type: "saved", url: f.url });
