@@ -27,7 +27,6 @@ CHUNK_RETRIES, CHUNK_RETRY_DELAY = 5, 30  # seconds: a database restart, a worke
 # An SMTP server down for a while: the queue tries again soon; after that, housekeeping's hourly
 # `mail.send_due` keeps trying with the row's own growing delay (services/mail.py).
 MAIL_RETRIES, MAIL_RETRY_DELAY = 3, 60
-MAX_CHUNKS_PER_ROUND = delivery.MAX_CHUNKS_PER_ROUND
 
 
 def make_queue(url: str, instance_dir: str, name: str = "companion") -> Huey:
@@ -56,7 +55,7 @@ class Tasks:
     def fan_out(self, due: int, now=None) -> int:
         """Enqueue enough chunk tasks for `due` reminders, less those already waiting. `now`: the
         round's time, passed on (a simulated clock in tests; None: each task's own clock)."""
-        wanted = min(math.ceil(due / delivery.CHUNK), MAX_CHUNKS_PER_ROUND)
+        wanted = min(math.ceil(due / delivery.CHUNK), delivery.MAX_CHUNKS_PER_ROUND)
         missing = max(wanted - self.queue.pending_count(), 0)
         for _ in range(missing):
             self.send_chunk(now)

@@ -43,6 +43,12 @@ def _local_midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0, 0), ZoneInfo(tz)).astimezone(ZoneInfo("UTC"))
 
 
+def _logs(profiles: int, account: bool) -> list[tuple[str, str]]:
+    """Each log read on its own: (its column, the name its value is bound by, in _values)."""
+    logs = [("profile_id", f"p{i}") for i in range(profiles)]
+    return logs + ([("account_id", "account")] if account else [])
+
+
 def _values(f: Filters) -> dict:
     """The filters' values, by the names _range_statement binds: each profile, the account, who, and
     the first and past-the-last instant of the days asked (midnight in the person's time zone)."""
@@ -66,9 +72,8 @@ def _range_statement(shape: tuple[int, bool, bool, bool, bool], newest_first: bo
     on a log of 2 million entries whose newest of this profile were old. Built once per shape (how
     many profiles; account, who, since, until or not), the values bound (_values)."""
     profiles, account, actor, since, until = shape
-    keys = [AccessEvent.profile_id == bindparam(f"p{i}", type_=Integer) for i in range(profiles)]
-    if account:
-        keys.append(AccessEvent.account_id == bindparam("account", type_=Integer))
+    keys = [getattr(AccessEvent, column) == bindparam(name, type_=Integer)
+            for column, name in _logs(profiles, account)]
     where = [AccessEvent.actor_id == bindparam("actor", type_=Integer)] if actor else []
     if since:
         where.append(AccessEvent.at >= bindparam("since", type_=AccessEvent.at.type))
@@ -131,21 +136,15 @@ def every_event(f: Filters, batch: int = 500):
         before = found[-1].id
 
 
-def _keys_sql(f: Filters) -> list[str]:
-    """Each log's condition on an entry `e`, its values bound as _values names them."""
-    keys = [f"e.profile_id = :p{i}" for i in range(len(f.profile_ids))]
-    return keys + (["e.account_id = :account"] if f.account_id is not None else [])
-
-
 @lru_cache(maxsize=16)
-def _actors_statement(keys: tuple[str, ...]):
+def _actors_statement(profiles: int, account: bool):
     """Per log, its actors one index step each (the next actor after the last one found, on
     ix_access_events_*_actor), each with the newest entry that names them (its name is theirs now).
     Grouping the whole history instead read every entry of the profile on each view of the page:
     60 ms at 200,000 entries."""
     steps, picks = [], []
-    for n, key in enumerate(keys):
-        near = key.replace("e.", "x.")
+    for n, (column, name) in enumerate(_logs(profiles, account)):
+        key, near = f"e.{column} = :{name}", f"x.{column} = :{name}"
         steps.append(f"""a{n}(actor_id) AS (
             SELECT min(e.actor_id) FROM access_events e WHERE {key} AND e.actor_id IS NOT NULL
             UNION ALL
@@ -158,11 +157,11 @@ def _actors_statement(keys: tuple[str, ...]):
 
 def actors(f: Filters) -> list[tuple[int, str]]:
     """The people who appear in these logs, for the "who" filter, by the name they now bear."""
-    keys = _keys_sql(f)
-    if not keys:
+    if not f.profile_ids and f.account_id is None:
         return []
     newest: dict[int, tuple[int, str]] = {}
-    for actor_id, entry_id, name in db.session.execute(_actors_statement(tuple(keys)), _values(f)):
+    statement = _actors_statement(len(f.profile_ids), f.account_id is not None)
+    for actor_id, entry_id, name in db.session.execute(statement, _values(f)):
         if actor_id not in newest or entry_id > newest[actor_id][0]:
             newest[actor_id] = (entry_id, name)
     return sorted(((a, name or "?") for a, (_, name) in newest.items()), key=lambda r: r[1].lower())

@@ -149,9 +149,10 @@ def revoke_others(user: User, keep: UserSession | None) -> int:
     return count
 
 
-def unrevoked(user: User) -> list[UserSession]:
+def unrevoked(user: User, *also) -> list[UserSession]:
+    """The account's sessions not revoked, newest first (`also`: more conditions)."""
     return list(db.session.scalars(
-        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), *also)
         .order_by(UserSession.last_seen_at.desc())
     ))
 
@@ -161,10 +162,7 @@ def signed_in_devices(user: User, now: datetime | None = None,
     """The devices signed in now, newest first (the security page). A session expires when its device
     comes back after too long; until then its row says nothing, so the rule is asked here too: the page
     listed every phone that had not come back since, months later."""
-    alive = _alive(UserSession, user, now or utcnow(), lifetimes or configured())
-    return list(db.session.scalars(
-        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None), alive)
-        .order_by(UserSession.last_seen_at.desc())))
+    return unrevoked(user, _alive(UserSession, user, now or utcnow(), lifetimes or configured()))
 
 
 def is_fresh(sess: UserSession | None, minutes: int, now: datetime | None = None) -> bool:
