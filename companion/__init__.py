@@ -82,27 +82,19 @@ def _static_files(app: Flask) -> None:
 
 
 def _sweep_leftovers(app: Flask) -> None:
-    """Every start (each web worker, each command) removes what an interrupted write left in the
-    document store, instead of leaving it until the hourly housekeeping. Never fatal: a database
-    not yet created (before `db upgrade`) or unreachable just postpones it to the housekeeping."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from .services import documents
+    """Every start (each web worker, each command) removes the part files of writes a crash cut short,
+    instead of leaving them until the hourly housekeeping. No database read, and no listing of the
+    store: a start costs the same at ten documents or ten million (services/store_upkeep.py)."""
+    from .services import store_upkeep
 
     with app.app_context():
         try:
-            removed = documents.sweep_leftovers()
-        except (SQLAlchemyError, OSError):
+            removed = store_upkeep.sweep_parts()
+        except OSError:
             app.logger.warning("start-up: leftovers of interrupted writes not swept", exc_info=True)
-            db.session.rollback()
             return
-        finally:
-            db.session.remove()
-            # No connection outlives the start: gunicorn forks its workers from this process
-            # (deploy/gunicorn.conf.py), and two processes on one connection corrupt each other's answers.
-            db.engine.dispose()
     if removed:
-        logging.getLogger("companion.documents").info("start-up: %s orphan files removed", removed)
+        logging.getLogger("companion.store").info("start-up: %s half-written files removed", removed)
 
 
 def _logging(app: Flask) -> None:

@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from companion.extensions import db
 from companion.models.types import utcnow
-from companion.services import documents
+from companion.services import documents, store_upkeep
 from companion.services.storage_s3 import S3Storage
 
 from .cast import sign_up
@@ -88,7 +88,7 @@ def test_a_blob_without_a_document_is_swept_after_an_hour(s3_app, s3_endpoint):
         assert isinstance(store, S3Storage)
         store.put("ab" * 16, b"left by an upload whose row was never committed")
         assert "ab" * 16 in store.keys()
-        assert documents.sweep_orphans(utcnow() + timedelta(hours=2)) >= 1
+        assert store_upkeep.sweep(utcnow() + timedelta(hours=2)) >= 1
         assert "ab" * 16 not in store.keys()
         store.delete("ab" * 16)  # absent: no error
         with pytest.raises(FileNotFoundError):

@@ -15,7 +15,7 @@ from companion.models.account import User, UserSession
 from companion.models.audit import AccessEvent
 from companion.models.export import DataExport
 from companion.models.types import utcnow
-from companion.services import crypto, documents, exports
+from companion.services import crypto, documents, exports, store_upkeep
 from companion.services.access import find_access
 
 from .cast import make_profile
@@ -187,7 +187,7 @@ def test_orphan_sweep_keeps_a_living_archive(app, web, claire):
     build_export(web, app, claire)
     with app.app_context():
         key = db.session.scalar(select(DataExport.storage_key))
-        documents.sweep_orphans(now=utcnow() + timedelta(hours=3))
+        store_upkeep.sweep(now=utcnow() + timedelta(hours=3))
         assert key in documents.storage().keys()
 
 

@@ -1,6 +1,7 @@
-"""What an interrupted write leaves in the document store (a half-written part file, a blob whose row
-never committed) is removed when the app starts, web server or command alike, without touching what
-another process is writing right now."""
+"""What an interrupted write leaves in the document store: a half-written part file is removed when the
+app starts, web server or command alike, without touching what another process is writing right now;
+a whole blob whose row never committed is left to the hourly sweep (tests/test_store_upkeep.py), since
+finding it means listing the store and reading keys, which a start must not pay for."""
 
 import os
 import subprocess
@@ -59,22 +60,21 @@ def test_leftovers_are_removed_at_start_and_live_work_is_kept(app, backend, web,
     live_part = _part(store, f"{host}-{os.getpid()}")  # this process is writing it right now
     other_host_part = _part(store, f"elsewhere-{_dead_pid()}")  # its writer may live on another machine
     old_orphan = _blob(store, OLD)
-    young_orphan = _blob(store)  # may belong to an upload about to commit
 
     make_app(backend, app.config["INSTANCE_DIR"])  # a second process starting
 
     assert not old_part.exists() and not dead_part.exists()
     assert live_part.exists() and other_host_part.exists()
-    assert not store._path(old_orphan).exists()
-    assert store._path(young_orphan).exists() and kept_blob.exists()
+    assert store._path(old_orphan).exists() and kept_blob.exists()  # blobs wait for the hourly sweep
     assert web.get(f"/p/{owner}/documents").status_code == 200
 
 
 def test_a_start_before_the_database_exists_does_not_fail(tmp_path):
     store = LocalStorage(tmp_path / "documents")
     _blob(store, OLD)
-    app = make_app("sqlite", str(tmp_path))  # no `db upgrade` yet: the sweep waits for housekeeping
-    assert app is not None and len(store.keys()) == 1
+    dead_part = _part(store, f"{storage_module._host()}-{_dead_pid()}")
+    app = make_app("sqlite", str(tmp_path))  # no `db upgrade` yet
+    assert app is not None and len(store.keys()) == 1 and not dead_part.exists()
 
 
 def test_a_started_app_holds_no_database_connection_for_the_workers_forked_from_it(app, backend):
@@ -82,9 +82,32 @@ def test_a_started_app_holds_no_database_connection_for_the_workers_forked_from_
     a connection the start-up sweep left open in the pool would be one socket shared by every worker,
     their queries and answers interleaved."""
     store = LocalStorage(Path(app.config["INSTANCE_DIR"]) / "documents")
-    orphan = _blob(store, OLD)  # so the sweep asks the database
+    _blob(store, OLD)  # a sweep of blobs would ask the database
+    dead_part = _part(store, f"{storage_module._host()}-{_dead_pid()}")
     started = make_app(backend, app.config["INSTANCE_DIR"])
-    assert not store._path(orphan).exists()
+    assert not dead_part.exists()
     with started.app_context():
         pool = db.engine.pool
         assert pool.checkedin() == 0 and pool.checkedout() == 0
+
+
+def test_a_start_reads_nothing_from_the_database_however_full_the_store(app, backend):
+    """Listing every blob and reading every document's key at each start grew with the site: ten
+    million documents made every command and every server start a walk of the whole store."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    store = LocalStorage(Path(app.config["INSTANCE_DIR"]) / "documents")
+    for _ in range(3):
+        _blob(store, OLD)
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        make_app(backend, app.config["INSTANCE_DIR"])
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert sent == [] and len(store.keys()) == 3

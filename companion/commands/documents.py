@@ -3,8 +3,6 @@
 import click
 from flask.cli import AppGroup
 
-from ..extensions import db
-
 group = AppGroup("documents", help="Health documents maintenance.")
 
 
@@ -12,11 +10,10 @@ group = AppGroup("documents", help="Health documents maintenance.")
 @click.option("--days", default=30, show_default=True, help="Days a document stays in the trash.")
 def purge_trash(days):
     """Delete documents in the trash for more than DAYS days, and stored files no document uses."""
-    from ..services import documents
+    from ..services import documents, store_upkeep
 
-    purged, orphans = documents.purge_trash(days=days)
-    db.session.commit()
-    orphans += documents.sweep_orphans()  # only now are the purged documents' files unused
+    purged = documents.purge_trash(days=days)  # their files too, once the rows are gone
+    orphans = store_upkeep.sweep()  # the whole store, at once: the hourly housekeeping takes a 24th
     click.echo(f"{purged} documents purged, {orphans} orphan files removed")
 
 

@@ -38,9 +38,8 @@ from ..models.proof import Dependent
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from ..pg_plans import PLAN_ONCE
-from . import ServiceError, audit, closing, delegations, erasure, mail
+from . import ServiceError, audit, closing, delegations, erasure, mail, store_upkeep
 from .access import Access
-from .documents import storage
 
 log = logging.getLogger("companion.closure")
 
@@ -289,11 +288,7 @@ def close(closure_id: int, now: datetime) -> int:
         profiles = [p for p in [db.session.get(Profile, profile_id)] if p is not None and p.user_id is None]
     keys = _erase(profiles, account, requested_at, now)
     db.session.commit()
-    for key in keys:  # after the commit: the rows and wrapped keys are gone, these bytes open no more
-        try:
-            storage().delete(key)
-        except OSError:  # an orphan now: housekeeping's sweep removes it
-            log.warning("a closed profile's file could not be deleted yet; the sweep will")
+    store_upkeep.discard(keys)  # after the commit: the rows and wrapped keys are gone, the bytes open no more
     mail.send_queued()
     return 1
 

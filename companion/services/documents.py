@@ -3,8 +3,8 @@ and its pages: services/document_list.py).
 
 Write order: the row is flushed first (the unique sha256 per profile catches duplicates), then the
 encrypted blob is written atomically; the caller commits, and removes the blob if the commit fails
-(`discard_blob`). A crash between the two leaves an orphan blob, never half a document; the purge
-command sweeps orphans."""
+(`discard_blob`). A crash between the two leaves an orphan blob, never half a document; the hourly
+housekeeping sweeps orphans (services/store_upkeep.py)."""
 
 import hashlib
 import logging
@@ -21,15 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models.account import User
 from ..models.document import Document
-from ..models.export import DataExport
 from ..models.types import utcnow
-from . import ServiceError, audit, crypto, document_types, document_view, sniff
+from . import ServiceError, audit, crypto, document_types, document_view, sniff, store_upkeep
 from .access import Access
 from .storage import LocalStorage, Storage, new_key
 
 log = logging.getLogger("companion.documents")
 TRASH_DAYS = 30
-LEFTOVER_AGE = timedelta(minutes=5)
 
 
 class DocumentCorrupted(ServiceError):
@@ -266,45 +264,14 @@ def trashed(access: Access, after: int | None = None,
     return docs[:size], (docs[size - 1].id if len(docs) > size else None)
 
 
-def purge_trash(now: datetime | None = None, days: int = TRASH_DAYS) -> tuple[int, int]:
-    """Delete the rows of documents in the trash for more than `days` (flushed: the caller commits),
-    and blobs no row refers to. Returns (documents purged, orphan blobs removed).
-
-    The purged documents' own blobs are NOT deleted here: the commit may still fail, and then the
-    document must stay readable. Once the commit is done they are orphans, removed by the next
-    `sweep_orphans()` (the hourly housekeeping, or the purge command right after its commit)."""
+def purge_trash(now: datetime | None = None, days: int = TRASH_DAYS) -> int:
+    """Delete the documents in the trash for more than `days`: their rows committed, then their files
+    (services/store_upkeep.py). Returns how many documents were purged."""
     now = now or utcnow()
     old = db.session.scalars(select(Document).where(Document.deleted_at < now - timedelta(days=days))).all()
-    keep = {d.storage_key for d in old}
+    keys = [d.storage_key for d in old]
     for doc in old:
         db.session.delete(doc)
-    db.session.flush()
-    return len(old), sweep_orphans(now, keep=keep)
-
-
-def sweep_orphans(now: datetime | None = None, keep: set[str] | frozenset = frozenset(),
-                  min_age: timedelta = timedelta(hours=1)) -> int:
-    """Remove blobs older than `min_age` that no row refers to (a younger one may belong to an upload
-    still committing), except `keep`: rows deleted but not yet committed."""
-    cutoff = ((now or utcnow()) - min_age).timestamp()
-    store = storage()
-    candidates = store.keys(older_than=cutoff)
-    orphans = []
-    if candidates:  # no query when there is nothing to check (a fresh install, before `db upgrade`)
-        # Export archives (services/exports.py) live in the same store, under their own rows.
-        known = set(db.session.scalars(select(Document.storage_key))) | set(keep) | set(
-            db.session.scalars(select(DataExport.storage_key).where(DataExport.storage_key.is_not(None))))
-        orphans = [k for k in candidates if k not in known]
-    for key in orphans:
-        store.delete(key)
-    if isinstance(store, LocalStorage):
-        for part in store.stale_parts(older_than=cutoff):
-            part.unlink(missing_ok=True)
-    return len(orphans)
-
-
-def sweep_leftovers(now: datetime | None = None) -> int:
-    """At start-up: what an interrupted write left behind (a crash between the blob and the commit, a
-    half-written part file). Several processes may start at once: only blobs older than a few minutes
-    are taken (an upload commits within seconds), and part files only when old or their writer is gone."""
-    return sweep_orphans(now, min_age=LEFTOVER_AGE)
+    db.session.commit()
+    store_upkeep.discard(keys)
+    return len(old)

@@ -20,7 +20,7 @@ from ..models.audit import AccessEvent
 from ..models.document import Document
 from ..models.export import RUNNING, DataExport
 from ..models.types import utcnow
-from . import ServiceError, audit, crypto, documents
+from . import ServiceError, audit, crypto, documents, store_upkeep
 from .access import Access, AccessDenied
 
 log = logging.getLogger("companion.exports")
@@ -124,11 +124,7 @@ def request(access: Access, actor: User, locale: str, now: datetime | None = Non
 
 def discard(keys: list[str]) -> None:
     """After the commit that removed their rows."""
-    for key in keys:
-        try:
-            documents.storage().delete(key)
-        except OSError:  # the hourly sweep finds orphans by age
-            log.warning("export file %s not deleted yet", key)
+    store_upkeep.discard(keys)
 
 
 def record_download(access: Access, actor: User, row: DataExport) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+FOLDER_RE = re.compile(r"^[0-9a-f]{2}$")  # a key's first two characters
 # A half-written file names its writer: <key>.<host>-<pid>.<random>.part
 PART_RE = re.compile(r"^[0-9a-f]{32}\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[0-9a-f]+\.part$")
 
@@ -45,9 +46,16 @@ class Storage:
         """`length` bytes from `start` (a resumed download reads only what it sends)."""
         return self.get(key)[start:start + length]
 
-    def keys(self, older_than: float | None = None) -> list[str]:
-        """Stored keys, only those last written before `older_than` (a timestamp) when given."""
+    def keys(self, older_than: float | None = None, prefix: str | None = None) -> list[str]:
+        """Stored keys, only those last written before `older_than` (a timestamp) when given, and only
+        those starting with `prefix` (two characters: one folder of the store) when given."""
         raise NotImplementedError
+
+
+def _folder(prefix: str) -> str:
+    if not FOLDER_RE.match(prefix):
+        raise ValueError("bad storage folder")
+    return prefix
 
 
 def new_key() -> str:
@@ -97,10 +105,11 @@ class LocalStorage(Storage):
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def keys(self, older_than: float | None = None) -> list[str]:
+    def keys(self, older_than: float | None = None, prefix: str | None = None) -> list[str]:
         if not self.root.exists():
             return []
-        return sorted(p.name for p in self.root.glob("??/*")
+        folders = "??" if prefix is None else _folder(prefix)
+        return sorted(p.name for p in self.root.glob(f"{folders}/*")
                       if KEY_RE.match(p.name) and (older_than is None or p.stat().st_mtime < older_than))
 
     def stale_parts(self, older_than: float | None = None) -> list[Path]:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from .storage import KEY_RE, Storage
+from .storage import KEY_RE, Storage, _folder
 
 
 class S3Storage(Storage):
@@ -60,10 +60,10 @@ class S3Storage(Storage):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._name(key))  # absent: no error on S3
 
-    def keys(self, older_than: float | None = None) -> list[str]:
+    def keys(self, older_than: float | None = None, prefix: str | None = None) -> list[str]:
         found = []
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
-                                                                         Prefix=self.prefix):
+        where = self.prefix if prefix is None else f"{self.prefix}{_folder(prefix)}/"
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=where):
             for obj in page.get("Contents", []):
                 key = obj["Key"].rsplit("/", 1)[-1]
                 if KEY_RE.match(key) and (older_than is None or obj["LastModified"].timestamp() < older_than):
