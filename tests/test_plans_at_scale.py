@@ -3,7 +3,8 @@ its own account (EXPLAIN ANALYZE): the few rows each answer needs, however long 
 test sets up the history that once made a statement read it all: a profile of thousands of undated
 documents (every list walked the whole table's primary key: 80 ms), an access log whose entries of this
 account are old (400 ms), everybody's trash, delegations ended long ago (the home page, 50 ms), many
-accounts (each login), reminders and e-mails sent or given up over the years (the minute's claim).
+accounts (each login), reminders and e-mails sent or given up over the years (the minute's claim),
+delegations made over the years (the hour's jobs).
 
 The plan PostgreSQL keeps for a prepared statement (pg_plans, PLAN_ONCE) is made for no profile in
 particular: it is checked here too, forced (plan_cache_mode = force_generic_plan)."""
@@ -294,3 +295,33 @@ def test_the_who_filter_reads_a_step_per_person_not_the_whole_history(ctx, pg):
         assert len(access_log.actors(mine)) == 4
         # Per person and log: the next person, and their newest entry (two steps of an index each).
         assert _rows_read_by(lambda: access_log.actors(mine), "access_events") <= 4 * (4 + 1) * 2
+
+
+def test_the_hours_delegation_jobs_read_what_is_due_not_every_delegation(ctx, pg):
+    """4,000 delegations over the years (ended by someone, or expired with their line logged and their
+    warning sent) and 2,000 running for months yet: the hour's two jobs read the one that just ended
+    and the one ending within the week, not all of them (each read every delegation ever made)."""
+    from companion.services import delegation_mail, delegations
+
+    with ctx():
+        louis = make_person("louis")
+        profiles = [make_profile(first_name=f"Autre {i}") for i in range(20)]
+        db.session.flush()
+        now = utcnow()
+
+        def row(i: int, **state) -> dict:
+            return dict(profile_id=profiles[i % 20].id, caregiver_id=louis.id, scopes="agenda",
+                        see_hidden=False, label="", created_at=now - timedelta(days=800),
+                        accepted_at=now - timedelta(days=800), **state)
+
+        past = [row(i, expires_at=now + timedelta(days=100), revoked_at=now - timedelta(days=i % 700 + 1))
+                for i in range(2000)]
+        past += [row(i, expires_at=now - timedelta(days=i % 700 + 1), expiry_logged_at=now,
+                     reminded_at=now - timedelta(days=i % 700 + 8)) for i in range(2000)]
+        running = [row(i, expires_at=now + timedelta(days=30 + i % 300)) for i in range(2000)]
+        due = [row(0, expires_at=now - timedelta(hours=1)), row(1, expires_at=now + timedelta(days=3))]
+        db.session.execute(insert(Delegation), past + running + due)
+        _analyze("delegations")
+        assert _rows_read_by(lambda: delegations.note_expired(now), "delegations") <= 2
+        assert _rows_read_by(lambda: delegation_mail.warn_ending_soon(now), "delegations") <= 2
+        assert delegations.note_expired(now) == 1 and delegation_mail.warn_ending_soon(now) == 1
