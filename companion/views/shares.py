@@ -22,12 +22,10 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
 
 from ..extensions import db, limiter
 from ..forms import options
 from ..forms.shares import ShareForm
-from ..models.document import Document
 from ..services import ServiceError, documents, emergency_card, shares, wallet_card
 from ..services.access import Access
 from ..web.refusals import refuse
@@ -68,9 +66,7 @@ def qr_svg(url: str) -> Markup:
 
 def _form(access: Access) -> ShareForm:
     form = ShareForm()
-    docs = db.session.scalars(select(Document).where(*documents.visible_clause(access))
-                              .order_by(Document.care_date.desc().nulls_last(), Document.id.desc()).limit(30))
-    form.documents.choices = options((d.id, d.title) for d in docs)
+    form.documents.choices = options((d.id, d.title) for d in documents.newest(access, 30))
     return form
 
 
