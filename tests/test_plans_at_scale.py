@@ -337,3 +337,24 @@ def test_the_newest_documents_offered_by_the_forms_are_read_in_order(ctx, scanne
         assert _rows_read_by(lambda: documents.newest(access, 30), "documents") <= 30
         newest = documents.newest(access, 30)
         assert [d.care_date for d in newest] == sorted((d.care_date for d in newest), reverse=True)
+
+
+def test_forgetting_old_reminders_reads_those_it_forgets(ctx, pg):
+    """20,000 prevention reminders sent over two years (kept: they stop a late item being reminded
+    again) and 5,000 digests sent this month: the hour's forgetting of 100 digests sent long ago reads
+    those, not the 25,100 rows (each run read every reminder ever planned)."""
+    with ctx():
+        anna = make_person("anna")
+        pid = accounts.own_profile(anna).id
+        now = utcnow()
+        rows = [_reminder(anna.id, pid, i, now - timedelta(days=30 + i % 700), sent_at=now)
+                for i in range(20000)]
+        rows += [dict(_reminder(anna.id, pid, 20000 + i, now - timedelta(days=100 + i), sent_at=now),
+                      kind="digest") for i in range(100)]
+        rows += [dict(_reminder(anna.id, pid, 30000 + i, now - timedelta(minutes=i), sent_at=now),
+                      kind="digest") for i in range(5000)]
+        db.session.execute(insert(Reminder), rows)
+        _analyze("reminders")
+        assert _rows_read_by(lambda: reminders.forget_old(now), "reminders") <= 2 * 100
+        assert reminders.forget_old(now) == 0  # done by the measured call
+        assert db.session.scalar(text("SELECT count(*) FROM reminders")) == 25000

@@ -9,7 +9,8 @@ Each step commits on its own, so one failing step does not undo the others:
 - send the e-mails still in the outbox (a failed send is retried here, with a growing delay),
 - apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time),
 - forget login failure counts quiet for a day, sessions ended a month ago (a year if a lost phone has
-  still to be told to forget everything), e-mails sent a month ago or given up three,
+  still to be told to forget everything), e-mails sent a month ago or given up three, reminders (but
+  prevention ones) sent or given up three months ago,
 - delete the "download everything" archives past their 7 days (file and row).
 """
 
@@ -30,6 +31,7 @@ from ..services import (
     login_throttle,
     mail,
     recovery_hold,
+    reminders,
     sessions,
     store_upkeep,
 )
@@ -63,6 +65,7 @@ def run_once() -> dict[str, int]:
         ("login_throttles_forgotten", login_throttle.prune),
         ("sessions_forgotten", sessions.prune),
         ("mails_forgotten", mail.forget_old),
+        ("reminders_forgotten", reminders.forget_old),
         ("exports_expired", exports.sweep),
     )
     for name, step in steps:

@@ -108,3 +108,8 @@ class PlanMark(Model):
     profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True)
     planned_until: Mapped[datetime] = mapped_column(UTCDateTime())
     rules_digest: Mapped[str] = mapped_column(String(64))
+
+# Reminders other than prevention ones, by due time, for the hour's forgetting of those long sent
+# (services/reminders.forget_old): without it each run read every reminder ever planned. Migration 0027.
+_FORGETTABLE = Reminder.kind != "prevention"
+Index("ix_reminders_forgettable", Reminder.due_at, postgresql_where=_FORGETTABLE, sqlite_where=_FORGETTABLE)

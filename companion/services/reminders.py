@@ -13,7 +13,7 @@ from typing import Protocol
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..extensions import db
@@ -268,3 +268,27 @@ def prune(now: datetime) -> None:
     # A mapped class's __table__ is a Table, typed by SQLAlchemy as a FromClause (which has no delete).
     db.session.execute(PushDelivery.__table__.delete().where(  # type: ignore[attr-defined]
         PushDelivery.at < now - KEEP_DELIVERIES))
+
+
+FORGET_BATCH, FORGET_BATCHES = 10_000, 50  # at most 500,000 rows an hour, in short transactions
+
+
+def forget_old(now: datetime | None = None) -> int:
+    """Sent or given-up reminders due more than KEEP_DELIVERIES ago (their delivery results went first),
+    except prevention ones. A prevention reminder's key stays as long as the item does: `_prevention`
+    plans that same key every day an item stays late, and the row is what keeps it from being sent
+    again. The others' keys hold a day or a time already past, never planned again; the daily digests
+    alone are a row a day for each account. Returns how many rows went."""
+    now = now or utcnow()
+    old = select(Reminder.id).where(Reminder.kind != "prevention", Reminder.due_at < now - KEEP_DELIVERIES,
+                                    or_(Reminder.sent_at.is_not(None), Reminder.failed_at.is_not(None)))
+    batch = Reminder.__table__.delete().where(  # type: ignore[attr-defined]  # a Table, typed FromClause
+        Reminder.id.in_(old.limit(FORGET_BATCH).scalar_subquery()))
+    done = 0
+    for _batch in range(FORGET_BATCHES):
+        gone = db.session.execute(batch).rowcount or 0  # type: ignore[attr-defined]  # a DELETE: CursorResult
+        db.session.commit()
+        done += gone
+        if gone < FORGET_BATCH:
+            break
+    return done
