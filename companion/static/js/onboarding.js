@@ -22,7 +22,10 @@
           cell.className = "onb-" + s.status;
         }
       });
-      if (data.joined && !data.ended && document.querySelector(".onb-code")) location.reload();
+      // Joined: the code is used up. Taken off in place, as the server now renders the page: a reload
+      // would blank the advisor's screen (and anything reading it) for a round trip.
+      var code = document.querySelector(".onb-code");
+      if (data.joined && !data.ended && code) code.parentNode.removeChild(code);
       if (data.ended) { location.reload(); return false; }
     });
   }
