@@ -16,7 +16,7 @@ from companion.services.store_upkeep import PREFIXES, hour_prefixes
 
 from .cast import make_person, make_profile, sign_up
 from .documents_support import PDF, _empty_document_store, doc_id, upload  # noqa: F401 (a fixture)
-from .test_plans_at_scale import _analyze, _rows_read_by
+from .test_plans_at_scale import _analyze, _rows_read_by, pg  # noqa: F401 (pg: a fixture)
 
 
 def _at_hour(hour: int) -> datetime:
@@ -93,13 +93,9 @@ def test_a_file_whose_delete_failed_is_found_by_the_sweep(app, ctx, web, owner, 
         assert key not in documents.storage().keys()
 
 
-@pytest.fixture
-def pg(backend):
-    if backend != "postgresql":
-        pytest.skip("what PostgreSQL reads, from its own EXPLAIN ANALYZE")
 
-
-def test_the_hours_sweep_reads_its_folders_keys_not_every_documents(app, ctx, pg):
+@pytest.mark.usefixtures("pg")  # PostgreSQL only
+def test_the_hours_sweep_reads_its_folders_keys_not_every_documents(app, ctx):
     """6,000 documents; the sweep of one hour reads the keys of its 10 or 11 folders (about 250), from
     the unique index, not the 6,000 rows (it read them all, and listed the whole store, every hour)."""
     with ctx():

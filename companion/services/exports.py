@@ -122,11 +122,6 @@ def request(access: Access, actor: User, locale: str, now: datetime | None = Non
     return Requested(row, True, keys)
 
 
-def discard(keys: list[str]) -> None:
-    """After the commit that removed their rows."""
-    store_upkeep.discard(keys)
-
-
 def record_download(access: Access, actor: User, row: DataExport) -> None:
     """Written when a download starts from the first byte (its resumptions are the same download)."""
     audit.record(actor=actor, actor_role=access.role, action="export.downloaded",
@@ -192,5 +187,5 @@ def sweep(now: datetime | None = None) -> int:
     if gone:
         db.session.execute(delete(DataExport).where(DataExport.id.in_([g.id for g in gone])))
     db.session.commit()
-    discard(keys)
+    store_upkeep.discard(keys)
     return len(gone)

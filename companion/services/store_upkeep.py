@@ -91,12 +91,10 @@ def sweep(now: datetime | None = None, prefixes: Iterable[str] = PREFIXES) -> in
 def _known(prefix: str) -> set[str]:
     from ..extensions import db
 
+    following = int(prefix, 16) + 1  # the next folder, none after "ff"
     known: set[str] = set()
     for column in (Document.storage_key, DataExport.storage_key):
         # A range, not LIKE: the unique index answers it under any collation (keys are lowercase hex).
-        where = [column >= prefix]
-        following = PREFIXES.index(prefix) + 1
-        if following < len(PREFIXES):
-            where.append(column < PREFIXES[following])
+        where = [column >= prefix] + ([column < f"{following:02x}"] if following < len(PREFIXES) else [])
         known.update(k for k in db.session.scalars(select(column).where(*where)) if k)
     return known

@@ -16,7 +16,7 @@ from werkzeug.wsgi import FileWrapper
 from .. import tasks
 from ..extensions import db
 from ..forms.exports import StartForm
-from ..services import ServiceError, exports
+from ..services import ServiceError, exports, store_upkeep
 from ..services.access import Access
 from ..web.client import locale
 from ..web.routes import profile_route
@@ -57,7 +57,7 @@ def start(access: Access):
     asked = exports.request(access, current_user, locale())
     export_id = asked.export.id
     db.session.commit()
-    exports.discard(asked.leftover_keys)
+    store_upkeep.discard(asked.leftover_keys)  # after the commit that removed their rows
     if asked.started:
         tasks.for_app(current_app).build_export(export_id)
         flash(_l("Your archive is being made. This page shows how far it is."), "success")
