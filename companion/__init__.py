@@ -17,7 +17,7 @@ from .assets import StaticFiles, asset_text, asset_url, preload
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
 from .services import agenda_refs, dates
-from .web import client, navigation, request, sessionless, sw_contract
+from .web import client, devices, navigation, request, sessionless, sw_contract
 
 
 def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
@@ -56,6 +56,7 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
     commands.register(app)
 
     _templates(app)
+    app.after_request(devices.remember_device)  # every page may pin (the counter's too)
     app.after_request(sw_contract.account_headers)
     app.after_request(headers.apply)
     _static_files(app)

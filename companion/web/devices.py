@@ -25,8 +25,11 @@ def device_id(create: bool = False) -> str:
 
 
 def remember_device(response):
-    """Give a signed-in personal device its id cookie, once."""
-    known = DEVICE_RE.match(cookies.get(DEVICE_COOKIE) or "")
-    if current_user.is_authenticated and not shared_device() and not known:
+    """Give a signed-in personal device its id cookie, with its first signed-in answer (the sign-in's
+    own): a pin is then always made under the id the browser holds, whichever page made it, and a sync
+    and a pin sent side by side never each get a new id of their own."""
+    if DEVICE_RE.match(cookies.get(DEVICE_COOKIE) or ""):
+        return response
+    if current_user.is_authenticated and not shared_device():
         cookies.put(response, DEVICE_COOKIE, device_id(create=True), max_age=5 * 365 * 86400)
     return response

@@ -7,10 +7,8 @@ from flask import Blueprint, url_for
 from ...forms import options
 from ...services import document_types
 from ...services.access import Access
-from ...web.devices import remember_device
 
 bp = Blueprint("documents", __name__)
-bp.after_request(remember_device)
 
 
 def doc_urls(access: Access):
