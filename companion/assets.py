@@ -48,10 +48,11 @@ def _load(rel: str) -> Asset | None:
     path = (STATIC / rel).resolve()
     if STATIC not in path.parents or not path.is_file():
         return None
-    data = path.read_bytes()
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    if mime == "text/javascript":
-        mime = "application/javascript"
+    return make_asset(path.read_bytes(), "application/javascript" if mime == "text/javascript" else mime)
+
+
+def make_asset(data: bytes, mime: str) -> Asset:
     digest = hashlib.sha256(data).hexdigest()[:10]
     if not mime.startswith(TEXT_TYPES) or len(data) < 256:
         return Asset(data, digest, mime)
@@ -120,27 +121,8 @@ class StaticFiles:
         if asset is None:
             return "404 NOT FOUND", [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "9"),
                                      ("Cache-Control", "no-cache")], b"Not Found"
-        mime = asset.mimetype + ("; charset=utf-8" if asset.mimetype.startswith(TEXT_TYPES[:2]) else "")
-        headers = [("Content-Type", mime)]
-        if match and match["hash"] == asset.digest:
-            headers.append(("Cache-Control", IMMUTABLE))
-        else:
-            # An old hash or the bare name is served but must be revalidated.
-            headers += [("Cache-Control", "no-cache"), ("ETag", quote_etag(asset.digest))]
-            if asset.digest in {unquote_etag(t.strip())[0] for t in
-                                environ.get("HTTP_IF_NONE_MATCH", "").split(",") if t.strip()}:
-                return "304 NOT MODIFIED", headers, b""
-        body = asset.data
-        if asset.br or asset.gz:
-            headers.append(("Vary", "Accept-Encoding"))
-            accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING", ""))
-            for name, data in (("br", asset.br), ("gzip", asset.gz)):
-                if data is not None and accepted[name] > 0:
-                    headers.append(("Content-Encoding", name))
-                    body = data
-                    break
-        headers.append(("Content-Length", str(len(body))))
-        return "200 OK", headers, body
+        # An old hash or the bare name is served but must be revalidated.
+        return answer_asset(asset, environ, immutable=bool(match and match["hash"] == asset.digest))
 
     def _plain(self, start_response, status, headers):
         start_response(status, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", "0")]
@@ -166,3 +148,28 @@ def service_worker_source(extra_urls: list[str], constants: dict[str, int] | Non
     version = hashlib.sha256((body + consts + "|".join(shell)).encode()).hexdigest()[:10]
     quoted = ",".join(f'"{u}"' for u in shell)
     return f'"use strict";const VERSION="{version}";const SHELL=[{quoted}];{consts}\n{body}'
+
+
+def answer_asset(asset: Asset, environ, *, immutable: bool) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Status, headers and body for bytes held in memory: immutable, or revalidated by their digest
+    (a 304 costs no body); brotli or gzip as compressed once, when the client takes them."""
+    mime = asset.mimetype + ("; charset=utf-8" if asset.mimetype.startswith(TEXT_TYPES[:2]) else "")
+    headers = [("Content-Type", mime)]
+    if immutable:
+        headers.append(("Cache-Control", IMMUTABLE))
+    else:
+        headers += [("Cache-Control", "no-cache"), ("ETag", quote_etag(asset.digest))]
+        if asset.digest in {unquote_etag(t.strip())[0] for t in
+                            environ.get("HTTP_IF_NONE_MATCH", "").split(",") if t.strip()}:
+            return "304 NOT MODIFIED", headers, b""
+    body = asset.data
+    if asset.br or asset.gz:
+        headers.append(("Vary", "Accept-Encoding"))
+        accepted = parse_accept_header(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        for name, data in (("br", asset.br), ("gzip", asset.gz)):
+            if data is not None and accepted[name] > 0:
+                headers.append(("Content-Encoding", name))
+                body = data
+                break
+    headers.append(("Content-Length", str(len(body))))
+    return "200 OK", headers, body

@@ -535,6 +535,7 @@ def test_a_worker_stopped_and_updated_in_the_middle_of_a_sync_loses_nothing_and_
         cdp.send("ServiceWorker.stopAllWorkers")
         assert kept and len(served) < len(docs), "the sync was not caught in the middle"
         app.config["OFFLINE_COPY_AFTER_MS"] = old_after + 1  # the worker's source changes: a new version
+        app.extensions.pop("companion_worker", None)  # as a new deployment builds it
         assert page.evaluate(UPDATE_WORKER), "the new worker did not take over"
         page.evaluate(SYNC)
         lost = [doc for doc, _sha in docs if not _until(page, FILE_CACHED, doc + "/file", tries=120)]
@@ -544,7 +545,9 @@ def test_a_worker_stopped_and_updated_in_the_middle_of_a_sync_loses_nothing_and_
     finally:
         app.wsgi_app = inner
         app.config["OFFLINE_COPY_AFTER_MS"] = old_after
+        app.extensions.pop("companion_worker", None)
     context.set_offline(True)
     damaged = [doc for doc, sha in docs if page.evaluate(SHA_FROM_PAGE, doc + "/file") != sha]
     context.set_offline(False)
     assert damaged == [], f"served with other bytes after the update: {damaged}"
+

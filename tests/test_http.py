@@ -130,10 +130,12 @@ def test_the_worker_version_changes_when_the_app_shell_changes(app, client):
         cache = app.extensions["companion_assets"]
         old = cache["css/app.css"]
         cache["css/app.css"] = assets.Asset(old.data + b"/*x*/", "abcdef0123", old.mimetype)
+        app.extensions.pop("companion_worker")  # built once per process: the next deployment's
         try:
             second = re.search(r'VERSION="(\w+)"', client.get("/sw.js").get_data(as_text=True)).group(1)
         finally:
             cache["css/app.css"] = old
+            app.extensions.pop("companion_worker")
     assert first != second
 
 

@@ -40,6 +40,19 @@ def test_the_service_worker_source_reads_no_session_either(app, client, web, ctx
     assert resp.headers["Cache-Control"] == "no-cache"
 
 
+def test_the_service_worker_is_compressed_once_and_a_browser_checking_for_a_new_one_gets_a_304(client):
+    """A browser asks for /sw.js again at its navigations: on 2G, the answer while nothing changed is a
+    304 with no body, and the worker itself is sent at brotli 11, compressed once per process."""
+    first = client.get("/sw.js", headers=BR)
+    source = client.get("/sw.js").get_data()
+    assert first.headers["Content-Encoding"] == "br" and brotli.decompress(first.get_data()) == source
+    assert first.get_data() == brotli.compress(source, quality=11)
+    assert first.headers["Service-Worker-Allowed"] == "/" and "Accept-Encoding" in first.headers["Vary"]
+    again = client.get("/sw.js", headers={**BR, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert client.get("/sw.js", headers={**BR, "If-None-Match": '"0123456789"'}).status_code == 200
+
+
 def test_static_files_are_served_precompressed_at_the_highest_brotli_level(client):
     url = _css_url(client)
     source = (STATIC / "css" / "app.css").read_bytes()
