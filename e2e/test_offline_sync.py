@@ -551,3 +551,36 @@ def test_a_worker_stopped_and_updated_in_the_middle_of_a_sync_loses_nothing_and_
     context.set_offline(False)
     assert damaged == [], f"served with other bytes after the update: {damaged}"
 
+
+def test_a_sign_out_while_a_copy_is_on_its_way_keeps_nothing_and_never_says_saved(
+        page, context, live_server, unique_email):
+    """The file's answer left the server while the account was signed in, and arrives after the person
+    signed out in another tab: the copy is not kept, and the page must not say it was."""
+    base, app = live_server.url, live_server.app
+    _signed_in_phone(page, base, unique_email)
+    _profile, [(doc, _sha)] = _add_documents(app, unique_email, ["Compte rendu opératoire"])
+    page.goto(base + doc)
+    said = []
+    page.on("console", lambda m: said.append(m.text))
+    page.evaluate("""() => navigator.serviceWorker.addEventListener('message', (e) => {
+      if (e.data && e.data.type === 'saved') console.log('saved ' + e.data.url);
+    })""")
+
+    def sign_out_meanwhile(route):
+        answer = route.fetch()  # answered for the signed-in account
+        other = context.new_page()
+        other.goto(base + "/")
+        with other.expect_navigation():
+            other.get_by_role("button", name="Se déconnecter", exact=True).click()
+        other.close()
+        route.fulfill(response=answer)
+
+    context.route(re.compile(r".*/documents/\d+/file$"), sign_out_meanwhile)
+    page.get_by_role("button", name=re.compile("Garder sur ce téléphone")).click()
+    [worker] = context.service_workers
+    assert _until(page, "() => !!document.querySelector('#pin-state button')"), "no end to the sync was said"
+    worker.evaluate(WORKER_IDLE)
+    context.unroute(re.compile(r".*/documents/\d+/file$"))
+    assert not page.evaluate(FILE_CACHED, doc + "/file"), "kept after the sign-out"
+    assert f"saved {doc}/file" not in said
+    expect(page.locator("#pin-state")).not_to_contain_text("Enregistré sur ce téléphone ✓")

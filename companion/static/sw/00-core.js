@@ -46,6 +46,15 @@ async function wipeAccounts(keep, everything = false) {
 // The server steers what is kept through response headers; this reads them, one answer at a time (two
 // account switches side by side would each read the other's half-written state).
 let observing = Promise.resolve();
+// An answer asked for before the account was last ended here (a sign-out, another account) never brings
+// it back: a file sent while signed in and arriving after the sign-out is neither kept nor a sign-in.
+let ended = 0;
+const SENT = new WeakMap();
+async function send(req, init) {
+  const at = ended, r = await fetch(req, init);
+  SENT.set(r, at);
+  return r;
+}
 function serial(fn) {
   const run = observing.then(fn);
   observing = run.catch(() => {});
@@ -60,23 +69,26 @@ async function observeNow(resp) {
   // Any answer without a session (the login page, its redirect, a 401) wipes before anything is served.
   const out = h("X-Signed-Out") === "1" && ((await metaGet("account")) ||
     (await caches.keys()).some((k) => k.startsWith("acct-")));
+  const late = SENT.has(resp) && SENT.get(resp) !== ended;
   if (wipe === "all" || wipe === "account" || shared || out) {
+    ended++;
     await wipeAccounts(null, wipe === "all");
     await metaSet("account", "");
-  } else if (key) {
+  } else if (key && !late) {
     const prev = await metaGet("account");
+    if (prev && prev !== key) ended++;
     if (prev !== key) await wipeAccounts(accountCacheName(key));
     await metaSet("account", key);
     await metaSet("seen", String(Date.now()));
     const reach = h("X-Profile-Access");
     if (reach) await dropUnreachable(key, reach);
   }
-  return { key: shared ? "" : key || "", keep: !shared && h("X-Offline-Cache") === "1" };
+  return { key: shared || late ? "" : key || "", keep: !shared && !late && h("X-Offline-Cache") === "1" };
 }
 
 // A redirect's target is hidden from the worker: it may be the login page, so ask (the answer is marked).
 async function observeRedirect(resp) {
-  if (resp.type === "opaqueredirect") await observe(await fetch("/healthz", { credentials: "same-origin" }));
+  if (resp.type === "opaqueredirect") await observe(await send("/healthz", { credentials: "same-origin" }));
 }
 
 // Saved copies under /p/<id>/<area> stay only while the account still reaches that profile and area.
@@ -128,11 +140,11 @@ async function keepCopy(key, url, resp) {
   const headers = new Headers(resp.headers);
   headers.set("X-Saved-At", new Date().toISOString());
   const body = await resp.clone().arrayBuffer();
-  // In turn with observe, and only while its account is signed in: never after a wipe.
-  await serial(async () => {
-    if ((await metaGet("account")) === key) {
-      await (await caches.open(accountCacheName(key))).put(pageKey(url), new Response(body, { status: 200, headers }));
-    }
+  // In turn with observe, and only while its account is signed in: never after a wipe. Says if it kept it.
+  return serial(async () => {
+    if ((await metaGet("account")) !== key) return false;
+    await (await caches.open(accountCacheName(key))).put(pageKey(url), new Response(body, { status: 200, headers }));
+    return true;
   });
 }
 
@@ -164,12 +176,9 @@ async function page(event) {
     if (fresh) return fresh;
   }
   let kept = false;
-  const network = fetch(req).then(async (resp) => {
+  const network = send(req).then(async (resp) => {
     const info = await observe(resp);
-    if (req.method === "GET" && resp.ok && info.keep && info.key) {
-      await keepCopy(info.key, url, resp);
-      kept = true;
-    }
+    if (req.method === "GET" && resp.ok && info.keep && info.key) kept = await keepCopy(info.key, url, resp);
     return resp;
   });
   if (req.method !== "GET") return network.catch(offlinePage);
@@ -206,7 +215,7 @@ async function shellFirst(req) {
 self.addEventListener("message", (e) => {
   const msg = e.data || {};
   if (msg.type === "lang" && /^(fr|en)$/.test(msg.lang)) e.waitUntil(metaSet("lang", msg.lang));
-  if (msg.type === "wipe") e.waitUntil(wipeAccounts(null).then(() => metaSet("account", "")));
+  if (msg.type === "wipe") { ended++; e.waitUntil(wipeAccounts(null).then(() => metaSet("account", ""))); }
 });
 
 self.addEventListener("fetch", (e) => {

@@ -18,7 +18,7 @@ ROUTES.push({
   handle: async (e, req, url) => {
     const path = url.pathname;
     let resp;
-    try { resp = await fetch(req); } catch (err) {
+    try { resp = await send(req); } catch (err) {
       const key = await grantedKey();
       const cache = key && await caches.open(accountCacheName(key));
       const hit = cache && await cache.match(path);
@@ -56,7 +56,7 @@ async function runSync() {
   let failure = "", capped = false, cap = 0;
   try {
     const since = Date.now();
-    const resp = await fetch("/offline/manifest.json", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const resp = await send("/offline/manifest.json", { credentials: "same-origin", headers: { Accept: "application/json" } });
     const info = await observe(resp);
     if (!resp.ok || !info.key) return; // signed out, or a shared computer: keep nothing
     const key = info.key;
@@ -87,7 +87,7 @@ async function runSync() {
     const opened = await metaList("opened-" + key);
     let token = "";
     if (get.length || opened.length) {
-      const r = await fetch("/offline/report", {
+      const r = await send("/offline/report", {
         method: "POST", credentials: "same-origin", body: JSON.stringify({ copy: get.map((f) => f.url), opened }),
         headers: { "Content-Type": "application/json", "X-CSRFToken": m.csrf },
       });
@@ -97,12 +97,12 @@ async function runSync() {
     }
     const headers = { "X-Companion-Copy": token };
     for (const f of get) {
-      const r = await fetch(f.url, { credentials: "same-origin", headers });
+      const r = await send(f.url, { credentials: "same-origin", headers });
       if (!(await observe(r)).key) throw new Error("signed out");
       const body = r.ok && await r.arrayBuffer();
       // Stored whole and checked, or not at all: a cut or damaged download is tried again next time.
       if (!body || r.headers.get(VER) !== f.sha256 || (await sha256Hex(body)) !== r.headers.get(SHA)) continue;
-      await keepCopy(key, f.url, new Response(body, { headers: r.headers }));
+      if (!(await keepCopy(key, f.url, new Response(body, { headers: r.headers })))) throw new Error("signed out");
       if (!f.pinned) await metaSet(month, String((+(await metaGet(month)) || 0) + body.byteLength));
       done.push(f.url);
       broadcast({ type: "saved", url: f.url });
@@ -111,14 +111,14 @@ async function runSync() {
     const pages = m.files.filter((f) => want.has(f.url)).map((f) => f.page).concat(m.pages.filter((p) => !p.startsWith("/p/")));
     for (const p of pages) {
       if (await cache.match(p, { ignoreVary: true })) continue;
-      const r = await fetch(p, { credentials: "same-origin", headers });
+      const r = await send(p, { credentials: "same-origin", headers });
       if ((await observe(r)).keep && r.ok) await keepCopy(key, p, r);
     }
     // Emergency cards (every profile this account may read one for): again only when their version changed.
     for (const c of m.cards || []) {
       const hit = await cache.match(c.url, { ignoreVary: true });
       if (hit && hit.headers.get("X-Card-Version") === c.version) continue;
-      const r = await fetch(c.url, { credentials: "same-origin", headers });
+      const r = await send(c.url, { credentials: "same-origin", headers });
       if ((await observe(r)).keep && r.ok) await keepCopy(key, c.url, r);
     }
     for (const req of await cache.keys()) {

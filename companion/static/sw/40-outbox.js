@@ -41,7 +41,7 @@ self.addEventListener("sync", (e) => {
 });
 ROUTES.push({
   match: (req, url) => req.method === "POST" && url.pathname === "/logout",
-  handle: (e, req) => fetch(req).then(async (r) => { await observe(r); return r; }, async () => {
+  handle: (e, req) => send(req).then(async (r) => { await observe(r); return r; }, async () => {
     const account = await metaGet("account");
     await wipeAccounts(null);
     await metaSet("account", "");

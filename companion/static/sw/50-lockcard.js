@@ -19,9 +19,10 @@ observeNow = async (resp) => {
 // The card's page kept again (opened, or the sync saw a new version): the locked copy follows it.
 const keepAll = keepCopy;
 keepCopy = async (key, url, resp) => {
-  await keepAll(key, url, resp);
+  if (!(await keepAll(key, url, resp))) return false;
   const hit = await lockHit(), src = new URL(url, self.location.origin).pathname + "/locked";
   if (hit && hit.headers.get("X-Lock-Src") === src) await lockPut(src);
+  return true;
 };
 ROUTES.push({
   match: (req, url) => req.method === "GET" && url.pathname === "/emergency",
