@@ -175,3 +175,16 @@ def born(live_server, email, birth=None, sex="F") -> int:
         profile.birth_date, profile.sex = birth or date(1974, 3, 12), sex
         db.session.commit()
         return profile.id
+
+
+def phone_photo() -> bytes:
+    """A 12-megapixel phone photo of a paper: 3,000 x 4,000 pixels, JPEG, about 2 MB."""
+    import io
+
+    from PIL import Image
+
+    noise = Image.effect_noise((3000, 4000), 12).convert("RGB")
+    photo = Image.blend(noise, Image.linear_gradient("L").resize((3000, 4000)).convert("RGB"), 0.7)
+    out = io.BytesIO()
+    photo.save(out, format="JPEG", quality=90)
+    return out.getvalue()

@@ -10,7 +10,7 @@ import pytest
 
 from companion.services.cda import parse
 
-from .conftest import axe_check, login, logout, register, wait_for_service_worker
+from .conftest import axe_check, login, logout, phone_photo, register, wait_for_service_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -285,3 +285,48 @@ def test_a_large_file_on_a_slow_line_is_given_the_time_its_size_needs(page, cont
         cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                       "downloadThroughput": -1, "uploadThroughput": -1})
     assert "Scanner thoracique" in page.locator("h1").inner_text()
+
+
+def test_a_phone_photo_is_made_lighter_before_it_is_sent_on_a_weak_line(page, context, live_server,
+                                                                        unique_email):
+    """On a 100 KB/s line, a 2 MB photo took 20 s to send: it is sent 2,400 px on its long side, and the
+    person is told by how much it was made lighter while it goes."""
+    import io
+
+    from PIL import Image
+    from sqlalchemy import select
+
+    from companion.extensions import db
+    from companion.models.document import Document
+    from companion.services import documents
+
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    docs_url = _documents_url(page, base)
+    photo = phone_photo()
+    page.goto(docs_url + "/upload")
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 100, "downloadThroughput": 100_000, "uploadThroughput": 100_000})
+    try:
+        page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+            files=[{"name": "ordonnance.jpg", "mimeType": "image/jpeg", "buffer": photo}])
+        page.get_by_label("Type de document").select_option("57833-6")
+        page.get_by_label("Nom du document").fill("Ordonnance du Dr Lemoine")
+        page.get_by_role("button", name="Ajouter le document").click()
+        note = re.compile(r"Photo allégée pour l’envoyer plus vite : 2 Mo → 0,\d Mo")
+        page.locator("#upload-pct").get_by_text(note).wait_for()
+        page.wait_for_url(re.compile(r".*/documents/\d+$"), timeout=60_000)
+    finally:
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                      "downloadThroughput": -1, "uploadThroughput": -1})
+    doc_id = int(page.url.rsplit("/", 1)[1])
+    with app.app_context():
+        doc = db.session.scalar(select(Document).where(Document.id == doc_id))
+        kept = documents.read_bytes(doc)
+    stored = Image.open(io.BytesIO(kept))
+    assert stored.format == "JPEG" and stored.size == (1800, 2400), stored.size
+    assert len(kept) < len(photo) / 2, (len(kept), len(photo))
+    assert "Ordonnance du Dr Lemoine" in page.locator("h1").inner_text()

@@ -236,7 +236,13 @@
     });
   }
   window.companionOutbox = { key: key, sendTime: sendTime,
-    queue: function (form, k) { var it = item(form); it.key = k; return queue(it); } };
+    // `file`: what the page sends in place of the chosen file (a photo made lighter, js/documents.js).
+    queue: function (form, k, file) {
+      var it = item(form);
+      it.key = k;
+      if (file) it.fields = it.fields.map(function (f) { return f[1] instanceof Blob ? [f[0], file] : f; });
+      return queue(it);
+    } };
 
   // Changes not sent belong to the session that ends: they go. Without network the device is erased at
   // once and the logout itself waits to be sent.
