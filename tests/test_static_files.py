@@ -33,6 +33,7 @@ def test_a_signed_in_static_request_reads_no_session_runs_no_sql_and_sets_no_coo
 
 def test_the_service_worker_source_reads_no_session_either(app, client, web, ctx):
     sign_up(web, ctx)
+    client.delete_cookie("companion_device")  # a phone not yet given its id reads no session here either
     with counted(app) as sql:
         resp = client.get("/sw.js", headers=BR)
     assert resp.status_code == 200 and sql == []

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from . import cookies
 from .client import shared_device
+from .sessionless import sessionless
 
 DEVICE_COOKIE = "companion_device"
 DEVICE_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -28,8 +29,8 @@ def remember_device(response):
     """Give a signed-in personal device its id cookie, with its first signed-in answer (the sign-in's
     own): a pin is then always made under the id the browser holds, whichever page made it, and a sync
     and a pin sent side by side never each get a new id of their own."""
-    if DEVICE_RE.match(cookies.get(DEVICE_COOKIE) or ""):
-        return response
+    if sessionless() or DEVICE_RE.match(cookies.get(DEVICE_COOKIE) or ""):
+        return response  # the worker's source is the same for everyone: no session read, no cookie
     if current_user.is_authenticated and not shared_device():
         cookies.put(response, DEVICE_COOKIE, device_id(create=True), max_age=5 * 365 * 86400)
     return response
