@@ -330,3 +330,14 @@ def test_a_phone_photo_is_made_lighter_before_it_is_sent_on_a_weak_line(page, co
     assert stored.format == "JPEG" and stored.size == (1800, 2400), stored.size
     assert len(kept) < len(photo) / 2, (len(kept), len(photo))
     assert "Ordonnance du Dr Lemoine" in page.locator("h1").inner_text()
+
+
+def test_the_list_says_how_much_space_the_phone_uses_in_megabytes(page, live_server, unique_email):
+    base = live_server.url
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    page.goto(_documents_url(page, base))
+    line = page.locator("#doc-storage")
+    line.wait_for()
+    said, size = line.inner_text(), r"[\d\u202f\u00a0 ]+(,\d)? Mo"
+    assert re.fullmatch(f"Espace utilisé sur ce téléphone : {size} sur {size}\\.", said), said

@@ -111,3 +111,17 @@ def test_a_start_reads_nothing_from_the_database_however_full_the_store(app, bac
     finally:
         event.remove(Engine, "before_cursor_execute", record)
     assert sent == [] and len(store.keys()) == 3
+
+
+def test_a_part_file_left_by_a_worker_replaced_without_a_restart_goes_within_the_hour(app, ctx):
+    """gunicorn replaces a worker killed at its timeout without starting the app again: its half-written
+    file is removed by the hourly housekeeping, not left until the next deployment."""
+    from companion.commands.housekeeping import run_once
+
+    store = LocalStorage(Path(app.config["INSTANCE_DIR"]) / "documents")
+    dead_part = _part(store, f"{storage_module._host()}-{_dead_pid()}")
+    live_part = _part(store, f"{storage_module._host()}-{os.getpid()}")
+    with ctx():
+        done = run_once()
+    assert done["part_files_removed"] == 1
+    assert not dead_part.exists() and live_part.exists()

@@ -4,8 +4,9 @@ Each step commits on its own, so one failing step does not undo the others:
 - write "expired" into the access log for delegations that reached their end date,
 - apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chains verifiable,
 - sign a checkpoint of the access log's chain heads when any moved since the last one,
-- purge documents left in the trash past their 30 days (rows, then files), and look for files no row
-  names in a 24th of the store (services/store_upkeep.py: every folder once a day),
+- purge documents left in the trash past their 30 days (rows, then files), look for files no row
+  names in a 24th of the store (services/store_upkeep.py: every folder once a day), and remove the
+  part files of writes cut short,
 - send the e-mails still in the outbox (a failed send is retried here, with a growing delay),
 - apply the assisted recoveries whose hold ended, and push to owners not told yet (no keys at the time),
 - forget login failure counts quiet for a day, sessions ended a month ago (a year if a lost phone has
@@ -57,6 +58,7 @@ def run_once() -> dict[str, int]:
         ("log_checkpoints", audit_checkpoints.write_if_changed),
         ("documents_purged", documents.purge_trash),
         ("orphan_files_removed", store_upkeep.sweep_hour),
+        ("part_files_removed", store_upkeep.sweep_parts),
         ("delegations_warned", delegation_mail.warn_ending_soon),
         ("dependent_reviews_due", dependents.remind_reviews),
         ("mails_sent", mail.send_due),

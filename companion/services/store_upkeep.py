@@ -3,8 +3,9 @@
 A file is deleted by whoever deletes its row, right after the commit (`discard`): the trash's purge, a
 closure, an archive replaced or expired. Deleted before the commit, a failed commit would leave a
 document that no longer opens. What can still be left behind:
-- a half-written part file, when a process dies in the middle of a write: removed at every start
-  (`sweep_parts`); there are only ever as many as writes in flight;
+- a half-written part file, when a process dies in the middle of a write (a worker killed at its
+  timeout is replaced without a restart): removed at every start and every hour (`sweep_parts`); the
+  part files have a folder of their own, as small as the writes in flight;
 - a whole file whose row never committed (a crash between the two) or whose delete failed. Its row,
   and with it the wrapped key, is gone: the bytes open no more, they only take room. The hourly
   housekeeping looks for them in a 24th of the key space each hour (`sweep_hour`): a few folders of
@@ -48,8 +49,8 @@ def discard(keys: Iterable[str]) -> int:
 
 
 def sweep_parts(now: datetime | None = None) -> int:
-    """At start-up: the part files of interrupted writes, when old or when their writer (a process of
-    this machine) is gone. No database read: a start costs the same however many documents there are."""
+    """At start-up and each hour: the part files of interrupted writes, when old or when their writer (a
+    process of this machine) is gone. No database read: a start costs the same however many documents."""
     store = _store()
     if not isinstance(store, LocalStorage):  # an S3 PUT is whole or nothing: no part files
         return 0
@@ -79,10 +80,7 @@ def sweep(now: datetime | None = None, prefixes: Iterable[str] = PREFIXES) -> in
         if not found:  # no query for an empty folder (nor before `db upgrade`)
             continue
         known = _known(prefix)
-        for key in found:
-            if key not in known:
-                store.delete(key)
-                removed += 1
+        removed += discard(key for key in found if key not in known)
     if removed:
         log.info("%d orphan files removed", removed)
     return removed

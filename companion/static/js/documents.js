@@ -26,8 +26,9 @@
       return new File([blob], file.name.replace(/\.\w+$/, "") + ".jpg", { type: "image/jpeg" });
     }, function () { return file; });
   }
-  function mb(n) {
-    return form.getAttribute("data-mb").replace("{n}", (n / 1048576).toLocaleString(document.documentElement.lang,
+  // A size in MB, in the page's language, with the words the element carries (data-mb).
+  function mb(el, n) {
+    return el.getAttribute("data-mb").replace("{n}", (n / 1048576).toLocaleString(document.documentElement.lang,
       { maximumFractionDigits: 1 }));
   }
 
@@ -46,8 +47,8 @@
       lighter(picked).then(function (file) {
         ui.button.disabled = false;
         if (file.size > +form.getAttribute("data-max")) { err.textContent = form.getAttribute("data-too-big"); return; }
-        ui.note = file === picked ? "" : form.getAttribute("data-lighter").replace("{before}", mb(picked.size))
-          .replace("{after}", mb(file.size));
+        ui.note = file === picked ? "" : form.getAttribute("data-lighter").replace("{before}", mb(form, picked.size))
+          .replace("{after}", mb(form, file.size));
         send(file, ui);
       });
     });
@@ -169,12 +170,8 @@
     sync();
     if (navigator.storage && navigator.storage.estimate) {
       navigator.storage.estimate().then(function (est) {
-        var lang = document.documentElement.lang || "fr";
-        var mb = function (n) {
-          var v = (n / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 });
-          return info.getAttribute("data-mb").replace("{n}", v);
-        };
-        var text = info.getAttribute("data-used").replace("{used}", mb(est.usage)).replace("{total}", mb(est.quota));
+        var text = info.getAttribute("data-used").replace("{used}", mb(info, est.usage))
+          .replace("{total}", mb(info, est.quota));
         if (est.quota - est.usage < 50 * 1048576 || est.usage > est.quota * 0.8) text += " " + info.getAttribute("data-low");
         info.textContent = text;
         info.hidden = false;
