@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from companion.services.cda import parse
+from tests.documents_support import HOME, phone_jpeg
 
 from .conftest import axe_check, login, logout, phone_photo, register, wait_for_service_worker
 
@@ -341,3 +342,30 @@ def test_the_list_says_how_much_space_the_phone_uses_in_megabytes(page, live_ser
     line.wait_for()
     said, size = line.inner_text(), r"[\d\u202f\u00a0 ]+(,\d)? Mo"
     assert re.fullmatch(f"Espace utilisé sur ce téléphone : {size} sur {size}\\.", said), said
+
+
+def test_a_photo_is_kept_without_where_it_was_taken(page, live_server, unique_email):
+    """A photo under 1 MB goes as it is: the upload page says its hidden details are removed, and the file
+    the person downloads has no place, camera, comment or clip in it, and still shows upright."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    base = live_server.url
+    register(page, base, unique_email)
+    page.goto(_documents_url(page, base) + "/upload")
+    page.get_by_text("Le lieu où la photo a été prise et les autres détails").wait_for()
+    sent = phone_jpeg()
+    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+        files=[{"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": sent}])
+    page.get_by_label("Type de document").select_option("57833-6")
+    page.get_by_role("button", name="Ajouter le document").click()
+    page.wait_for_url(re.compile(r".*/documents/\d+$"), timeout=30_000)
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Télécharger")).click()
+    kept = Path(download.value.path()).read_bytes()
+    for secret in (b"Pixel 9", b"GPS", HOME.encode(), b"ftyp"):
+        assert secret not in kept
+    photo = Image.open(io.BytesIO(kept))
+    assert photo.tobytes() == Image.open(io.BytesIO(sent)).tobytes()
+    assert ImageOps.exif_transpose(photo).size == (48, 64)

@@ -6,7 +6,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms, ImageDraw, PngImagePlugin
 
 from companion.demo.documents import make_pdf
 
@@ -19,6 +19,43 @@ PDF = make_pdf("Bilan sanguin", ["Hemoglobine 13,8 g/dL", "Laboratoire test"])
 def image(fmt: str, size=(40, 30)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, fmt)
+    return out.getvalue()
+
+
+HOME = "12 rue des Lilas"
+SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _picture() -> Image.Image:
+    img = Image.new("RGB", (64, 48), (250, 250, 240))
+    ImageDraw.Draw(img).rectangle((5, 5, 40, 20), fill=(10, 10, 10))  # a line of text on a paper
+    return img
+
+
+def _camera_exif(orientation: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110], exif[0x0112] = "Google", "Pixel 9", orientation
+    exif[0x0132] = "2026:11:02 08:15:00"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (48.0, 51.0, 24.0), "E", (2.0, 21.0, 7.0)
+    return exif
+
+
+def phone_jpeg(progressive=False, orientation=6) -> bytes:
+    """What a phone writes: Exif with GPS and camera, a colour profile, a comment, XMP, and a motion clip's
+    start after the end of the image."""
+    out = io.BytesIO()
+    _picture().save(out, "JPEG", exif=_camera_exif(orientation), icc_profile=SRGB, comment=HOME.encode(),
+                    xmp=b"<x:xmpmeta>GPSLatitude 48,51.4N</x:xmpmeta>", progressive=progressive, quality=90)
+    return out.getvalue() + b"MotionPhoto ftypmp42 " + HOME.encode() + b"\0" * 100
+
+
+def phone_png(orientation=8) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Location", HOME)
+    info.add_itxt("XML:com.adobe.xmp", "GPSLatitude 48N", zip=True)
+    out = io.BytesIO()
+    _picture().save(out, "PNG", exif=_camera_exif(orientation), pnginfo=info)
     return out.getvalue()
 
 

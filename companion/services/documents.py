@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.document import Document
 from ..models.types import utcnow
-from . import ServiceError, audit, crypto, document_types, document_view, sniff, store_upkeep
+from . import ServiceError, audit, crypto, document_types, document_view, photo_metadata, sniff, store_upkeep
 from .access import Access
 from .storage import LocalStorage, Storage, new_key
 
@@ -95,6 +95,7 @@ def add(access: Access, actor: User | None, data: bytes, *, title: str = "", typ
         raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=limit // (1024 * 1024)),
                            413, field="file")
     content_type = sniff.detect(data)
+    data = photo_metadata.strip(data, content_type)  # before the digest: the same photo sent twice is one
     digest = hashlib.sha256(data).hexdigest()
     existing = db.session.scalar(select(Document).where(Document.profile_id == access.profile.id,
                                                         Document.sha256 == digest))

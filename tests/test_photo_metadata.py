@@ -1,0 +1,93 @@
+"""A photo is kept without where it was taken, the camera, comments, XMP or a clip after the image; the
+picture itself (pixels, colour profile, orientation) is unchanged. Checked on the file the person, a share
+or an export gets back, after a real upload."""
+
+import io
+
+import pytest
+from PIL import Image, ImageOps
+
+from companion.services import photo_metadata
+
+from .cast import sign_up
+from .documents_support import (  # noqa: F401
+    HOME,
+    SRGB,
+    _empty_document_store,
+    doc_id,
+    image,
+    phone_jpeg,
+    phone_png,
+    upload,
+)
+
+
+@pytest.fixture
+def owner(web, ctx):
+    return sign_up(web, ctx)
+
+
+def _stored(web, owner, data: bytes, filename: str) -> bytes:
+    resp = upload(web, owner, data, filename=filename, type_code="57833-6")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    got = web.get(f"/p/{owner}/documents/{doc_id(resp)}/download")
+    assert got.status_code == 200
+    return got.data
+
+
+def _assert_only_the_picture(sent: bytes, kept: bytes, orientation: int) -> None:
+    for secret in (b"Pixel 9", b"Google", b"2026:11:02", HOME.encode(), b"GPS", b"Motion", b"ftyp"):
+        assert secret not in kept
+    before, after = Image.open(io.BytesIO(sent)), Image.open(io.BytesIO(kept))
+    assert dict(after.getexif()) == {0x0112: orientation}  # the orientation alone, no GPS block
+    assert after.getexif().get_ifd(0x8825) == {}
+    assert after.tobytes() == before.tobytes()  # the same pixels, not a re-encoded copy
+    assert ImageOps.exif_transpose(after).size == (48, 64)  # still shown upright
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_a_phone_photo_is_kept_without_its_place_camera_or_clip(web, owner, progressive):
+    sent = phone_jpeg(progressive)
+    kept = _stored(web, owner, sent, "IMG_2041.jpg")
+    _assert_only_the_picture(sent, kept, 6)
+    assert Image.open(io.BytesIO(kept)).info["icc_profile"] == SRGB  # the colours stay true
+    assert kept.endswith(b"\xff\xd9") and len(kept) < len(sent)
+
+
+def test_a_png_is_kept_without_its_text_or_exif(web, owner):
+    sent = phone_png()
+    kept = _stored(web, owner, sent, "capture.png")
+    _assert_only_the_picture(sent, kept, 8)
+    assert not {"Location", "XML:com.adobe.xmp"} & set(Image.open(io.BytesIO(kept)).info)
+
+
+def test_the_same_photo_sent_twice_is_one_document(web, owner):
+    first, second = upload(web, owner, phone_jpeg(), "a.jpg"), upload(web, owner, phone_jpeg(), "b.jpg")
+    assert doc_id(first) == doc_id(second)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_photo_with_nothing_hidden_is_kept_byte_for_byte(web, owner, fmt):
+    sent = image(fmt)
+    assert _stored(web, owner, sent, f"scan.{fmt.lower()}") == sent
+
+
+def test_a_photo_the_walk_does_not_understand_is_redrawn_upright_without_metadata(web, owner):
+    sent = phone_jpeg()
+    table = sent.index(b"\xff\xdb")
+    odd = sent[:table] + b"\x00\x00" + sent[table:]  # stray bytes between segments: Pillow reads on
+    kept = _stored(web, owner, odd, "odd.jpg")
+    assert b"Pixel 9" not in kept and HOME.encode() not in kept
+    after = Image.open(io.BytesIO(kept))
+    assert dict(after.getexif()) == {} and after.size == (48, 64)  # turned upright when redrawn
+
+
+def test_only_exif_sets_the_orientation_not_an_xmp_block_after_it():
+    sent = phone_jpeg(orientation=3)
+    kept = photo_metadata.strip(sent, photo_metadata.JPEG)
+    assert dict(Image.open(io.BytesIO(kept)).getexif()) == {0x0112: 3}
+
+
+def test_a_pdf_is_not_touched():
+    pdf = b"%PDF-1.4 /Author (x) %%EOF"
+    assert photo_metadata.strip(pdf, "application/pdf") == pdf
