@@ -408,6 +408,7 @@ def test_the_owner_log_says_copied_for_the_sync_and_opened_only_for_a_real_openi
     page.get_by_role("button", name="Oui, les garder").click()
     for path in (directives, inr):
         assert _until(page, FILE_CACHED, path + "/file"), path
+    assert _until(page, FILE_CACHED, f"/p/{profile_id}/emergency"), "the card is copied by the same sync"
     context.set_offline(True)  # she opens one of them without network
     assert page.evaluate(SHA_FROM_PAGE, inr + "/file").startswith("status") is False
     context.set_offline(False)  # back online: the page asks a sync, which reports the opening
@@ -428,6 +429,9 @@ def test_the_owner_log_says_copied_for_the_sync_and_opened_only_for_a_real_openi
         father.reload()
     expect(opened).to_have_count(1)
     assert "a ouvert un document « Directives anticipées »" not in father.content()
+    # The card came with the sync's token: a copy to her phone, not a look she took at it.
+    expect(father.get_by_text("a copié la carte d’urgence sur son téléphone").first).to_be_visible()
+    assert "a consulté la carte d’urgence" not in father.content()
     axe_check(father)
     father_ctx.close()
 

@@ -176,6 +176,14 @@ def signed_in(client, user: User | int) -> Browser:
     return Browser(client)
 
 
+def sync_token(browser: Browser) -> str:
+    """The copy token this browser's worker is given when its sync reports what it copies."""
+    csrf = browser.get("/offline/manifest.json").get_json()["csrf"]
+    resp = browser.client.post("/offline/report", json={}, headers={"X-CSRFToken": csrf})
+    assert resp.status_code == 200, resp.status_code
+    return resp.get_json()["token"]
+
+
 def mediator_browser(app, *, structure: dict | None = None, **mediator) -> tuple[Browser, int]:
     """A signed-in mediator (Karim of Guéret unless told otherwise) and their account id."""
     with app.test_request_context():

@@ -11,7 +11,7 @@ from companion.models.account import UserSession
 from companion.models.audit import AccessEvent
 from companion.web import sw_contract as swc
 
-from .cast import delegate, make_person, sign_up, signed_in
+from .cast import delegate, make_person, sign_up, signed_in, sync_token
 from .documents_support import PDF, _empty_document_store, doc_id, upload  # noqa: F401
 
 CARD = {"allergies": "pénicilline (plaques rouges)\n\n  iode  ", "treatments": "Kardegic 75 mg le matin",
@@ -164,10 +164,26 @@ def test_no_card_for_a_caregiver_without_documents_nor_on_a_shared_computer(app,
     assert "cards" not in json.loads(web.get("/offline/manifest.json").get_data(as_text=True))
 
 
+def _actions(ctx, actor_id) -> list[str]:
+    with ctx():
+        return list(db.session.scalars(select(AccessEvent.action).where(AccessEvent.actor_id == actor_id)))
+
+
 def test_the_workers_copy_is_logged_as_a_copy_not_as_an_opening(app, web, ctx):
     pid, helper, sophie_id = _louis_and_sophie(app, web, ctx)
-    helper.get(f"/p/{pid}/emergency", headers={swc.COPY_TOKEN: ""})
-    with ctx():
-        query = select(AccessEvent.action).where(AccessEvent.actor_id == sophie_id)
-        actions = list(db.session.scalars(query))
+    helper.get(f"/p/{pid}/emergency", headers={swc.COPY_TOKEN: sync_token(helper)})
+    actions = _actions(ctx, sophie_id)
     assert actions.count("emergency.copied_offline") == 1 and "emergency.view" not in actions
+
+
+def test_a_caregiver_cannot_pass_a_look_at_the_card_off_as_the_workers_copy(app, web, ctx):
+    """The header alone, a forged token or one given to another device is a look like any other."""
+    pid, helper, sophie_id = _louis_and_sophie(app, web, ctx)
+    other_phone = signed_in(app.test_client(), sophie_id)
+    forged = "x" + sync_token(helper)[1:]
+    for token in ("", "1", forged, sync_token(other_phone)):
+        helper.get(f"/p/{pid}/emergency", headers={swc.COPY_TOKEN: token})
+        helper.get(f"/p/{pid}/counter", headers={swc.COPY_TOKEN: token})
+    actions = _actions(ctx, sophie_id)
+    assert actions.count("emergency.view") == 4 and actions.count("counter.view") == 4, actions
+    assert "emergency.copied_offline" not in actions

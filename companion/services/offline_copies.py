@@ -71,16 +71,29 @@ def announce(user: User, device_id: str, paths) -> str:
     return _serializer().dumps({"u": user.id, "d": device_id, "f": ids})
 
 
-def is_copy(token: str, user: User, device_id: str, doc_id: int) -> bool:
-    """True when this file request is a background copy already logged by `announce`."""
+def _token(token: str, user: User, device_id: str) -> dict | None:
+    """What a valid copy token names, if it was given to this account on this device."""
     if not token:
-        return False
+        return None
     try:
         data = _serializer().loads(token, max_age=TOKEN_SECONDS)
     except BadSignature:
-        return False
-    return (isinstance(data, dict) and data.get("u") == user.id and data.get("d") == device_id
-            and doc_id in (data.get("f") or []))
+        return None
+    ok = isinstance(data, dict) and data.get("u") == user.id and data.get("d") == device_id
+    return data if ok else None
+
+
+def is_copy(token: str, user: User, device_id: str, doc_id: int) -> bool:
+    """True when this file request is a background copy already logged by `announce`."""
+    data = _token(token, user, device_id)
+    return data is not None and doc_id in (data.get("f") or [])
+
+
+def is_sync(token: str, user: User, device_id: str) -> bool:
+    """True when a card or agenda page is fetched by this device's own sync (with the token its report
+    was given): that view is logged as a copy to the phone. Any other header value, an empty one
+    included, is a view like any other, so a caregiver cannot pass their looks off as the worker's."""
+    return _token(token, user, device_id) is not None
 
 
 def report_opened(user: User, items) -> int:

@@ -1,7 +1,7 @@
 """The emergency card: see it (owners and caregivers who read documents; kept for offline use), edit it
 (owners), and download it in the IPS shape (FHIR JSON) for a clinician's software."""
 
-from flask import Blueprint, Response, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, make_response, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
@@ -18,7 +18,7 @@ from ..web.client import shared_device
 from ..web.devices import device_id
 from ..web.refusals import refuse
 from ..web.routes import profile_route, public_route
-from ..web.sw_contract import CARD_VERSION, COPY_TOKEN, keep_offline
+from ..web.sw_contract import CARD_VERSION, background_copy, keep_offline
 
 bp = Blueprint("emergency", __name__)
 PRESCRIPTION_TYPES = ("57833-6", "57832-8", "PRESC-BIO")  # the "Prescription" class of document-types.csv
@@ -28,7 +28,7 @@ PRESCRIPTION_TYPES = ("57833-6", "57832-8", "PRESC-BIO")  # the "Prescription" c
 @profile_route(cards.READ_SCOPE)  # logged below: the worker's copy is a copy, not an opening
 def show(access: Access):
     card = cards.get(access)
-    cards.record_read(access, current_user, copy=COPY_TOKEN in request.headers)
+    cards.record_read(access, current_user, copy=background_copy())
     db.session.commit()
     html = render_template("emergency/show.html", access=access, card=cards.snapshot(access.profile, card),
                            updated_at=card.updated_at if card else None)
@@ -93,7 +93,7 @@ def counter(access: Access):
     doc, renewal_on = cards.counter(access)
     if form is not None:
         form.prescription.data, form.renewal_on.data = (doc.id if doc else 0), renewal_on
-    cards.record_read(access, current_user, copy=COPY_TOKEN in request.headers, page="counter")
+    cards.record_read(access, current_user, copy=background_copy(), page="counter")
     db.session.commit()
     resp = keep_offline(make_response(render_template("emergency/counter.html", access=access, form=form,
                                                       doc=doc, renewal_on=renewal_on)))

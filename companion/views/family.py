@@ -29,7 +29,7 @@ from ..web.navigation import reachable_profiles, redirect_next
 from ..web.refusals import refuse
 from ..web.routes import account_route, commit_read, profile_route
 from ..web.signin import ask_fresh_login, fresh_login_required
-from ..web.sw_contract import COPY_TOKEN, keep_offline, page_profiles
+from ..web.sw_contract import background_copy, keep_offline, page_profiles
 
 bp = Blueprint("family", __name__)
 CODE_KEY = "teen_code"
@@ -50,7 +50,7 @@ def agenda():
     tz = agenda_store.zone(current_user.timezone)
     today = datetime.now(tz).date()
     people = family_agenda.people(accesses, current_user, today, now)
-    if family_agenda.record_reads(accesses, current_user, copy=COPY_TOKEN in request.headers):
+    if family_agenda.record_reads(accesses, current_user, copy=background_copy()):
         commit_read()  # the helped people's log entries, without reloading what the page holds
     html = render_template("family/agenda.html", people=people, today=today, lang=locale(),
                            rules=load_rules())

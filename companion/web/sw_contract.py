@@ -27,10 +27,12 @@ The timing constants the worker is built with are named here too (`worker_consta
 
 import hmac
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_login import current_user
 
 from ..models.account import User
+from ..services.offline_copies import is_sync
+from .devices import device_id
 from .navigation import reachable_profiles
 from .sessionless import sessionless
 
@@ -56,6 +58,12 @@ DEVICE_GRANT_DAYS = 30
 def worker_constants(copy_after_ms: int) -> dict[str, int]:
     """The numbers written into the worker's source."""
     return {"COPY_AFTER_MS": int(copy_after_ms), "GRANT_MS": DEVICE_GRANT_DAYS * 86400 * 1000}
+
+
+def background_copy() -> bool:
+    """This request is the worker's copy for offline use, proven by the copy token its sync was given
+    (services/offline_copies.py); the view then logs a copy, not an opening."""
+    return is_sync(request.headers.get(COPY_TOKEN, ""), current_user, device_id())
 
 
 def keep_offline(response):

@@ -85,17 +85,20 @@ async function runSync() {
     // Key documents are copied only once the person agreed to their size on this device.
     if (keyBytes && !asked) broadcast({ type: "ask", bytes: keyBytes });
     const opened = await metaList("opened-" + key);
-    let token = "";
-    if (get.length || opened.length) {
+    let headers;
+    // The copy token, asked once when anything is copied: only with it is a fetch logged as a copy.
+    const copying = async () => {
+      if (headers) return headers;
       const r = await send("/offline/report", {
         method: "POST", credentials: "same-origin", body: JSON.stringify({ copy: get.map((f) => f.url), opened }),
         headers: { "Content-Type": "application/json", "X-CSRFToken": m.csrf },
       });
       if (!(await observe(r)).key || !r.ok) throw new Error("report");
-      token = (await r.json()).token;
+      headers = { "X-Companion-Copy": (await r.json()).token };
       await metaSet("opened-" + key, JSON.stringify((await metaList("opened-" + key)).slice(opened.length)));
-    }
-    const headers = { "X-Companion-Copy": token };
+      return headers;
+    };
+    if (get.length || opened.length) await copying();
     for (const f of get) {
       const r = await send(f.url, { credentials: "same-origin", headers });
       if (!(await observe(r)).key) throw new Error("signed out");
@@ -111,14 +114,14 @@ async function runSync() {
     const pages = m.files.filter((f) => want.has(f.url)).map((f) => f.page).concat(m.pages.filter((p) => !p.startsWith("/p/")));
     for (const p of pages) {
       if (await cache.match(p, { ignoreVary: true })) continue;
-      const r = await send(p, { credentials: "same-origin", headers });
+      const r = await send(p, { credentials: "same-origin", headers: await copying() });
       if ((await observe(r)).keep && r.ok) await keepCopy(key, p, r);
     }
     // Emergency cards (every profile this account may read one for): again only when their version changed.
     for (const c of m.cards || []) {
       const hit = await cache.match(c.url, { ignoreVary: true });
       if (hit && hit.headers.get("X-Card-Version") === c.version) continue;
-      const r = await send(c.url, { credentials: "same-origin", headers });
+      const r = await send(c.url, { credentials: "same-origin", headers: await copying() });
       if ((await observe(r)).keep && r.ok) await keepCopy(key, c.url, r);
     }
     for (const req of await cache.keys()) {
