@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from companion.extensions import db
 from companion.models.account import User
+from companion.models.audit import AccessEvent
 from companion.models.delegation import Delegation
 from companion.models.profile import Profile
 from companion.models.types import utcnow
@@ -83,11 +84,15 @@ def test_the_card_opens_offline_from_the_start_screen_for_the_owner_and_a_caregi
         db.session.add(Delegation(profile_id=profile_id, caregiver_id=sophie.id, scopes="documents:read",
                                   accepted_at=utcnow(), expires_at=utcnow() + timedelta(days=30)))
         db.session.commit()
+        sophie_id = sophie.id
     wait_for_service_worker(carer)
     carer.goto(f"{base}/?source=pwa")  # she never opens the card: the sync keeps it
     carer.evaluate(SYNC)
     _offline_from_start_screen(carer, carer_context, base, profile_id, "Louis Bernard")
     carer_context.close()
+    with app.app_context():  # no document to copy: the worker still asked a token for the card alone
+        logged = list(db.session.scalars(select(AccessEvent.action).where(AccessEvent.actor_id == sophie_id)))
+    assert "emergency.copied_offline" in logged and "emergency.view" not in logged, logged
 
 
 FILE_SAVED = """async (path) => {
