@@ -91,3 +91,12 @@ def test_only_exif_sets_the_orientation_not_an_xmp_block_after_it():
 def test_a_pdf_is_not_touched():
     pdf = b"%PDF-1.4 /Author (x) %%EOF"
     assert photo_metadata.strip(pdf, "application/pdf") == pdf
+
+
+def test_a_cmyk_scan_keeps_the_segment_its_colours_need():
+    out = io.BytesIO()
+    Image.new("CMYK", (40, 30), (0, 100, 100, 0)).save(out, "JPEG", comment=HOME.encode())
+    kept = photo_metadata.strip(out.getvalue(), photo_metadata.JPEG)
+    after = Image.open(io.BytesIO(kept))
+    assert HOME.encode() not in kept and b"Adobe" in kept and after.mode == "CMYK"
+    assert after.tobytes() == Image.open(io.BytesIO(out.getvalue())).tobytes()

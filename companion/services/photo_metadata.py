@@ -148,8 +148,10 @@ def _redrawn(data: bytes, content_type: str) -> bytes:
         upright = ImageOps.exif_transpose(img).copy()
         upright.info = {}  # Pillow writes a comment, Exif or text found there back into the new file
         out = io.BytesIO()
-        if content_type == JPEG:
-            upright.convert("RGB").save(out, "JPEG", quality=92, icc_profile=img.info.get("icc_profile"))
+        # The colour profile describes the original's pixels: kept only when they are not converted.
+        if content_type == JPEG and upright.mode not in ("RGB", "L"):
+            upright.convert("RGB").save(out, "JPEG", quality=92)
         else:
-            upright.save(out, "PNG", icc_profile=img.info.get("icc_profile"))
+            upright.save(out, "JPEG" if content_type == JPEG else "PNG", quality=92,
+                         icc_profile=img.info.get("icc_profile"))
         return out.getvalue()
