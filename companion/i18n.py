@@ -7,7 +7,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_babel import get_translations
 from flask_login import current_user
 from jinja2 import pass_context
@@ -21,6 +21,8 @@ LANG_COOKIE = "lang"
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a command or a queue job: a refusal's message is still readable
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     langs = current_app.config["LANGUAGES"]
     signed_in = getattr(current_user, "is_authenticated", False)
     user_locale = getattr(current_user, "locale", None) if signed_in else None

@@ -100,3 +100,56 @@ def test_a_cmyk_scan_keeps_the_segment_its_colours_need():
     after = Image.open(io.BytesIO(kept))
     assert HOME.encode() not in kept and b"Adobe" in kept and after.mode == "CMYK"
     assert after.tobytes() == Image.open(io.BytesIO(out.getvalue())).tobytes()
+
+
+def _damaged_jpeg() -> bytes:
+    data = image("JPEG")
+    return data[:10] + data[11:]  # the JFIF segment one byte short: Pillow opens it, nothing can draw it
+
+
+def test_a_photo_that_cannot_be_drawn_is_refused_as_damaged_not_a_crash(web, owner):
+    resp = upload(web, owner, _damaged_jpeg(), filename="x.jpg", type_code="57833-6")
+    assert resp.status_code == 422
+    assert "Cette image est abîmée ou incomplète" in resp.get_data(as_text=True)
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return photo_metadata._png_chunk(kind, body)
+
+
+def test_every_png_chunk_that_does_not_draw_the_picture_goes_even_private_ones():
+    sent = image("PNG")
+    iend = sent.index(b"IEND") - 4
+    extra = b"".join(_chunk(k, HOME.encode()) for k in (b"exIf", b"caBX", b"zxIf", b"tEXt"))
+    first_idat = sent.index(b"IDAT") - 4
+    sent = sent[:first_idat] + extra + sent[first_idat:iend] + extra + sent[iend:]
+    kept = photo_metadata.strip(sent, photo_metadata.PNG)
+    assert HOME.encode() not in kept
+    assert Image.open(io.BytesIO(kept)).tobytes() == Image.open(io.BytesIO(sent)).tobytes()
+
+
+def test_the_orientation_is_the_one_a_browser_reads():
+    """JPEG: the first Exif block (a second one after it is ignored). PNG: an eXIf after the picture's
+    data is still honoured, written back where it belongs."""
+    second = Image.Exif()
+    second[0x0110] = "Pixel 9"
+    block = second.tobytes()
+    jpeg = phone_jpeg(orientation=6)
+    sos = jpeg.index(b"\xff\xda")
+    jpeg = jpeg[:sos] + b"\xff\xe1" + (len(block) + 2).to_bytes(2, "big") + block + jpeg[sos:]
+    assert dict(Image.open(io.BytesIO(photo_metadata.strip(jpeg, photo_metadata.JPEG))).getexif()) == {274: 6}
+    png = image("PNG", size=(64, 48))
+    iend = png.index(b"IEND") - 4
+    late = _chunk(b"eXIf", photo_metadata._orientation_exif(6)[6:])
+    kept = photo_metadata.strip(png[:iend] + late + png[iend:], photo_metadata.PNG)
+    assert kept.index(b"eXIf") < kept.index(b"IDAT")
+    assert ImageOps.exif_transpose(Image.open(io.BytesIO(kept))).size == (48, 64)
+
+
+def test_a_jfif_thumbnail_goes_with_the_rest():
+    jpeg = image("JPEG")
+    assert jpeg[2:4] == b"\xff\xe0" and jpeg[4:6] == b"\x00\x10"
+    thumb = bytes([2, 2]) + HOME.encode()[:12]  # a 2 x 2 thumbnail: 12 bytes of RGB
+    with_thumb = jpeg[:4] + (16 + 12).to_bytes(2, "big") + jpeg[6:18] + thumb + jpeg[20:]
+    kept = photo_metadata.strip(with_thumb, photo_metadata.JPEG)
+    assert HOME.encode()[:12] not in kept and kept == jpeg

@@ -78,3 +78,14 @@ def test_a_photo_whose_clean_copy_is_already_a_document_is_left_and_nothing_is_l
         rows = db.session.scalars(select(Document).order_by(Document.id)).all()
         assert [r.id for r in rows] == [old, new]
     assert web.get(f"/p/{owner}/documents/{old}/download").status_code == 200
+
+
+def test_a_stored_photo_nothing_can_draw_is_reported_and_the_others_are_still_cleaned(app, web, owner,
+                                                                                       monkeypatch):
+    data = image("JPEG")
+    broken = _stored_as_before(web, owner, data[:10] + data[11:], monkeypatch)
+    good = _stored_as_before(web, owner, phone_jpeg(), monkeypatch)
+    assert "1 photos cleaned, 0 already clean, 0 kept (the clean photo is already another document), " \
+           "1 unreadable" in _clean(app)
+    assert b"Pixel 9" not in web.get(f"/p/{owner}/documents/{good}/download").data
+    assert web.get(f"/p/{owner}/documents/{broken}/download").status_code == 200  # kept as it was

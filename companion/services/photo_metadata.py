@@ -10,7 +10,8 @@ those that hold metadata are left out. The pixels are byte-for-byte those that w
 loses nothing. Two things are kept because the picture needs them: the colour profile (ICC, and Adobe's
 colour transform flag) and the orientation, written back alone, so a photo taken sideways still shows
 upright. A file this walk does not understand (Pillow, more lenient, accepted it) is re-drawn by Pillow
-instead: slightly lossy, but never kept with what it carried.
+instead: slightly lossy, but never kept with what it carried; one Pillow cannot draw either is refused
+as damaged, as sniff.py refuses one it cannot open.
 """
 
 import io
@@ -18,6 +19,8 @@ import re
 import zlib
 
 from PIL import Image, ImageOps
+
+from . import sniff
 
 JPEG, PNG = "image/jpeg", "image/png"
 ORIENTATION = 0x0112
@@ -27,7 +30,9 @@ COM, SOS, EOI = 0xFE, 0xDA, 0xD9
 STANDALONE = {0x01, *range(0xD0, 0xD8)}  # markers without a length: TEM and the restart markers
 SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")  # in scan data, 0xFF00 is a byte and RSTn a marker
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_METADATA = {b"tEXt", b"zTXt", b"iTXt", b"tIME", b"eXIf"}
+# PNG chunks that draw the picture (animation frames included); any other chunk, known or private, goes.
+PNG_PICTURE = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"cHRM", b"gAMA", b"iCCP", b"sRGB", b"sBIT",
+               b"cICP", b"cLLI", b"mDCV", b"bKGD", b"pHYs", b"acTL", b"fcTL", b"fdAT"}
 
 
 class _Unexpected(Exception):
@@ -41,13 +46,17 @@ def strip(data: bytes, content_type: str) -> bytes:
     try:
         return _jpeg(data) if content_type == JPEG else _png(data)
     except (_Unexpected, IndexError, ValueError):
+        pass
+    try:
         return _redrawn(data, content_type)
+    except Exception:  # any decoder failure: the picture itself is broken
+        raise sniff.damaged() from None
 
 
 def _jpeg(data: bytes) -> bytes:
     if not data.startswith(b"\xff\xd8"):
         raise _Unexpected
-    kept, orientation, pos, size = [b"\xff\xd8"], 1, 2, len(data)
+    kept, orientation, pos, size = [b"\xff\xd8"], None, 2, len(data)
     while pos < size:
         if data[pos] != 0xFF:
             raise _Unexpected
@@ -56,7 +65,7 @@ def _jpeg(data: bytes) -> bytes:
             pos += 1
         elif marker == EOI:  # the picture ends here; a thumbnail or a motion clip after it is left out
             kept.append(b"\xff\xd9")
-            return _with_orientation(b"".join(kept), orientation)
+            return _with_orientation(b"".join(kept), orientation or 1)
         elif marker in STANDALONE:
             kept.append(data[pos:pos + 2])
             pos += 2
@@ -66,8 +75,10 @@ def _jpeg(data: bytes) -> bytes:
             if length < 2 or len(segment) != 2 + length:
                 raise _Unexpected
             if _is_metadata(marker, segment[4:]):
-                if marker == 0xE1 and segment[4:].startswith(b"Exif\x00\x00"):
-                    orientation = _orientation(segment[4:])
+                if marker == 0xE1 and orientation is None and segment[4:].startswith(b"Exif\x00\x00"):
+                    orientation = _orientation(segment[4:])  # the first Exif block: the one browsers read
+            elif marker == 0xE0 and len(segment) > 18:  # JFIF with a thumbnail: an older crop may show
+                kept.append(b"\xff\xe0\x00\x10" + segment[4:16] + b"\x00\x00")
             else:
                 kept.append(segment)
             pos += 2 + length
@@ -120,23 +131,28 @@ def _with_orientation(jpeg: bytes, orientation: int) -> bytes:
 def _png(data: bytes) -> bytes:
     if not data.startswith(PNG_SIGNATURE):
         raise _Unexpected
-    kept, orientation, pos = [PNG_SIGNATURE], 1, len(PNG_SIGNATURE)
+    chunks, pos = [], len(PNG_SIGNATURE)
     while pos + 12 <= len(data):
         length = int.from_bytes(data[pos:pos + 4], "big")
         kind, end = data[pos + 4:pos + 8], pos + 12 + length
         if end > len(data):
             raise _Unexpected
-        if kind == b"eXIf":
-            orientation = _orientation(data[pos + 8:pos + 8 + length])
+        chunks.append((kind, pos, end))
+        pos = end
+        if kind == b"IEND":
+            break
+    else:
+        raise _Unexpected  # no end of image
+    exif = next((data[p + 8:e - 4] for k, p, e in chunks if k == b"eXIf"), None)
+    orientation = _orientation(exif) if exif is not None else 1
+    kept = [PNG_SIGNATURE]
+    for kind, start, end in chunks:
         if kind == b"IDAT" and orientation != 1:  # eXIf must come before the picture's data
             kept.append(_png_chunk(b"eXIf", _orientation_exif(orientation)[6:]))
             orientation = 1
-        if kind not in PNG_METADATA:
-            kept.append(data[pos:end])
-        pos = end
-        if kind == b"IEND":
-            return b"".join(kept)
-    raise _Unexpected  # no end of image
+        if kind in PNG_PICTURE:
+            kept.append(data[start:end])
+    return b"".join(kept)
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -146,7 +162,8 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
 def _redrawn(data: bytes, content_type: str) -> bytes:
     with Image.open(io.BytesIO(data)) as img:
         upright = ImageOps.exif_transpose(img).copy()
-        upright.info = {}  # Pillow writes a comment, Exif or text found there back into the new file
+        # Pillow writes a comment, Exif or text found there back into the new file: only transparency stays.
+        upright.info = {k: v for k, v in upright.info.items() if k == "transparency"}
         out = io.BytesIO()
         # The colour profile describes the original's pixels: kept only when they are not converted.
         if content_type == JPEG and upright.mode not in ("RGB", "L"):

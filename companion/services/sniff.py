@@ -40,9 +40,14 @@ def _check_pdf(data: bytes) -> str:
     return PDF
 
 
+def damaged() -> ServiceError:
+    """What a person is told when a photo cannot be read whole."""
+    return ServiceError(_l("This image is damaged or incomplete. Please take the photo again."), 422,
+                        field="file")
+
+
 def _check_image(data: bytes, fmt: str, mime: str) -> str:
-    broken = ServiceError(_l("This image is damaged or incomplete. Please take the photo again."), 422,
-                          field="file")
+    broken = damaged()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -4,10 +4,14 @@ once, by `flask documents clean-photos`, so the promise holds for every photo, n
 Each photo is read, stripped and, when something was removed, stored again under a new key with its
 new sha256 and size. Offline copies follow by themselves: the manifest lists the sha256 as the
 document's version, so a phone fetches the clean file at its next sync (sw_contract,
-X-Document-Version). Whole or nothing for each photo: the new blob is written before the row changes
-and the old one deleted after the commit; a blob left by a crash in between is an orphan that the
-hourly sweep removes (store_upkeep). The pixels do not change (photo_metadata copies them), so nothing
-the person sees does either, and nothing is written in the access log: no one read the document.
+X-Document-Version; a caregiver's phone that copies it again writes that copy in the owner's log, as
+any copy). Whole or nothing for each photo: the new blob is written before the row changes and the old
+one deleted after the commit, as a trash purge does; a blob left by a crash in between is an orphan
+that the hourly sweep removes (store_upkeep). The pixels do not change (photo_metadata copies them).
+
+A photo whose clean bytes are already another document of the profile (the same photo added again
+since the upgrade) is left as it is and named in the log: the unique sha256 per profile forbids a
+second copy, and merging two documents (pins, the counter's prescription, titles) is the person's call.
 """
 
 import hashlib
@@ -20,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models.document import Document
-from . import crypto, documents, photo_metadata
+from . import ServiceError, crypto, documents, photo_metadata, store_upkeep
 from .storage import new_key
 
 log = logging.getLogger("companion.documents")
@@ -32,9 +36,10 @@ def clean(doc: Document) -> str:
     profile already holds the clean bytes as another document), "unreadable" or "gone" (deleted meanwhile)."""
     try:
         data = documents.read_bytes(doc)
-    except documents.DocumentCorrupted:
+        clean_data = photo_metadata.strip(data, doc.content_type)
+    except ServiceError:  # a stored file that fails its check, or a picture no decoder can draw
+        db.session.rollback()  # nothing was changed; the failed read leaves no transaction open
         return "unreadable"
-    clean_data = photo_metadata.strip(data, doc.content_type)
     if clean_data == data:
         return "clean"
     key, old_key = new_key(), doc.storage_key
@@ -46,9 +51,9 @@ def clean(doc: Document) -> str:
         db.session.commit()
     except (IntegrityError, StaleDataError) as exc:
         db.session.rollback()
-        documents.storage().delete(key)
+        store_upkeep.discard([key])
         return "duplicate" if isinstance(exc, IntegrityError) else "gone"
-    documents.storage().delete(old_key)
+    store_upkeep.discard([old_key])
     return "cleaned"
 
 
