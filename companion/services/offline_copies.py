@@ -32,7 +32,7 @@ from .access import Access, find_access
 from .documents import get as get_document
 
 FILE_PATH = re.compile(r"^/p/(\d+)/documents/(\d+)/file$")
-TOKEN_SECONDS = 15 * 60
+TOKEN_SECONDS = 60 * 60  # a whole sync on 2G: 50 MB (the monthly cap) at 25 KB/s is about 35 minutes
 MAX_ITEMS = 200
 
 
@@ -91,8 +91,10 @@ def is_copy(token: str, user: User, device_id: str, doc_id: int) -> bool:
 
 def is_sync(token: str, user: User, device_id: str) -> bool:
     """True when a card or agenda page is fetched by this device's own sync (with the token its report
-    was given): that view is logged as a copy to the phone. Any other header value, an empty one
-    included, is a view like any other, so a caregiver cannot pass their looks off as the worker's."""
+    was given): that view is logged as a copy to the phone. Any other header value, an empty one, a
+    forged one or another device's included, is a view like any other. A person who replays their own
+    device's report by hand is logged as copying to that device: the server cannot tell a hand from the
+    worker on a device the person holds, and the owner still learns the card is there."""
     return _token(token, user, device_id) is not None
 
 
