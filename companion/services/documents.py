@@ -113,8 +113,7 @@ def add(access: Access, actor: User | None, data: bytes, *, title: str = "", typ
     assert doc_type is not None, "the catalogue always has the OTHER type"
     title = clean_title(title) or document_types.default_title(doc_type, care_date or now.date(),
                                                                getattr(actor, "locale", None) or "fr")
-    key = new_key()
-    blob, wrapped = crypto.encrypt(master_key(), data, key.encode())
+    key, blob, wrapped = seal(data)
     doc = Document(profile_id=access.profile.id, type_code=doc_type.code, class_code=doc_type.class_code,
                    title=title, care_date=care_date, source=clean_title(source), size=len(data),
                    sha256=digest,
@@ -130,6 +129,14 @@ def add(access: Access, actor: User | None, data: bytes, *, title: str = "", typ
                             object_label=doc.title)
     storage().put(key, blob)  # last: nothing after it can fail and leave the blob behind
     return Added(doc, True)
+
+
+def seal(data: bytes) -> tuple[str, bytes, str]:
+    """A new storage key, the blob to store under it and the document's wrapped key (the key is the
+    associated data, so a blob moved under another key does not open: read_bytes)."""
+    key = new_key()
+    blob, wrapped = crypto.encrypt(master_key(), data, key.encode())
+    return key, blob, wrapped
 
 
 def _same_file(access: Access, actor: User | None, existing: Document) -> Document:

@@ -24,8 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..models.document import Document
-from . import ServiceError, crypto, documents, photo_metadata, store_upkeep
-from .storage import new_key
+from . import ServiceError, documents, photo_metadata, store_upkeep
 
 log = logging.getLogger("companion.documents")
 PHOTOS = (photo_metadata.JPEG, photo_metadata.PNG)
@@ -38,12 +37,11 @@ def clean(doc: Document) -> str:
         data = documents.read_bytes(doc)
         clean_data = photo_metadata.strip(data, doc.content_type)
     except ServiceError:  # a stored file that fails its check, or a picture no decoder can draw
-        db.session.rollback()  # nothing was changed; the failed read leaves no transaction open
         return "unreadable"
     if clean_data == data:
         return "clean"
-    key, old_key = new_key(), doc.storage_key
-    blob, wrapped = crypto.encrypt(documents.master_key(), clean_data, key.encode())
+    old_key = doc.storage_key
+    key, blob, wrapped = documents.seal(clean_data)
     documents.storage().put(key, blob)
     doc.storage_key, doc.wrapped_key = key, wrapped
     doc.sha256, doc.size = hashlib.sha256(clean_data).hexdigest(), len(clean_data)

@@ -31,7 +31,7 @@ from flask import current_app, g, request
 from flask_login import current_user
 
 from ..models.account import User
-from ..services.offline_copies import is_sync
+from ..services.offline_copies import is_copy, is_sync
 from .devices import device_id
 from .navigation import reachable_profiles
 from .sessionless import sessionless
@@ -60,10 +60,15 @@ def worker_constants(copy_after_ms: int) -> dict[str, int]:
     return {"COPY_AFTER_MS": int(copy_after_ms), "GRANT_MS": DEVICE_GRANT_DAYS * 86400 * 1000}
 
 
-def background_copy() -> bool:
+def background_copy(doc_id: int | None = None) -> bool:
     """This request is the worker's copy for offline use, proven by the copy token its sync was given
-    (services/offline_copies.py); the view then logs a copy, not an opening."""
-    return is_sync(request.headers.get(COPY_TOKEN, ""), current_user, device_id())
+    (services/offline_copies.py): for a document's page or file, a token naming that document; for a
+    card or an agenda page, any token given to this account on this device. The view then logs a copy,
+    or nothing more for a document (its copy was logged when announced), not an opening."""
+    token = request.headers.get(COPY_TOKEN, "")
+    if doc_id is None:
+        return is_sync(token, current_user, device_id())
+    return is_copy(token, current_user, device_id(), doc_id)
 
 
 def keep_offline(response):

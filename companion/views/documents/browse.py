@@ -15,7 +15,6 @@ from ...services import (
     document_list,
     document_types,
     documents,
-    offline_copies,
     offline_documents,
 )
 from ...services.access import Access
@@ -216,7 +215,7 @@ def show(access: Access, doc_id: int):
     # Logged and committed once the page is made (the log's head of this profile is held from the
     # append to the commit; a commit earlier would make the page reload what it holds); a failed
     # commit is an error page: the document is never shown unlogged.
-    if not offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user, device_id(), doc.id):
+    if not swc.background_copy(doc.id):
         documents.record_read(access, current_user, doc, "document.view")
     commit_read()
     resp = current_app.make_response(html)
@@ -234,9 +233,7 @@ def _send(access: Access, doc_id: int, *, attachment: bool):
             return unviewable_page(access, doc, shared=shared_device())
         data, content_type, sha256 = view.data, view.content_type, view.sha256
     # The worker's background copy was logged as a copy when announced (services.offline_copies).
-    copy = not attachment and offline_copies.is_copy(request.headers.get(swc.COPY_TOKEN, ""), current_user,
-                                                      device_id(), doc.id)
-    if not copy:
+    if attachment or not swc.background_copy(doc.id):
         action = "document.download" if attachment else "document.open"
         documents.record_read(access, current_user, doc, action)
         db.session.commit()
