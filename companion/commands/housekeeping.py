@@ -12,7 +12,8 @@ Each step commits on its own, so one failing step does not undo the others:
 - forget login failure counts quiet for a day, sessions ended a month ago (a year if a lost phone has
   still to be told to forget everything), e-mails sent a month ago or given up three, reminders (but
   prevention ones) sent or given up three months ago,
-- delete the "download everything" archives past their 7 days (file and row).
+- delete the "download everything" archives past their 7 days (file and row),
+- forget the parts of files sent in parts whose form never came (the outbox gave up on it).
 """
 
 import logging
@@ -35,6 +36,7 @@ from ..services import (
     reminders,
     sessions,
     store_upkeep,
+    upload_parts,
 )
 
 log = logging.getLogger("companion.housekeeping")
@@ -69,6 +71,7 @@ def run_once() -> dict[str, int]:
         ("mails_forgotten", mail.forget_old),
         ("reminders_forgotten", reminders.forget_old),
         ("exports_expired", exports.sweep),
+        ("upload_parts_forgotten", upload_parts.prune),
     )
     for name, step in steps:
         try:

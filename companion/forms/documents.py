@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, Optional
+from wtforms.widgets import HiddenInput
 
 from . import options
 
@@ -17,9 +18,20 @@ class _Details(FlaskForm):
     source = StringField(_l("Who produced it (doctor, laboratory, hospital)"), validators=[Length(max=200)])
 
 
+class _FileOrParts(FileRequired):
+    """The file, or the key of the same file already sent in parts (services/upload_parts.py)."""
+
+    def __call__(self, form, field):
+        if not form.upload.data:
+            super().__call__(form, field)
+
+
 class UploadForm(_Details):
-    file = FileField(_l("File (PDF or photo)"), validators=[FileRequired(_l("Please choose a file."))],
+    file = FileField(_l("File (PDF or photo)"), validators=[_FileOrParts(_l("Please choose a file."))],
                      render_kw={"accept": FILE_ACCEPT})
+    # Filled by the page script only, never shown: the size of the file sent before in parts, under this
+    # request's Idempotency-Key (services/upload_parts.py), on a weak line.
+    upload = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class EditForm(_Details):

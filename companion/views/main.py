@@ -23,7 +23,7 @@ from sqlalchemy import text
 from ..assets import answer_asset, asset_url, make_asset, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
-from ..services import closure, receipts
+from ..services import closure, receipts, upload_parts
 from ..web import cookies
 from ..web import sw_contract as swc
 from ..web.navigation import reachable_profiles, redirect_next
@@ -42,7 +42,8 @@ def outbox_context():
     signed_in = getattr(current_user, "is_authenticated", False)
     return {"account_key": account_key(current_user) if signed_in else "",
             "outbox_max_mb": OUTBOX_MAX_FILE_MB, "upload_timeout_ms": current_app.config["UPLOAD_TIMEOUT_MS"],
-            "outbox_send_within_ms": int(receipts.SEND_WITHIN.total_seconds() * 1000)}
+            "outbox_send_within_ms": int(receipts.SEND_WITHIN.total_seconds() * 1000),
+            "upload_part": upload_parts.PART}
 
 
 @bp.app_context_processor

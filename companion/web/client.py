@@ -7,9 +7,10 @@ from flask_login import current_user
 
 
 def wants_json() -> bool:
-    """A JSON answer for the API paths, a JSON body (the offline queue), or a client that prefers JSON
-    (the page scripts send `Accept: application/json`); a page for everything else."""
-    return (request.path.startswith("/api/") or request.is_json
+    """A JSON answer for the API paths and a file's parts (the worker's sync sends them as they are), a
+    JSON body (the offline queue), or a client that prefers JSON (the page scripts send `Accept:
+    application/json`); a page for everything else."""
+    return (request.path.startswith(("/api/", "/uploads/")) or request.is_json
             or request.accept_mimetypes.best == "application/json")
 
 

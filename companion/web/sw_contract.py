@@ -31,6 +31,7 @@ from flask import current_app, g, request
 from flask_login import current_user
 
 from ..models.account import User
+from ..services import upload_parts
 from ..services.offline_copies import is_copy, is_sync
 from .devices import device_id
 from .navigation import reachable_profiles
@@ -57,7 +58,8 @@ DEVICE_GRANT_DAYS = 30
 
 def worker_constants(copy_after_ms: int) -> dict[str, int]:
     """The numbers written into the worker's source."""
-    return {"COPY_AFTER_MS": int(copy_after_ms), "GRANT_MS": DEVICE_GRANT_DAYS * 86400 * 1000}
+    return {"COPY_AFTER_MS": int(copy_after_ms), "GRANT_MS": DEVICE_GRANT_DAYS * 86400 * 1000,
+            "PART": upload_parts.PART}
 
 
 def background_copy(doc_id: int | None = None) -> bool:

@@ -56,33 +56,45 @@
   function send(file, ui) {
     var xhr = new XMLHttpRequest(), outbox = window.companionOutbox, k = outbox ? outbox.key() : "";
     var data = new FormData(form), err = ui.err, box = ui.box, bar = ui.bar, pct = ui.pct, button = ui.button;
+    var part = outbox && +document.getElementById("outbox").dataset.part;
     data.set(form.querySelector('input[type="file"]').name, file, file.name);
-    // Without network the file waits on this phone (up to a limit) and is sent later, once.
+    // Without network the file waits on this phone (up to a limit) and is sent later, once: a big one
+    // goes in parts, and what arrived before a cut is not sent again.
     var lost = function () {
       box.hidden = true; button.disabled = false;
       if (!outbox) { err.textContent = form.getAttribute("data-failed"); return; }
       outbox.queue(form, k, file).then(function (kept) { if (!kept) err.textContent = form.getAttribute("data-failed"); });
     };
+    var shown = function (n) {
+      var p = Math.round(n * 100 / file.size);
+      bar.value = p; pct.textContent = (ui.note ? ui.note + " " : "") + p + " %";
+    };
+    var done = function (status, body) {
+      if (status < 300 && body.url) { location.href = body.url; return; }
+      if (status >= 500 || status === 408 || status === 429) { lost(); return; }
+      err.textContent = body.message || form.getAttribute("data-failed");
+      button.disabled = false;
+    };
+    box.hidden = false; button.disabled = true; pct.textContent = ui.note;
+    if (part && file.size > part) {
+      outbox.send(form, k, file, shown).then(function (r) {
+        if (r.type === "opaqueredirect") return lost();
+        return r.json().catch(function () { return {}; }).then(function (body) { done(r.status, body); });
+      }, lost);
+      return;
+    }
     xhr.open("POST", form.action || location.href);
     xhr.timeout = outbox ? outbox.sendTime(file.size) : 0; // by the file's size (js/outbox.js)
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRFToken", csrf);
     if (k) xhr.setRequestHeader("Idempotency-Key", k);
-    xhr.upload.onprogress = function (ev) {
-      if (!ev.lengthComputable) return;
-      var p = Math.round(ev.loaded * 100 / ev.total);
-      bar.value = p; pct.textContent = (ui.note ? ui.note + " " : "") + p + " %";
-    };
+    xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) shown(ev.loaded * file.size / ev.total); };
     xhr.onload = function () {
       var body = {};
       try { body = JSON.parse(xhr.responseText); } catch (x) { /* not JSON */ }
-      if (xhr.status < 300 && body.url) { location.href = body.url; return; }
-      if (xhr.status >= 500 || xhr.status === 408 || xhr.status === 429) { lost(); return; }
-      err.textContent = body.message || form.getAttribute("data-failed");
-      button.disabled = false;
+      done(xhr.status, body);
     };
     xhr.onerror = xhr.ontimeout = lost;
-    box.hidden = false; button.disabled = true; pct.textContent = ui.note;
     xhr.send(data);
   }
 

@@ -114,9 +114,9 @@
       });
     });
   }
-  function body(it, token) {
+  function body(fields, token) {
     var fd = new FormData();
-    it.fields.forEach(function (f) {
+    fields.forEach(function (f) {
       if (f[0] === "csrf_token") return;
       if (f[1] instanceof Blob) fd.append(f[0], f[1], f[1].name || "file"); else fd.append(f[0], f[1]);
     });
@@ -126,9 +126,48 @@
   // A file may take the base time plus what the slowest line served (25 KB/s) needs for its bytes: cut
   // at a fixed 120 s, a file over ~6 MB never got through on Slow 3G, and held the queue behind it.
   function sendTime(bytes) { return +d.sendMs + bytes / 25; }
-  function send(it, token) {
-    return timed(it.url, { method: "POST", body: body(it, token), headers: { "Accept": "application/json",
-      "X-CSRFToken": token, "Idempotency-Key": it.key } }, it.big ? sendTime(it.size || 0) : 8000);
+  // A file over one part goes in parts (services/upload_parts.py): after a cut, the next try asks how
+  // much arrived and sends only the rest, then the form gives the file's size in place of the file (the
+  // parts are under the change's own key, its Idempotency-Key). Gives the fields to send, or the answer
+  // that refused a part. `progress(bytes)`: what arrived so far.
+  function parts(it, token, progress) {
+    var i = it.fields.findIndex(function (f) { return f[1] instanceof Blob && f[1].size > +d.part; });
+    if (i < 0) return Promise.resolve(it.fields);
+    var file = it.fields[i][1], url = "/uploads/" + it.key;
+    function next(r) {
+      if (later(r) || (!r.ok && r.status !== 409)) return r;
+      return r.json().then(function (b) {
+        var at = b.received;
+        if (b.done || at >= file.size) {
+          return it.fields.filter(function (f, j) { return j !== i; }).concat([["upload", file.size]]);
+        }
+        if (progress) progress(at);
+        return putPart(url, file.slice(at, at + +d.part), at, token, progress).then(next);
+      });
+    }
+    return timed(url, { cache: "no-store", headers: { "Accept": "application/json" } }, 8000).then(next);
+  }
+  // XHR for its upload progress. Any redirect (signed out meanwhile) is a failure: the part waits.
+  function putPart(url, blob, at, token, progress) {
+    return new Promise(function (ok, ko) {
+      var x = new XMLHttpRequest();
+      x.open("PUT", url);
+      x.timeout = sendTime(blob.size);
+      x.setRequestHeader("Accept", "application/json");
+      x.setRequestHeader("X-CSRFToken", token);
+      x.setRequestHeader("Upload-Offset", at);
+      if (progress) x.upload.onprogress = function (e) { progress(at + e.loaded); };
+      x.onload = function () { if (x.responseURL.indexOf(url) < 0) ko(); else ok(new Response(x.responseText, { status: x.status })); };
+      x.onerror = x.ontimeout = ko;
+      x.send(blob);
+    });
+  }
+  function send(it, token, progress) {
+    return parts(it, token, progress).then(function (f) {
+      if (f instanceof Response) return f;
+      return timed(it.url, { method: "POST", body: body(f, token), headers: { "Accept": "application/json",
+        "X-CSRFToken": token, "Idempotency-Key": it.key } }, it.big && f === it.fields ? sendTime(it.size || 0) : sendTime(0));
+    });
   }
   function later(r) { return r.type === "opaqueredirect" || r.status >= 500 || r.status === 429 || r.status === 408; }
   function why(r) { return r.json().catch(function () { return {}; }); }
@@ -156,7 +195,7 @@
             if (it.kind === "logout") {
               // Already ended, or this browser now holds another account's session: nothing to end.
               if (!s.token || (it.account && it.account !== s.account)) return drop(it.id);
-              return timed(it.url, { method: "POST", body: body(it, s.token) }, 15000).then(function (r) {
+              return timed(it.url, { method: "POST", body: body(it.fields, s.token) }, 15000).then(function (r) {
                 if (later(r)) throw new Error("later"); // the session still lives: the logout waits
                 return drop(it.id).then(function () { location.replace("/login"); });
               });
@@ -236,6 +275,13 @@
     });
   }
   window.companionOutbox = { key: key, sendTime: sendTime,
+    // The upload page's first try, in parts when the file is big (`progress`: bytes arrived).
+    send: function (form, k, file, progress) {
+      var it = item(form);
+      it.key = k; it.big = 1; it.size = file.size;
+      it.fields = it.fields.map(function (f) { return f[1] instanceof Blob ? [f[0], file] : f; });
+      return send(it, meta ? meta.content : "", progress);
+    },
     // `file`: what the page sends in place of the chosen file (a photo made lighter, js/documents.js).
     queue: function (form, k, file) {
       var it = item(form);

@@ -12,40 +12,50 @@ function obx(mode, fn) {
   });
 }
 async function obxSend() {
-  const items = (await obx("readonly", (s) => s.getAll())).filter((it) => !it.problem && !(it.sendBy < Date.now()));
+  const items = (await obx("readonly", s => s.getAll())).filter(it => !it.problem && !(it.sendBy < Date.now()));
   if (!items.length) return;
   // As js/outbox.js (late: the page explains); only a 200 gives the session.
   const got = await fetch("/outbox/session", { redirect: "manual", cache: "no-store" });
   if (!got.ok) return;
   const { token, account } = await got.json();
   for (const it of items) {
-    const out = it.kind === "logout";
-    if (!token || (it.account && it.account !== account)) {
+    const out = it.kind == "logout";
+    if (!token || (it.account && it.account != account)) {
       if (!out) return;  // a logout: nothing left to end
     } else {
+      // A big file in parts, from what arrived (as js/outbox.js); a part refused: the page says why.
+      let fields = it.fields, file = fields.map(f => f[1]).find(v => v.size > PART), url = "/uploads/" + it.key, at;
+      if (file) {
+        for (let r = await fetch(url); (at = await r.json()).received < file.size && !at.done;) {
+          r = await fetch(url, { method: "PUT", body: file.slice(at = at.received, at + PART),
+            headers: { "X-CSRFToken": token, "Upload-Offset": at } });
+          if (!r.ok && r.status != 409) return;
+        }
+        fields = fields.filter(f => f[1] != file).concat([["upload", file.size]]);
+      }
       const body = new FormData();
-      for (const [k, v] of it.fields) if (k !== "csrf_token") body.append(k, v);
-      body.append("csrf_token", token);
+      // The form's old token stays out: the header's fresh one is the one checked (flask_wtf).
+      for (const [k, v] of fields) if (k != "csrf_token") body.append(k, v);
       const r = await fetch(it.url, { method: "POST", body, redirect: "manual",
         headers: { "Accept": "application/json", "X-CSRFToken": token, "Idempotency-Key": it.key } });
-      if (out ? r.status >= 500 || r.status === 429 || r.status === 408 : !r.ok) return;
+      if (out ? r.status >= 500 || r.status == 429 || r.status == 408 : !r.ok) return;
     }
-    await obx("readwrite", (s) => s.delete(it.id));
+    await obx("readwrite", s => s.delete(it.id));
   }
 }
-self.addEventListener("sync", (e) => {
-  if (e.tag === "companion-outbox") e.waitUntil(self.clients.matchAll({ type: "window" }).then((pages) => {
-    if (pages.length) return pages.forEach((p) => p.postMessage({ type: "outbox-flush" }));
+self.addEventListener("sync", e => {
+  if (e.tag == "companion-outbox") e.waitUntil(self.clients.matchAll({ type: "window" }).then(pages => {
+    if (pages.length) return pages.forEach(p => p.postMessage({ type: "outbox-flush" }));
     return navigator.locks ? navigator.locks.request("companion-outbox", obxSend) : obxSend();
   }));
 });
 ROUTES.push({
-  match: (req, url) => req.method === "POST" && url.pathname === "/logout",
-  handle: (e, req) => send(req).then(async (r) => { await observe(r); return r; }, async () => {
+  match: (req, url) => req.method == "POST" && url.pathname == "/logout",
+  handle: (e, req) => send(req).then(async r => { await observe(r); return r; }, async () => {
     const account = await metaGet("account");
     await wipeAccounts(null);
     await metaSet("account", "");
-    await obx("readwrite", (s) => {
+    await obx("readwrite", s => {
       s.clear();
       return s.add({ kind: "logout", url: req.url, key: "logout00", fields: [], account });
     });

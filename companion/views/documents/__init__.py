@@ -28,4 +28,4 @@ def detail_choices(form, lang: str, everyday: bool = False):
     return form
 
 
-from . import browse, manage  # noqa: E402,F401  (their routes join the blueprint)
+from . import browse, manage, parts  # noqa: E402,F401  (their routes join the blueprint)

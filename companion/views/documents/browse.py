@@ -16,6 +16,7 @@ from ...services import (
     document_types,
     documents,
     offline_documents,
+    upload_parts,
 )
 from ...services.access import Access
 from ...services.document_list import Filters
@@ -117,6 +118,13 @@ def _read_upload(field) -> bytes:
     return field.data.read(current_app.config["MAX_UPLOAD_BYTES"] + 1)
 
 
+def _file(form) -> bytes:
+    """The file chosen, or the one sent before in parts (its parts go with this form's commit)."""
+    if form.upload.data:
+        return upload_parts.take(current_user, request.headers.get("Idempotency-Key", ""), form.upload.data)
+    return _read_upload(form.file)
+
+
 def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
     if added.created:
@@ -146,7 +154,7 @@ def upload(access: Access):
     ctx = {"access": access, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)}
     if form.validate_on_submit():
         try:
-            added = documents.add(access, current_user, _read_upload(form.file), title=form.title.data,
+            added = documents.add(access, current_user, _file(form), title=form.title.data,
                                   type_code=form.type_code.data, care_date=form.care_date.data,
                                   source=form.source.data)
         except ServiceError as exc:

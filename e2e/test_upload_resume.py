@@ -1,0 +1,109 @@
+"""A file sent on a line that drops, in a real Chromium: the upload page sends a big file in parts; the line
+drops in the middle; the file waits on the phone; when the network comes back the phone asks what arrived
+and sends only the rest. The server never gets a byte twice, and the document is the file, whole."""
+
+import hashlib
+import re
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from companion.extensions import db
+from companion.models.document import Document
+from companion.services import documents, upload_parts
+from tests.test_upload_parts import big_pdf
+
+from .conftest import register, wait_for_service_worker
+
+pytestmark = pytest.mark.e2e
+
+PART = upload_parts.PART
+
+
+def test_a_file_cut_in_the_middle_goes_on_from_what_arrived(page, context, live_server, unique_email):
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    page.goto(f"{base}/")
+    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
+    data = big_pdf(3.5)  # four parts
+    arrived, cut, back = [], threading.Event(), threading.Event()
+
+    def line(route):
+        req = route.request
+        if cut.is_set() and not back.is_set():  # down until the test brings it back
+            return route.abort("internetdisconnected")
+        if req.method != "PUT":
+            return route.continue_()
+        at = int(req.headers["upload-offset"])
+        if at == 2 * PART and not cut.is_set():  # the line drops during the third part
+            cut.set()
+            return route.abort("internetdisconnected")
+        arrived.append((at, len(req.post_data_buffer)))
+        return route.continue_()
+
+    page.route(re.compile(r".*/uploads/[0-9a-f]{32}$"), line)
+    page.goto(f"{base}{docs}/upload")
+    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+        files=[{"name": "compte-rendu.pdf", "mimeType": "application/pdf", "buffer": data}])
+    page.get_by_label("Nom du document").fill("Compte rendu d’hospitalisation")
+    page.get_by_role("button", name="Ajouter le document").click()
+    # The phone keeps it and says so, in plain words.
+    page.locator("#outbox-status").wait_for(state="visible", timeout=20_000)
+    assert cut.is_set()
+    assert arrived == [(0, PART), (PART, PART)]
+    back.set()
+    context.set_offline(True)
+    context.set_offline(False)  # the network is back: the page sends what waits
+    page.wait_for_function("() => document.getElementById('outbox-status').hidden", timeout=30_000)
+    # Only the rest was sent: each byte once, none twice.
+    assert arrived == [(0, PART), (PART, PART), (2 * PART, PART), (3 * PART, len(data) - 3 * PART)]
+    with app.app_context():
+        title = Document.title == "Compte rendu d’hospitalisation"
+        docs_kept = db.session.scalars(select(Document).where(title)).all()
+        assert len(docs_kept) == 1
+        kept = documents.read_bytes(docs_kept[0])
+    assert hashlib.sha256(kept).hexdigest() == hashlib.sha256(data).hexdigest()
+    page.goto(f"{base}{docs}")
+    assert page.get_by_role("link", name="Compte rendu d’hospitalisation").count() == 1
+
+
+QUEUE_AND_SEND = """async ([url, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const file = new File([bytes], "lettre.pdf", { type: "application/pdf" });
+  const key = "b2".repeat(16), real = self.fetch, offsets = [];
+  // What arrived before the line dropped: the first part, sent by the page before it was closed.
+  const session = await (await real("/outbox/session", { cache: "no-store" })).json();
+  await real("/uploads/" + key, { method: "PUT", body: file.slice(0, PART),
+    headers: { "X-CSRFToken": session.token, "Upload-Offset": "0" } });
+  await obx("readwrite", s => s.add({ url, key, label: "Lettre", sendBy: Date.now() + 86400000,
+    fields: [["csrf_token", "old"], ["type_code", "11502-2"], ["title", "Lettre de liaison"],
+             ["file", file]] }));
+  self.fetch = (u, o) => {
+    if (o && o.method == "PUT") offsets.push(+o.headers["Upload-Offset"]);
+    return real(u, o);
+  };
+  try { await obxSend(); } finally { self.fetch = real; }
+  return { offsets, left: (await obx("readonly", s => s.getAll())).length };
+}"""
+
+
+def test_the_worker_sends_a_waiting_file_from_what_arrived_with_no_page_open(page, context, live_server,
+                                                                             unique_email):
+    """Background Sync with no page open (40-outbox.js): the worker asks what arrived and sends the rest."""
+    import base64
+
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    page.goto(f"{base}/")
+    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
+    data = big_pdf(2.5)
+    [worker] = context.service_workers
+    done = worker.evaluate(QUEUE_AND_SEND, [f"{base}{docs}/upload", base64.b64encode(data).decode()])
+    assert done == {"offsets": [PART, 2 * PART], "left": 0}
+    with app.app_context():
+        kept = db.session.scalars(select(Document).where(Document.title == "Lettre de liaison")).all()
+        assert len(kept) == 1
+        assert hashlib.sha256(documents.read_bytes(kept[0])).hexdigest() == hashlib.sha256(data).hexdigest()

@@ -1,0 +1,234 @@
+"""A file sent in parts on a line that drops: what arrived is kept, a part cut short is not, the rest is sent
+from where the server says, and the form makes one whole document, once. Another account can neither
+read nor take the parts; a bad actor cannot fill the database with them."""
+
+import hashlib
+import io
+import os
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from companion.extensions import db
+from companion.models.document import Document
+from companion.models.types import utcnow
+from companion.models.upload import UploadPart
+from companion.services import upload_parts
+
+from .cast import sign_up
+from .conftest import csrf_from
+from .documents_support import PDF, _empty_document_store  # noqa: F401
+
+PART = upload_parts.PART
+KEY = "a1" * 16
+
+
+@pytest.fixture
+def owner(web, ctx):
+    return sign_up(web, ctx)
+
+
+def big_pdf(parts: float = 2.5) -> bytes:
+    """A real PDF of `parts` parts: a comment after its header, its end (%%EOF) kept."""
+    head, rest = PDF.split(b"\n", 1)
+    filler = os.urandom(int(PART * parts) // 2).hex().encode()
+    return head + b"\n%" + filler + b"\n" + rest
+
+
+def _token(web, owner) -> str:
+    return csrf_from(web.get(f"/p/{owner}/documents/upload").get_data(as_text=True))
+
+
+def put(web, token, at, data, key=KEY, length=None):
+    headers = {"X-CSRFToken": token, "Upload-Offset": str(at), "Accept": "application/json"}
+    if length is None:
+        return web.client.put(f"/uploads/{key}", data=data, headers=headers)
+    # A line that drops in the middle of a part: fewer bytes than the request announced.
+    return web.client.put(f"/uploads/{key}", input_stream=io.BytesIO(data), headers=headers,
+                          environ_overrides={"CONTENT_LENGTH": str(length)})
+
+
+def received(web, key=KEY) -> dict:
+    resp = web.get(f"/uploads/{key}", headers={"Accept": "application/json"})
+    assert resp.status_code == 200
+    return resp.get_json()
+
+
+def send_form(web, owner, token, size, key=KEY):
+    form = {"csrf_token": token, "type_code": "11502-2", "title": "Bilan", "source": "", "upload": str(size)}
+    headers = {"Accept": "application/json", "X-CSRFToken": token, "Idempotency-Key": key}
+    return web.client.post(f"/p/{owner}/documents/upload", data=form, headers=headers)
+
+
+def send_all(web, token, data, key=KEY):
+    at = received(web, key)["received"]
+    while at < len(data):
+        resp = put(web, token, at, data[at:at + PART], key)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        at = resp.get_json()["received"]
+
+
+def test_a_cut_part_is_not_kept_and_the_file_goes_on_from_what_arrived(web, owner, ctx):
+    data, token = big_pdf(), _token(web, owner)
+    assert put(web, token, 0, data[:PART]).get_json() == {"received": PART}
+    # The second part is cut after half its bytes: nothing of it is kept.
+    cut = put(web, token, PART, data[PART:PART + PART // 2], length=PART)
+    assert cut.status_code == 400
+    assert received(web) == {"received": PART, "done": False, "part": PART}
+    # A retry of the first part (its answer was lost) is told where to go on, and keeps nothing twice.
+    again = put(web, token, 0, data[:PART])
+    assert again.status_code == 409 and again.get_json()["received"] == PART
+    send_all(web, token, data)
+    resp = send_form(web, owner, token, len(data))
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    got = web.get(resp.get_json()["url"] + "/download")
+    assert hashlib.sha256(got.data).hexdigest() == hashlib.sha256(data).hexdigest()
+    with ctx():
+        assert db.session.scalar(select(func.count()).select_from(UploadPart)) == 0
+    # The answer was lost: the next try learns the form was applied and gets the same answer, once.
+    assert received(web)["done"] is True
+    replay = send_form(web, owner, token, len(data))
+    assert replay.status_code == 201 and replay.get_json()["url"] == resp.get_json()["url"]
+    with ctx():
+        assert db.session.scalar(select(func.count()).select_from(Document)) == 1
+
+
+def test_the_form_before_every_part_arrived_is_refused_and_the_parts_stay(web, owner, ctx):
+    data, token = big_pdf(), _token(web, owner)
+    put(web, token, 0, data[:PART])
+    early = send_form(web, owner, token, len(data))
+    assert early.status_code == 409
+    assert early.get_json()["message"] == ("Le fichier n’est pas arrivé en entier. "
+                                           "Veuillez l’envoyer à nouveau.")
+    assert received(web)["received"] == PART  # the refused form took nothing
+    send_all(web, token, data)
+    assert send_form(web, owner, token, len(data)).status_code == 201
+
+
+def test_parts_are_sealed_and_bound_to_their_account_and_place(web, owner, ctx):
+    data, token = big_pdf(1.5), _token(web, owner)
+    send_all(web, token, data)
+    with ctx():
+        parts = db.session.scalars(select(UploadPart).order_by(UploadPart.start)).all()
+        assert [p.start for p in parts] == [0, PART]
+        assert all(data[:64] not in p.blob and data[PART:PART + 64] not in p.blob for p in parts)
+        # Swapped in the database, two parts no longer open: the form is refused, not a mixed file.
+        parts[0].blob, parts[1].blob = parts[1].blob, parts[0].blob
+        parts[0].wrapped_key, parts[1].wrapped_key = parts[1].wrapped_key, parts[0].wrapped_key
+        db.session.commit()
+    resp = send_form(web, owner, token, len(data))
+    assert resp.status_code >= 400
+    with ctx():
+        assert db.session.scalar(select(func.count()).select_from(Document)) == 0
+
+
+def test_another_account_can_neither_see_add_to_nor_take_the_parts(web, owner, app, ctx):
+    data, token = big_pdf(1.5), _token(web, owner)
+    put(web, token, 0, data[:PART])
+    other = type(web)(app.test_client())
+    other_pid = sign_up(other, ctx, "louis")
+    other_token = _token(other, other_pid)
+    assert received(other) == {"received": 0, "done": False, "part": PART}
+    # Louis's part at 0 is his own upload under the same key; Anna's is untouched.
+    assert put(other, other_token, PART, data[PART:]).status_code == 409
+    assert send_form(other, other_pid, other_token, len(data)).status_code == 409
+    assert received(web)["received"] == PART
+    send_all(web, token, data)
+    assert send_form(web, owner, token, len(data)).status_code == 201
+
+
+def test_a_part_without_the_form_token_or_signed_out_is_refused(web, owner):
+    data, token = big_pdf(1.5), _token(web, owner)
+    no_token = web.client.put(f"/uploads/{KEY}", data=data[:PART], headers={"Upload-Offset": "0"})
+    assert no_token.status_code == 400
+    web.logout()
+    resp = web.client.put(f"/uploads/{KEY}", data=data[:PART],
+                          headers={"Upload-Offset": "0", "X-CSRFToken": token})
+    assert resp.status_code in (302, 400, 401)
+    web.login()
+    assert received(web)["received"] == 0
+
+
+@pytest.mark.parametrize("case", ["bad key", "no offset", "too big a part", "empty part"])
+def test_a_malformed_part_gets_a_clear_refusal_and_keeps_nothing(web, owner, ctx, case):
+    data, token = big_pdf(1.5), _token(web, owner)
+    key, headers = KEY, {"X-CSRFToken": token, "Upload-Offset": "0", "Accept": "application/json"}
+    body = data[:PART]
+    if case == "bad key":
+        key = "../../etc"
+    elif case == "no offset":
+        del headers["Upload-Offset"]
+    elif case == "too big a part":
+        body = data[:PART + 1]
+    else:
+        body = b""
+    resp = web.client.put(f"/uploads/{key}", data=body, headers=headers)
+    assert resp.status_code in (400, 404, 413), resp.status_code
+    if resp.status_code != 404:
+        assert resp.get_json()["message"]
+    with ctx():
+        assert db.session.scalar(select(func.count()).select_from(UploadPart)) == 0
+
+
+def test_an_account_cannot_fill_the_database_with_parts(web, owner, app, ctx):
+    token = _token(web, owner)
+    limit = app.config["MAX_UPLOAD_BYTES"]
+    chunk = b"x" * PART
+    keys = [f"{i:032x}" for i in range(upload_parts.PENDING_FILES + 1)]
+    refused = None
+    for key in keys:
+        for at in range(0, limit, PART):
+            resp = put(web, token, at, chunk, key)
+            if resp.status_code != 200:
+                refused = resp
+                break
+        if refused is not None:
+            break
+    assert refused is not None and refused.status_code == 413
+    assert refused.get_json()["message"].startswith("Trop de fichiers attendent d’être envoyés")
+    with ctx():
+        kept = db.session.scalar(select(func.sum(UploadPart.size)))
+        assert kept <= upload_parts.PENDING_FILES * limit
+
+
+def test_parts_whose_form_never_came_are_forgotten(web, owner, ctx):
+    data, token = big_pdf(1.5), _token(web, owner)
+    put(web, token, 0, data[:PART])
+    with ctx():
+        assert upload_parts.prune(utcnow() + timedelta(days=29)) == 0  # the outbox may still send it
+        assert upload_parts.prune(utcnow() + timedelta(days=31)) == 1
+        db.session.commit()
+    assert received(web)["received"] == 0
+
+
+def test_the_same_part_sent_at_the_same_instant_is_kept_once(web, owner, app, ctx, monkeypatch):
+    """Two tabs (or a retry racing its first try) send the same part: both read that nothing arrived, then
+    both write. The database's unique place keeps one; the other is told where to go on."""
+    data, token = big_pdf(1.5), _token(web, owner)
+    both_read = threading.Barrier(2, timeout=10)
+    real, first = upload_parts.received, threading.local()
+
+    def received_then_wait(user, key):
+        have = real(user, key)
+        if not getattr(first, "done", False):  # each try's first read: the place it will write at
+            first.done = True
+            both_read.wait()
+        return have
+
+    monkeypatch.setattr(upload_parts, "received", received_then_wait)
+    answers = []
+
+    def send():
+        answers.append(put(web, token, 0, data[:PART]))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(a.status_code for a in answers) == [200, 409]
+    assert [a.get_json()["received"] for a in answers] == [PART, PART]
+    with ctx():
+        assert db.session.scalar(select(func.count()).select_from(UploadPart)) == 1
