@@ -107,3 +107,45 @@ def test_the_worker_sends_a_waiting_file_from_what_arrived_with_no_page_open(pag
         kept = db.session.scalars(select(Document).where(Document.title == "Lettre de liaison")).all()
         assert len(kept) == 1
         assert hashlib.sha256(documents.read_bytes(kept[0])).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+LOST_ANSWER = r"""async ([url, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const file = new File([bytes], "lettre.pdf", { type: "application/pdf" });
+  const key = "c3".repeat(16), real = self.fetch, sent = [];
+  const { token } = await (await real("/outbox/session", { cache: "no-store" })).json();
+  const item = { url, key, label: "Lettre", sendBy: Date.now() + 86400000,
+    fields: [["type_code", "11502-2"], ["title", "Lettre perdue"], ["file", file]] };
+  await obx("readwrite", s => s.add(item));
+  // The whole change went through once, but its answer never reached the phone.
+  const body = new FormData();
+  for (const [k, v] of item.fields) body.append(k, v);
+  const applied = (await real(url, { method: "POST", body,
+    headers: { "Accept": "application/json", "X-CSRFToken": token, "Idempotency-Key": key } })).status;
+  self.fetch = (u, o) => {  // the worker's own syncs fetch other pages meanwhile: not counted
+    const path = new URL(u, location).pathname;
+    if (/uploads\/|documents\/upload/.test(path)) sent.push(((o && o.method) || "GET") + " " + path);
+    return real(u, o);
+  };
+  try { await obxSend(); } finally { self.fetch = real; }
+  return { applied, sent, left: (await obx("readonly", s => s.getAll())).length };
+}"""
+
+
+def test_a_change_whose_answer_was_lost_is_not_sent_a_second_time(page, context, live_server, unique_email):
+    """The file went through whole (an older page, or a try whose answer the line lost): the next sync
+    learns it from the server and drops the change, without sending the file again."""
+    import base64
+
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    page.goto(f"{base}/")
+    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
+    data = big_pdf(1.5)
+    [worker] = context.service_workers
+    done = worker.evaluate(LOST_ANSWER, [f"{base}{docs}/upload", base64.b64encode(data).decode()])
+    # It asks what arrived, learns the form was applied, and sends neither a part nor the form again.
+    assert done == {"applied": 201, "sent": ["GET /uploads/" + "c3" * 16], "left": 0}
+    with app.app_context():
+        assert len(db.session.scalars(select(Document).where(Document.title == "Lettre perdue")).all()) == 1

@@ -11,8 +11,10 @@ form leaves the parts for the next try.
   tabs) gets a 409 with the right place, and the database's unique place lets only one of two at once in.
 - Parts belong to the account that sent them; another account's key reads as nothing and cannot be
   taken. Sealed like documents, bound to their account, key and place.
-- An account holds at most PENDING_FILES files' worth in parts; parts are forgotten after KEEP, when the
-  outbox would not send their form any more.
+- Only an account that may add documents somewhere sends parts; it holds at most PENDING_FILES files'
+  worth (past that its oldest other uploads are forgotten, to be sent again from their start); parts
+  of a refused file go at once, the others after receipts.KEEP, when the outbox would not send their
+  form any more.
 """
 
 import re
@@ -20,14 +22,14 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models.account import User
 from ..models.types import utcnow
 from ..models.upload import UploadPart
-from . import ServiceError, crypto, receipts
+from . import ServiceError, access, crypto, receipts
 from .documents import master_key
 
 PART = 256 * 1024  # 10 s at 25 KB/s: what a cut can cost, against one request's latency per part
@@ -48,8 +50,9 @@ def done(user: User, key: str) -> bool:
     """The form that followed these parts was applied (its receipt is kept, receipts.py): a try whose
     answer was lost sends the form again for that answer, not the whole file again."""
     _check_key(key)
-    row = receipts.lookup(user.id, key)
-    return row is not None and 200 <= row.status < 300
+    # A receipt is only kept for a write that was applied (a refusal leaves the key free); one whose
+    # answer was not stored yet (status 0) was applied all the same.
+    return receipts.lookup(user.id, key) is not None
 
 
 def received(user: User, key: str) -> int:
@@ -64,9 +67,38 @@ def _not_here(have: int) -> ServiceError:
     return ServiceError(_l("This part was not expected here."), 409, details={"received": have})
 
 
+class Incomplete(ServiceError):
+    """The form came before its last part: the parts stay for the next try."""
+
+
+def _may_send(user: User) -> None:
+    # Parts are only a way to add a document: an account that may add none anywhere (a caregiver for
+    # the agenda only) has no use for them, and no room in the database.
+    if not any(a.allows("documents:write") for a in access.accessible_profiles(user)):
+        raise ServiceError(_l("You cannot add documents to any profile."), 403)
+
+
+def _make_room(user: User, key: str, size: int) -> None:
+    """Past PENDING_FILES files' worth, the account's oldest other uploads are forgotten whole: the newest
+    goes on, and a forgotten one is sent again from its start (the phone still holds the file)."""
+    cap = PENDING_FILES * current_app.config["MAX_UPLOAD_BYTES"]
+    oldest = func.min(UploadPart.created_at)
+    rows = db.session.execute(select(UploadPart.key, func.sum(UploadPart.size))
+                              .where(UploadPart.user_id == user.id).group_by(UploadPart.key)
+                              .order_by(oldest)).all()
+    waiting = sum(int(r[1]) for r in rows) + size
+    for other, held in rows:
+        if waiting <= cap:
+            return
+        if other != key:
+            forget(user, other)
+            waiting -= int(held)
+
+
 def append(user: User, key: str, start: int, data: bytes) -> int:
     """Keep `data` as the part at `start`; return how many bytes have arrived. Refused (nothing kept)
     when `start` is not the end of what arrived, or past the limits."""
+    _may_send(user)
     have = received(user, key)
     if start != have:
         raise _not_here(have)
@@ -74,11 +106,7 @@ def append(user: User, key: str, start: int, data: bytes) -> int:
     if not data or len(data) > PART or start + len(data) > limit:
         mb = limit // (1024 * 1024)
         raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=mb), 413)
-    waiting = db.session.scalar(select(func.coalesce(func.sum(UploadPart.size), 0))
-                                .where(UploadPart.user_id == user.id)) or 0
-    if waiting + len(data) > PENDING_FILES * limit:
-        raise ServiceError(_l("Too many files are waiting to be sent from this account. Please wait until "
-                              "they are sent, or remove some from the waiting list."), 413)
+    _make_room(user, key, len(data))
     blob, wrapped = crypto.encrypt(master_key(), data, _aad(user, key, start))
     db.session.add(UploadPart(user_id=user.id, key=key, start=start, size=len(data), blob=blob,
                               wrapped_key=wrapped))
@@ -92,21 +120,34 @@ def append(user: User, key: str, start: int, data: bytes) -> int:
 
 def take(user: User, key: str, size: int) -> bytes:
     """The whole file, its parts deleted in the caller's transaction. Refused when it has not all arrived
-    (`size` is what the page sent; the form is sent again after its parts)."""
+    (`size` is what the page sent; the form is sent again after its parts), and when a part does not
+    open (the caller forgets them: the next try sends the file again from its start)."""
     _check_key(key)
     parts = db.session.scalars(select(UploadPart).where(UploadPart.user_id == user.id, UploadPart.key == key)
                                .order_by(UploadPart.start).with_for_update()).all()
-    data = b"".join(crypto.decrypt(master_key(), p.blob, p.wrapped_key, _aad(user, key, p.start))
-                    for p in parts)
-    if not parts or len(data) != size:
+    try:
+        data = b"".join(crypto.decrypt(master_key(), p.blob, p.wrapped_key, _aad(user, key, p.start))
+                        for p in parts)
+    except crypto.CryptoError:
         raise ServiceError(_l("The file did not arrive whole. Please send it again."), 409,
-                           field="file", details={"received": len(data)})
-    db.session.execute(delete(UploadPart).where(UploadPart.user_id == user.id, UploadPart.key == key))
+                           field="file") from None
+    if not parts or len(data) != size:
+        raise Incomplete(_l("The file did not arrive whole. Please send it again."), 409,
+                         field="file", details={"received": len(data)})
+    forget(user, key)
     return data
 
 
+def forget(user: User, key: str) -> None:
+    """This upload's parts, all of them (a refused file, a change the person discarded)."""
+    if KEY.match(key or ""):
+        db.session.execute(delete(UploadPart).where(UploadPart.user_id == user.id, UploadPart.key == key))
+
+
 def prune(now: datetime | None = None) -> int:
-    """Parts of files whose form will never come: the outbox stops sending after receipts.SEND_WITHIN."""
-    now = now or utcnow()
-    result = db.session.execute(delete(UploadPart).where(UploadPart.created_at < now - receipts.KEEP))
+    """Uploads whose form will never come (the outbox stops sending after receipts.SEND_WITHIN), whole:
+    an upload with its first parts gone would never find where to go on."""
+    old = (select(UploadPart.user_id, UploadPart.key).group_by(UploadPart.user_id, UploadPart.key)
+           .having(func.min(UploadPart.created_at) < (now or utcnow()) - receipts.KEEP))
+    result = db.session.execute(delete(UploadPart).where(tuple_(UploadPart.user_id, UploadPart.key).in_(old)))
     return int(getattr(result, "rowcount", 0) or 0)

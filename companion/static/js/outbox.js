@@ -86,10 +86,14 @@
       if (it.retry) p.appendChild(button(d.retry, function () { retry(it); }));
       if (it.old && it.page) { var a = p.appendChild(el("a", d.open)); a.href = it.page; }
       p.appendChild(document.createTextNode(" "));
-      p.appendChild(button(d.discard, function () { notes = []; drop(it.id).then(refresh); }));
+      p.appendChild(button(d.discard, function () { notes = []; forget(it); drop(it.id).then(refresh); }));
     });
     attention.hidden = !attention.firstChild;
     box.hidden = status.hidden && attention.hidden && warn.hidden;
+  }
+  // A discarded change's parts already sent are of no use: they go now, not in 30 days.
+  function forget(it) {
+    if (it.big) timed("/uploads/" + it.key, { method: "DELETE", headers: { "X-CSRFToken": meta ? meta.content : "" } }, 8000).catch(function () {});
   }
   function refresh() { return all().then(show); }
   function say(text) { notes = [text]; return refresh().catch(function () { show([]); }); } // said even if storage fails
@@ -138,7 +142,9 @@
       if (later(r) || (!r.ok && r.status !== 409)) return r;
       return r.json().then(function (b) {
         var at = b.received;
-        if (b.done || at >= file.size) {
+        // Its form was applied (the answer was lost, or the item was sent by an older page whole).
+        if (b.done) return new Response("{}");
+        if (at >= file.size) {
           return it.fields.filter(function (f, j) { return j !== i; }).concat([["upload", file.size]]);
         }
         if (progress) progress(at);
@@ -166,7 +172,7 @@
     return parts(it, token, progress).then(function (f) {
       if (f instanceof Response) return f;
       return timed(it.url, { method: "POST", body: body(f, token), headers: { "Accept": "application/json",
-        "X-CSRFToken": token, "Idempotency-Key": it.key } }, it.big && f === it.fields ? sendTime(it.size || 0) : sendTime(0));
+        "X-CSRFToken": token, "Idempotency-Key": it.key } }, !it.big ? 8000 : f === it.fields ? sendTime(it.size || 0) : sendTime(0));
     });
   }
   function later(r) { return r.type === "opaqueredirect" || r.status >= 500 || r.status === 429 || r.status === 408; }

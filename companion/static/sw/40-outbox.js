@@ -24,7 +24,8 @@ async function obxSend() {
       if (!out) return;  // a logout: nothing left to end
     } else {
       // A big file in parts, from what arrived (as js/outbox.js); a part refused: the page says why.
-      let fields = it.fields, file = fields.map(f => f[1]).find(v => v.size > PART), url = "/uploads/" + it.key, at;
+      // Done: its form was applied already (a lost answer).
+      let fields = it.fields, file = fields.map(f => f[1]).find(v => v.size > PART), url = "/uploads/" + it.key, at = {};
       if (file) {
         for (let r = await fetch(url); (at = await r.json()).received < file.size && !at.done;) {
           r = await fetch(url, { method: "PUT", body: file.slice(at = at.received, at + PART),
@@ -36,9 +37,9 @@ async function obxSend() {
       const body = new FormData();
       // The form's old token stays out: the header's fresh one is the one checked (flask_wtf).
       for (const [k, v] of fields) if (k != "csrf_token") body.append(k, v);
-      const r = await fetch(it.url, { method: "POST", body, redirect: "manual",
+      const r = at.done || await fetch(it.url, { method: "POST", body, redirect: "manual",
         headers: { "Accept": "application/json", "X-CSRFToken": token, "Idempotency-Key": it.key } });
-      if (out ? r.status >= 500 || r.status == 429 || r.status == 408 : !r.ok) return;
+      if (!at.done && (out ? r.status >= 500 || r.status == 429 || r.status == 408 : !r.ok)) return;
     }
     await obx("readwrite", s => s.delete(it.id));
   }

@@ -125,6 +125,15 @@ def _file(form) -> bytes:
     return _read_upload(form.file)
 
 
+def _forget_parts(form) -> None:
+    """The file itself was refused (not a PDF or photo, damaged...): sent again it would be refused again,
+    so its parts go now rather than wait 30 days in the account's room."""
+    if form.upload.data:
+        db.session.rollback()
+        upload_parts.forget(current_user, request.headers.get("Idempotency-Key", ""))
+        db.session.commit()
+
+
 def _after_add(access: Access, added):
     doc_url = url_for("documents.show", profile_id=access.profile.id, doc_id=added.document.id)
     if added.created:
@@ -157,7 +166,10 @@ def upload(access: Access):
             added = documents.add(access, current_user, _file(form), title=form.title.data,
                                   type_code=form.type_code.data, care_date=form.care_date.data,
                                   source=form.source.data)
+        except upload_parts.Incomplete as exc:  # its parts stay for the next try
+            return refuse(form, exc, "documents/upload.html", default_field="file", **ctx)
         except ServiceError as exc:
+            _forget_parts(form)
             return refuse(form, exc, "documents/upload.html", default_field="file", **ctx)
         _commit_added(added)
         return _after_add(access, added)
