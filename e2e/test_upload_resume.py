@@ -7,10 +7,11 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from companion.extensions import db
 from companion.models.document import Document
+from companion.models.upload import UploadPart
 from companion.services import documents, upload_parts
 from tests.test_upload_parts import big_pdf
 
@@ -149,3 +150,52 @@ def test_a_change_whose_answer_was_lost_is_not_sent_a_second_time(page, context,
     assert done == {"applied": 201, "sent": ["GET /uploads/" + "c3" * 16], "left": 0}
     with app.app_context():
         assert len(db.session.scalars(select(Document).where(Document.title == "Lettre perdue")).all()) == 1
+
+
+MARK_REFUSED = """() => new Promise((ok, ko) => {
+  const req = indexedDB.open("companion-outbox", 1);
+  req.onsuccess = () => {
+    const t = req.result.transaction("queue", "readwrite"), s = t.objectStore("queue");
+    s.getAll().onsuccess = (e) => e.target.result.forEach((it) => {
+      it.problem = "Refusé"; it.retry = 1; s.put(it);  // as a refusal when it was sent again
+    });
+    t.oncomplete = () => { req.result.close(); ok(); };
+    t.onerror = () => ko(t.error);
+  };
+})"""
+
+
+def test_a_discarded_upload_forgets_the_parts_it_had_sent(page, context, live_server, unique_email):
+    base, app = live_server.url, live_server.app
+    register(page, base, unique_email)
+    wait_for_service_worker(page)
+    page.goto(f"{base}/")
+    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
+    down = threading.Event()
+
+    def line(route):
+        if down.is_set():
+            return route.abort("internetdisconnected")
+        if route.request.method == "PUT":
+            down.set()  # the first part arrives, then the line drops
+        return route.continue_()
+
+    page.route(re.compile(r".*/uploads/[0-9a-f]{32}$"), line)
+    page.goto(f"{base}{docs}/upload")
+    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+        files=[{"name": "scan.pdf", "mimeType": "application/pdf", "buffer": big_pdf(2.5)}])
+    page.get_by_role("button", name="Ajouter le document").click()
+    page.locator("#outbox-status").wait_for(state="visible", timeout=20_000)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(UploadPart)) == 1
+    page.evaluate(MARK_REFUSED)
+    page.unroute(re.compile(r".*/uploads/[0-9a-f]{32}$"))
+    page.reload()
+    page.locator("#outbox-attention").get_by_role("button", name="Abandonner cette modification").click()
+    for _ in range(40):  # the page tells the server without waiting for it
+        with app.app_context():
+            if db.session.scalar(select(func.count()).select_from(UploadPart)) == 0:
+                break
+        page.wait_for_timeout(250)
+    else:
+        raise AssertionError("the parts of the discarded upload were kept")
