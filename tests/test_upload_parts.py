@@ -1,6 +1,6 @@
-"""A file sent in parts on a line that drops: what arrived is kept, a part cut short is not, the rest is sent
-from where the server says, and the form makes one whole document, once. Another account can neither
-read nor take the parts; a bad actor cannot fill the database with them."""
+"""A file sent on a line that drops: what arrived before the cut is kept, the rest is sent from where the
+server says, and the form makes one whole document, once. Another account can neither read nor take the
+parts; a bad actor cannot fill the database with them."""
 
 import hashlib
 import io
@@ -63,24 +63,25 @@ def send_form(web, owner, token, size, key=KEY):
 
 
 def send_all(web, token, data, key=KEY):
+    """The rest, from what arrived, in one request (as the page sends it)."""
     at = received(web, key)["received"]
-    while at < len(data):
-        resp = put(web, token, at, data[at:at + PART], key)
-        assert resp.status_code == 200, resp.get_data(as_text=True)
-        at = resp.get_json()["received"]
+    resp = put(web, token, at, data[at:], key)
+    assert resp.get_json() == {"received": len(data)}, resp.get_data(as_text=True)
 
 
-def test_a_cut_part_is_not_kept_and_the_file_goes_on_from_what_arrived(web, owner, ctx):
+def test_what_arrived_before_the_line_dropped_is_kept_and_only_the_rest_is_sent(web, owner, ctx):
     data, token = big_pdf(), _token(web, owner)
-    assert put(web, token, 0, data[:PART]).get_json() == {"received": PART}
-    # The second part is cut after half its bytes: nothing of it is kept.
-    cut = put(web, token, PART, data[PART:PART + PART // 2], length=PART)
+    # The whole file is sent; the line drops after 300,000 of its bytes.
+    cut = put(web, token, 0, data[:300_000], length=len(data))
     assert cut.status_code == 400
-    assert received(web) == {"received": PART, "done": False, "part": PART}
-    # A retry of the first part (its answer was lost) is told where to go on, and keeps nothing twice.
-    again = put(web, token, 0, data[:PART])
-    assert again.status_code == 409 and again.get_json()["received"] == PART
-    send_all(web, token, data)
+    assert received(web) == {"received": 300_000, "done": False, "part": PART}
+    # A retry from the start (the phone did not hear) is told where to go on, and keeps nothing twice.
+    again = put(web, token, 0, data)
+    assert again.status_code == 409 and again.get_json()["received"] == 300_000
+    # Cut again, after one more byte than nothing: still kept.
+    put(web, token, 300_000, data[300_000:300_001], length=len(data) - 300_000)
+    rest = put(web, token, 300_001, data[300_001:])
+    assert rest.get_json() == {"received": len(data)}
     resp = send_form(web, owner, token, len(data))
     assert resp.status_code == 201, resp.get_data(as_text=True)
     got = web.get(resp.get_json()["url"] + "/download")
@@ -109,6 +110,7 @@ def test_the_form_before_every_part_arrived_is_refused_and_the_parts_stay(web, o
 
 def test_parts_are_sealed_and_bound_to_their_account_and_place(web, owner, ctx):
     data, token = big_pdf(1.5), _token(web, owner)
+    put(web, token, 0, data[:PART], length=len(data))  # cut once: two parts
     send_all(web, token, data)
     with ctx():
         parts = db.session.scalars(select(UploadPart).order_by(UploadPart.start)).all()
@@ -156,8 +158,8 @@ def test_a_part_without_the_form_token_or_signed_out_is_refused(web, owner):
     assert received(web)["received"] == 0
 
 
-@pytest.mark.parametrize("case", ["bad key", "no offset", "too big a part", "empty part"])
-def test_a_malformed_part_gets_a_clear_refusal_and_keeps_nothing(web, owner, ctx, case):
+@pytest.mark.parametrize("case", ["bad key", "no offset", "past the file limit", "empty part"])
+def test_a_malformed_part_gets_a_clear_refusal_and_keeps_nothing(web, owner, app, ctx, monkeypatch, case):
     data, token = big_pdf(1.5), _token(web, owner)
     key, headers = KEY, {"X-CSRFToken": token, "Upload-Offset": "0", "Accept": "application/json"}
     body = data[:PART]
@@ -165,7 +167,8 @@ def test_a_malformed_part_gets_a_clear_refusal_and_keeps_nothing(web, owner, ctx
         key = "zz" * 16
     elif case == "no offset":
         del headers["Upload-Offset"]
-    elif case == "too big a part":
+    elif case == "past the file limit":
+        monkeypatch.setitem(app.config, "MAX_UPLOAD_BYTES", PART)
         body = data[:PART + 1]
     else:
         body = b""

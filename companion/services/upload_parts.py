@@ -1,14 +1,15 @@
-"""A file sent in parts, so a weak line that drops does not start it again from the first byte.
+"""A file sent so that a weak line that drops does not start it again from the first byte.
 
-The page (js/outbox.js, and the worker's Background Sync) asks how much of an upload arrived, sends the
-rest in parts of at most PART bytes, each at the place the server names, then sends the form with the
-file's size instead of the file; the upload's key is the form's Idempotency-Key. The form's view takes
-the parts in its own transaction: the document and the end of its parts are one commit, and a refused
-form leaves the parts for the next try.
+The page (js/outbox.js, and the worker's Background Sync) asks how much of an upload arrived and sends
+the rest in one request at the place the server names; when the line drops in the middle, the bytes
+that arrived are kept (views/documents/parts.py), and the next try sends only what is missing. Then the
+form is sent with the file's size instead of the file; the upload's key is the form's Idempotency-Key.
+The form's view takes the parts in its own transaction: the document and the end of its parts are one
+commit, and a form sent before the last byte leaves the parts for the next try.
 
-- A part is only kept whole: one whose body was cut short is refused before anything is written.
-- A part is only kept at the end of what arrived: a part sent twice (a retry after a lost answer, two
-  tabs) gets a 409 with the right place, and the database's unique place lets only one of two at once in.
+- Bytes are only kept at the end of what arrived: a request sent twice (a retry after a lost answer,
+  two tabs) gets a 409 with the right place, and the database's unique place lets only one of two at
+  once in. What arrived of a cut request is in order and the file's own (TCP), so it is kept as is.
 - Parts belong to the account that sent them; another account's key reads as nothing and cannot be
   taken. Sealed like documents, bound to their account, key and place.
 - Only an account that may add documents somewhere sends parts; it holds at most PENDING_FILES files'
@@ -32,7 +33,9 @@ from ..models.upload import UploadPart
 from . import ServiceError, access, crypto, receipts
 from .documents import master_key
 
-PART = 256 * 1024  # 10 s at 25 KB/s: what a cut can cost, against one request's latency per part
+# A file over this size is sent resumably: below it, a cut costs less than the two extra requests
+# (how much arrived, then the form) that resuming needs on a 2-second line.
+PART = 256 * 1024
 PENDING_FILES = 4  # files' worth of parts an account may hold at once (several photos queued offline)
 KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -96,14 +99,15 @@ def _make_room(user: User, key: str, size: int) -> None:
 
 
 def append(user: User, key: str, start: int, data: bytes) -> int:
-    """Keep `data` as the part at `start`; return how many bytes have arrived. Refused (nothing kept)
-    when `start` is not the end of what arrived, or past the limits."""
+    """Keep `data` (all of a request, or what arrived of it before a cut) as the part at `start`; return
+    how many bytes have arrived. Refused (nothing kept) when `start` is not the end of what arrived, or
+    past the limits."""
     _may_send(user)
     have = received(user, key)
     if start != have:
         raise _not_here(have)
     limit = current_app.config["MAX_UPLOAD_BYTES"]
-    if not data or len(data) > PART or start + len(data) > limit:
+    if not data or start + len(data) > limit:
         mb = limit // (1024 * 1024)
         raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=mb), 413)
     _make_room(user, key, len(data))

@@ -130,10 +130,11 @@
   // A file may take the base time plus what the slowest line served (25 KB/s) needs for its bytes: cut
   // at a fixed 120 s, a file over ~6 MB never got through on Slow 3G, and held the queue behind it.
   function sendTime(bytes) { return +d.sendMs + bytes / 25; }
-  // A file over one part goes in parts (services/upload_parts.py): after a cut, the next try asks how
-  // much arrived and sends only the rest, then the form gives the file's size in place of the file (the
-  // parts are under the change's own key, its Idempotency-Key). Gives the fields to send, or the answer
-  // that refused a part. `progress(bytes)`: what arrived so far.
+  // A file over d.part is sent resumably (services/upload_parts.py): the server keeps what arrives even
+  // when the line drops, the next try asks how much arrived and sends only the rest, then the form gives
+  // the file's size in place of the file (the bytes are under the change's own key, its
+  // Idempotency-Key). Gives the fields to send, or the answer that refused the bytes.
+  // `progress(bytes)`: what arrived so far. A first try (`it.fresh`) knows nothing arrived yet.
   function parts(it, token, progress) {
     var i = it.fields.findIndex(function (f) { return f[1] instanceof Blob && f[1].size > +d.part; });
     if (i < 0) return Promise.resolve(it.fields);
@@ -148,12 +149,13 @@
           return it.fields.filter(function (f, j) { return j !== i; }).concat([["upload", file.size]]);
         }
         if (progress) progress(at);
-        return putPart(url, file.slice(at, at + +d.part), at, token, progress).then(next);
+        return putPart(url, file.slice(at), at, token, progress).then(next);
       });
     }
+    if (it.fresh) return next(new Response('{"received":0}'));
     return timed(url, { cache: "no-store", headers: { "Accept": "application/json" } }, 8000).then(next);
   }
-  // XHR for its upload progress. Any redirect (signed out meanwhile) is a failure: the part waits.
+  // XHR for its upload progress. Any redirect (signed out meanwhile) is a failure: the rest waits.
   function putPart(url, blob, at, token, progress) {
     return new Promise(function (ok, ko) {
       var x = new XMLHttpRequest();
@@ -284,7 +286,7 @@
     // The upload page's first try, in parts when the file is big (`progress`: bytes arrived).
     send: function (form, k, file, progress) {
       var it = item(form);
-      it.key = k; it.big = 1; it.size = file.size;
+      it.key = k; it.big = 1; it.size = file.size; it.fresh = 1;
       it.fields = it.fields.map(function (f) { return f[1] instanceof Blob ? [f[0], file] : f; });
       return send(it, meta ? meta.content : "", progress);
     },

@@ -23,12 +23,12 @@ async function obxSend() {
     if (!token || (it.account && it.account != account)) {
       if (!out) return;  // a logout: nothing left to end
     } else {
-      // A big file in parts, from what arrived (as js/outbox.js); a part refused: the page says why.
+      // A big file from what arrived (as js/outbox.js); refused: the page says why.
       // Done: its form was applied already (a lost answer).
       let fields = it.fields, file = fields.map(f => f[1]).find(v => v.size > PART), url = "/uploads/" + it.key, at = {};
       if (file) {
         for (let r = await fetch(url); (at = await r.json()).received < file.size && !at.done;) {
-          r = await fetch(url, { method: "PUT", body: file.slice(at = at.received, at + PART),
+          r = await fetch(url, { method: "PUT", body: file.slice(at = at.received),
             headers: { "X-CSRFToken": token, "Upload-Offset": at } });
           if (!r.ok && r.status != 409) return;
         }

@@ -1,6 +1,6 @@
-"""A file sent in parts (services/upload_parts.py): how much arrived, the next part, and forgetting them
-(a change the person discarded). JSON only, for the page scripts and the worker; the upload form's view
-takes the parts when the form follows."""
+"""A file sent resumably (services/upload_parts.py): how much arrived, the rest (what arrives of it before a
+cut is kept), and forgetting it (a change the person discarded). JSON only, for the page scripts and the
+worker; the upload form's view takes the parts when the form follows."""
 
 import re
 from functools import wraps
@@ -8,6 +8,7 @@ from functools import wraps
 from flask import current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.exceptions import ClientDisconnected
 
 from ...extensions import db
 from ...services import ServiceError, upload_parts
@@ -43,17 +44,38 @@ def upload_received(key: str):
 def upload_part(key: str):
     start = request.headers.get("Upload-Offset", "")
     length = request.content_length
-    if not OFFSET.match(start) or length is None or length > upload_parts.PART:
+    if not OFFSET.match(start) or not length:
         raise ServiceError(_l("This file could not be sent. Please try again."), 400)
-    # A body cut short by the line is refused whole: werkzeug stops at the declared length, and a part
-    # shorter than its own Content-Length is a cut, not a part.
-    data = request.get_data(cache=False)
-    if len(data) != length:
-        current_app.logger.info("upload part cut short: %s of %s bytes", len(data), length)
-        raise ServiceError(_l("This file could not be sent. Please try again."), 400)
-    got = upload_parts.append(current_user, key, int(start), data)
-    db.session.commit()
+    if int(start) + length > current_app.config["MAX_UPLOAD_BYTES"]:  # before reading a byte of it
+        mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=mb), 413)
+    have = upload_parts.received(current_user, key)
+    if int(start) != have:  # before reading the body: a retry of bytes already here
+        raise ServiceError(_l("This part was not expected here."), 409, details={"received": have})
+    data, whole = _read_until_cut(length)
+    if data:
+        got = upload_parts.append(current_user, key, int(start), data)
+        db.session.commit()
+    if not whole:  # nobody is there to read the answer; the next try asks how much arrived
+        current_app.logger.info("upload cut by the line: %s of %s bytes kept", len(data), length)
+        return jsonify(error=400, received=int(start) + len(data)), 400
     return jsonify(received=got)
+
+
+def _read_until_cut(length: int) -> tuple[bytes, bool]:
+    """The request's body, or what arrived of it when the line dropped (werkzeug raises on a body shorter
+    than its Content-Length), and whether it came whole."""
+    chunks, got = [], 0
+    try:
+        while got < length:
+            chunk = request.stream.read(min(64 * 1024, length - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    except (ClientDisconnected, OSError):
+        pass
+    return b"".join(chunks), got == length
 
 
 @bp.route("/uploads/<key>", methods=["DELETE"])
