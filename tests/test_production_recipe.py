@@ -65,8 +65,8 @@ class Site:
         self.base, self.cookies, self.http = base, {}, requests.Session()
 
     def request(self, method: str, path: str, **kw) -> requests.Response:
-        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        resp = self.http.request(method, self.base + path, headers={"Cookie": cookie}, allow_redirects=False,
+        headers = {**kw.pop("headers", {}), "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        resp = self.http.request(method, self.base + path, headers=headers, allow_redirects=False,
                                  timeout=15, **kw)
         for c in resp.cookies:
             self.cookies[c.name] = c.value
@@ -176,3 +176,39 @@ def test_a_short_load_gets_no_error_and_no_5xx(production):
         t.join(timeout=LOAD_SECONDS + 30)
     assert counts["ok"] > 0 and counts["5xx"] == counts["other"] == counts["errors"] == 0, counts
     assert proc.poll() is None, (instance / "serve-prod.log").read_text()[-3000:]
+
+
+def test_a_file_cut_by_the_line_keeps_what_reached_a_gunicorn_worker(production):
+    """The resumable upload on the real server: gunicorn hands the app a body shorter than its length
+    when the phone's connection closes, and the app keeps those bytes (services/upload_parts.py)."""
+    from tests.test_upload_parts import big_pdf
+
+    base, _proc, _instance = production
+    site, pages = _sign_in(base)
+    upload = pages[2] + "/upload"
+    token = re.search(r'name="csrf-token" content="([^"]+)"', site.request("GET", upload).text).group(1)
+    data, key, cut_at = big_pdf(2.5), secrets.token_hex(16), 300_000
+    host, port = urlsplit(base).hostname, urlsplit(base).port
+    cookie = "; ".join(f"{k}={v}" for k, v in site.cookies.items())
+    with socket.create_connection((host, port)) as line:  # the phone's request, cut 300 KB in
+        head = (f"PUT /uploads/{key} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n"
+                f"X-CSRFToken: {token}\r\nUpload-Offset: 0\r\nContent-Type: application/octet-stream\r\n"
+                f"Content-Length: {len(data)}\r\n\r\n")
+        line.sendall(head.encode() + data[:cut_at])
+        time.sleep(0.5)
+    for _ in range(50):
+        got = site.request("GET", f"/uploads/{key}").json()["received"]
+        if got:
+            break
+        time.sleep(0.1)
+    assert got == cut_at
+    rest = site.request("PUT", f"/uploads/{key}", data=data[got:],
+                        headers={"X-CSRFToken": token, "Upload-Offset": str(got)})
+    assert rest.json() == {"received": len(data)}
+    # The form names the file by its key; the document is the file.
+    form = site.request("POST", upload, data={"type_code": "11502-2", "title": "Coupé puis repris",
+                                              "upload": str(len(data))},
+                        headers={"X-CSRFToken": token, "Idempotency-Key": key, "Accept": "application/json"})
+    assert form.status_code == 201, form.text[:300]
+    file = site.request("GET", form.json()["url"] + "/download")
+    assert file.status_code == 200 and file.content == data
