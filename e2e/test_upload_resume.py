@@ -3,6 +3,7 @@ the middle of the file: the server keeps what arrived, the phone keeps the file,
 the rest. The worker does the same with no page open; a change whose answer was lost is not sent again;
 a discarded change forgets what it had sent."""
 
+import base64
 import contextlib
 import hashlib
 import socket
@@ -23,6 +24,21 @@ from .conftest import register, wait_for_service_worker
 pytestmark = pytest.mark.e2e
 
 PART = upload_parts.PART
+
+
+def _documents(page, base: str, email: str) -> str:
+    """Signed up, the worker in control; the path of the person's documents."""
+    register(page, base, email)
+    wait_for_service_worker(page)
+    page.goto(f"{base}/")
+    return page.get_by_role("link", name="Documents").first.get_attribute("href")
+
+
+def _in_the_worker(page, context, live_server, email: str, script: str, data: bytes):
+    """`script` run inside the service worker, given the upload form's URL and the file (base64)."""
+    docs = _documents(page, live_server.url, email)
+    [worker] = context.service_workers
+    return worker.evaluate(script, [f"{live_server.url}{docs}/upload", base64.b64encode(data).decode()])
 
 
 class Line:
@@ -86,10 +102,7 @@ def test_a_file_cut_in_the_middle_goes_on_from_what_arrived(page, live_server, u
     those bytes; the phone keeps the file, says so, then sends only the rest."""
     line = Line(int(live_server.url.rsplit(":", 1)[1]))
     base, app = f"http://127.0.0.1:{line.port}", live_server.app
-    register(page, base, unique_email)
-    wait_for_service_worker(page)
-    page.goto(f"{base}/")
-    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
+    docs = _documents(page, base, unique_email)
     data = big_pdf(3.5)
     arrived, real = [], upload_parts.append
 
@@ -143,16 +156,8 @@ QUEUE_AND_SEND = """async ([url, b64]) => {
 def test_the_worker_sends_a_waiting_file_from_what_arrived_with_no_page_open(page, context, live_server,
                                                                              unique_email):
     """Background Sync with no page open (40-outbox.js): the worker asks what arrived and sends the rest."""
-    import base64
-
-    base, app = live_server.url, live_server.app
-    register(page, base, unique_email)
-    wait_for_service_worker(page)
-    page.goto(f"{base}/")
-    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
-    data = big_pdf(2.5)
-    [worker] = context.service_workers
-    done = worker.evaluate(QUEUE_AND_SEND, [f"{base}{docs}/upload", base64.b64encode(data).decode()])
+    app, data = live_server.app, big_pdf(2.5)
+    done = _in_the_worker(page, context, live_server, unique_email, QUEUE_AND_SEND, data)
     assert done == {"offsets": [PART], "left": 0}  # one request: the rest
     with app.app_context():
         kept = db.session.scalars(select(Document).where(Document.title == "Lettre de liaison")).all()
@@ -186,16 +191,8 @@ LOST_ANSWER = r"""async ([url, b64]) => {
 def test_a_change_whose_answer_was_lost_is_not_sent_a_second_time(page, context, live_server, unique_email):
     """The file went through whole (an older page, or a try whose answer the line lost): the next sync
     learns it from the server and drops the change, without sending the file again."""
-    import base64
-
-    base, app = live_server.url, live_server.app
-    register(page, base, unique_email)
-    wait_for_service_worker(page)
-    page.goto(f"{base}/")
-    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
-    data = big_pdf(1.5)
-    [worker] = context.service_workers
-    done = worker.evaluate(LOST_ANSWER, [f"{base}{docs}/upload", base64.b64encode(data).decode()])
+    app = live_server.app
+    done = _in_the_worker(page, context, live_server, unique_email, LOST_ANSWER, big_pdf(1.5))
     # It asks what arrived, learns the form was applied, and sends neither a part nor the form again.
     assert done == {"applied": 201, "sent": ["GET /uploads/" + "c3" * 16], "left": 0}
     with app.app_context():
@@ -218,10 +215,7 @@ MARK_REFUSED = """() => new Promise((ok, ko) => {
 def test_a_discarded_upload_forgets_the_parts_it_had_sent(page, live_server, unique_email):
     line = Line(int(live_server.url.rsplit(":", 1)[1]))
     base, app = f"http://127.0.0.1:{line.port}", live_server.app
-    register(page, base, unique_email)
-    wait_for_service_worker(page)
-    page.goto(f"{base}/")
-    docs = page.get_by_role("link", name="Documents").first.get_attribute("href")
+    docs = _documents(page, base, unique_email)
 
     def parts() -> int:  # the live server is shared by the session's tests: counted from here
         with app.app_context():
