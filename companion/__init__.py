@@ -133,6 +133,7 @@ def _templates(app: Flask) -> None:
     with app.app_context():
         css = asset_text("css/app.css")
     app.extensions["companion_inline_style_hash"] = style_hash(css)
+    app.jinja_env.globals["get_flashed_messages"] = sw_contract.page_messages
 
     @app.context_processor
     def inject():

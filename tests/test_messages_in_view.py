@@ -58,3 +58,16 @@ def test_an_upload_by_script_still_says_document_added(web, ctx):
     resp = upload(web, pid, PDF, json=True)
     assert resp.status_code == 201
     assert "Document ajouté." in web.get(resp.get_json()["url"]).get_data(as_text=True)
+
+
+def test_the_workers_copy_of_a_page_does_not_take_the_message_the_person_is_about_to_read(web, ctx, claire):
+    """Right after "C'est fait", the phone's worker may be copying the card, the counter or the agenda for
+    offline use (it says so with X-Companion-Copy). That copy shows no message and leaves it for the page
+    the person opens; nor is the message kept in the offline copy."""
+    url = f"/p/{claire}/agenda"
+    web.post(f"{url}/DO_BREAST/done", {"done_on": "2026-01-05"}, from_url=url)
+    for copied in (f"/p/{claire}/emergency", f"/p/{claire}/counter", url):
+        page = web.get(copied, headers={"X-Companion-Copy": "any"}).get_data(as_text=True)
+        assert "Merci" not in page, copied
+    assert "C’est noté comme fait. Merci !" in _item(web.get(url).get_data(as_text=True),
+                                                     _anchor(ctx, "DO_BREAST"))

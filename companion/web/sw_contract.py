@@ -27,7 +27,7 @@ The timing constants the worker is built with are named here too (`worker_consta
 
 import hmac
 
-from flask import current_app, g, request
+from flask import current_app, g, get_flashed_messages, request
 from flask_login import current_user
 
 from ..models.account import User
@@ -60,6 +60,16 @@ def worker_constants(copy_after_ms: int) -> dict[str, int]:
     """The numbers written into the worker's source."""
     return {"COPY_AFTER_MS": int(copy_after_ms), "GRANT_MS": DEVICE_GRANT_DAYS * 86400 * 1000,
             "PART": upload_parts.PART}
+
+
+def page_messages(with_categories: bool = False, category_filter=()):
+    """The messages a page shows once (Flask's flash), except in the worker's copy of a page for offline
+    use: nobody sees that page now, and the copy is kept. Taken there, a message a person was about to
+    read ("C'est fait" done) vanished from the page they opened. Any value of the header will do: it
+    only keeps the messages for the next page."""
+    if request.headers.get(COPY_TOKEN) is not None:
+        return []
+    return get_flashed_messages(with_categories, category_filter)
 
 
 def background_copy(doc_id: int | None = None) -> bool:
