@@ -224,7 +224,7 @@ def test_an_account_that_may_add_no_document_sends_no_parts(app, ctx):
         db.session.add(nobody)
         db.session.flush()
         with pytest.raises(ServiceError) as refused:
-            upload_parts.append(nobody, KEY, 0, b"x" * 10)
+            upload_parts.receive(nobody, KEY, 0, 10, lambda n: (b"x" * n, True))
         assert refused.value.status == 403
         db.session.rollback()
 

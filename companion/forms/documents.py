@@ -19,7 +19,8 @@ class _Details(FlaskForm):
 
 
 class _FileOrParts(FileRequired):
-    """The file, or the key of the same file already sent in parts (services/upload_parts.py)."""
+    """The file, or the size of the same file already sent under this request's Idempotency-Key
+    (services/upload_parts.py)."""
 
     def __call__(self, form, field):
         if not form.upload.data:

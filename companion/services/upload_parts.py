@@ -19,6 +19,7 @@ commit, and a form sent before the last byte leaves the parts for the next try.
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
@@ -98,18 +99,28 @@ def _make_room(user: User, key: str, size: int) -> None:
             waiting -= int(held)
 
 
-def append(user: User, key: str, start: int, data: bytes) -> int:
-    """Keep `data` (all of a request, or what arrived of it before a cut) as the part at `start`; return
-    how many bytes have arrived. Refused (nothing kept) when `start` is not the end of what arrived, or
-    past the limits."""
+def receive(user: User, key: str, start: int, length: int,
+            read: Callable[[int], tuple[bytes, bool]]) -> tuple[int, bool]:
+    """Take a request's body of `length` bytes meant for `start`: checked before `read` reads a byte of
+    it, then kept, all of it or what arrived before a cut. How many bytes of the file have arrived, and
+    whether the body came whole."""
     _may_send(user)
+    if length <= 0:
+        raise ServiceError(_l("This file could not be sent. Please try again."), 400)
     have = received(user, key)
-    if start != have:
+    if start != have:  # a retry of bytes already here
         raise _not_here(have)
     limit = current_app.config["MAX_UPLOAD_BYTES"]
-    if not data or start + len(data) > limit:
-        mb = limit // (1024 * 1024)
-        raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=mb), 413)
+    if start + length > limit:
+        raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=limit // (1024 * 1024)),
+                           413)
+    data, whole = read(length)
+    return (append(user, key, start, data) if data else start), whole
+
+
+def append(user: User, key: str, start: int, data: bytes) -> int:
+    """Keep `data` as the part at `start` (checked by `receive`); how many bytes have arrived. Another
+    request that passed the same checks meanwhile wrote at the same place: the unique place keeps one."""
     _make_room(user, key, len(data))
     blob, wrapped = crypto.encrypt(master_key(), data, _aad(user, key, start))
     db.session.add(UploadPart(user_id=user.id, key=key, start=start, size=len(data), blob=blob,

@@ -43,22 +43,14 @@ def upload_received(key: str):
 @_signed_in
 def upload_part(key: str):
     start = request.headers.get("Upload-Offset", "")
-    length = request.content_length
-    if not OFFSET.match(start) or not length:
+    if not OFFSET.match(start) or request.content_length is None:
         raise ServiceError(_l("This file could not be sent. Please try again."), 400)
-    if int(start) + length > current_app.config["MAX_UPLOAD_BYTES"]:  # before reading a byte of it
-        mb = current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        raise ServiceError(_l("This file is too big: the limit is %(mb)s MB.", mb=mb), 413)
-    have = upload_parts.received(current_user, key)
-    if int(start) != have:  # before reading the body: a retry of bytes already here
-        raise ServiceError(_l("This part was not expected here."), 409, details={"received": have})
-    data, whole = _read_until_cut(length)
-    if data:
-        got = upload_parts.append(current_user, key, int(start), data)
-        db.session.commit()
+    got, whole = upload_parts.receive(current_user, key, int(start), request.content_length, _read_until_cut)
+    db.session.commit()
     if not whole:  # nobody is there to read the answer; the next try asks how much arrived
-        current_app.logger.info("upload cut by the line: %s of %s bytes kept", len(data), length)
-        return jsonify(error=400, received=int(start) + len(data)), 400
+        current_app.logger.info("upload cut by the line: %s of %s bytes kept", got - int(start),
+                                request.content_length)
+        return jsonify(error=400, received=got), 400
     return jsonify(received=got)
 
 
