@@ -36,3 +36,19 @@ def test_a_day_is_the_readers_day(app):
         assert dates.day(late.replace(tzinfo=None)) == "1 janvier 2027"
         assert dates.day(late.date()) == "31 décembre 2026"  # a care date has no hour, nor zone
         assert dates.day(None) == ""
+
+
+def test_the_same_moment_asked_in_two_languages_reads_in_each(app):
+    """Dates are kept once written (a page of log entries writes the same day many times): the language
+    is part of what is kept, a language forced for one mail included."""
+    from flask_babel import force_locale
+
+    when = datetime(2026, 7, 14, 12, 5, tzinfo=UTC)
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert dates.moment(when) == "14 juillet 2026 à 14:05"
+        with force_locale("en"):
+            assert dates.moment(when) == "July 14, 2026 at 2:05\u202fPM"
+            assert dates.day(when) == "July 14, 2026"
+        assert dates.moment(when) == "14 juillet 2026 à 14:05"
+        assert dates.day(when) == "14 juillet 2026"
+        assert dates.moment(when, ZoneInfo("Pacific/Noumea")) == "14 juillet 2026 à 23:05"
