@@ -87,6 +87,11 @@ def test_a_profiles_log_and_its_accounts_are_merged_newest_first_each_entry_once
         assert sum(pages, []) == [f"n{n}" for n in range(130, 0, -1)]
         back = access_log.page(mine, after=found.events[0].id, size=50)  # "newer" from the last page
         assert [e.object_label for e in back.events] == pages[1] and back.newer and back.older
+        top = access_log.page(mine, after=back.events[0].id, size=50)  # "newer" again: the first page
+        assert [e.object_label for e in top.events] == pages[0] and top.newer is None and top.older
+        assert access_log.page(mine, size=50).newer is None
+        exactly = access_log.page(mine, before=back.events[-1].id, size=30)
+        assert len(exactly.events) == 30 and exactly.older is None  # the last 30: nothing older
 
 
 def test_the_who_filter_lists_each_person_once_by_the_name_they_now_bear(app, ctx):

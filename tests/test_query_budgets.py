@@ -28,7 +28,7 @@ BUDGETS = {
     "document list": ("/p/{pid}/documents", 7),  # + count (up to 1,001), page, years, pins, key documents
     "document page": ("/p/{pid}/documents/{doc}", 5),
     "offline manifest": ("/offline/manifest.json", 6),  # + one for the emergency cards of every profile
-    "access log": ("/p/{pid}/access-log", 7),
+    "access log": ("/p/{pid}/access-log", 5),  # + accesses ended, who appears, the page and one more
     "trash": ("/p/{pid}/documents/trash", 3),
     "download everything": ("/p/{pid}/export", 9),  # + the archive, and the size expected: 2 counts
 }

@@ -11,15 +11,16 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_decimal, ngettext
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal
 from sqlalchemy import Integer, bindparam, delete, func, select, text, union
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models.audit import AccessEvent, AuditChain, RefusalCount
 from ..models.types import utcnow
+from ..texts import gettext as _
+from ..texts import lazy_gettext as _l
+from ..texts import ngettext
 from . import audit_checkpoints, dates, log_labels, refusals
 from .audit_actions import phrase_for
 
@@ -114,15 +115,21 @@ def _next(f: Filters, mark: int | None, newest_first: bool, size: int) -> list[A
 def page(f: Filters, *, before: int | None = None, after: int | None = None, size: int = 50) -> Page:
     """One page of the whole retained history, newest first, by keyset on the id (no offset, no cap):
     `before` gives the entries just older than that id, `after` those just newer."""
+    # One entry more than the page tells whether there is more that way; the other way is asked only
+    # when the page did not start from the newest entry.
     if after is not None:
-        rows = _next(f, after, False, size)[::-1]
-    else:
-        rows = _next(f, before, True, size)
+        rows = _next(f, after, False, size + 1)
+        newer_exists, rows = len(rows) > size, rows[:size][::-1]
+        if not rows:
+            return Page([])
+        older = rows[-1].id if _next(f, rows[-1].id, True, 1) else None
+        return Page(rows, older, rows[0].id if newer_exists else None)
+    rows = _next(f, before, True, size + 1)
+    older_exists, rows = len(rows) > size, rows[:size]
     if not rows:
         return Page([])
-    older = rows[-1].id if _next(f, rows[-1].id, True, 1) else None
-    newer = rows[0].id if _next(f, rows[0].id, False, 1) else None
-    return Page(rows, older, newer)
+    newer = rows[0].id if before is not None and _next(f, rows[0].id, False, 1) else None
+    return Page(rows, rows[-1].id if older_exists else None, newer)
 
 
 def every_event(f: Filters, batch: int = 500):
