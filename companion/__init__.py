@@ -110,7 +110,7 @@ def _login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = None  # the server-side session row is the protection
-    from flask_babel import lazy_gettext as _l
+    from .texts import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
 

@@ -3,13 +3,13 @@
 import logging
 
 from flask import current_app, jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .services import ServiceError
 from .services.access import AccessDenied, ended_for, log_refusal
+from .texts import lazy_gettext as _l
 from .web.client import wants_json
 from .web.throttle import refused_too_often
 

@@ -8,11 +8,11 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from flask import current_app, has_request_context, request
-from flask_babel import get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from . import texts
 from .config import PROJECT_ROOT
 from .web import cookies
 
@@ -119,7 +119,7 @@ def page_gettext() -> dict:
     lookups each: about a millisecond for a page's 60 strings). Put in the template context, these
     shadow them with the same behaviour as Jinja's "new style" gettext: the translation is escaped
     as markup when autoescaping, then always formatted with the keyword arguments (`num` added)."""
-    catalog = get_translations()
+    catalog = texts.catalog()
 
     @pass_context
     def gettext(context, string: str, **variables):

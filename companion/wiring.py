@@ -6,10 +6,10 @@ so renaming one fails a test instead of silently dropping a link."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
 from flask_login import user_logged_in
 
 from .commands import closures, family, housekeeping, reminders
+from .texts import lazy_gettext as _l
 from .web.navigation import ProfileLink
 from .web.signin import tell_about_assisted_recovery
 

@@ -1,7 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField
 from wtforms.validators import Optional
+
+from ..texts import lazy_gettext as _l
 
 
 class FilterForm(FlaskForm):

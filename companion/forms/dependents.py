@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..texts import lazy_gettext as _l
 from . import options
 from .documents import FILE_ACCEPT
 from .onboarding import AccountForm

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from ..services.emergency_card import BLOOD_GROUPS, MAX_LINE, MAX_TEXT
+from ..texts import lazy_gettext as _l
 from . import options
 
 

@@ -1,11 +1,12 @@
 """Forms of "download everything" and of bringing a health summary in."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectMultipleField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..texts import lazy_gettext as _l
 
 
 class StartForm(FlaskForm):

@@ -1,10 +1,10 @@
 """Forms of the assisted onboarding (the person's side and the mediator's side)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..texts import lazy_gettext as _l
 from . import options
 
 

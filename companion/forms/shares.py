@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, SelectMultipleField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..texts import lazy_gettext as _l
 from . import options
 
 LIFETIME_CHOICES = [("15m", _l("15 minutes")), ("1h", _l("1 hour")), ("1d", _l("1 day")),

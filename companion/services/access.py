@@ -7,7 +7,6 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TypeGuard
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, case, literal, null, or_, select, union_all
 
 from ..extensions import db
@@ -16,6 +15,7 @@ from ..models.delegation import SCOPES, Delegation, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
 from ..pg_plans import PLAN_ONCE
+from ..texts import lazy_gettext as _l
 from . import ServiceError, refusals
 
 log = logging.getLogger("companion.security")

@@ -1,12 +1,12 @@
 """Creating accounts and checking passwords."""
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models.account import User
 from ..models.profile import Profile, ProfileOwner
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit
 from .passwords import hash_password, policy_error, verify_password
 

@@ -5,12 +5,12 @@ That choice travels as a query parameter of the download and is stored nowhere."
 
 from datetime import date, time
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models.agenda import ReminderPreference
 from ..models.profile import Profile
+from ..texts import lazy_gettext as _l
 from . import agenda_refs, ics
 from .agenda import Item
 from .agenda_store import zone

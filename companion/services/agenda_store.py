@@ -4,7 +4,6 @@ Services flush; the view commits."""
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
 from ..extensions import db
@@ -13,6 +12,7 @@ from ..models.agenda import AgendaItem, PersonalReminder, Reminder
 from ..models.profile import Profile
 from ..models.types import utcnow
 from ..prevention import load_rules
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit
 from .access import Access
 from .agenda import Facts, History, Item, add_months, agenda

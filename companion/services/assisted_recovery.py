@@ -7,7 +7,6 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
@@ -15,6 +14,7 @@ from ..models.account import User
 from ..models.onboarding import AssistedRecoveryCode, PendingRecovery
 from ..models.profile import Profile
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, accounts, audit, recovery_hold
 from .onboarding import require_mediator
 from .passwords import hash_password, policy_error

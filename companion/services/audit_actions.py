@@ -4,7 +4,7 @@ that is not here cannot be recorded (a typo would otherwise write an entry no on
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from ..texts import lazy_gettext as _l
 
 
 @dataclass(frozen=True)

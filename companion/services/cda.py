@@ -8,9 +8,9 @@ from datetime import date
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
-from flask_babel import lazy_gettext as _l
 
 from ..models.profile import Profile
+from ..texts import lazy_gettext as _l
 from . import ServiceError, sniff
 
 NS = {"h": "urn:hl7-org:v3"}

@@ -1,12 +1,12 @@
 """Whether a profile is in a closure's cooling-off period (services/closure.py): then nothing new may be
 opened to others (a caregiver's invitation, a share), since the closure ended those at its request."""
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models.closure import Closure
 from ..models.profile import Profile, ProfileOwner
+from ..texts import lazy_gettext as _l
 from . import ServiceError
 
 

@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -38,6 +37,7 @@ from ..models.proof import Dependent
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from ..pg_plans import PLAN_ONCE
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, closing, delegations, erasure, mail, store_upkeep
 from .access import Access
 

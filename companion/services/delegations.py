@@ -12,7 +12,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
@@ -20,6 +19,7 @@ from ..models.account import User
 from ..models.delegation import SCOPES, Delegation, DelegationState, with_implied
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, closing, proofs, shares
 from .access import Access
 

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from ..extensions import db
@@ -22,6 +21,7 @@ from ..models.onboarding import AssistedSession, Structure
 from ..models.profile import Profile, ProfileOwner
 from ..models.proof import LEGAL_BASES, Dependent
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import (
     ServiceError,
     accounts,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +21,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.document import Document
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, crypto, document_types, document_view, photo_metadata, sniff, store_upkeep
 from .access import Access
 from .storage import LocalStorage, Storage, new_key

@@ -6,7 +6,6 @@ same kind). The route guard checks the scope; these functions check it again, so
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -15,6 +14,7 @@ from ..models.document import Document
 from ..models.emergency import EmergencyCard
 from ..models.profile import Profile
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, documents
 from .access import Access, AccessDenied
 

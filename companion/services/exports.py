@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +19,7 @@ from ..models.audit import AccessEvent
 from ..models.document import Document
 from ..models.export import RUNNING, DataExport
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, crypto, documents, store_upkeep
 from .access import Access, AccessDenied
 

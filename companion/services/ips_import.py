@@ -16,12 +16,12 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..extensions import db
 from ..models.account import User
 from ..prevention import load_rules
+from ..texts import lazy_gettext as _l
 from . import ServiceError, agenda_store, audit, emergency_card
 from .access import Access, AccessDenied
 from .ips import RULE_SYSTEM

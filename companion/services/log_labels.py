@@ -5,8 +5,7 @@ here they become the reader's words and the one date format of `dates`."""
 import re
 from datetime import UTC, date, datetime
 
-from flask_babel import lazy_gettext as _l
-
+from ..texts import lazy_gettext as _l
 from . import dates
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

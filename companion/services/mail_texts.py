@@ -2,7 +2,7 @@
 (services/mail.queue composes them under the recipient's locale). No text carries health data: only a
 first name, a date, a structure's name and a link."""
 
-from flask_babel import gettext as _
+from ..texts import gettext as _
 
 
 def _recovery_started(p: dict) -> tuple[str, str]:

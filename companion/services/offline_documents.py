@@ -7,7 +7,6 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, bindparam, select, union_all
 
 from ..extensions import db
@@ -15,6 +14,7 @@ from ..models.account import User
 from ..models.document import Document, DocumentPin
 from ..models.types import utcnow
 from ..pg_plans import PLAN_ONCE
+from ..texts import lazy_gettext as _l
 from . import ServiceError
 from .access import Access
 from .documents import record_read, visible_clause, visible_where

@@ -8,7 +8,6 @@ from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..extensions import db
@@ -16,6 +15,7 @@ from ..models.account import User
 from ..models.onboarding import STEPS, AssistedSession, AssistedStep, Structure
 from ..models.profile import SEXES, Profile
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, recovery, sessions, webauthn
 from .access import Access
 

@@ -10,11 +10,11 @@ password only, never the second factor)."""
 import hashlib
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
 from ..models.account import User
+from ..texts import lazy_gettext as _l
 from . import ServiceError, accounts, mail, sessions
 
 SALT = "companion-password-reset"

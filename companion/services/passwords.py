@@ -7,8 +7,9 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask_babel import lazy_gettext as _l
 from zxcvbn import zxcvbn
+
+from ..texts import lazy_gettext as _l
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256

@@ -3,7 +3,6 @@
 from datetime import date
 from typing import overload
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from stdnum.exceptions import ValidationError
 from stdnum.fr import nir
@@ -11,6 +10,7 @@ from stdnum.fr import nir
 from ..extensions import db
 from ..models.account import User
 from ..models.profile import SEXES, Profile, ProfileOwner
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit
 from .access import Access
 

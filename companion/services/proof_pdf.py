@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask_babel import gettext as _
 from fpdf import FPDF
 
+from ..texts import gettext as _
 from .wallet_card import latin1, qr_png
 
 if TYPE_CHECKING:

@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..extensions import db
@@ -27,6 +26,7 @@ from ..models.delegation import SCOPES, Delegation, DelegationState
 from ..models.profile import Profile, ProfileOwner
 from ..models.proof import KINDS, Proof
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, document_types, documents, proof_keys, proof_pdf
 from .access import OWNER_SCOPES, Access
 

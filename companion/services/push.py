@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from py_vapid import Vapid
 from pywebpush import WebPusher
 from sqlalchemy import select
@@ -36,6 +35,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, push_http
 
 log = logging.getLogger("companion.push")

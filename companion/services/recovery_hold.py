@@ -15,14 +15,14 @@ import logging
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..models.account import User, UserSession
 from ..models.onboarding import AssistedRecoveryCode, PendingRecovery, Structure
 from ..models.types import utcnow
+from ..texts import gettext as _
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, dates, mail, sessions
 from . import push as push_service
 

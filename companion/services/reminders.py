@@ -12,7 +12,6 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Protocol
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -22,6 +21,7 @@ from ..models.agenda import PersonalReminder, Reminder, ReminderPreference
 from ..models.profile import Profile
 from ..models.push import PushDelivery, PushSubscription
 from ..models.types import utcnow
+from ..texts import gettext as _
 from . import access as access_service
 from . import agenda_store, digest, plan_marks
 from .delivery import LEASE, Claim, backoff, claim, send_due  # noqa: F401  (the batch's entry points)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from ..extensions import db
@@ -31,6 +30,7 @@ from ..models.profile import Profile
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from ..prevention import load_rules
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, closing, documents, emergency_card
 from .access import Access, AccessDenied
 from .passwords import hash_password, verify_password

@@ -4,9 +4,9 @@ Images are opened by Pillow header-first, so a huge-dimension "image bomb" is re
 import io
 import warnings
 
-from flask_babel import lazy_gettext as _l
 from PIL import Image
 
+from ..texts import lazy_gettext as _l
 from . import ServiceError
 
 PDF, JPEG, PNG = "application/pdf", "image/jpeg", "image/png"

@@ -12,7 +12,6 @@ is refused."""
 import secrets
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
@@ -24,6 +23,7 @@ from ..models.emergency import EmergencyCard
 from ..models.family import TeenCode
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, closure, mail, shares
 from .access import Access
 from .agenda import add_months

@@ -23,7 +23,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
@@ -31,6 +30,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.types import utcnow
 from ..models.upload import UploadPart
+from ..texts import lazy_gettext as _l
 from . import ServiceError, access, crypto, receipts
 from .documents import master_key
 

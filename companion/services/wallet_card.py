@@ -11,9 +11,10 @@ import io
 import textwrap
 
 import segno
-from flask_babel import gettext as _
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
+
+from ..texts import gettext as _
 
 CARD_MM = (85.6, 53.98)
 SCREEN_PX = (1080, 2340)

@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from webauthn import (
     generate_authentication_options,
@@ -36,6 +35,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.credential import WebAuthnChallenge, WebAuthnCredential
 from ..models.types import utcnow
+from ..texts import lazy_gettext as _l
 from . import ServiceError, audit
 
 log = logging.getLogger("companion.webauthn")

@@ -3,7 +3,6 @@
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..extensions import db
@@ -11,6 +10,7 @@ from ..forms import options
 from ..forms.access_log import FilterForm
 from ..services import access_log, delegations
 from ..services.access import Access
+from ..texts import gettext as _
 from ..web.inputs import as_db_int, db_int
 from ..web.routes import profile_route
 from ..web.signin import fresh_login_required

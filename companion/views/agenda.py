@@ -4,7 +4,6 @@
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -14,6 +13,7 @@ from ..prevention import load_rules
 from ..services import ServiceError, agenda_ics, agenda_refs, agenda_store, ics, timeline
 from ..services.access import Access
 from ..services.agenda import add_months
+from ..texts import lazy_gettext as _l
 from ..web.client import locale, wants_json
 from ..web.idempotency import idempotent
 from ..web.navigation import flash_at

@@ -22,7 +22,6 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, logout_user
 
@@ -33,6 +32,7 @@ from ..i18n import LANG_COOKIE
 from ..models.account import User
 from ..services import ServiceError, accounts, login_throttle, mail, new_device, recovery, sessions
 from ..services import webauthn as wa
+from ..texts import lazy_gettext as _l
 from ..web import cookies, device_cookie, webauthn_io
 from ..web.client import shared_device
 from ..web.navigation import redirect_next, safe_next

@@ -3,7 +3,6 @@ side can end it. Account pages (invitations, people I help) hold no profile data
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, limiter
@@ -11,6 +10,7 @@ from ..forms import caregivers as forms
 from ..forms.caregivers import SCOPE_LABELS, TERM_CHOICES, ButtonForm, CodeForm, InviteForm, RenewForm
 from ..services import ServiceError, closure, dates, delegation_mail, delegation_rows, delegations, mail
 from ..services.access import Access
+from ..texts import lazy_gettext as _l
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route
 from ..web.signin import fresh_login_required

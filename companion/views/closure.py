@@ -3,13 +3,13 @@ what is kept, offers the export first, and asks again for the password; cancelli
 from the banner on the home page."""
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
 from ..forms.closure import CloseForm
 from ..services import ServiceError, closure, dates
 from ..services.access import Access
+from ..texts import lazy_gettext as _l
 from ..web.refusals import refuse
 from ..web.routes import account_route, profile_route
 from ..web.signin import fresh_login_required

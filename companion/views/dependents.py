@@ -2,7 +2,6 @@
 with which the adult takes the profile back, and the adult's side of that in a help session."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, limiter
@@ -10,6 +9,7 @@ from ..forms.dependents import ClaimCodeForm, ClaimForm, DependentForm, ReviewFo
 from ..models.types import utcnow
 from ..services import ServiceError, dependents, documents, onboarding
 from ..services.access import Access
+from ..texts import lazy_gettext as _l
 from ..web import cookies
 from ..web.refusals import refuse
 from ..web.routes import account_route, profile_route, public_route

@@ -2,7 +2,6 @@
 (owners), and download it in the IPS shape (FHIR JSON) for a clinician's software."""
 
 from flask import Blueprint, Response, flash, make_response, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
@@ -14,6 +13,7 @@ from ..services import ServiceError, documents, offline_documents
 from ..services import emergency_card as cards
 from ..services import ips as ips_document
 from ..services.access import Access
+from ..texts import lazy_gettext as _l
 from ..web.client import shared_device
 from ..web.devices import device_id
 from ..web.refusals import refuse

@@ -6,8 +6,6 @@ from typing import IO, cast
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
 from flask_babel import format_decimal
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
@@ -18,6 +16,8 @@ from ..extensions import db
 from ..forms.exports import StartForm
 from ..services import ServiceError, exports, store_upkeep
 from ..services.access import Access
+from ..texts import gettext as _
+from ..texts import lazy_gettext as _l
 from ..web.client import locale
 from ..web.routes import profile_route
 from ..web.signin import ask_fresh_login, fresh_login_required

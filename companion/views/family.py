@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask import session as flask_session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db, limiter
@@ -24,6 +23,7 @@ from ..models.types import utcnow
 from ..prevention import load_rules
 from ..services import ServiceError, agenda_store, family_agenda, family_stages, mail, teen_codes
 from ..services.access import Access
+from ..texts import lazy_gettext as _l
 from ..web.client import locale
 from ..web.navigation import reachable_profiles, redirect_next
 from ..web.refusals import refuse

@@ -2,12 +2,12 @@
 Every answer is a redirect after a POST; the request page answers the same for any address."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
-from flask_babel import lazy_gettext as _l
 
 from ..extensions import db, limiter
 from ..forms.auth import ForgotPasswordForm
 from ..forms.security import PasswordChangeForm
 from ..services import ServiceError, mail, password_reset
+from ..texts import lazy_gettext as _l
 from ..web.refusals import refuse
 from ..web.routes import public_route
 

@@ -6,8 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ..extensions import db
@@ -15,6 +13,8 @@ from ..forms.exports import ConfirmForm, ImportForm
 from ..prevention import load_rules
 from ..services import ServiceError, agenda_store, ips_import
 from ..services.access import Access
+from ..texts import gettext as _
+from ..texts import ngettext
 from ..web.client import locale
 from ..web.inputs import check_json_file
 from ..web.refusals import refuse

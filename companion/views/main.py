@@ -15,7 +15,6 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import text
@@ -24,6 +23,7 @@ from ..assets import answer_asset, asset_url, make_asset, service_worker_source
 from ..extensions import db
 from ..i18n import LANG_COOKIE
 from ..services import closure, receipts, upload_parts
+from ..texts import lazy_gettext as _l
 from ..web import cookies
 from ..web import sw_contract as swc
 from ..web.navigation import reachable_profiles, redirect_next

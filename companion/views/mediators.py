@@ -7,13 +7,13 @@ import io
 import segno
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 from flask import session as flask_session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
 from ..extensions import db
 from ..forms.onboarding import IssueRecoveryForm, StepForm
 from ..services import ServiceError, activation, assisted_recovery, onboarding
+from ..texts import lazy_gettext as _l
 from ..web.public_url import public_url
 from ..web.refusals import refuse
 from ..web.routes import account_route

@@ -14,7 +14,6 @@ from flask import (
     url_for,
 )
 from flask import session as flask_session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, logout_user
 
 from ..extensions import db, limiter
@@ -22,6 +21,7 @@ from ..forms.onboarding import AccountForm, ConsentForm, JoinForm, ProfileStepFo
 from ..services import ServiceError, accounts, assisted_recovery, onboarding, recovery_hold
 from ..services import sessions as user_sessions
 from ..services.access import Access
+from ..texts import lazy_gettext as _l
 from ..web import cookies
 from ..web.refusals import refuse, show_refusal
 from ..web.routes import account_route, profile_route, public_route

@@ -3,7 +3,6 @@
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
@@ -11,6 +10,7 @@ from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
 from ..services import ServiceError, delegation_rows, dependents, profiles
 from ..services.access import Access, require_access
+from ..texts import lazy_gettext as _l
 from ..web.idempotency import idempotent
 from ..web.inputs import db_int
 from ..web.navigation import reachable_profiles

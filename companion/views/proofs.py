@@ -2,9 +2,9 @@
 browser, static/js/verify.js, and works offline once the keys are kept), and the status of a proof."""
 
 from flask import Blueprint, jsonify, render_template
-from flask_babel import lazy_gettext as _l
 
 from ..services import proof_keys, proofs
+from ..texts import lazy_gettext as _l
 from ..web.routes import public_route
 from ..web.sessionless import sessionless_route
 

@@ -4,7 +4,6 @@
 from datetime import time
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import csrf, db
@@ -13,6 +12,7 @@ from ..forms.agenda import PreferencesForm
 from ..services import ServiceError
 from ..services import push as push_service
 from ..services import reminders as reminder_service
+from ..texts import lazy_gettext as _l
 from ..web.navigation import reachable_profiles
 from ..web.routes import account_route, public_route
 

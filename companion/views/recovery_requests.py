@@ -6,12 +6,12 @@ from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask import session as flask_session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
 from ..forms.onboarding import StepForm
 from ..services import ServiceError, recovery_hold
+from ..texts import lazy_gettext as _l
 from ..web.routes import account_route, public_route
 from ..web.signin import fresh_login_required
 

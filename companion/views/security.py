@@ -6,7 +6,6 @@ import logging
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..extensions import db
@@ -14,6 +13,7 @@ from ..forms.security import ActionForm, PasswordChangeForm, RenameKeyForm
 from ..models.types import utcnow
 from ..services import ServiceError, accounts, recovery, sessions
 from ..services import webauthn as wa
+from ..texts import lazy_gettext as _l
 from ..web import webauthn_io
 from ..web.client import shared_device, wants_json
 from ..web.navigation import safe_next

@@ -19,7 +19,6 @@ from flask import (
     url_for,
 )
 from flask_babel import force_locale, get_locale
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -28,6 +27,7 @@ from ..forms import options
 from ..forms.shares import ShareForm
 from ..services import ServiceError, documents, emergency_card, shares, wallet_card
 from ..services.access import Access
+from ..texts import lazy_gettext as _l
 from ..web.refusals import refuse
 from ..web.routes import commit_read, profile_route, public_route
 

@@ -15,12 +15,12 @@ import re
 from functools import wraps
 
 from flask import current_app, jsonify, request, session
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ..errors import MESSAGES
 from ..extensions import db
 from ..services import ServiceError, receipts
+from ..texts import lazy_gettext as _l
 from .client import wants_json
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

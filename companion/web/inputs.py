@@ -9,10 +9,10 @@ import json
 import re
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BaseConverter, IntegerConverter, ValidationError
 
 from ..services import ServiceError
+from ..texts import lazy_gettext as _l
 
 # C0 controls but tab, line feed and carriage return; DEL; bidi embeddings, overrides and isolates
 # (they make a name or a title display as something else: "Trojan source" spoofing).

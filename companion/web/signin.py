@@ -5,13 +5,13 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 from flask_wtf.csrf import generate_csrf
 
 from ..extensions import db
 from ..models.account import User
 from ..services import assisted_recovery, dates, sessions
+from ..texts import lazy_gettext as _l
 from .navigation import redirect_next, safe_next
 from .sw_contract import wipe_others
 

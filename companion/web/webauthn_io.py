@@ -5,12 +5,12 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, jsonify, request, session
-from flask_babel import lazy_gettext as _l
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 
 from ..extensions import db
 from ..models.account import User
 from ..services import webauthn as wa
+from ..texts import lazy_gettext as _l
 from .client import shared_device
 
 log = logging.getLogger("companion.webauthn")

@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...extensions import db
@@ -21,6 +20,7 @@ from ...services import (
 from ...services.access import Access
 from ...services.document_list import Filters
 from ...services.document_view import Unviewable
+from ...texts import lazy_gettext as _l
 from ...web import sw_contract as swc
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id

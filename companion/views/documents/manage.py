@@ -4,7 +4,6 @@ Routes join the "documents" blueprint (views/documents/__init__.py), which impor
 from types import SimpleNamespace
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -12,6 +11,7 @@ from ...extensions import db
 from ...forms.documents import DataSaverForm, EditForm
 from ...services import ServiceError, documents, emergency_card, offline_copies, offline_documents
 from ...services.access import Access
+from ...texts import lazy_gettext as _l
 from ...web.client import locale, shared_device, wants_json
 from ...web.devices import device_id
 from ...web.idempotency import idempotent

@@ -6,12 +6,12 @@ import re
 from functools import wraps
 
 from flask import current_app, jsonify, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import ClientDisconnected
 
 from ...extensions import db
 from ...services import ServiceError, upload_parts
+from ...texts import lazy_gettext as _l
 from . import bp
 
 OFFSET = re.compile(r"^[0-9]{1,10}$")
