@@ -1,0 +1,26 @@
+"""Texts in the reader's language, the catalog looked up once per request (companion/texts.py): a
+language forced for one mail is used inside it and not after; a lazy text is translated when shown."""
+
+from flask_babel import force_locale
+
+from companion import texts
+
+
+def test_a_forced_language_is_used_inside_and_not_after(app):
+    later = texts.lazy_gettext("Log out")
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert texts.gettext("Log out") == "Se déconnecter"
+        with force_locale("en"):
+            assert texts.gettext("Log out") == "Log out"
+            assert str(later) == "Log out"
+            assert texts.ngettext("(%(count)s time in that hour)", "(%(count)s times in that hour)", 2,
+                                  count="2") == "(2 times in that hour)"
+        assert str(later) == "Se déconnecter"
+        assert texts.ngettext("(%(count)s time in that hour)", "(%(count)s times in that hour)", 2,
+                              count="2") == "(2 fois dans cette heure-là)"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert str(later) == "Log out"  # another request, its own language
+
+
+def test_outside_a_request_texts_are_in_english(app):
+    assert texts.gettext("Log out") == "Log out"
