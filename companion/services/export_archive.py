@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from flask_babel import force_locale, ngettext
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
@@ -25,6 +25,7 @@ from ..models.export import RUNNING, DataExport
 from ..models.profile import Profile
 from ..models.types import utcnow
 from ..texts import gettext as _
+from ..texts import ngettext
 from . import access_log, agenda_ics, agenda_store, crypto, dates, documents, ics, ips, mail
 from .access import Access, find_access
 from .exports import LIFETIME
