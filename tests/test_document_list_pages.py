@@ -155,3 +155,19 @@ def test_a_document_hidden_from_a_caregiver_does_not_mark_a_place_for_her(app, w
     assert _titles(probe) == [t for t in order if t != order[30]][:20]  # the first page: nothing learnt
     assert _link(probe, "prev") is None
     assert _titles(web.get(f"/p/{owner}/documents?after={hidden}").get_data(as_text=True)) == order[31:51]
+
+
+def test_a_list_that_fits_in_one_page_counts_what_it_shows(web, ctx, owner):
+    """A first page that holds every match has counted them (no count statement); the others count."""
+    nine = web.get(f"/p/{owner}/documents?class=18").get_data(as_text=True)
+    assert 'role="status">9 documents<' in nine and len(_titles(nine)) == 9
+    first = web.get(f"/p/{owner}/documents?class=11&year=2024").get_data(as_text=True)
+    assert 'role="status">25 documents<' in first and len(_titles(first)) == 20
+    second = web.get(_link(first, "next")).get_data(as_text=True)
+    assert 'role="status">25 documents<' in second and len(_titles(second)) == 5
+    _add(ctx, owner, [("18", date(2022, 3, 3))] * 11)  # exactly one page
+    twenty = web.get(f"/p/{owner}/documents?class=18").get_data(as_text=True)
+    assert 'role="status">20 documents<' in twenty and _link(twenty, "next") is None
+    _add(ctx, owner, [("18", None)])
+    more = web.get(f"/p/{owner}/documents?class=18").get_data(as_text=True)
+    assert 'role="status">21 documents<' in more and len(_titles(more)) == 20
