@@ -119,17 +119,15 @@ def page(f: Filters, *, before: int | None = None, after: int | None = None, siz
     # when the page did not start from the newest entry.
     if after is not None:
         rows = _next(f, after, False, size + 1)
-        newer_exists, rows = len(rows) > size, rows[:size][::-1]
-        if not rows:
-            return Page([])
-        older = rows[-1].id if _next(f, rows[-1].id, True, 1) else None
-        return Page(rows, older, rows[0].id if newer_exists else None)
-    rows = _next(f, before, True, size + 1)
-    older_exists, rows = len(rows) > size, rows[:size]
+        newer, rows = len(rows) > size, rows[:size][::-1]
+        older = bool(rows) and bool(_next(f, rows[-1].id, True, 1))
+    else:
+        rows = _next(f, before, True, size + 1)
+        older, rows = len(rows) > size, rows[:size]
+        newer = before is not None and bool(rows) and bool(_next(f, rows[0].id, False, 1))
     if not rows:
         return Page([])
-    newer = rows[0].id if before is not None and _next(f, rows[0].id, False, 1) else None
-    return Page(rows, rows[-1].id if older_exists else None, newer)
+    return Page(rows, rows[-1].id if older else None, rows[0].id if newer else None)
 
 
 def every_event(f: Filters, batch: int = 500):

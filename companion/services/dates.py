@@ -27,7 +27,7 @@ def day(when: date | datetime | None) -> str:
         return ""
     if isinstance(when, datetime):
         when = _local(when, get_timezone()).date()
-    return _day_text(when, str(get_locale()))
+    return _day_text(when, get_locale())
 
 
 def moment(when: datetime | None, tz: tzinfo | None = None) -> str:
@@ -35,26 +35,23 @@ def moment(when: datetime | None, tz: tzinfo | None = None) -> str:
     if not when:
         return ""
     local = _local(when, tz or get_timezone())
-    return _moment_text(local.replace(tzinfo=None, second=0, microsecond=0), str(get_locale()))
+    return _moment_text(local.replace(tzinfo=None, second=0, microsecond=0), get_locale())
 
 
 # Babel and Flask-Babel take 40 to 90 microseconds a date: an access-log page of 50 entries spent a
 # fifth of its time writing dates, most of them the same day. The text depends only on the local day
-# or minute and the language (named by its identifier, so a forced language is a key of its own).
+# or minute and the language (a Babel locale compares by its name: a forced language is a key of its own).
 @lru_cache(maxsize=4096)
-def _day_text(when: date, lang: str) -> str:
-    return babel_date(when, "long", locale=_locale(lang))
+def _day_text(when: date, lang: Locale | None) -> str:
+    return babel_date(when, "long", locale=lang)
 
 
 @lru_cache(maxsize=4096)
-def _moment_text(local: datetime, lang: str) -> str:
-    """`local`: naive, already in the reader's zone (Babel adds no zone to a short time)."""
-    time_text = babel_time(local, "short", locale=_locale(lang))
+def _moment_text(local: datetime, lang: Locale | None) -> str:
+    """`local`: naive, already in the reader's zone (Babel adds no zone to a short time). `lang` None:
+    outside a request, Babel's default."""
+    time_text = babel_time(local, "short", locale=lang)
     return _("%(day)s at %(time)s", day=_day_text(local.date(), lang), time=time_text)
-
-
-def _locale(lang: str) -> Locale | None:
-    return None if lang == "None" else Locale.parse(lang)  # None: outside a request, Babel's default
 
 
 def chart_day(when: date | None) -> str:
