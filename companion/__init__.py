@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask, g, session
 from flask_babel import format_decimal
 
-from . import errors, headers, i18n, wiring
+from . import errors, headers, i18n, texts, wiring
 from .assets import StaticFiles, asset_text, asset_url, preload
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -134,6 +134,13 @@ def _templates(app: Flask) -> None:
         css = asset_text("css/app.css")
     app.extensions["companion_inline_style_hash"] = style_hash(css)
     app.jinja_env.globals["get_flashed_messages"] = sw_contract.page_messages
+    # Macros imported without the page's context (a document row) use the environment's gettext:
+    # Flask-Babel installed one that finds the catalog again for every string.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+        gettext=lambda s: texts.catalog().ugettext(s),
+        ngettext=lambda s, p, n: texts.catalog().ungettext(s, p, n),
+        pgettext=lambda c, s: texts.catalog().upgettext(c, s),
+        npgettext=lambda c, s, p, n: texts.catalog().unpgettext(c, s, p, n), newstyle=True)
 
     @app.context_processor
     def inject():

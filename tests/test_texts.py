@@ -24,3 +24,18 @@ def test_a_forced_language_is_used_inside_and_not_after(app):
 
 def test_outside_a_request_texts_are_in_english(app):
     assert texts.gettext("Log out") == "Log out"
+
+
+def test_a_macro_imported_without_the_page_context_follows_the_language(app):
+    """The size of a document row comes from a macro imported without the page's context: it uses the
+    template environment's gettext, which must be this request's language, forced ones included."""
+    from flask import render_template_string
+
+    page = '{% from "documents/_macros.html" import size_text %}{{ size_text(2048) }}'
+    with app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert render_template_string(page) == "2 Ko"
+        with force_locale("en"):
+            assert render_template_string(page) == "2 KB"
+        assert render_template_string(page) == "2 Ko"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string(page) == "2 KB"
