@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from companion.extensions import db
+from companion.models.audit import AccessEvent
 from companion.models.document import Document
 from companion.models.types import utcnow
+from companion.services import audit
 
-from .cast import sign_up
+from .cast import helped, sign_up
 from .conftest import Browser
 from .statements import counted
 
@@ -131,3 +133,25 @@ def test_the_trash_is_paged_by_position_and_every_page_costs_the_same(app, web, 
         url = more and more.group(1).replace("&amp;", "&")
     assert sorted(seen) == sorted(f"Compte rendu {i}" for i in range(100, 220))  # each once, none lost
     assert len(costs) == 3 and len(set(costs)) == 1, costs
+
+
+def test_a_caregivers_view_writes_its_log_line_in_two_statements_on_postgresql(app, ctx):
+    """The owner's log line for a caregiver's read: the chain's head claimed and read in one UPDATE,
+    then the entry and the head's new hash (one statement on PostgreSQL, two on SQLite). Not a read of
+    the head, then a move, then an insert, then the ORM's flush."""
+    _louis, sophie, pid, _d = helped(app, ctx)
+    _add_documents(ctx, pid, 3)
+    sql, _ = _measure(app, sophie, f"/p/{pid}/documents")
+    with ctx():
+        postgres = db.engine.dialect.name == "postgresql"
+        lines = db.session.scalars(select(AccessEvent).where(AccessEvent.profile_id == pid,
+                                                             AccessEvent.actor_role == "caregiver")
+                                   .order_by(AccessEvent.seq)).all()
+        verdict = audit.verify()
+    log = [s for s in sql if "audit_chains" in s or "access_events" in s]
+    assert len(log) == (2 if postgres else 3), "\n".join(log)
+    assert "FOR UPDATE" not in " ".join(log)
+    # Both views are in Louis's log, one after the other in his chain, and the chain verifies.
+    assert [line.action for line in lines][-2:] == ["document.list", "document.list"]
+    assert lines[-1].seq == lines[-2].seq + 1 and lines[-1].prev_hash == lines[-2].hash
+    assert verdict.ok, verdict

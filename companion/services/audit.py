@@ -4,13 +4,14 @@ Why one chain per profile: a single head would make every caregiver's read anywh
 one (issue 15). A profile's entries, and an account's own security events, each extend their own chain;
 entries with neither go to the "site" chain.
 
-Why a compare-and-swap on the head: `SELECT ... FOR UPDATE` does nothing on SQLite, and a request cannot
-restart its transaction as `BEGIN IMMEDIATE` half way through. So an append reads the head, computes its
-entry, then moves the head with `UPDATE audit_chains SET seq = n + 1 ... WHERE chain = :c AND seq = n`.
-Exactly one writer matches n: on PostgreSQL the others wait on the row lock (the read also takes it, to
-spare retries) and then match nothing; on SQLite a writer holds the database's write lock from its first
-write to its commit, so a loser's UPDATE runs after the winner committed, matches nothing, and its retry
-reads the new head. The unique (chain, seq) is the last guard: a fork could not even be committed.
+Why the head is claimed by an UPDATE: `UPDATE audit_chains SET seq = seq + 1 ... RETURNING seq, last_hash`
+takes the chain's row and reads it in one round trip. Exactly one writer holds a chain's head at a time:
+on PostgreSQL the others wait on the row lock and, once the holder commits, add one to the seq it wrote
+and read the hash it left; on SQLite a writer holds the database's write lock from its first write to
+its commit (reads run outside a transaction there), so the next claim runs after the holder committed.
+The entry and the head's new hash are then written together: one statement on PostgreSQL (a data-
+modifying WITH), two on SQLite. A caregiver's page view pays two round trips for its line in the log,
+not three. The unique (chain, seq) is the last guard: a fork could not even be committed.
 
 Each entry's hash is an HMAC (services/audit_keys.py), so changing an entry and recomputing the chain
 needs a key the database does not hold; signed checkpoints (services/audit_checkpoints.py) anchor the heads.
@@ -22,10 +23,12 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from functools import cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -40,11 +43,6 @@ if TYPE_CHECKING:  # access imports refusals, which imports this module
     from .access import Access
 
 GENESIS = "0" * 64
-RETRIES = 100
-
-
-class ChainBusy(RuntimeError):
-    """The head kept moving under us: only possible if something appends in a tight loop forever."""
 
 
 def chain_of(profile_id: int | None, account_id: int | None) -> str:
@@ -65,39 +63,55 @@ def digest(key: bytes, event) -> str:
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def _head(chain: str) -> tuple[int, str]:
-    query = select(AuditChain.seq, AuditChain.last_hash).where(AuditChain.chain == chain).with_for_update()
-    row = db.session.execute(query).first()
+def _claim(chain: str) -> tuple[int, str]:
+    """Move the chain's head one step and hold it until the commit: the entry's seq and the hash before it."""
+    connection = db.session.connection()
+    row = connection.execute(_statements().claim, {"head": chain}).first()
     if row is None:
         # Two first entries at once may both get here: the insert that loses does nothing.
-        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        db.session.execute(insert(AuditChain).values(chain=chain, seq=0, last_hash=GENESIS)
+        insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        connection.execute(insert(AuditChain).values(chain=chain, seq=0, last_hash=GENESIS)
                            .on_conflict_do_nothing(index_elements=["chain"]))
-        row = db.session.execute(query).first()
+        row = connection.execute(_statements().claim, {"head": chain}).first()
         assert row is not None, "the insert above, or the concurrent one that beat it, made the row"
     return row.seq, row.last_hash
 
 
-def _advance(chain: str, seq: int, new_hash: str) -> bool:
-    moved = db.session.execute(
-        update(AuditChain).where(AuditChain.chain == chain, AuditChain.seq == seq)
-        .values(seq=seq + 1, last_hash=new_hash).execution_options(synchronize_session=False)
-    )
-    return moved.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
+@cache
+def _statements() -> SimpleNamespace:
+    """Built once: a page view's log line runs them with its values as parameters (nothing to coerce
+    or compile again). Run on the session's connection: neither touches a mapped object."""
+    table, chains = cast(Table, AccessEvent.__table__), cast(Table, AuditChain.__table__)
+    columns = [c for c in table.columns if c.key != "id"]
+    entry = insert(table).values({c.key: bindparam(f"e_{c.key}", type_=c.type) for c in columns}) \
+        .returning(table.c.id)
+    head = update(chains).where(chains.c.chain == bindparam("head")).values(last_hash=bindparam("new_hash"))
+    written = entry.cte("entry")
+    return SimpleNamespace(
+        columns=[c.key for c in columns], entry=entry, head=head,
+        entry_and_head=head.returning(select(written.c.id).scalar_subquery()),
+        claim=update(chains).where(chains.c.chain == bindparam("head")).values(seq=chains.c.seq + 1)
+        .returning(chains.c.seq, chains.c.last_hash))
+
+
+def _write(event: AccessEvent) -> int:
+    """Insert the entry and leave its hash on the head; returns the entry's id."""
+    stmts, connection = _statements(), db.session.connection()
+    values = {f"e_{key}": getattr(event, key) for key in stmts.columns}
+    head = {"head": event.chain, "new_hash": event.hash}
+    if connection.dialect.name == "postgresql":
+        return connection.execute(stmts.entry_and_head, values | head).scalar_one()
+    entry_id = connection.execute(stmts.entry, values).scalar_one()
+    connection.execute(stmts.head, head)
+    return entry_id
 
 
 def _append(event: AccessEvent) -> AccessEvent:
-    key = audit_keys.chain_key()
-    for _attempt in range(RETRIES):
-        seq, prev = _head(event.chain)
-        event.seq, event.prev_hash = seq + 1, prev
-        event.hash = digest(key, event)
-        if _advance(event.chain, seq, event.hash):
-            break
-    else:
-        raise ChainBusy(event.chain)
-    db.session.add(event)
-    db.session.flush()
+    """Write the entry at the head of its chain. The entry is not added to the session: nothing
+    reads it back in the request, and the ORM's flush would cost more than the two statements."""
+    event.seq, event.prev_hash = _claim(event.chain)
+    event.hash = digest(audit_keys.chain_key(), event)
+    event.id = _write(event)
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 0
     if every and event.seq % every == 0:
         audit_checkpoints.write("periodic")
