@@ -103,3 +103,17 @@ def test_the_form_library_s_own_messages_follow_the_language_page_after_page(cli
                                       "display_name": too_long}).get_data(as_text=True)
         other = "en" if lang == "fr" else "fr"
         assert said[lang] in html and said[other] not in html, lang
+
+
+def test_the_outbox_texts_follow_the_language_page_after_page(client, web):
+    """The offline outbox's texts (data attributes of every signed-in page, made once per language and
+    kept: views/main.py outbox_texts) are in the language of each answer, in any order."""
+    web.register(email=EMAIL)
+    said = {"fr": 'data-waiting="En attente d’envoi"', "en": 'data-waiting="Waiting to be sent"'}
+    for lang in ("en", "fr", "en", "fr"):
+        web.post("/language", {"lang": lang, "next": "/"}, from_url="/")
+        html = client.get("/").get_data(as_text=True)
+        other = "en" if lang == "fr" else "fr"
+        assert said[lang] in html and said[other] not in html, lang
+        too_big = "Without network, only files up to 10 MB" if lang == "en" else "Sans réseau, seuls les"
+        assert f'data-too-big="{too_big}' in html, lang

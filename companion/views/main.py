@@ -14,9 +14,10 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import text
 
 from ..assets import answer_asset, asset_url, make_asset, service_worker_source
@@ -37,10 +38,24 @@ bp = Blueprint("main", __name__)
 OUTBOX_MAX_FILE_MB = 10
 
 
+_OUTBOX_TEXTS: dict[str, Markup] = {}
+
+
+def outbox_texts() -> Markup:
+    """The outbox script's texts, made once per language: the same for every account, and about 30
+    translated strings (a twentieth of a signed-in page's CPU) on every signed-in page otherwise."""
+    lang = str(get_locale())
+    made = _OUTBOX_TEXTS.get(lang)
+    if made is None:
+        made = _OUTBOX_TEXTS[lang] = Markup(render_template("_outbox_texts.html",
+                                                            outbox_max_mb=OUTBOX_MAX_FILE_MB).strip())
+    return made
+
+
 @bp.app_context_processor
 def outbox_context():
     signed_in = getattr(current_user, "is_authenticated", False)
-    return {"account_key": account_key(current_user) if signed_in else "",
+    return {"account_key": account_key(current_user) if signed_in else "", "outbox_texts": outbox_texts,
             "outbox_max_mb": OUTBOX_MAX_FILE_MB, "upload_timeout_ms": current_app.config["UPLOAD_TIMEOUT_MS"],
             "outbox_send_within_ms": int(receipts.SEND_WITHIN.total_seconds() * 1000),
             "upload_part": upload_parts.PART}
