@@ -52,12 +52,24 @@ def _bench_ids() -> tuple[int, int]:
     return small, large
 
 
-def _signed_in(app):
+def _helped_profile(email: str) -> int:
+    """The profile a caregiver of bench/seed.py helps."""
+    from sqlalchemy import select
+
+    from companion.extensions import db
+    from companion.models.account import User
+    from companion.models.delegation import Delegation
+
+    return db.session.scalar(select(Delegation.profile_id).join(User, User.id == Delegation.caregiver_id)
+                             .where(User.email == email))
+
+
+def _signed_in(app, email: str | None = None):
     from seed import OWNER, PASSWORD
 
     client = app.test_client()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").text).group(1)
-    answer = client.post("/login", data={"csrf_token": token, "email": OWNER, "password": PASSWORD})
+    answer = client.post("/login", data={"csrf_token": token, "email": email or OWNER, "password": PASSWORD})
     assert answer.status_code == 302, answer.status_code
     return client
 
@@ -89,9 +101,12 @@ def main() -> None:
     import companion
 
     app = companion.create_app()
+    from seed import CAREGIVER
+
     with app.app_context():
         small, large = _bench_ids()
-    web = _signed_in(app)
+        helped = _helped_profile(CAREGIVER.format(0))
+    web, caregiver = _signed_in(app), _signed_in(app, CAREGIVER.format(0))
     doc = re.search(rf'href="(/p/{small}/documents/\d+)"', web.get(f"/p/{small}/documents").text).group(1)
     anonymous, bare = app.test_client(), bare_flask.app.test_client()
     pages = {
@@ -105,6 +120,8 @@ def main() -> None:
         "document page": (web, doc),
         "access log (a page of 1,000,000 entries)": (web, f"/p/{small}/access-log"),
         "trash": (web, f"/p/{large}/documents/trash"),
+        # The one read that writes: the helped person's log gets a line for each view.
+        "a caregiver's view of a document list (a line in its log)": (caregiver, f"/p/{helped}/documents"),
     }
     print(f"companion from {Path(companion.__file__).parent}; best of {args.batches} batches of {args.size}")
     print("| page | ms of CPU a request | x bare Flask |")

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 DOCS_SMALL, DOCS_LARGE = 10, 10_000
 PASSWORD = "bench-companion-2026 long enough"
 OWNER = "bench@example.fr"
+CAREGIVER = "aidant{}@bench.example"  # the nth caregiver, each helping one person
 TYPES = ["11502-2", "18748-4", "57833-6", "11490-0", "60591-5", "11369-6", "89601-9"]
 CLASS_OF = {"11502-2": "11", "18748-4": "18", "57833-6": "57", "11490-0": "11", "60591-5": "60",
             "11369-6": "11", "89601-9": "89"}
@@ -104,7 +105,7 @@ def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 50,
         _bulk(User.__table__, [dict(email=f"person{i}@bench.example", password_hash=hashed, locale="fr",
                                     display_name=f"Personne {i}", timezone="Europe/Paris", role="person",
                                     created_at=now) for i in range(accounts)])
-        _bulk(User.__table__, [dict(email=f"aidant{i}@bench.example", password_hash=hashed, locale="fr",
+        _bulk(User.__table__, [dict(email=CAREGIVER.format(i), password_hash=hashed, locale="fr",
                                     display_name=f"Aidant {i}", timezone="Europe/Paris", role="person",
                                     created_at=now) for i in range(helped)])
         carers = dict(db.session.execute(select(User.email, User.id).where(
@@ -126,7 +127,7 @@ def seed(env: dict, accounts: int = 1000, docs_each: int = 90, helped: int = 50,
         for n, uid in enumerate(users):
             rows += _documents(pids[uid], docs_each, start=n)
         _bulk(Document.__table__, rows)
-        pairs = [(f"aidant{i}@bench.example", pids[uid]) for i, uid in enumerate(users[:helped])]
+        pairs = [(CAREGIVER.format(i), pids[uid]) for i, uid in enumerate(users[:helped])]
         _bulk(Delegation.__table__, [dict(profile_id=pid, caregiver_id=carers[email], granted_by_id=None,
                                           scopes="documents:read agenda", see_hidden=False, created_at=now,
                                           accepted_at=now, expires_at=now + timedelta(days=300), label="")
