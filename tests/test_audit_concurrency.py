@@ -1,5 +1,6 @@
 """1,000 appends at once, from threads and from two processes, leave chains that verify: no fork, no
-lost entry, on SQLite and PostgreSQL alike (the head moves by compare-and-swap, per chain)."""
+lost entry, on SQLite and PostgreSQL alike (each append claims its chain's head with one UPDATE, held
+to the commit)."""
 
 import os
 import subprocess
