@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Flask, g, session
 from flask_babel import format_decimal
 
-from . import errors, headers, i18n, texts, wiring
+from . import errors, headers, i18n, pool_check, texts, wiring
 from .assets import StaticFiles, asset_text, asset_url, preload
 from .config import PROJECT_ROOT, build_config
 from .extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -66,6 +66,7 @@ def create_app(config: dict | None = None, *, testing: bool = False) -> Flask:
 
 def _plans(app: Flask) -> None:
     with app.app_context():
+        pool_check.install(db.engine, app.config["DATABASE_CHECK_AFTER_IDLE_SECONDS"])
         if db.engine.dialect.name == "postgresql":
             from . import pg_plans
 

@@ -49,8 +49,10 @@ def build_config(overrides: dict | None = None, instance_path: str | None = None
         "SQLALCHEMY_DATABASE_URI": os.environ.get(
             "COMPANION_DATABASE_URL", f"sqlite:///{instance / 'companion.sqlite3'}"
         ),
-        # hide_parameters: a logged database error must not carry titles, notes or an INS.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        # hide_parameters: a logged database error must not carry titles, notes or an INS. The pool checks
+        # a connection that sat unused before lending it (companion/pool_check.py), not every time.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        "DATABASE_CHECK_AFTER_IDLE_SECONDS": 1.0,
         "INSTANCE_DIR": str(instance),
         "BABEL_DEFAULT_LOCALE": "fr",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
