@@ -3,7 +3,8 @@ PostgreSQL processes serving the bench database, in ms of CPU a request, during 
 bench/all.py's routes (one after the other, on the bench's seeded data). Read from /proc: the CPU time
 of the gunicorn process group (workers replaced meanwhile included) and of the PostgreSQL backends
 serving the bench database, before and after; the machine's idle time beside them (a page that leaves
-the cores idle is waiting, not computing). PostgreSQL's own writers (WAL, checkpoints) are not counted.
+the cores idle is waiting, not computing). PostgreSQL's own writers (WAL, checkpoints, autovacuum)
+are not counted.
 A measurement, not a test: nothing is asserted.
 
     apt-get install wrk
@@ -87,7 +88,7 @@ def main() -> None:
             (app0, pg0), idle0 = _cpu_ticks(group, database), _idle_ticks()
             run = sb._wrk(url, args.seconds, args.connections, cookie)
             (app1, pg1), idle1 = _cpu_ticks(group, database), _idle_ticks()
-            count = run["rps"] * args.seconds
+            count = max(run["rps"] * args.seconds, 1)
             # A backend that ended during the run takes its time with it: never below nothing.
             ms = [max(0.0, (after - before) / TICK / count * 1000) for before, after in
                   ((app0, app1), (pg0, pg1), (idle0, idle1))]

@@ -5,9 +5,11 @@ pays before its own statements (the check, BEGIN, the session, the profiles, the
 transaction). A connection that served a request less than a second ago was alive then. What kills
 connections (a database restart, a failover, a proxy's idle timeout) leaves them unused for longer
 than that, since the database is away for seconds: those are checked, and a dead one is replaced
-before any request sees it. A connection killed within its second (an administrator terminating it)
-fails the one request it is lent to; SQLAlchemy then replaces every connection of the pool.
-tests/test_pool_check.py shows both."""
+before any request sees it, and every connection of the pool opened before the failure is replaced
+with it. What this gives up: an outage shorter than the window (a proxy reconnecting at once, an
+administrator terminating a connection) fails the requests lent a connection used just before it, at
+most one a worker thread; the first failure makes SQLAlchemy replace every connection of the pool.
+tests/test_pool_check.py shows both sides."""
 
 from time import monotonic
 from typing import Any
@@ -38,6 +40,7 @@ def install(engine: Engine, idle_seconds: float = CHECK_AFTER_IDLE_SECONDS) -> N
             dialect.do_ping(dbapi_connection)
         except dialect.loaded_dbapi.Error as error:
             if dialect.is_disconnect(error, dbapi_connection, None):
-                # The pool throws this connection away and lends a new one (SQLAlchemy's documented way).
-                raise exc.DisconnectionError() from error
+                # The pool lends a new connection, and replaces every one opened before this failure
+                # (as SQLAlchemy's own pre-ping does): they went through the same outage.
+                raise exc.InvalidatePoolError() from error
             raise

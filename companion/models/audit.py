@@ -50,8 +50,9 @@ class AccessEvent(Model):
 
 
 class AuditChain(Model):
-    """One row per chain: where the next entry goes. Appends compare-and-swap on `seq`, so two writers
-    cannot both extend the same head, on PostgreSQL and SQLite alike (services/audit.py)."""
+    """One row per chain: where the next entry goes. An append claims the row with one UPDATE that
+    moves `seq` and holds it to the commit, so two writers cannot both extend the same head, on
+    PostgreSQL and SQLite alike (services/audit.py)."""
 
     __tablename__ = "audit_chains"
 

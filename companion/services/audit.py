@@ -107,10 +107,16 @@ def _write(event: AccessEvent) -> int:
 
 
 def _append(event: AccessEvent) -> AccessEvent:
-    """Write the entry at the head of its chain. The entry is not added to the session: nothing
-    reads it back in the request, and the ORM's flush would cost more than the two statements."""
+    """Write the entry at the head of its chain, inside the request's transaction (which is rolled back
+    if anything fails after the claim: a head moved with no entry would break the chain for good).
+    The key is loaded and the entry's text hashed once before the claim, so nothing that can fail
+    stands between the head moving and the entry written. The entry is not added to the session:
+    nothing reads it back in the request, and the ORM's flush would cost more than the two statements."""
+    key = audit_keys.chain_key()
+    event.seq, event.prev_hash = 0, GENESIS
+    digest(key, event)  # raises here, before the head moves, on a text that cannot be hashed
     event.seq, event.prev_hash = _claim(event.chain)
-    event.hash = digest(audit_keys.chain_key(), event)
+    event.hash = digest(key, event)
     event.id = _write(event)
     every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 0
     if every and event.seq % every == 0:

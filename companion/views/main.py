@@ -38,17 +38,15 @@ bp = Blueprint("main", __name__)
 OUTBOX_MAX_FILE_MB = 10
 
 
-_OUTBOX_TEXTS: dict[str, Markup] = {}
-
-
 def outbox_texts() -> Markup:
-    """The outbox script's texts, made once per language: the same for every account, and about 30
-    translated strings (a twentieth of a signed-in page's CPU) on every signed-in page otherwise."""
+    """The outbox script's texts, made once per language and app: the same for every account, and
+    about 30 translated strings (a twentieth of a signed-in page's CPU) on every signed-in page otherwise."""
+    kept: dict[str, Markup] = current_app.extensions.setdefault("companion_outbox_texts", {})
     lang = str(get_locale())
-    made = _OUTBOX_TEXTS.get(lang)
+    made = kept.get(lang)
     if made is None:
-        made = _OUTBOX_TEXTS[lang] = Markup(render_template("_outbox_texts.html",
-                                                            outbox_max_mb=OUTBOX_MAX_FILE_MB).strip())
+        made = kept[lang] = Markup(render_template("_outbox_texts.html",
+                                                   outbox_max_mb=OUTBOX_MAX_FILE_MB).strip())
     return made
 
 
