@@ -5,7 +5,6 @@ from typing import IO, cast
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask import session as flask_session
-from flask_babel import format_decimal
 from flask_login import current_user
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.http import parse_range_header
@@ -37,13 +36,7 @@ def page(access: Access):
     running = row is not None and row.status in ("queued", "building")
     estimate = None if running else exports.estimate(access)
     return render_template("exports/page.html", access=access, profile=access.profile, export=row,
-                           running=running, estimate=estimate, form=StartForm(), size_text=_size_text)
-
-
-def _size_text(size: int) -> str:
-    if size < 1024 * 1024:
-        return _("%(n)s KB", n=format_decimal(max(1, round(size / 1024))))
-    return _("%(n)s MB", n=format_decimal(round(size / (1024 * 1024), 1)))
+                           running=running, estimate=estimate, form=StartForm())
 
 
 @bp.route("/p/<int:profile_id>/export", methods=["POST"])

@@ -6,16 +6,19 @@
   var sw = navigator.serviceWorker, ask = document.getElementById("keys-ask");
   var choice = document.getElementById("keys-choice");
   var capNote = document.getElementById("cap-note"), used = document.getElementById("cap-used");
-  function mbText(el, bytes) {
-    var mb = (bytes / 1048576).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 });
-    return el.getAttribute("data-mb").replace("{n}", mb);
+  // A size in the page's language with the words the element carries, rounded as the pages round it
+  // (documents/_macros.html size_text): KB under a megabyte, so a small document is never "0 MB".
+  function sizeText(el, n) {
+    return n >= 1048576 || !n ? el.getAttribute("data-mb").replace("{n}", (n / 1048576).toLocaleString(
+      document.documentElement.lang, { maximumFractionDigits: 1 }))
+      : el.getAttribute("data-kb").replace("{n}", Math.ceil(n / 1024));
   }
   // The data settings page says what this phone downloaded by itself this month (counted by the worker).
   if (used && window.caches) {
     caches.open("companion-meta").then(function (c) {
       return c.match("/__meta/spent-" + new Date().toISOString().slice(0, 7));
     }).then(function (r) { return r ? r.text() : "0"; }).then(function (n) {
-      used.textContent = used.getAttribute("data-text").replace("{size}", mbText(used, +n || 0));
+      used.textContent = used.getAttribute("data-text").replace("{size}", sizeText(used, +n || 0));
       used.hidden = false;
     });
   }
@@ -32,7 +35,7 @@
       var m = e.data || {};
       if (m.type === "synced") {
         if (m.capped && capNote) {
-          capNote.firstChild.textContent = capNote.getAttribute("data-text").replace("{size}", mbText(capNote, m.cap));
+          capNote.firstChild.textContent = capNote.getAttribute("data-text").replace("{size}", sizeText(capNote, m.cap));
           capNote.hidden = false;
         }
         if (m.ok || m.failure !== "network" || navigator.onLine === false) retries = 0;
@@ -40,7 +43,7 @@
         return;
       }
       if (m.type !== "ask" || !ask || !ask.hidden) return;
-      ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", mbText(ask, m.bytes));
+      ask.firstChild.textContent = ask.getAttribute("data-text").replace("{size}", sizeText(ask, m.bytes));
       ask.hidden = false;
     });
     document.addEventListener("click", function (e) {
@@ -56,10 +59,7 @@
   var lang = document.documentElement.lang || "fr", name = "acct-" + box.getAttribute("data-account");
   var list = document.getElementById("on-phone-list");
   function t(k) { return box.getAttribute("data-" + k); }
-  function size(n) {
-    return n >= 1048576 ? t("mb").replace("{n}", (n / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 }))
-      : t("kb").replace("{n}", Math.max(1, Math.round(n / 1024)));
-  }
+  function size(n) { return sizeText(box, n); }
   function when(iso) {
     var d = new Date(iso);
     return isNaN(d) ? "" : d.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" });  // as services/dates.moment
