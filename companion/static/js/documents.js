@@ -182,8 +182,10 @@
     sync();
     if (navigator.storage && navigator.storage.estimate) {
       navigator.storage.estimate().then(function (est) {
-        var text = info.getAttribute("data-used").replace("{used}", mb(info, est.usage))
-          .replace("{total}", mb(info, est.quota));
+        // The room a browser gives is counted in GB: "10 GB", not "10,240.4 MB".
+        var total = est.quota < 1073741824 ? mb(info, est.quota) : info.getAttribute("data-gb").replace("{n}",
+          (est.quota / 1073741824).toLocaleString(document.documentElement.lang, { maximumFractionDigits: 1 }));
+        var text = info.getAttribute("data-used").replace("{used}", mb(info, est.usage)).replace("{total}", total);
         if (est.quota - est.usage < 50 * 1048576 || est.usage > est.quota * 0.8) text += " " + info.getAttribute("data-low");
         info.textContent = text;
         info.hidden = false;
