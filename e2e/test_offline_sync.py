@@ -430,7 +430,10 @@ def test_the_owner_log_says_copied_for_the_sync_and_opened_only_for_a_real_openi
     expect(opened).to_have_count(1)
     assert "a ouvert un document « Directives anticipées »" not in father.content()
     # The card came with the sync's token: a copy to her phone, not a look she took at it.
-    expect(father.get_by_text("a copié la carte d’urgence sur son téléphone").first).to_be_visible()
+    # One line each for the card and the counter screen the same sync copied, not the same line twice.
+    expect(father.get_by_text("a copié la carte d’urgence sur son téléphone")).to_have_count(1)
+    counter = "a copié l’écran pour le comptoir de la pharmacie sur son téléphone"
+    expect(father.get_by_text(counter)).to_have_count(1)
     assert "a consulté la carte d’urgence" not in father.content()
     axe_check(father)
     father_ctx.close()

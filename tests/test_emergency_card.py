@@ -170,10 +170,18 @@ def _actions(ctx, actor_id) -> list[str]:
 
 
 def test_the_workers_copy_is_logged_as_a_copy_not_as_an_opening(app, web, ctx):
+    """One line for each page the sync copies: the owner read "copied the emergency card" twice when the
+    counter screen came with it."""
     pid, helper, sophie_id = _louis_and_sophie(app, web, ctx)
-    helper.get(f"/p/{pid}/emergency", headers={swc.COPY_TOKEN: sync_token(helper)})
+    token = sync_token(helper)
+    helper.get(f"/p/{pid}/emergency", headers={swc.COPY_TOKEN: token})
+    helper.get(f"/p/{pid}/counter", headers={swc.COPY_TOKEN: token})
     actions = _actions(ctx, sophie_id)
-    assert actions.count("emergency.copied_offline") == 1 and "emergency.view" not in actions
+    assert actions.count("emergency.copied_offline") == 1 and actions.count("counter.copied_offline") == 1
+    assert "emergency.view" not in actions and "counter.view" not in actions
+    log = web.get(f"/p/{pid}/access-log").get_data(as_text=True)
+    assert log.count("a copié la carte d’urgence sur son téléphone") == 1, log
+    assert log.count("a copié l’écran pour le comptoir de la pharmacie sur son téléphone") == 1, log
 
 
 def test_a_caregiver_cannot_pass_a_look_at_the_card_off_as_the_workers_copy(app, web, ctx):

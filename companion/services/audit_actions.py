@@ -66,6 +66,8 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
     Action("emergency.edit", _l("changed the emergency card"), ""),
     Action("emergency.export", _l("downloaded the emergency card as a file for health software"), ""),
     Action("counter.view", _l("looked at the screen for the pharmacy counter"), ""),
+    Action("counter.copied_offline",
+           _l("copied the screen for the pharmacy counter to their phone, to open without network"), ""),
     Action("counter.edit", _l("chose the current prescription for the pharmacy counter"), "document"),
     Action("share.created", _l("made a share for a health professional"), "share"),
     Action("share.revoked", _l("stopped a share for a health professional"), "share"),

@@ -81,9 +81,10 @@ def update(access: Access, actor: User, *, blood_group: str = "", now: datetime 
 
 
 def record_read(access: Access, actor: User, *, copy: bool, page: str = "emergency") -> None:
-    """A caregiver's look at the card (or the counter screen), or the worker's background copy of it
-    (logged as a copy: the owner knows it is on that phone, and a copy is not an opening)."""
-    audit.record_access(access, actor, "emergency.copied_offline" if copy else f"{page}.view")
+    """A caregiver's look at the card or the counter screen (`page`), or the worker's background copy of
+    it (logged as a copy: the owner knows it is on that phone, and a copy is not an opening). Each page
+    its own line: the sync copies both, and the owner read two identical "copied the card" lines."""
+    audit.record_access(access, actor, f"{page}.copied_offline" if copy else f"{page}.view")
 
 
 def set_counter(access: Access, actor: User, doc: Document | None, renewal_on: date | None, *,
