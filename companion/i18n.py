@@ -2,6 +2,7 @@
 
 import fcntl
 import json
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -52,6 +53,21 @@ def catalog_lock():
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+# Set when a catalog is compiled, so every string gets it, those written later too (a no-break space
+# in a .po file is invisible to whoever edits it): on a narrow screen a number never ends a line whose
+# next one starts with its unit ("10" / "Mo", "7" / "jours"), and in French : ; ? ! and » never start
+# a line, nor does a line end on «.
+_BEFORE_UNIT = re.compile(r"(?:(?<=\d)|(?<=\)[sd])) "
+                          r"(?=(?:[KMG]B|[KMG]o|days?|months?|years?|jours?|mois|ans?)\b)")
+_FRENCH_PUNCTUATION = re.compile(r" (?=[:;?!»])|(?<=«) ")
+
+
+def typeset(text: str, lang: str) -> str:
+    """A translated string with no-break spaces where a line must not break."""
+    text = _BEFORE_UNIT.sub("\u00a0", text)
+    return _FRENCH_PUNCTUATION.sub("\u00a0", text) if lang == "fr" else text
+
+
 def compile_catalogs(force: bool = False) -> list[str]:
     """Compile each .po into .mo when the .mo is missing or older (every one when forced). Fuzzy entries
     are not used. A .mo is built, not committed: `make` runs this (flask translate compile) and so does
@@ -60,10 +76,19 @@ def compile_catalogs(force: bool = False) -> list[str]:
     with catalog_lock():
         for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
             mo_path = po_path.with_suffix(".mo")
-            if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            newest_input = max(po_path.stat().st_mtime, Path(__file__).stat().st_mtime)  # the typesetting too
+            if not force and mo_path.exists() and mo_path.stat().st_mtime >= newest_input:
                 continue
+            lang = po_path.parent.parent.name
             with po_path.open("rb") as fh:
                 catalog = read_po(fh)
+            for msg in catalog:
+                if not msg.id:  # the catalog's header
+                    continue
+                if isinstance(msg.string, str):
+                    msg.string = typeset(msg.string, lang)
+                elif msg.string:  # a plural's forms
+                    msg.string = tuple(typeset(form, lang) for form in msg.string)
             with mo_path.open("wb") as fh:
                 write_mo(fh, catalog, use_fuzzy=False)
             done.append(str(po_path.relative_to(PROJECT_ROOT)))

@@ -61,9 +61,11 @@ def _upload_slowly(page, context, docs_url, type_code="89601-9"):
     page.get_by_label("Type de document").select_option(type_code)
     page.get_by_label("Nom du document").fill("Bilan sanguin de mars")
     page.get_by_role("button", name="Ajouter le document").click()
+    # Its figure said as French writes it, the number held to its sign by a no-break space: "12 %".
     moving = ("() => !document.getElementById('upload-progress').hidden"
-              " && document.getElementById('upload-bar').value > 0")
-    assert _until(page, moving, tries=80), "the progress bar did not move"
+              " && document.getElementById('upload-bar').value > 0"
+              " && /^\\d+[\\u00a0\\u202f]%$/.test(document.getElementById('upload-pct').textContent)")
+    assert _until(page, moving, tries=80), "the progress bar did not move, or its figure is not like 12 %"
     page.wait_for_url(re.compile(r".*/documents/\d+$"), timeout=30_000)
     cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                   "downloadThroughput": -1, "uploadThroughput": -1})
@@ -79,8 +81,9 @@ def test_upload_pin_open_offline_then_logout_leaves_nothing(page, context, live_
     path = doc_url.removeprefix(base)
 
     # The size is shown before opening or pinning.
-    assert re.search(r"Ouvrir \(\d+ Ko\)", page.locator("#doc-open").inner_text())
-    assert re.search(r"Garder sur ce téléphone \(\d+ Ko\)", page.locator(".pin-form button").inner_text())
+    assert re.search(r"Ouvrir \(\d+\u00a0Ko\)", page.locator("#doc-open").inner_text())
+    pin = page.locator(".pin-form button").inner_text()
+    assert re.search(r"Garder sur ce téléphone \(\d+\u00a0Ko\)", pin), pin
     page.get_by_role("button", name=re.compile("Garder sur ce téléphone")).click()
     # "Saved" is said once the worker has stored the bytes, not when the server took the pin.
     page.get_by_text("Enregistré sur ce téléphone ✓").wait_for()
@@ -175,7 +178,8 @@ def test_key_documents_are_kept_automatically_unless_data_saver(page, context, l
     ask = page.locator("#keys-ask")
     ask.wait_for()
     # In KB under a megabyte, rounded up as the document list rounds it (a small one said "0 Mo").
-    assert f"Ils utilisent {math.ceil(len(PDF) / 1024)} Ko de données" in ask.inner_text(), ask.inner_text()
+    said = ask.inner_text()
+    assert f"Ils utilisent {math.ceil(len(PDF) / 1024)}\u00a0Ko de données" in said, said
     assert not page.evaluate(FILE_CACHED, path + "/file"), "copied before the person agreed"
     ask.get_by_role("button", name="Oui, les garder").click()
     assert _until(page, FILE_CACHED, path + "/file"), "the key document was not kept"
@@ -319,7 +323,7 @@ def test_a_phone_photo_is_made_lighter_before_it_is_sent_on_a_weak_line(page, co
         page.get_by_label("Type de document").select_option("57833-6")
         page.get_by_label("Nom du document").fill("Ordonnance du Dr Lemoine")
         page.get_by_role("button", name="Ajouter le document").click()
-        note = re.compile(r"Photo allégée pour l’envoyer plus vite : 2 Mo → 0,\d Mo")
+        note = re.compile("Photo allégée pour l’envoyer plus vite\u00a0: 2\u00a0Mo → 0,\\d\u00a0Mo")
         page.locator("#upload-pct").get_by_text(note).wait_for()
         page.wait_for_url(re.compile(r".*/documents/\d+$"), timeout=60_000)
     finally:
@@ -348,7 +352,8 @@ def test_the_list_says_the_space_used_in_megabytes_of_the_gigabytes_given(page, 
     assert quota >= 2**30, quota  # Chromium gives a share of the disk: gigabytes on any test machine
     total = f"{round(quota / 2**30, 1):g}".replace(".", ",")
     said = line.inner_text()
-    assert re.fullmatch(f"Espace utilisé sur ce téléphone : [\\d,]+ Mo sur {total} Go\\.", said), said
+    expected = f"Espace utilisé sur ce téléphone\u00a0: [\\d,]+\u00a0Mo sur {total}\u00a0Go\\."
+    assert re.fullmatch(expected, said), said
 
 
 def test_a_photo_is_kept_without_where_it_was_taken(page, live_server, unique_email):

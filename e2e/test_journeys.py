@@ -185,12 +185,12 @@ def test_a_mediator_helps_a_person_and_follows_the_steps(phones, live_server):
     person_joins(person, base, code, t)
     check(person)
     # The live sentence follows the real step (it stayed on "reads the consent").
-    expect(mediator.locator("#onb-state")).to_have_text(re.compile("Maintenant : Téléphone comme clé"),
+    expect(mediator.locator("#onb-state")).to_have_text(re.compile("Maintenant\u00a0: Téléphone comme clé"),
                                                         timeout=10000)
     expect(mediator.locator(".onb-digits")).to_have_count(0)  # the code, used up, is no longer shown
     check(mediator)
     person.get_by_role("button", name=t["skip"]).tap()
-    expect(mediator.locator("#onb-state")).to_have_text(re.compile("Maintenant : Feuille de secours"),
+    expect(mediator.locator("#onb-state")).to_have_text(re.compile("Maintenant\u00a0: Feuille de secours"),
                                                         timeout=10000)
     for path in ("/mediators/activation", "/mediators/recovery"):
         mediator.goto(base + path)

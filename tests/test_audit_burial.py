@@ -37,8 +37,8 @@ def _family(app, ctx):
 
 
 def _reads_shown(html: str) -> bool:
-    return "Sophie Bernard (aidant) a ouvert un document « Bilan de mars »" in html and \
-        "Sophie Bernard (aidant) a téléchargé un document « Bilan de mars »" in html
+    return "Sophie Bernard (aidant) a ouvert un document «\u00a0Bilan de mars\u00a0»" in html and \
+        "Sophie Bernard (aidant) a téléchargé un document «\u00a0Bilan de mars\u00a0»" in html
 
 
 def test_a_thousand_refusals_do_not_push_a_caregivers_reads_out_of_sight(app, ctx):

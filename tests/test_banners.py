@@ -5,8 +5,8 @@ sign-in, then in one line; the page's direction comes from its language."""
 
 from .cast import helped
 
-FULL_KEY = "Protégez votre espace : ajoutez votre téléphone comme clé."
-SHORT_KEY = "Protégez votre espace : ajoutez une clé"
+FULL_KEY = "Protégez votre espace\u00a0: ajoutez votre téléphone comme clé."
+SHORT_KEY = "Protégez votre espace\u00a0: ajoutez une clé"
 
 
 def test_the_key_banner_is_shown_in_full_once_then_in_one_line(app, web):

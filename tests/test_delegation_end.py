@@ -38,7 +38,7 @@ def test_ending_an_access_asks_first(app, ctx):
     assert f'action="/p/{pid}/caregivers/{d_id}/end"' not in page  # one tap only opens the question
     assert f'href="/p/{pid}/caregivers/{d_id}/end"' in page
     confirm = louis.get(f"/p/{pid}/caregivers/{d_id}/end").get_data(as_text=True)
-    assert "Mettre fin à l’accès de Sophie Bernard ?" in confirm
+    assert "Mettre fin à l’accès de Sophie Bernard\u00a0?" in confirm
     assert sophie.get(f"/p/{pid}/").status_code == 200  # asking changed nothing
     resp = louis.post(f"/p/{pid}/caregivers/{d_id}/end", from_url=f"/p/{pid}/caregivers/{d_id}/end")
     assert resp.status_code == 302

@@ -34,7 +34,8 @@ def test_a_father_invites_his_daughter_who_accepts_acts_with_the_banner_and_is_r
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/p/{pid}/")
     page = sophie.get(f"/p/{pid}/").get_data(as_text=True)
     assert "Vous agissez pour Louis Bernard" in page
-    assert "Aidants en ce moment : Sophie Bernard jusqu’au" in louis.get(f"/p/{pid}/").get_data(as_text=True)
+    home = louis.get(f"/p/{pid}/").get_data(as_text=True)
+    assert "Aidants en ce moment\u00a0: Sophie Bernard jusqu’au" in home
     # The father reads it in plain words in his access log.
     log = louis.get(f"/p/{pid}/access-log").get_data(as_text=True)
     assert "Sophie Bernard (aidant) a ouvert le profil" in log
@@ -335,7 +336,7 @@ def test_the_caregivers_page_does_not_query_once_per_caregiver(app, ctx):
         assert lots == few
         few, _page = _queries(app, one, f"/p/{pid_one}/")
         lots, page = _queries(app, many, f"/p/{pid_many}/")
-        assert "Aidants en ce moment : Aidant" in page and lots == few
+        assert "Aidants en ce moment\u00a0: Aidant" in page and lots == few
     finally:
         app.config["DELEGATION_MAX_CAREGIVERS"] = 3
 

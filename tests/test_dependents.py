@@ -59,7 +59,7 @@ def test_a_dependent_adult_is_refused_without_basis_proof_adult_age_or_a_future_
     assert no_proof.status_code == 422
     assert "Ajoutez la preuve de la base légale" in no_proof.get_data(as_text=True)
     child = _new(sophie, birth_date=(utcnow().date() - timedelta(days=365 * 10)).isoformat())
-    assert child.status_code == 400 and "18 ans ou plus" in child.get_data(as_text=True)
+    assert child.status_code == 400 and "18\u00a0ans ou plus" in child.get_data(as_text=True)
     past = _new(sophie, review_on=(utcnow().date() - timedelta(days=1)).isoformat())
     assert past.status_code == 400 and "après aujourd’hui" in past.get_data(as_text=True)
     assert _new(sophie, legal_basis="cousin").status_code == 422
@@ -75,7 +75,7 @@ def test_a_dependent_adult_is_managed_reviewed_and_taken_back_in_a_help_session(
     pid = int(resp.headers["Location"].split("/")[2])
     page = sophie.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Base légale pour Louis Bernard" in page and "Tutelle" in page
-    assert _titles(ctx, pid) == ["Preuve de la base légale : Tutelle"]
+    assert _titles(ctx, pid) == ["Preuve de la base légale\u00a0: Tutelle"]
     assert ("dependent.created", "Tutelle") in _actions(ctx, pid)
     with ctx():
         assert db.session.scalar(select(Profile.user_id).where(Profile.id == pid)) is None
@@ -88,8 +88,8 @@ def test_a_dependent_adult_is_managed_reviewed_and_taken_back_in_a_help_session(
         d_id = db.session.scalar(select(Delegation.id).where(Delegation.profile_id == pid))
     assert nadia.post(f"/invitations/{d_id}/accept", from_url="/").status_code == 302
     assert nadia.get(f"/p/{pid}/documents").status_code == 200
-    assert "Preuve : Nadia Haddad peut agir pour Louis Bernard" in _titles(ctx, pid)
-    assert "Preuve : Nadia Haddad peut agir pour Louis Bernard" in _titles(ctx, own_profile_id(ctx, "nadia"))
+    proof = "Preuve\u00a0: Nadia Haddad peut agir pour Louis Bernard"
+    assert proof in _titles(ctx, pid) and proof in _titles(ctx, own_profile_id(ctx, "nadia"))
     assert "document.list" in [a for a, _ in _actions(ctx, pid)]
     assert "Nadia Haddad" in sophie.get(f"/p/{pid}/access-log").get_data(as_text=True)
 
@@ -149,7 +149,7 @@ def test_a_dependent_adult_is_managed_reviewed_and_taken_back_in_a_help_session(
     actions = _actions(ctx, pid)
     assert ("dependent.claimed", "France Services de Guéret") in actions
     assert ("dependent.manager_kept", "Sophie Bernard") in actions
-    consent = "Preuve : Louis Bernard accepte que Sophie Bernard agisse en son nom"
+    consent = "Preuve\u00a0: Louis Bernard accepte que Sophie Bernard agisse en son nom"
     assert consent in _titles(ctx, pid) and consent in _titles(ctx, own_profile_id(ctx, "sophie"))
     # Sophie no longer manages it, she helps: the caregivers page is Louis's alone.
     assert sophie.get(f"/p/{pid}/caregivers").status_code == 404
@@ -164,7 +164,7 @@ def test_a_dependent_adult_is_managed_reviewed_and_taken_back_in_a_help_session(
     ended = louis.post(f"/p/{pid}/caregivers/{kept.id}/end", from_url=f"/p/{pid}/caregivers")
     assert ended.status_code == 302
     assert sophie.get(f"/p/{pid}/documents").status_code == 404
-    assert "Preuve : Sophie Bernard n’agit plus pour Louis Bernard" in _titles(ctx, pid)
+    assert "Preuve\u00a0: Sophie Bernard n’agit plus pour Louis Bernard" in _titles(ctx, pid)
 
 
 def test_a_carer_cannot_close_their_account_while_an_adult_they_look_after_would_go_with_it(app, ctx):

@@ -174,7 +174,7 @@ def test_a_file_just_over_the_document_limit_is_refused_413(web, app, ctx, owner
     limit = app.config["MAX_UPLOAD_BYTES"]
     body = b"%PDF-1.4\n" + b"0" * (limit - 20) + b"\n%%EOF\n" + b"1" * 20
     resp = upload(web, owner, body, json=True)
-    assert resp.status_code == 413 and "10 Mo" in resp.get_json()["message"]
+    assert resp.status_code == 413 and "10\u00a0Mo" in resp.get_json()["message"]
     assert _count(ctx) == 0 and _blobs(app) == []
 
 

@@ -41,7 +41,7 @@ def test_a_babys_agenda_says_how_many_vaccines_are_to_do_and_which_first(web, ct
     said = in_short(html)
     count = _vaccines_now(html)
     assert count >= 2 and said[0] == f"{count} vaccins sont à faire.", said
-    assert any(s.startswith("Le premier : Vaccin 6 en 1") for s in said), said
+    assert any(s.startswith("Le premier\u00a0: Vaccin 6 en 1") for s in said), said
     web.post("/language", {"lang": "en", "next": "/"}, from_url="/")
     said = in_short(web.get(f"/p/{pid}/agenda").get_data(as_text=True))
     assert said[0] == f"{count} vaccines are to do.", said
@@ -57,7 +57,7 @@ def test_with_nothing_to_do_the_agenda_says_so_and_names_the_next_one(web, ctx):
     assert "data-rule=" not in section(html, "now")
     said = in_short(html)
     assert said[0] == "Rien n’est à faire en ce moment."
-    assert said[1].startswith("Le prochain : ") and " à partir du " in said[1], said
+    assert said[1].startswith("Le prochain\u00a0: ") and " à partir du " in said[1], said
 
 
 def test_the_access_log_summary_counts_people_and_refusals(web, ctx, app):
@@ -70,7 +70,7 @@ def test_the_access_log_summary_counts_people_and_refusals(web, ctx, app):
     assert said[0].startswith("Cette page montre ")
     assert "1 autre personne apparaît ici." in said, said
     assert "1 fois, quelqu’un a été refusé. Il n’a rien vu." in said, said
-    assert any(s.startswith("Le plus récent : ") for s in said)
+    assert any(s.startswith("Le plus récent\u00a0: ") for s in said)
 
 
 def test_the_caregiver_pages_say_who_helps_and_until_when(web, ctx, app):
@@ -81,7 +81,7 @@ def test_the_caregiver_pages_say_who_helps_and_until_when(web, ctx, app):
     delegate(ctx, pid, "sophie", "documents:read")
     said = in_short(web.get(f"/p/{pid}/caregivers").get_data(as_text=True))
     assert said[0] == "1 personne vous aide en ce moment."
-    assert said[1].startswith("Le premier accès qui se termine : Sophie Bernard, le "), said
+    assert said[1].startswith("Le premier accès qui se termine\u00a0: Sophie Bernard, le "), said
     said = in_short(sophie.get("/caregiving").get_data(as_text=True))
     assert said[0] == "Vous aidez 1 personne."
     assert said[1].startswith("Votre accès pour Louis Bernard se termine le "), said

@@ -29,10 +29,10 @@ CLAIRE = "claire@example.fr"
 def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, claire):
     files = fill_profile(app, claire, CLAIRE)
     page = web.get(f"/p/{claire}/export").get_data(as_text=True)
-    assert "Taille prévue : environ" in page and "Préparer mon archive" in page
+    assert "Taille prévue\u00a0: environ" in page and "Préparer mon archive" in page
     resp = web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
     running = web.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "Votre archive est en préparation : étape 0 sur 7." in running  # 3 documents + 4 files
+    assert "Votre archive est en préparation\u00a0: étape 0 sur 7." in running  # 3 documents + 4 files
     assert drain(app) == 1
     ready = web.get(f"/p/{claire}/export").get_data(as_text=True)
     assert "Votre archive est prête" in ready and "Vous pouvez la télécharger jusqu’au" in ready
@@ -69,7 +69,7 @@ def test_the_archive_holds_every_part_and_the_documents_byte_for_byte(app, web, 
 def test_the_page_shows_the_running_export_to_a_second_request(app, web, claire):
     web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export")
     again = web.post(f"/p/{claire}/export", {}, from_url=f"/p/{claire}/export", follow_redirects=True)
-    assert "Une archive est déjà en préparation : la voici." in again.get_data(as_text=True)
+    assert "Une archive est déjà en préparation\u00a0: la voici." in again.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(DataExport)) == 1
     assert drain(app) == 1

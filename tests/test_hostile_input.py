@@ -167,3 +167,12 @@ def test_names_and_titles_keep_no_line_breaks_or_bidi_overrides(web, ctx, owner)
         from companion.models.profile import Profile
 
         assert db.session.get(Profile, world.profile_id).first_name == "Target"
+
+
+def test_a_title_s_spaces_are_tidied_but_a_lone_no_break_space_is_kept():
+    """Runs of spaces, tabs and line breaks become one space; a single no-break space stays, so a
+    proof titled "Preuve\u00a0: …" keeps its colon on the word's line, as the pages print it."""
+    from companion.services.documents import clean_title
+
+    assert clean_title("  Bilan\u00a0:\t 2\u00a0Mo \r\n") == "Bilan\u00a0: 2\u00a0Mo"
+    assert clean_title("Bilan \u00a0 sanguin") == "Bilan sanguin"

@@ -115,5 +115,29 @@ def test_the_outbox_texts_follow_the_language_page_after_page(client, web):
         html = client.get("/").get_data(as_text=True)
         other = "en" if lang == "fr" else "fr"
         assert said[lang] in html and said[other] not in html, lang
-        too_big = "Without network, only files up to 10 MB" if lang == "en" else "Sans réseau, seuls les"
+        too_big = "Without network, only files up to 10\u00a0MB" if lang == "en" else "Sans réseau, seuls les"
         assert f'data-too-big="{too_big}' in html, lang
+
+
+def test_on_a_narrow_screen_a_number_keeps_its_unit_and_french_punctuation_its_word(web, ctx):
+    """Set when the catalogs are compiled (i18n.typeset): "10" never ends a line whose next one starts
+    with "Mo", nor "Ce fichier est trop gros" one whose next starts with ":". The page the person reads,
+    and every compiled French string."""
+    from babel.messages.mofile import read_mo
+
+    from .cast import sign_up
+
+    pid = sign_up(web, ctx)
+    page = web.get(f"/p/{pid}/documents/upload").get_data(as_text=True)
+    assert "jusqu’à 10\u00a0Mo." in page and "10 Mo" not in page
+    assert "10\u00a0Mo au plus" in web.get("/settings/data").get_data(as_text=True)
+    with (TRANSLATIONS / "fr" / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
+        compiled = read_mo(fh)
+    breakable = []
+    for msg in compiled:
+        for text in (msg.string if isinstance(msg.string, (tuple, list)) else [msg.string]) if msg.id else ():
+            if re.search(r" [:;?!»]|« |(\d|\)s|\)d) (Mo|Ko|Go|jours?|mois|ans?)\b", text):
+                breakable.append(text)
+    assert breakable == []
+    with (TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
+        assert read_mo(fh)["At most 10 MB"].string == "At most 10\u00a0MB"

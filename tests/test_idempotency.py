@@ -168,7 +168,7 @@ def test_a_rename_over_a_rename_made_elsewhere_is_a_409_with_the_current_name(we
     assert resp.status_code == 409
     body = resp.get_json()
     assert body["kind"] == "renamed" and body["current"] == "Bilan sanguin"
-    assert "déjà été renommé « Bilan sanguin »" in body["message"]
+    assert "déjà été renommé «\u00a0Bilan sanguin\u00a0»" in body["message"]
     # "Keep mine": the same change on top of the name seen now goes through.
     resp = client.post(url, data={**form, "base_title": "Bilan sanguin"},
                        headers=_headers(client, url, "rename-key-2"))

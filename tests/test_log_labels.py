@@ -19,7 +19,7 @@ from .cast import make_profile
     ("en", "2026-12-30", "December 30, 2026"),
     ("fr", "2026-03-12 14:30 UTC", "12 mars 2026 à 15:30"),  # Paris is UTC+1 in March
     ("fr", "2026-07-12 14:30 UTC", "12 juillet 2026 à 16:30"),  # and UTC+2 in summer
-    ("fr", "agenda documents:read; keep at 18", "l’agenda, les documents (ils le gardent après 18 ans)"),
+    ("fr", "agenda documents:read; keep at 18", "l’agenda, les documents (ils le gardent après 18\u00a0ans)"),
     ("en", "-; end at 18", "nothing (it ends at 18)"),
     ("fr", "Sophie Bernard", "Sophie Bernard"),
     ("fr", None, ""),
@@ -36,6 +36,6 @@ def test_the_access_log_page_shows_a_closure_day_in_words(app, web, claire, ctx)
         db.session.commit()
     assert web.post(f"/p/{lea}/close", {"understood": "y"}).status_code == 302
     page = web.get(f"/p/{lea}/access-log").get_data(as_text=True)
-    entry = re.search(r"fermer cet espace[^«]*« ([^»]*) »", page)
+    entry = re.search(r"fermer cet espace[^«]*«\u00a0([^»]*)\u00a0»", page)
     assert entry, page
     assert re.fullmatch(r"\d{1,2} [a-zéû]+ 20\d\d", entry[1])  # "30 décembre 2026", not "2026-12-30"

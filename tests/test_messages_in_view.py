@@ -30,7 +30,7 @@ def test_c_est_fait_opens_the_agenda_at_the_item_with_the_message_in_it(web, ctx
     assert resp.location.endswith(f"{url}#{_anchor(ctx, 'DO_BREAST')}")
     html = web.get(url).get_data(as_text=True)
     assert 'data-rule="DO_BREAST"' in _item(html, _anchor(ctx, "DO_BREAST"))
-    assert "C’est noté comme fait. Merci !" in _item(html, _anchor(ctx, "DO_BREAST"))
+    assert "C’est noté comme fait. Merci\u00a0!" in _item(html, _anchor(ctx, "DO_BREAST"))
     assert "Merci" not in _top(html)
     assert "Merci" not in web.get(url).get_data(as_text=True)  # shown once
 
@@ -69,5 +69,5 @@ def test_the_workers_copy_of_a_page_does_not_take_the_message_the_person_is_abou
     for copied in (f"/p/{claire}/emergency", f"/p/{claire}/counter", url):
         page = web.get(copied, headers={"X-Companion-Copy": "any"}).get_data(as_text=True)
         assert "Merci" not in page, copied
-    assert "C’est noté comme fait. Merci !" in _item(web.get(url).get_data(as_text=True),
+    assert "C’est noté comme fait. Merci\u00a0!" in _item(web.get(url).get_data(as_text=True),
                                                      _anchor(ctx, "DO_BREAST"))

@@ -265,10 +265,11 @@ def test_the_persons_access_log_shows_the_session_in_plain_words(app, ctx):
     page = person.get(f"/p/{profile_id}/access-log").get_data(as_text=True)
     assert "Karim Benali" in page
     assert "a commencé une séance d’aide avec vous à France Services" in page
-    assert "a laissé pour plus tard l’étape de préparation « Téléphone comme clé »" in page
-    assert "a marqué comme faite l’étape de préparation « Compte »" in page
-    assert "a terminé la séance d’aide. Étapes faites : « Compte »" in page
-    assert "« key »" not in page and "« account »" not in page  # never the internal step codes
+    assert "a laissé pour plus tard l’étape de préparation «\u00a0Téléphone comme clé\u00a0»" in page
+    assert "a marqué comme faite l’étape de préparation «\u00a0Compte\u00a0»" in page
+    assert "a terminé la séance d’aide. Étapes faites\u00a0: «\u00a0Compte\u00a0»" in page
+    # Never the internal step codes.
+    assert "«\u00a0key\u00a0»" not in page and "«\u00a0account\u00a0»" not in page
 
 
 def test_after_a_shared_computer_session_the_own_phone_opens_the_steps_without_being_wiped(app):

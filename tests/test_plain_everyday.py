@@ -85,7 +85,7 @@ def test_the_mediators_live_sentence_follows_the_real_step(app):
     person.post("/onboarding/step/key", {"answer": "skip"}, from_url="/onboarding/step/key")
     assert "Feuille de secours" in mediator.get(status_url).get_json()["state"]
     page = mediator.get(f"/mediators/sessions/{sid}").get_data(as_text=True)
-    assert "Maintenant : Feuille de secours" in page
+    assert "Maintenant\u00a0: Feuille de secours" in page
 
 
 def test_the_recovery_sheet_downloads_as_a_text_file_with_every_code(web, ctx):
@@ -224,6 +224,6 @@ def test_the_glossary_explains_the_words_that_must_stay_in_both_languages(client
     page = client.get("/glossary", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     for anchor in ("ins", "dmp", "cda", "key-document", "caregiver", "access-log", "vaccines"):
         assert f'id="{anchor}"' in page, anchor
-    assert "Votre numéro national de santé" in page and "DTCaP : diphtérie" in page
+    assert "Votre numéro national de santé" in page and "DTCaP\u00a0: diphtérie" in page
     page = client.get("/glossary", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "Your national health number" in page and '<html lang="en"' in page

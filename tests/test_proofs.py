@@ -53,7 +53,7 @@ def test_a_delegation_and_its_end_give_proofs_in_both_peoples_documents(app, ctx
     louis, sophie, pid, d_id = helped(app, ctx, term="6m")
     sophie_pid = own_profile_id(ctx, "sophie")
     (title, pdf), = _proof_docs(ctx, pid)
-    assert title == "Preuve : Sophie Bernard peut agir pour Louis Bernard"
+    assert title == "Preuve\u00a0: Sophie Bernard peut agir pour Louis Bernard"
     assert [t for t, _ in _proof_docs(ctx, sophie_pid)] == [title]
     text = " ".join(_page_text(pikepdf.open(io.BytesIO(pdf))).split())
     assert "Sophie Bernard peut agir pour Louis Bernard - voir les documents, l'agenda de pr" in text
@@ -73,11 +73,11 @@ def test_a_delegation_and_its_end_give_proofs_in_both_peoples_documents(app, ctx
         assert proofs.status(stmt.proof_id, now=later) == "expired"
     # Sophie sees it among her documents, as any document.
     listing = sophie.get(f"/p/{sophie_pid}/documents").get_data(as_text=True)
-    assert "Preuve : Sophie Bernard peut agir pour Louis Bernard" in listing
+    assert "Preuve\u00a0: Sophie Bernard peut agir pour Louis Bernard" in listing
 
     assert louis.post(f"/p/{pid}/caregivers/{d_id}/end", from_url=f"/p/{pid}/caregivers").status_code == 302
     titles = [t for t, _ in _proof_docs(ctx, pid)]
-    assert titles[-1] == "Preuve : Sophie Bernard n’agit plus pour Louis Bernard"
+    assert titles[-1] == "Preuve\u00a0: Sophie Bernard n’agit plus pour Louis Bernard"
     assert [t for t, _ in _proof_docs(ctx, sophie_pid)] == titles
     with app.test_request_context():
         ended = proofs.read(_qr_text(_proof_docs(ctx, pid)[-1][1]))
@@ -98,7 +98,7 @@ def test_a_consent_gives_a_proof_too(app, ctx):
         proofs.issue("consent", db.session.get(Delegation, d_id))
         db.session.commit()
     title, pdf = _proof_docs(ctx, pid)[-1]
-    assert title == "Preuve : Louis Bernard accepte que Sophie Bernard agisse en son nom"
+    assert title == "Preuve\u00a0: Louis Bernard accepte que Sophie Bernard agisse en son nom"
     assert [t for t, _ in _proof_docs(ctx, own_profile_id(ctx, "sophie"))][-1] == title
     with app.test_request_context():
         assert proofs.read(_qr_text(pdf)).kind == "consent"

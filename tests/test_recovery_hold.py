@@ -210,7 +210,7 @@ def test_the_lead_sees_every_step_and_no_account(app, ctx):
         recovery_hold.cancel(db.session.get(User, person_id), pending_id)
         db.session.commit()
     page = signed_in(app.test_client(), lead_id).get("/mediators/recovery/log").get_data(as_text=True)
-    assert "Demandé :" in page and "Arrêté par la personne :" in page
+    assert "Demandé\u00a0:" in page and "Arrêté par la personne\u00a0:" in page
     assert "anna@example.fr" not in page and "Anna" not in page
 
 

@@ -115,7 +115,7 @@ def test_a_wrong_passcode_counts_down_then_the_share_is_dead(app, web, ctx, loui
     assert first.get_json()["tries_left"] == 5
     for left in (4, 3, 2, 1):
         resp = clinician.open(public_id, "platane")
-        assert resp.status_code == 401 and f"Essais restants : {left}" in resp.get_json()["message"]
+        assert resp.status_code == 401 and f"Essais restants\u00a0: {left}" in resp.get_json()["message"]
     assert clinician.open(public_id, "platane").status_code == 410
     assert clinician.open(public_id, "tilleul").status_code == 410  # dead even with the right one
     log = web.get(f"/p/{louis}/access-log").get_data(as_text=True)
@@ -285,7 +285,7 @@ def test_a_health_professional_leaves_a_document_back_marked_to_check(app, web, 
     assert _leave(clinician, public_id, passcode="platane").status_code == 401  # a wrong try counts
     resp = _leave(clinician, public_id, passcode="tilleul")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/s/{public_id}/left")
-    assert "Merci : le document a été déposé" in clinician.client.get(resp.headers["Location"]).get_data(
+    assert "Merci\u00a0: le document a été déposé" in clinician.client.get(resp.headers["Location"]).get_data(
         as_text=True)
     with ctx():
         doc = db.session.scalar(select(Document).where(Document.profile_id == louis))

@@ -20,7 +20,7 @@ def test_a_baby_is_shown_in_months_not_0_years(web, ctx):
         db.session.get(Profile, pid).birth_date = date.today() - timedelta(days=125)
         db.session.commit()
     page = web.get(f"/p/{pid}/").get_data(as_text=True)
-    assert "(4 mois)" in page and "0 an" not in page
+    assert "(4\u00a0mois)" in page and "0\u00a0an" not in page
     assert profiles.age_in_months(date(2026, 1, 31), date(2026, 3, 30)) == 1
 
 
@@ -28,7 +28,7 @@ def test_a_skipped_step_does_not_read_as_done(app):
     with app.test_request_context(), force_locale("fr"):
         assert gettext("skipped") == "pour plus tard" and gettext("Skipped") == "Pour plus tard"
         assert "passé" not in gettext("skipped this setup step:")
-        assert ngettext("%(num)d month old", "%(num)d months old", 4) == "4 mois"
+        assert ngettext("%(num)d month old", "%(num)d months old", 4) == "4\u00a0mois"
 
 
 def test_recovery_codes_have_no_look_alike_characters(app, ctx):
@@ -62,4 +62,4 @@ def test_a_file_too_big_without_javascript_says_the_limit(web, ctx, monkeypatch)
     data = {"csrf_token": web.token(url), "type_code": "EXPPAT_2",
             "file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * (2 * 1024 * 1024)), "big.pdf")}
     resp = web.client.post(url, data=data, content_type="multipart/form-data")
-    assert resp.status_code == 413 and "la limite est de 1 Mo" in resp.get_data(as_text=True)
+    assert resp.status_code == 413 and "la limite est de 1\u00a0Mo" in resp.get_data(as_text=True)

@@ -74,9 +74,10 @@ def download_name(title: str, content_type: str) -> str:
 
 
 def clean_title(raw: str | None) -> str:
-    """One line of plain text: control characters and surrounding spaces removed (HTML is escaped later)."""
+    """One line of plain text: control characters and surrounding spaces removed (HTML is escaped later).
+    A lone no-break space stays: it keeps "Preuve" and its ":" on one line (i18n.typeset)."""
     text = "".join(" " if unicodedata.category(c).startswith("C") else c for c in (raw or ""))
-    return re.sub(r"\s+", " ", text).strip()[:200]
+    return re.sub(r"\s{2,}|[^\S\u00a0\u202f]", " ", text).strip()[:200]
 
 
 @dataclass

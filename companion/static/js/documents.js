@@ -67,7 +67,9 @@
     };
     var shown = function (n) {
       var p = Math.round(n * 100 / file.size);
-      bar.value = p; pct.textContent = (ui.note ? ui.note + " " : "") + p + " %";
+      // "45 %" in French, "45%" in English, the number never on another line than its sign.
+      bar.value = p; pct.textContent = (ui.note ? ui.note + " " : "") + (p / 100).toLocaleString(
+        document.documentElement.lang, { style: "percent" });
     };
     var done = function (status, body) {
       if (status < 300 && body.url) { location.href = body.url; return; }
