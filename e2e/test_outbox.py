@@ -374,9 +374,9 @@ def test_two_tabs_sending_at_once_apply_each_change_once(page, context, live_ser
     assert _receipts(live_server, user_id) == 2
 
 
-def test_a_replay_cut_in_the_middle_loses_nothing_and_applies_nothing_twice(page, context, live_server,
-                                                                           unique_email):
-    user_id, pid = _start(page, live_server, unique_email)
+def _three_reminders_offline(page, context, live_server, email):
+    """Three reminders made without network, waiting in the outbox."""
+    user_id, pid = _start(page, live_server, email)
     page.goto(f"{live_server.url}/p/{pid}/agenda/reminders/new")
     context.set_offline(True)
     for title in ("Premier", "Deuxième", "Troisième"):
@@ -384,29 +384,46 @@ def test_a_replay_cut_in_the_middle_loses_nothing_and_applies_nothing_twice(page
         page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=4)).isoformat())
         page.get_by_role("button", name="Enregistrer le rappel").click()
     _queue(page, 3)
-    keys = []
+    return user_id, pid
 
-    def cut_second(route):
-        if route.request.method != "POST":  # the page reloads after sending
-            route.continue_()
-            return
-        keys.append(route.request.headers.get("idempotency-key"))
-        if len(keys) == 2:  # the server applies it, the answer never reaches the phone
-            route.fetch()
-            route.abort("internetdisconnected")
-        else:
-            route.continue_()
 
-    context.route("**/agenda/reminders/new", cut_second)
-    _online(context, page)
-    _drained(page)
-    context.unroute("**/agenda/reminders/new")
-    assert len(keys) == 4 and keys[1] == keys[2] and len(set(keys)) == 3  # the cut one sent again, same key
+def _each_applied_once(live_server, user_id, pid):
     with live_server.app.app_context():
         titles = sorted(db.session.scalars(
             select(PersonalReminder.title).where(PersonalReminder.profile_id == pid)))
         assert titles == ["Deuxième", "Premier", "Troisième"]  # in order, each once
     assert _receipts(live_server, user_id) == 3
+
+
+def _send_losing_the_second_answer(page, context, lose):
+    """Back online, the outbox sends what waits; `lose(route)` does what the line does to the second
+    change's answer once the server has applied it. Each is sent once, the second twice with one key."""
+    keys = []
+
+    def second_lost(route):
+        if route.request.method != "POST":  # the page reloads after sending
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 2:
+            route.fetch()
+            lose(route)
+        else:
+            route.continue_()
+
+    context.route("**/agenda/reminders/new", second_lost)
+    _online(context, page)
+    _drained(page)
+    context.unroute("**/agenda/reminders/new")
+    assert len(keys) == 4 and keys[1] == keys[2] and len(set(keys)) == 3
+
+
+def test_a_replay_cut_in_the_middle_loses_nothing_and_applies_nothing_twice(page, context, live_server,
+                                                                           unique_email):
+    user_id, pid = _three_reminders_offline(page, context, live_server, unique_email)
+    # The server applies the second, the answer never reaches the phone.
+    _send_losing_the_second_answer(page, context, lambda route: route.abort("internetdisconnected"))
+    _each_applied_once(live_server, user_id, pid)
 
 
 def test_a_change_whose_answer_never_comes_is_given_up_after_8_s_and_sent_again_once(page, context,
@@ -415,37 +432,11 @@ def test_a_change_whose_answer_never_comes_is_given_up_after_8_s_and_sent_again_
     the phone gives up waiting after 8 seconds, keeps the change, and the next try sends it again with
     the same key, so it is applied once and the changes after it go too. Without that limit the sender
     would wait for ever, holding every change behind it."""
-    user_id, pid = _start(page, live_server, unique_email)
-    page.goto(f"{live_server.url}/p/{pid}/agenda/reminders/new")
-    context.set_offline(True)
-    for title in ("Premier", "Deuxième", "Troisième"):
-        page.get_by_label("Nom", exact=True).fill(title)
-        page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=4)).isoformat())
-        page.get_by_role("button", name="Enregistrer le rappel").click()
-    _queue(page, 3)
-    keys, held = [], []
-
-    def hang_second(route):
-        if route.request.method != "POST":
-            route.continue_()
-            return
-        keys.append(route.request.headers.get("idempotency-key"))
-        if len(keys) == 2:  # the server applies it; the phone hears nothing back
-            route.fetch()
-            held.append(route)
-        else:
-            route.continue_()
-
-    context.route("**/agenda/reminders/new", hang_second)
-    _online(context, page)
-    _drained(page)
-    context.unroute("**/agenda/reminders/new")
-    assert len(held) == 1 and len(keys) == 4 and keys[1] == keys[2] and len(set(keys)) == 3
-    with live_server.app.app_context():
-        titles = sorted(db.session.scalars(
-            select(PersonalReminder.title).where(PersonalReminder.profile_id == pid)))
-        assert titles == ["Deuxième", "Premier", "Troisième"]  # in order, each once
-    assert _receipts(live_server, user_id) == 3
+    user_id, pid = _three_reminders_offline(page, context, live_server, unique_email)
+    held = []  # the server applies the second; the phone hears nothing back
+    _send_losing_the_second_answer(page, context, held.append)
+    assert len(held) == 1
+    _each_applied_once(live_server, user_id, pid)
 
 
 CACHES = "async () => (await caches.keys()).filter(k => k.startsWith('acct-'))"
