@@ -6,6 +6,7 @@ a discarded change forgets what it had sent."""
 import base64
 import contextlib
 import hashlib
+import re
 import socket
 import threading
 import time
@@ -97,6 +98,18 @@ class Line:
         self.open = []
 
 
+# Every figure the outbox's bar shows, with its words, kept across the reload that follows the send.
+RECORD_SENDING = """() => {
+  const bar = document.getElementById("outbox-bar"), line = document.getElementById("outbox-sending");
+  sessionStorage.setItem("sending", "[]");
+  new MutationObserver(() => {
+    const seen = JSON.parse(sessionStorage.getItem("sending"));
+    seen.push([bar.value, line.textContent.trim()]);
+    sessionStorage.setItem("sending", JSON.stringify(seen));
+  }).observe(bar, { attributes: true, attributeFilter: ["value"] });
+}"""
+
+
 def test_a_file_cut_in_the_middle_goes_on_from_what_arrived(page, live_server, unique_email, monkeypatch):
     """A real cut: 400 KB of a 900 KB file went up at 100 KB/s when the line dropped. The server keeps
     those bytes; the phone keeps the file, says so, then sends only the rest."""
@@ -115,16 +128,24 @@ def test_a_file_cut_in_the_middle_goes_on_from_what_arrived(page, live_server, u
     page.get_by_label("Fichier (PDF ou photo)").set_input_files(
         files=[{"name": "compte-rendu.pdf", "mimeType": "application/pdf", "buffer": data}])
     page.get_by_label("Nom du document").fill("Compte rendu d’hospitalisation")
+    page.evaluate(RECORD_SENDING)
     line.drop_after(400_000)
     page.get_by_role("button", name="Ajouter le document").click()
-    # The phone keeps the file and sends the rest as soon as the server answers again; the page then
-    # says the document was added.
+    # The phone keeps the file and sends the rest as soon as the server answers again, saying as it goes
+    # how much has arrived; the page then says the document was added.
     page.get_by_text("Document ajouté.").wait_for(timeout=60_000)
+    shown = page.evaluate("JSON.parse(sessionStorage.getItem('sending'))")
     # The server kept what arrived before the cut, then got only the rest: each byte once.
     assert len(arrived) == 2, arrived
     first = arrived[0][1]
     assert arrived[0][0] == 0 and 300_000 < first < 420_000, arrived  # cut within 10 KB after 400 KB
     assert arrived[1] == (first, len(data) - first)
+    # What the page said while the rest went: from what the server kept, never from 0, up to the end.
+    figures = [v for v, _ in shown]
+    assert figures[0] == round(first * 100 / len(data)) and figures[-1] == 100, shown
+    assert figures == sorted(figures), shown
+    said = re.compile("Envoi d’un fichier en cours\u00a0: \\d+[\u00a0\u202f]%")
+    assert all(said.fullmatch(t) for _, t in shown), shown
     with app.app_context():
         title = Document.title == "Compte rendu d’hospitalisation"
         docs_kept = db.session.scalars(select(Document).where(title)).all()

@@ -16,6 +16,7 @@
   var status = document.getElementById("outbox-status"), list = document.getElementById("outbox-list");
   var details = document.getElementById("outbox-details"), attention = document.getElementById("outbox-attention");
   var warn = document.getElementById("outbox-logout"), notes = [], pending = 0;
+  var sendLine = document.getElementById("outbox-sending");
 
   function open() {
     if (conn) return Promise.resolve(conn);
@@ -89,7 +90,16 @@
       p.appendChild(button(d.discard, function () { notes = []; forget(it); drop(it.id).then(refresh); }));
     });
     attention.hidden = !attention.firstChild;
+    sendLine.hidden = true;
     box.hidden = status.hidden && attention.hidden && warn.hidden;
+  }
+  // A file sent again after a cut: how much has arrived, from what the server kept, as it goes.
+  function sending(it, at) {
+    var f = Math.min(at / (it.size || 1), 1);
+    document.getElementById("outbox-bar").value = Math.round(f * 100);
+    document.getElementById("outbox-pct").textContent = d.sending.replace("{pct}",
+      f.toLocaleString(document.documentElement.lang, { style: "percent" }));
+    sendLine.hidden = box.hidden = false;
   }
   // A discarded change's parts already sent are of no use: they go now, not in 30 days.
   function forget(it) {
@@ -214,7 +224,9 @@
               return put(it);
             }
             if (it.sendBy < Date.now()) { it.problem = fill(d.old, it); it.old = 1; return put(it); }
-            return send(it, s.token).then(function (r) { return settle(it, r); }).then(function (n) { sent += n; });
+            var progress = it.big ? function (at) { sending(it, at); } : null;
+            return send(it, s.token, progress).then(function (r) { return settle(it, r); })
+              .then(function (n) { sent += n; });
           });
         }, Promise.resolve());
       });
