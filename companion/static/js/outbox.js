@@ -16,7 +16,8 @@
   var status = document.getElementById("outbox-status"), list = document.getElementById("outbox-list");
   var details = document.getElementById("outbox-details"), attention = document.getElementById("outbox-attention");
   var warn = document.getElementById("outbox-logout"), notes = [], pending = 0;
-  var sendLine = document.getElementById("outbox-sending");
+  var sendLine = document.getElementById("outbox-sending"), sendBar = document.getElementById("outbox-bar");
+  var sendPct = document.getElementById("outbox-pct");
 
   function open() {
     if (conn) return Promise.resolve(conn);
@@ -96,8 +97,8 @@
   // A file sent again after a cut: how much has arrived, from what the server kept, as it goes.
   function sending(it, at) {
     var f = Math.min(at / (it.size || 1), 1);
-    document.getElementById("outbox-bar").value = Math.round(f * 100);
-    document.getElementById("outbox-pct").textContent = d.sending.replace("{pct}",
+    sendBar.value = Math.round(f * 100);
+    sendPct.textContent = d.sending.replace("{pct}",
       f.toLocaleString(document.documentElement.lang, { style: "percent" }));
     sendLine.hidden = box.hidden = false;
   }
