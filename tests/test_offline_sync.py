@@ -90,6 +90,29 @@ def test_a_copy_token_cannot_hide_the_opening_of_another_document(web, ctx):
     assert ("document.open", "Directives") in log and ("document.open", "Bilan INR") in log, log
 
 
+def test_every_document_a_copy_token_fetches_is_named_in_the_owners_log(web, ctx):
+    """Many copies at once: their titles overflow one entry. A caregiver who put a sensitive document after
+    eight decoys must not fetch it, with the token, under a title cut off at the end of the entry."""
+    owner = sign_up(web, ctx)
+    docs = [_doc_id(upload(web, owner, make_pdf(f"d{i}"), title=f"Ordonnance de la pharmacie numéro {i:02d}"))
+            for i in range(8)]
+    docs.append(_doc_id(upload(web, owner, make_pdf("vih"), title="Sérologie VIH")))
+    web.logout()
+    web.register(email=email_of("sophie"), name="Sophie Bernard")
+    delegate(ctx, owner, "sophie", "documents:read")
+    csrf = web.get("/offline/manifest.json").get_json()["csrf"]
+    paths = [f"/p/{owner}/documents/{d}/file" for d in docs]
+    answer = web.client.post("/offline/report", json={"copy": paths}, headers={"X-CSRFToken": csrf})
+    token = answer.get_json()["token"]
+    for path in paths:
+        assert web.get(path, headers={swc.COPY_TOKEN: token}).status_code == 200
+    copies = [label for action, label in _events(ctx, owner) if action == "document.copied_offline"]
+    named = [title for label in copies for title in label.split("; ")]
+    assert sorted(named) == sorted([f"Ordonnance de la pharmacie numéro {i:02d}" for i in range(8)]
+                                   + ["Sérologie VIH"]), copies
+    assert len(copies) > 1  # the titles did not fit in one entry: none was cut to make them
+
+
 def test_openings_made_offline_are_reported_with_their_time(web, ctx):
     owner, key, _other = _owner_with_key_doc_and_carer(web, ctx)
     m = web.get("/offline/manifest.json").get_json()

@@ -1,10 +1,11 @@
 """Honest access-log entries for what the service worker does in the background.
 
 A background copy is not an opening. Before its sync downloads any document file, the worker announces
-the files it is about to copy (`announce`): the server writes ONE entry per profile ("copied these
-documents to their phone for offline use", with the titles) and answers with a short-lived signed copy
-token naming exactly those documents, this account and this device. The file requests that carry the
-token (header sw_contract.COPY_TOKEN) are then not logged again as openings.
+the files it is about to copy (`announce`): the server writes one entry per profile ("copied these
+documents to their phone for offline use", with the titles; more when the titles do not fit in one) and
+answers with a short-lived signed copy token naming exactly those documents, this account and this
+device. The file requests that carry the token (header sw_contract.COPY_TOKEN) are then not logged again
+as openings.
 
 Why a caregiver cannot use this to hide a real opening: the token is only issued by writing the copy
 entry first, so every file fetched with it is already in the owner's log, with its title, as copied to
@@ -26,6 +27,7 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..models.account import User
+from ..models.audit import AccessEvent
 from ..models.document import Document
 from . import ServiceError, audit, dates
 from .access import Access, find_access
@@ -34,6 +36,8 @@ from .documents import get as get_document
 FILE_PATH = re.compile(r"^/p/(\d+)/documents/(\d+)/file$")
 TOKEN_SECONDS = 60 * 60  # a whole sync on 2G: 50 MB (the monthly cap) at 25 KB/s is about 35 minutes
 MAX_ITEMS = 200
+# What one access-log entry holds.
+ID_CHARS, LABEL_CHARS = (AccessEvent.__table__.c[n].type.length for n in ("object_id", "object_label"))
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -64,11 +68,28 @@ def announce(user: User, device_id: str, paths) -> str:
         by_profile.setdefault(access.profile.id, (access, []))[1].append(doc)
     ids = []
     for access, docs in by_profile.values():
-        ids += [d.id for d in docs]
-        audit.record_access(access, user, "document.copied_offline", object_type="document",
-                            object_id=",".join(str(d.id) for d in docs)[:64],
-                            object_label="; ".join(d.title for d in docs)[:200])
+        for part in _entries(docs):
+            ids += [d.id for d in part]
+            audit.record_access(access, user, "document.copied_offline", object_type="document",
+                                object_id=",".join(str(d.id) for d in part),
+                                object_label="; ".join(d.title for d in part)[:LABEL_CHARS])
     return _serializer().dumps({"u": user.id, "d": device_id, "f": ids})
+
+
+def _entries(docs: list[Document]) -> list[list[Document]]:
+    """The documents in as few log entries as hold every id and every whole title: the token lets the
+    worker fetch each one unlogged, so a name cut off at the end of one long entry would be a file
+    fetched that the owner's log never names."""
+    parts: list[list[Document]] = []
+    ids = label = 0
+    for doc in docs:
+        more_ids, more_label = len(str(doc.id)) + 1, len(doc.title) + 2
+        if not parts or ids + more_ids > ID_CHARS + 1 or label + more_label > LABEL_CHARS + 2:
+            parts.append([])
+            ids = label = 0
+        parts[-1].append(doc)
+        ids, label = ids + more_ids, label + more_label
+    return parts
 
 
 def _token(token: str, user: User, device_id: str) -> dict | None:
