@@ -22,9 +22,11 @@ report, which is why the copy itself is always logged, so the owner knows the do
 
 import re
 from datetime import UTC, datetime
+from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import String
 
 from ..models.account import User
 from ..models.audit import AccessEvent
@@ -37,7 +39,8 @@ FILE_PATH = re.compile(r"^/p/(\d+)/documents/(\d+)/file$")
 TOKEN_SECONDS = 60 * 60  # a whole sync on 2G: 50 MB (the monthly cap) at 25 KB/s is about 35 minutes
 MAX_ITEMS = 200
 # What one access-log entry holds.
-ID_CHARS, LABEL_CHARS = (AccessEvent.__table__.c[n].type.length for n in ("object_id", "object_label"))
+ID_CHARS, LABEL_CHARS = (cast(String, AccessEvent.__table__.c[n].type).length or 0
+                         for n in ("object_id", "object_label"))
 
 
 def _serializer() -> URLSafeTimedSerializer:
