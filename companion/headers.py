@@ -6,6 +6,7 @@ import hashlib
 from flask import current_app, g
 from flask_login import current_user
 
+from .web import cookies
 from .web.sessionless import sessionless
 
 
@@ -44,9 +45,10 @@ def apply(response):
         if is_page and "Cache-Control" not in h:
             h["Cache-Control"] = "no-cache"
         return response
+    # A help session's pages too, signed in or not: on a shared computer nothing of them is kept.
     personal = getattr(g, "personal_data", False) or (
         current_user and getattr(current_user, "is_authenticated", False)
-    )
+    ) or bool(cookies.get(cookies.ONBOARDING))
     if is_page and "Cache-Control" not in h:
         # Pages carry a per-session CSRF token at least; personal ones must never be stored.
         h["Cache-Control"] = "no-store" if personal else "no-cache"

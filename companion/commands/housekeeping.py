@@ -2,6 +2,7 @@
 
 Each step commits on its own, so one failing step does not undo the others:
 - write "expired" into the access log for delegations that reached their end date,
+- close the help sessions past their hour (the shared computer's login already ended with it),
 - apply the access-log retention (AUDIT_RETENTION_MONTHS), keeping the chains verifiable,
 - sign a checkpoint of the access log's chain heads when any moved since the last one,
 - purge documents left in the trash past their 30 days (rows, then files), look for files no row
@@ -32,6 +33,7 @@ from ..services import (
     exports,
     login_throttle,
     mail,
+    onboarding,
     recovery_hold,
     reminders,
     sessions,
@@ -56,6 +58,7 @@ def run_once() -> dict[str, int]:
     done: dict[str, int] = {}
     steps = (
         ("delegations_expired", delegations.note_expired),
+        ("help_sessions_closed", onboarding.close_expired),
         ("log_entries_pruned", lambda: access_log.prune(current_app.config["AUDIT_RETENTION_MONTHS"])),
         ("log_checkpoints", audit_checkpoints.write_if_changed),
         ("documents_purged", documents.purge_trash),

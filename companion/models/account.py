@@ -67,6 +67,8 @@ class UserSession(Model):
     wipe_all: Mapped[bool] = mapped_column(default=False, server_default=false())
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     shared_device: Mapped[bool] = mapped_column(default=False)
+    # A hard end, whatever the activity: a shared computer's login made in a help session ends with it.
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # How the session was proven: password, password+key, passkey, recovery code.
     method: Mapped[str] = mapped_column(String(24), default="password")
 

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from ..extensions import db
-from ..models.account import User
+from ..models.account import User, UserSession
 from ..models.onboarding import STEPS, AssistedSession, AssistedStep, Structure
 from ..models.profile import SEXES, Profile
 from ..models.types import utcnow
@@ -81,6 +81,33 @@ def expire_if_due(sess: AssistedSession, now: datetime | None = None) -> None:
     now = now or utcnow()
     if sess.ended_at is None and now >= sess.expires_at:
         _close(sess, "expiry", sess.expires_at)
+
+
+def close_expired(now: datetime | None = None) -> int:
+    """Close every session past its hour (housekeeping): its log entry is written and the mediator's
+    list is right even if nobody looks at the session again."""
+    now = now or utcnow()
+    due = db.session.scalars(select(AssistedSession).where(
+        AssistedSession.ended_at.is_(None), AssistedSession.expires_at <= now)).all()
+    for sess in due:
+        _close(sess, "expiry", sess.expires_at)
+    return len(due)
+
+
+def shared_here(token: str | None, now: datetime | None = None) -> bool:
+    """Whether this browser joined a live help session saying it is a shared computer: a login made in
+    it is then a shared computer's, ticked box or not (it said so once, at the start)."""
+    sess = for_device(token, now)
+    return sess is not None and sess.shared_device and is_live(sess, now)
+
+
+def bind_login(sess: AssistedSession, login: UserSession) -> None:
+    """A login made in a help session on a shared computer: wiped at the session's end, whoever ends
+    it, and over by the session's hour even if nobody ends it."""
+    if sess.shared_device:
+        login.shared_device = True
+        login.ends_at = sess.expires_at if login.ends_at is None else min(login.ends_at, sess.expires_at)
+        db.session.flush()
 
 
 def claim(code: str, shared_device: bool, now: datetime | None = None) -> tuple[AssistedSession, str]:

@@ -60,7 +60,10 @@ def configured() -> Lifetimes:
 def _alive(sess, user: User, now: datetime, lifetimes: Lifetimes):
     """The rule, once: on a row (True or False) or on the class (an SQL condition)."""
     idle, absolute = now - lifetimes.idle_for(user), now - lifetimes.absolute
-    return (sess.last_seen_at >= idle) & (sess.created_at >= absolute)
+    recent = (sess.last_seen_at >= idle) & (sess.created_at >= absolute)
+    if sess is UserSession:
+        return recent & or_(UserSession.ends_at.is_(None), UserSession.ends_at > now)
+    return recent and (sess.ends_at is None or sess.ends_at > now)
 
 
 def _digest(token: str) -> str:

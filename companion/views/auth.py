@@ -30,7 +30,16 @@ from ..forms.auth import LoginForm, ReauthForm, RegisterForm
 from ..forms.security import RecoveryLoginForm
 from ..i18n import LANG_COOKIE
 from ..models.account import User
-from ..services import ServiceError, accounts, login_throttle, mail, new_device, recovery, sessions
+from ..services import (
+    ServiceError,
+    accounts,
+    login_throttle,
+    mail,
+    new_device,
+    onboarding,
+    recovery,
+    sessions,
+)
 from ..services import webauthn as wa
 from ..texts import lazy_gettext as _l
 from ..web import cookies, device_cookie, webauthn_io
@@ -123,13 +132,15 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect_next(request.args.get("next"))
     form = LoginForm()
+    in_help = onboarding.shared_here(cookies.get(cookies.ONBOARDING))  # said so when joining the session
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
+        form.shared_computer.data = form.shared_computer.data or in_help
     if form.validate_on_submit():
         user, refusal = _check_password(form)
         if refusal is not None:
             return refusal
-        shared = bool(form.shared_computer.data)
+        shared = bool(form.shared_computer.data) or in_help
         if device_cookie.device_for(user.email) is None:
             new_device.tell(user, request.headers.get("User-Agent", ""))  # the password worked here
         if wa.has_key(user):  # an account with a key must use it: the password result waits
@@ -304,7 +315,7 @@ def passkey_options():
 def passkey_check():
     def done(body):
         extra = request.get_json(silent=True) or {}
-        shared = bool(extra.get("shared"))
+        shared = bool(extra.get("shared")) or onboarding.shared_here(cookies.get(cookies.ONBOARDING))
         cred = wa.authenticate(webauthn_io.relying_party(), body, "passkey", shared_device=shared)
         user = db.session.get(User, cred.user_id)
         sign_in(user, shared_device=shared, method="passkey")

@@ -162,7 +162,7 @@ def account():
     if current_user.is_authenticated:  # signed in already (e.g. through "I have an account")
         onboarding.attach_person(sess, current_user)
         if sess.shared_device and _ran_here(sess) and current_user.current_session is not None:
-            current_user.current_session.shared_device = True  # so the end wipes it, whoever ends
+            onboarding.bind_login(sess, current_user.current_session)
             flask_session.permanent = False  # and the cookie goes with the browser
         return _after(sess, "account", "done")
     form = AccountForm()
@@ -174,6 +174,7 @@ def account():
         except ServiceError as exc:
             return refuse(form, exc, "onboarding/account.html", default_field="email", sess=sess)
         start_session(user, shared_device=sess.shared_device)
+        onboarding.bind_login(sess, user.current_session)
         onboarding.attach_person(sess, user)
         return _after(sess, "account", "done")
     return render_template("onboarding/account.html", form=form, sess=sess), (422 if form.errors else 200)

@@ -33,6 +33,7 @@ from flask_login import current_user
 from ..models.account import User
 from ..services import upload_parts
 from ..services.offline_copies import is_copy, is_sync
+from . import cookies, device_cookie, devices
 from .devices import device_id
 from .navigation import reachable_profiles
 from .sessionless import sessionless
@@ -98,9 +99,14 @@ def page_profiles(response, profile_ids):
 
 def wipe_headers(response, *, everything: bool):
     """Tell the browser to forget this account: the worker drops its caches on X-Companion-Wipe;
-    Clear-Site-Data also clears the HTTP cache (and, on a shared computer, all storage)."""
-    response.headers["Clear-Site-Data"] = '"cache", "storage"' if everything else '"cache"'
+    Clear-Site-Data also clears the HTTP cache (and, on a shared computer, all storage and cookies: the
+    one that names her account to the login form and the device id that makes it a known device, which
+    would spare the next person's tries the login limit and her the "new device" e-mail)."""
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"' if everything else '"cache"'
     response.headers[WIPE] = "all" if everything else "account"
+    if everything:  # by name too, for a browser that does not know Clear-Site-Data
+        for name in (device_cookie.NAME, devices.DEVICE_COOKIE):
+            cookies.remove(response, name)
     return response
 
 
