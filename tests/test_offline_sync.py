@@ -205,3 +205,19 @@ def test_a_change_waits_to_be_sent_no_longer_than_the_server_keeps_its_receipt(w
     within = int(re.search(r'data-within="(\d+)"', html).group(1))
     assert within == receipts.SEND_WITHIN.total_seconds() * 1000
     assert receipts.SEND_WITHIN < receipts.KEEP
+
+
+def test_the_offline_page_the_worker_keeps_for_everyone_names_no_account(web, ctx):
+    """The worker fetches it once per version and shows it to whoever is signed in later. Made for the
+    account signed in when it was fetched, its logout would queue that account's logout for the next one,
+    who would be told "logged out" while their session lived on."""
+    sign_up(web, ctx)
+    for lang, words in (("fr", "Vous êtes hors connexion"), ("en", "You are offline")):
+        resp = web.get(f"/offline/{lang}")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and words in html
+        assert "data-logout" not in html and 'id="outbox"' not in html and "data-account" not in html
+        assert "outbox" not in " ".join(re.findall(r"<script[^>]*>", html))
+        assert swc.SIGNED_OUT not in resp.headers and swc.ACCOUNT_KEY not in resp.headers  # the same for all
+        assert "Cookie" not in resp.headers.get("Vary", "") and "Set-Cookie" not in resp.headers
+    assert "data-logout" in web.get("/").get_data(as_text=True)  # still signed in

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
     jsonify,
     make_response,
     redirect,
@@ -21,7 +22,7 @@ from markupsafe import Markup
 from sqlalchemy import text
 
 from ..assets import answer_asset, asset_url, make_asset, service_worker_source
-from ..extensions import db
+from ..extensions import db, login_manager
 from ..i18n import LANG_COOKIE
 from ..services import closure, receipts, upload_parts
 from ..texts import lazy_gettext as _l
@@ -138,8 +139,12 @@ def healthz():
 
 
 @bp.route("/offline/<lang>")
-@public_route
+@sessionless_route
 def offline(lang: str):
+    """The worker's page for a place it kept nothing of. It keeps it from one install to the next, for
+    whoever signs in after: it names nobody. Made for an account, its logout button would queue, offline,
+    the logout of whoever was signed in when it was fetched, and the next person's would be dropped."""
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's user for this request
     if lang not in current_app.config["LANGUAGES"]:
         lang = "fr"
     with force_locale(lang):
