@@ -2,8 +2,10 @@
 both people's documents; its QR code holds a signed statement the verifier accepts, and a forged
 signature, a changed statement or an unknown key are refused."""
 
+import html
 import io
 import json
+import re
 from datetime import timedelta
 
 import pikepdf
@@ -90,6 +92,28 @@ def test_a_delegation_and_its_end_give_proofs_in_both_peoples_documents(app, ctx
         filed = db.session.scalars(select(AccessEvent.object_label).where(
             AccessEvent.profile_id == pid, AccessEvent.action == "proof.filed")).all()
         assert filed == titles
+
+
+def test_an_older_proof_of_a_changed_access_no_longer_passes_for_it(app, ctx):
+    """The owner narrows the caregiver to the agenda and brings the end forward: the first proof (the
+    documents too, until next year) shown at a pharmacy must not read as holding today."""
+    louis, _sophie, pid, d_id = helped(app, ctx, term="1y")
+    with ctx():
+        first = db.session.scalar(select(Proof.token).where(Proof.delegation_id == d_id).order_by(Proof.id))
+    client, url = app.test_client(), f"/p/{pid}/caregivers"
+    assert client.get(f"/verify/status/{first}.json").json == {"state": "active"}
+    assert louis.post(f"{url}/{d_id}/change", {"scopes": ["agenda"]}, from_url=url).status_code == 302
+    with ctx():
+        newest = db.session.scalar(select(Proof.token).where(Proof.delegation_id == d_id)
+                                   .order_by(Proof.id.desc()).limit(1))
+    assert newest != first
+    assert client.get(f"/verify/status/{first}.json").json == {"state": "replaced"}
+    assert client.get(f"/verify/status/{newest}.json").json == {"state": "active"}
+    page = client.get("/verify").get_data(as_text=True)
+    words = json.loads(html.unescape(re.search(r'data-words="([^"]*)"', page)[1]))
+    assert words["status"]["replaced"].startswith("Une preuve plus récente remplace celle-ci")  # the page's
+    assert louis.post(f"{url}/{d_id}/end", from_url=url).status_code == 302
+    assert client.get(f"/verify/status/{first}.json").json == {"state": "ended"}  # ended says more
 
 
 def test_a_consent_gives_a_proof_too(app, ctx):

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from ..extensions import db
 from ..models.account import User
@@ -177,11 +177,15 @@ def _file(profile: Profile, locale: str, stmt: Statement, token: str, qr_image: 
 
 
 def status(proof_id: str, now: datetime | None = None) -> str | None:
-    """Whether what a proof names still holds: active, ended or expired (None: no such proof). Nothing
-    else: the statement already says who, what and until when."""
+    """Whether what a proof names still holds: active, replaced, ended or expired (None: no such proof).
+    Nothing else: the statement already says who, what and until when. "Replaced": the access runs, but
+    changed since (fewer scopes, an earlier end): an old proof shown at a counter must not pass for it."""
     proof = db.session.scalar(select(Proof).where(Proof.token == (proof_id or "")[:32]))
     if proof is None:
         return None
     d = db.session.get(Delegation, proof.delegation_id) if proof.delegation_id else None
     state = d.state(now or utcnow()) if d is not None else DelegationState.ENDED
+    if state == DelegationState.ACTIVE and db.session.scalar(select(exists().where(
+            Proof.delegation_id == proof.delegation_id, Proof.id > proof.id))):
+        return "replaced"
     return {DelegationState.ACTIVE: "active", DelegationState.EXPIRED: "expired"}.get(state, "ended")

@@ -12,6 +12,8 @@ bp = Blueprint("proofs", __name__)
 
 # What the page says of each answer; the sentences themselves come from services/proofs.SENTENCES.
 STATUS_WORDS = {"active": _l("This access still holds today."),
+                "replaced": _l("A newer proof replaces this one: what it says may no longer be true. "
+                               "Ask for the newest proof."),
                 "ended": _l("This access has ended: it no longer holds."),
                 "expired": _l("This access reached its end date: it no longer holds."),
                 "unknown": _l("Companion does not know this proof: do not trust it.")}
