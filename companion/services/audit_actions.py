@@ -70,6 +70,10 @@ ACTIONS: dict[str, Action] = {a.code: a for a in (
            _l("copied the screen for the pharmacy counter to their phone, to open without network"), ""),
     Action("counter.edit", _l("chose the current prescription for the pharmacy counter"), "document"),
     Action("share.created", _l("made a share for a health professional"), "share"),
+    # What a caregiver's share holds, named: the professional's opening is logged, not what it showed.
+    Action("share.document_put", _l("put a document in a share for a health professional:"), "document"),
+    Action("share.card_put", _l("put the emergency card in a share for a health professional"), ""),
+    Action("share.vaccinations_put", _l("put the vaccinations in a share for a health professional"), ""),
     Action("share.revoked", _l("stopped a share for a health professional"), "share"),
     Action("share.ended_with_access",
            _l("ended a caregiver's share for a health professional (their access no longer allows it), "

@@ -157,7 +157,22 @@ def create(access: Access, actor: User, *, card: bool, document_ids: list[int], 
     db.session.add(share)
     db.session.flush()
     audit.record_access(access, actor, "share.created", object_type="share", object_id=share.id)
+    _log_contents(access, actor, card, document_ids, bool(data["vaccinations"]))
     return Made(share, key, f"{code[:5]}-{code[5:]}")
+
+
+def _log_contents(access: Access, actor: User, card: bool, document_ids: list[int],
+                  vaccinations: bool) -> None:
+    """A caregiver's share carries whole documents she may never have opened here: the owner's log names
+    each one (and the card, the vaccinations), not only that a share was made."""
+    if card:
+        audit.record_access(access, actor, "share.card_put")
+    for doc_id in document_ids:
+        doc = documents.get(access, doc_id)
+        audit.record_access(access, actor, "share.document_put", object_type="document", object_id=doc.id,
+                            object_label=doc.title)
+    if vaccinations:
+        audit.record_access(access, actor, "share.vaccinations_put")
 
 
 def could_make(share: ClinicianShare, delegation: Delegation | None, now: datetime) -> bool:
