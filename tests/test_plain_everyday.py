@@ -104,6 +104,18 @@ def test_the_recovery_sheet_downloads_as_a_text_file_with_every_code(web, ctx):
         assert not set(pair) <= used, pair
 
 
+def test_on_a_shared_computer_the_recovery_sheet_is_for_paper_only(web):
+    """A file of the codes would stay in the shared computer's Downloads for the next person."""
+    web.register()
+    web.logout()
+    web.login(shared_computer="y")
+    sheet = web.post("/account/security/recovery", {}, from_url="/account/security/recovery")
+    html = sheet.get_data(as_text=True)
+    assert len(re.findall(r"<code>([A-Z0-9-]{11})</code>", html)) == 10  # shown, to print or write down
+    assert "Télécharger en fichier" not in html and "data:text/plain" not in html and "download=" not in html
+    assert "sur un ordinateur partagé, ne gardez aucun fichier" in html
+
+
 def test_an_old_code_with_look_alike_characters_still_works(app, ctx):
     with app.test_request_context():
         user = accounts.register("old@example.fr", "une phrase facile", "Odile Ancien")
@@ -149,10 +161,11 @@ def test_one_date_format_per_kind_in_both_languages(app):
     when = datetime(2026, 3, 12, 13, 30, tzinfo=UTC)  # 14:30 in Paris
     with app.test_request_context():
         with force_locale("fr"):
-            assert (dates.day(when.date()), dates.moment(when)) == ("12 mars 2026", "12 mars 2026 à 14:30")
+            assert dates.day(when.date()) == "12\u00a0mars\u00a02026"
+            assert dates.moment(when) == "12\u00a0mars\u00a02026 à 14:30"
         with force_locale("en"):
-            assert dates.day(when.date()) == "March 12, 2026"
-            assert dates.moment(when) == "March 12, 2026 at 2:30\u202fPM"
+            assert dates.day(when.date()) == "March\u00a012,\u00a02026"
+            assert dates.moment(when) == "March\u00a012,\u00a02026 at 2:30\u202fPM"
     # No page or module picks its own format any more: "12/03/2026 14:30" beside "12 mars 2026".
     root = Path(__file__).resolve().parent.parent / "companion"
     for html in (root / "templates").rglob("*.html"):

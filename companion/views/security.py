@@ -231,7 +231,8 @@ def recovery_sheet():
         made_at = utcnow()
         # Also as a text file to keep: the codes are shown once and never stored in clear, so the file is
         # made here, inside the page (a data: link), not served later by another request.
-        text = render_template("security/recovery_sheet.txt", codes=codes, made_at=made_at)
+        text = "" if shared_device() else render_template("security/recovery_sheet.txt", codes=codes,
+                                                           made_at=made_at)
         resp = current_app.make_response(render_template(
             "security/recovery_sheet.html", codes=codes, next_url=next_url, made_at=made_at,
             text_file="data:text/plain;charset=utf-8," + quote(text.replace("\n", "\r\n"))))
