@@ -91,8 +91,10 @@ async function observeRedirect(resp) {
   if (resp.type === "opaqueredirect") await observe(await send("/healthz", { credentials: "same-origin" }));
 }
 
-// Saved copies under /p/<id>/<area> stay only while the account still reaches that profile and area.
-const AREA_SCOPE = { agenda: "agenda", documents: "documents:read", emergency: "documents:read" };
+// Saved copies under /p/<id>/<area> stay only while the account still reaches that profile and area; a
+// page of an area not listed here goes at once (a new kind of page is not kept by mistake).
+const AREA_SCOPE = { agenda: "agenda", documents: "documents:read", emergency: "documents:read",
+  counter: "documents:read" };
 async function dropUnreachable(key, header) {
   const reach = {};
   for (const part of header.split(";")) {
@@ -111,7 +113,7 @@ async function dropUnreachable(key, header) {
     }
     const scopes = reach[m[1]];
     const need = AREA_SCOPE[m[2]];
-    if (!scopes || (need && !scopes.includes(need))) await cache.delete(req);
+    if (!scopes || !need || !scopes.includes(need)) await cache.delete(req);
   }
 }
 
