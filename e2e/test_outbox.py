@@ -544,6 +544,77 @@ def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, li
     assert _receipts(live_server, user_id) == 1
 
 
+def _podologue(live_server, pid) -> int:
+    with live_server.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(PersonalReminder).where(
+            PersonalReminder.profile_id == pid, PersonalReminder.title == "Podologue"))
+
+
+# The worker's sync, called in the worker itself; "again": it asks the browser to fire it again later.
+SYNC = "() => outboxSync().then(() => 'done', () => 'again')"
+SERVER_BUSY = """() => { self.realFetch = self.realFetch || self.fetch;
+  self.fetch = (u, o) => String(u).includes('/outbox/session') ? Promise.resolve(new Response('', { status: 502 }))
+    : self.realFetch(u, o); }"""
+
+
+def test_the_worker_sends_what_waits_behind_the_offline_page_and_asks_again_when_the_server_is_busy(
+        page, context, live_server, unique_email):
+    """The line came back while the only page open is the offline page (no outbox on it: it is the same
+    for everyone). The worker must not hand the sending to that page and stop; and a sync that meets a
+    busy server must ask the browser to fire it again, not end as if all was sent."""
+    base = live_server.url
+    _user_id, pid = _start(page, live_server, unique_email)
+    page.goto(f"{base}/p/{pid}/agenda/reminders/new")
+    context.set_offline(True)
+    page.get_by_label("Nom", exact=True).fill("Podologue")
+    page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=6)).isoformat())
+    page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 1)
+    cdp = context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated",
+           lambda ev: registrations.extend(r["registrationId"] for r in ev["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    page.goto(f"{base}/account/security/")  # never saved: the worker's offline page
+    page.get_by_role("heading", name="Vous êtes hors connexion").wait_for()
+    assert page.locator("#outbox").count() == 0
+    context.set_offline(False)
+    worker = context.service_workers[0]
+    for _ in range(40):  # the worker comes back online a little after the pages
+        if worker.evaluate("() => fetch('/healthz').then(r => r.ok, () => false)"):
+            break
+        page.wait_for_timeout(250)
+    worker.evaluate(SERVER_BUSY)
+    assert worker.evaluate(SYNC) == "again"
+    assert _podologue(live_server, pid) == 0 and len(_queue(page)) == 1
+    worker.evaluate("() => { self.fetch = self.realFetch; }")
+    # The browser fires the sync again: the offline page is still the only page open.
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": base + "/", "registrationId": registrations[-1],
+                                                 "tag": "companion-outbox", "lastChance": False})
+    for _ in range(40):
+        if _podologue(live_server, pid):
+            break
+        page.wait_for_timeout(250)
+    assert _podologue(live_server, pid) == 1 and _queue(page) == []
+
+
+def test_a_logout_the_worker_catches_without_network_asks_for_a_background_sync(page, context, live_server,
+                                                                               unique_email):
+    """The line drops between the page's check and the logout itself: the worker catches it, wipes, and
+    keeps the logout to send. It must also ask the browser to wake it when the line is back, or the
+    session lives on the server until a page of the site is opened again."""
+    _start(page, live_server, unique_email)
+    worker = context.service_workers[0]
+    worker.evaluate("""() => { const sync = self.registration.sync, register = sync.register.bind(sync);
+      self.asked = []; sync.register = tag => { self.asked.push(tag); return register(tag); }; }""")
+    context.set_offline(True)
+    page.evaluate("""() => fetch('/logout', { method: 'POST', body: new URLSearchParams({
+      csrf_token: document.querySelector('meta[name=csrf-token]').content }) }).then(r => r.status)""")
+    assert [it["kind"] for it in _queue(page)] == ["logout"]
+    assert worker.evaluate("() => self.asked") == ["companion-outbox"]
+    context.set_offline(False)
+
+
 def test_logging_out_offline_with_nothing_waiting_says_so_at_once(page, context, live_server, unique_email):
     _start(page, live_server, unique_email)
     context.set_offline(True)

@@ -59,14 +59,17 @@ def test_the_service_worker_is_at_most_8_kb_compressed(client):
     assert compressed_size(client, "/sw.js") <= 8 * KB
 
 
-def test_the_outbox_part_of_the_service_worker_is_at_most_1_kb_compressed():
+def test_the_outbox_part_of_the_service_worker_is_at_most_1_25_kb_compressed():
+    """A share of the worker's 8 KB (DESIGN.md), set at 1 KB for the first sender and grown by a quarter
+    when a sync learned to ask to be fired again (a busy server no longer ends it for good), to leave the
+    sending to pages that answer, and to ask for a sync after a logout it caught: 5.7 KB in all."""
     import brotli
 
     from companion.assets import minified
 
     # As served: the worker's source is minified before it is compressed (companion/assets.py).
     source = minified((PACKAGE / "static" / "sw" / "40-outbox.js").read_text()).encode()
-    assert len(brotli.compress(source)) <= KB
+    assert len(brotli.compress(source)) <= 1.25 * KB
 
 
 def test_everything_precached_is_at_most_60_kb(app, client):

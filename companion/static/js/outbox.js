@@ -359,7 +359,11 @@
   });
   window.addEventListener("online", flush);
   if (navigator.serviceWorker) {
-    navigator.serviceWorker.addEventListener("message", function (e) { if (e.data && e.data.type === "outbox-flush") flush(); });
+    navigator.serviceWorker.addEventListener("message", function (e) {
+      if (!e.data || e.data.type !== "outbox-flush") return;
+      if (e.ports[0]) e.ports[0].postMessage(1); // "this page sends": the worker leaves it to us
+      flush();
+    });
   }
   setInterval(function () { all().then(function (items) { if (items.length) flush(); }); }, 30000);
   all().then(function (items) { show(items); if (items.length) flush(); }, function () {});

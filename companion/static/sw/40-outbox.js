@@ -11,12 +11,15 @@ function obx(mode, fn) {
     };
   });
 }
+// Stopped for a passing reason (the server busy or restarting, the line cut), it rejects: the browser fires
+// the sync again later. Refused for good (the page explains) or waiting for its account: it resolves.
+const obxBusy = r => { if (r.status > 499 || r.status == 429 || r.status == 408) throw 0; };
 async function obxSend() {
   const items = (await obx("readonly", s => s.getAll())).filter(it => !it.problem && !(it.sendBy < Date.now()));
   if (!items.length) return;
   // As js/outbox.js (late: the page explains); only a 200 gives the session.
   const got = await fetch("/outbox/session", { redirect: "manual", cache: "no-store" });
-  if (!got.ok) return;
+  if (!got.ok) throw 0;
   const { token, account } = await got.json();
   for (const it of items) {
     const out = it.kind == "logout";
@@ -30,6 +33,7 @@ async function obxSend() {
         for (let r = await fetch(url); (at = await r.json()).received < file.size && !at.done;) {
           r = await fetch(url, { method: "PUT", body: file.slice(at = at.received),
             headers: { "X-CSRFToken": token, "Upload-Offset": at } });
+          obxBusy(r);
           if (!r.ok && r.status != 409) return;
         }
         fields = fields.filter(f => f[1] != file).concat([["upload", file.size]]);
@@ -39,17 +43,24 @@ async function obxSend() {
       for (const [k, v] of fields) if (k != "csrf_token") body.append(k, v);
       const r = at.done || await fetch(it.url, { method: "POST", body, redirect: "manual",
         headers: { "Accept": "application/json", "X-CSRFToken": token, "Idempotency-Key": it.key } });
-      if (!at.done && (out ? r.status >= 500 || r.status == 429 || r.status == 408 : !r.ok)) return;
+      if (!at.done) { obxBusy(r); if (!out && !r.ok) return; }
     }
     await obx("readwrite", s => s.delete(it.id));
   }
 }
-self.addEventListener("sync", e => {
-  if (e.tag == "companion-outbox") e.waitUntil(self.clients.matchAll({ type: "window" }).then(pages => {
-    if (pages.length) return pages.forEach(p => p.postMessage({ type: "outbox-flush" }));
-    return navigator.locks ? navigator.locks.request("companion-outbox", obxSend) : obxSend();
-  }));
-});
+// An open page with the outbox sends (it shows what goes, and tries again while open); a page without it
+// (the offline page, the login page) does not answer, and must not keep the worker from sending.
+async function outboxSync() {
+  const taken = await Promise.all((await self.clients.matchAll({ type: "window" })).map(p => new Promise(ok => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = ok;
+    p.postMessage({ type: "outbox-flush" }, [ch.port2]);
+    setTimeout(ok, 1000, 0);
+  })));
+  // The same lock as the pages' (every browser with Background Sync has Web Locks).
+  if (!taken.some(Boolean)) return navigator.locks.request("companion-outbox", obxSend);
+}
+self.addEventListener("sync", e => { if (e.tag == "companion-outbox") e.waitUntil(outboxSync()); });
 ROUTES.push({
   match: (req, url) => req.method == "POST" && url.pathname == "/logout",
   handle: (e, req) => send(req).then(async r => { await observe(r); return r; }, async () => {
@@ -60,6 +71,7 @@ ROUTES.push({
       s.clear();
       return s.add({ kind: "logout", url: req.url, key: "logout00", fields: [], account });
     });
+    self.registration.sync?.register("companion-outbox").catch(() => {});
     return offlinePage();
   }),
 });
