@@ -62,7 +62,8 @@ def test_an_ended_delegation_removes_the_saved_agenda_from_the_caregivers_phone(
     context.set_offline(False)
 
 
-def test_taking_the_documents_away_removes_the_saved_pharmacy_page_too(page, context, live_server, unique_email):
+def test_taking_the_documents_away_removes_the_saved_pharmacy_page_too(page, context, live_server,
+                                                                       unique_email):
     """The pharmacy counter page shows the current prescription: kept offline for a caregiver who reads
     the documents, it goes when the owner keeps the agenda only, like every page of a kind the worker
     was not told to keep for that scope."""

@@ -553,8 +553,8 @@ def _podologue(live_server, pid) -> int:
 # The worker's sync, called in the worker itself; "again": it asks the browser to fire it again later.
 SYNC = "() => outboxSync().then(() => 'done', () => 'again')"
 SERVER_BUSY = """() => { self.realFetch = self.realFetch || self.fetch;
-  self.fetch = (u, o) => String(u).includes('/outbox/session') ? Promise.resolve(new Response('', { status: 502 }))
-    : self.realFetch(u, o); }"""
+  self.fetch = (u, o) => String(u).includes('/outbox/session')
+    ? Promise.resolve(new Response('', { status: 502 })) : self.realFetch(u, o); }"""
 
 
 def test_the_worker_sends_what_waits_behind_the_offline_page_and_asks_again_when_the_server_is_busy(
