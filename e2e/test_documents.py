@@ -97,8 +97,10 @@ def test_upload_pin_open_offline_then_logout_leaves_nothing(page, context, live_
     assert page.get_by_text("Bilan sanguin de mars").is_visible()
     notice = page.locator("#offline-notice")
     assert notice.is_visible() and "enregistrée sur ce téléphone le" in notice.inner_text()
-    # The moment in the pages' one format (services/dates.moment): "30 novembre 2026 à 14:30".
-    assert re.search(r"le \d{1,2} [a-zéû]+ 20\d\d à \d{2}:\d{2}", notice.inner_text()), notice.inner_text()
+    # The moment in the pages' one format (services/dates.moment): "30 novembre 2026 à 14:30", the date
+    # held on one line by its no-break spaces.
+    text = notice.inner_text()
+    assert re.search(r"le \d{1,2}\xa0[a-zéû]+\xa020\d\d à \d{2}:\d{2}", text), text
     page.goto(doc_url)
     assert page.get_by_role("heading", name="Bilan sanguin de mars").is_visible()
     assert page.locator("#offline-notice").is_visible()

@@ -1,7 +1,8 @@
 """One format per kind of date, in the reader's language and time zone, so a page never mixes
 "12/03/2026", "12 mars 2026" and "12 mars 2026 14:30:00":
 
-- a day: "12 mars 2026" / "March 12, 2026";
+- a day: "12 mars 2026" / "March 12, 2026", never split over two lines (its spaces are no-break ones:
+  "12 / mars 2026" on a narrow phone reads as two things);
 - a moment: "12 mars 2026 à 14:30" / "March 12, 2026 at 2:30 PM";
 - the day under a chart's bar, where room is short: "12/03" / "3/12".
 """
@@ -43,7 +44,7 @@ def moment(when: datetime | None, tz: tzinfo | None = None) -> str:
 # or minute and the language (a Babel locale compares by its name: a forced language is a key of its own).
 @lru_cache(maxsize=4096)
 def _day_text(when: date, lang: Locale | None) -> str:
-    return babel_date(when, "long", locale=lang)
+    return babel_date(when, "long", locale=lang).replace(" ", "\u00a0")
 
 
 @lru_cache(maxsize=4096)

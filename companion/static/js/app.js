@@ -1,5 +1,14 @@
 // Registers the service worker, tells it the page language, shows when a page is a saved copy (and
 // swaps in the fresh page when the worker has it).
+// The pages' one format for a day or a moment (services/dates.py), for the page scripts: "30 novembre
+// 2026 à 14:30", its date never split over two lines (the spaces inside it are no-break ones).
+window.companionDate = function (d, opts, lang) {
+  var o = { dateStyle: "long" };
+  for (var k in opts || {}) o[k] = opts[k];
+  return new Intl.DateTimeFormat(lang || document.documentElement.lang || "fr", o).formatToParts(d)
+    .map(function (p) { return p.type === "literal" && /^,? $/.test(p.value) ? p.value.slice(0, -1) + "\u00a0" : p.value; })
+    .join("");
+};
 (function () {
   "use strict";
   var lang = document.documentElement.lang || "fr";
@@ -8,8 +17,7 @@
   function say(attr) { note.textContent = note.getAttribute(attr).replace("{date}", text); note.hidden = false; }
   if (saved) {
     var when = new Date(saved);
-    // The pages' one format for a moment (services/dates.py): "30 novembre 2026 à 14:30".
-    text = when.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" });
+    text = window.companionDate(when, { timeStyle: "short" }, lang);
     say(note.getAttribute("data-state") === "updating" ? "data-updating" : "data-text");
   }
   if (!("serviceWorker" in navigator)) return;

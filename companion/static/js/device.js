@@ -62,7 +62,7 @@
   function size(n) { return sizeText(box, n); }
   function when(iso) {
     var d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" });  // as services/dates.moment
+    return isNaN(d) ? "" : window.companionDate(d, { timeStyle: "short" }, lang);
   }
   function entries() {
     return caches.has(name).then(function (has) { return has ? caches.open(name) : null; }).then(function (c) {

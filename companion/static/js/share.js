@@ -51,7 +51,10 @@
   function t(k) { return box.getAttribute("data-" + k) || ""; }
   var status = document.getElementById("share-status"), pass = document.getElementById("share-pass");
   var body = document.getElementById("share-body"), lang = t("lang");
-  function day(iso) { var d = new Date(iso); return isNaN(d) ? iso : d.toLocaleString(lang, { dateStyle: "long", timeStyle: iso.length > 10 ? "short" : undefined }); }
+  function day(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? iso : window.companionDate(d, { timeStyle: iso.length > 10 ? "short" : undefined }, lang);
+  }
   function section(title, items) {
     var s = el("section", null, body);
     s.className = "card";

@@ -55,7 +55,7 @@
 
   function day(iso) {
     var d = new Date(iso + "T12:00:00Z");
-    return d.toLocaleDateString(lang, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+    return window.companionDate(d, { timeZone: "UTC" }, lang);
   }
 
   function plain(data) {
