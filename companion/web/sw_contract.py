@@ -99,12 +99,14 @@ def page_profiles(response, profile_ids):
 
 def wipe_headers(response, *, everything: bool):
     """Tell the browser to forget this account: the worker drops its caches on X-Companion-Wipe;
-    Clear-Site-Data also clears the HTTP cache (and, on a shared computer, all storage and cookies: the
-    one that names her account to the login form and the device id that makes it a known device, which
-    would spare the next person's tries the login limit and her the "new device" e-mail)."""
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"' if everything else '"cache"'
+    Clear-Site-Data also clears the HTTP cache (and, on a shared computer, all storage). There, the
+    cookies that name her account to the login form and make the computer a known device (which would
+    spare the next person's tries the login limit and her the "new device" e-mail) are removed by name:
+    "cookies" in Clear-Site-Data would take the whole site's, the computer's language with them, and
+    those of sibling sites of the same domain."""
+    response.headers["Clear-Site-Data"] = '"cache", "storage"' if everything else '"cache"'
     response.headers[WIPE] = "all" if everything else "account"
-    if everything:  # by name too, for a browser that does not know Clear-Site-Data
+    if everything:
         for name in (device_cookie.NAME, devices.DEVICE_COOKIE):
             cookies.remove(response, name)
     return response
