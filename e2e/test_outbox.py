@@ -505,7 +505,6 @@ def test_a_shared_computer_never_keeps_a_change_to_send_later(page, context, liv
     assert json.dumps(_queue(page)) == "[]"
 
 
-@pytest.mark.flaky(reruns=2)  # the offline -> online ordering race above; see the closing note of this stop
 def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, live_server, unique_email):
     """The browser's sync event (dispatched here through DevTools) reaches the worker with no page of
     the site open: the worker sends the queue itself."""
