@@ -2,6 +2,7 @@
 the next one) goes on using the computer; the person signs in with the account she already has instead
 of creating one; the pages of the session itself. Nothing of hers may stay on the computer."""
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -132,3 +133,15 @@ def test_a_help_sessions_own_pages_are_never_stored_on_the_computer(app):
         resp = shared.get(url)
         assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store", url
     assert Browser(app.test_client()).get("/login").headers["Cache-Control"] == "no-cache"  # no session
+
+
+def test_the_account_form_on_a_shared_computer_asks_the_browser_to_keep_nothing_typed(app):
+    mediator, _ = mediator_browser(app)
+    for shared, kept in ((True, 'autocomplete="off"'), (False, 'autocomplete="email"')):
+        code, _sid = start_session(mediator)
+        person = join(app, code, shared=shared)
+        person.post("/onboarding/consent", {"answer": "agree"}, from_url="/onboarding/consent")
+        form = person.get("/onboarding/account").get_data(as_text=True)
+        email = re.search(r'<input[^>]*id="email"[^>]*>', form)[0]
+        name = re.search(r'<input[^>]*id="display_name"[^>]*>', form)[0]
+        assert kept in email and (kept.replace("email", "name") in name), (email, name)

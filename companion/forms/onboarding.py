@@ -31,6 +31,13 @@ class AccountForm(FlaskForm):
                                             "You may leave it empty and use only your phone as a key."),
                              render_kw={"autocomplete": "new-password"})
 
+    def keep_nothing(self) -> "AccountForm":
+        """On a shared computer the browser is asked not to offer her name and address to the next person
+        (the wipe at the end does not reach what the browser keeps of forms)."""
+        for f in (self.display_name, self.email):
+            f.render_kw = {**(f.render_kw or {}), "autocomplete": "off"}
+        return self
+
 
 class StepForm(FlaskForm):
     pass  # done / skip buttons

@@ -165,7 +165,7 @@ def account():
             onboarding.bind_login(sess, current_user.current_session)
             flask_session.permanent = False  # and the cookie goes with the browser
         return _after(sess, "account", "done")
-    form = AccountForm()
+    form = AccountForm().keep_nothing() if sess.shared_device else AccountForm()
     if form.validate_on_submit():
         try:
             user = accounts.sign_up(form.email.data, form.password.data or None, form.display_name.data,
