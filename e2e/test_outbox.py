@@ -505,11 +505,14 @@ def test_a_shared_computer_never_keeps_a_change_to_send_later(page, context, liv
     assert json.dumps(_queue(page)) == "[]"
 
 
-def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, live_server, unique_email):
-    """The browser's sync event (dispatched here through DevTools) reaches the worker with no page of
-    the site open: the worker sends the queue itself."""
-    base = live_server.url
-    user_id, pid = _start(page, live_server, unique_email)
+def _podologue(live_server, pid) -> int:
+    with live_server.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(PersonalReminder).where(
+            PersonalReminder.profile_id == pid, PersonalReminder.title == "Podologue"))
+
+
+def _podologue_offline(page, context, base, pid):
+    """A reminder saved without network; and a way to fire the browser's sync event (through DevTools)."""
     cdp = context.new_cdp_session(page)
     registrations = []
     cdp.on("ServiceWorker.workerRegistrationUpdated",
@@ -521,32 +524,39 @@ def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, li
     page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=6)).isoformat())
     page.get_by_role("button", name="Enregistrer le rappel").click()
     _queue(page, 1)
-    page.goto("about:blank")  # no page of the site is open any more
-    context.set_offline(False)
-    assert registrations
-    # Playwright takes the pages back online before the worker: a sync fired at once may meet a worker
-    # still offline. A browser fires the sync again later; so does this test, every 2 s.
+
+    def fire_sync():
+        cdp.send("ServiceWorker.dispatchSyncEvent", {
+            "origin": base + "/", "registrationId": registrations[-1], "tag": "companion-outbox",
+            "lastChance": False})
+    return fire_sync
+
+
+def _until_sent(page, live_server, pid, fire_sync=None) -> int:
+    """Wait for the reminder on the server; `fire_sync` every 2 s meanwhile, as a browser fires a sync
+    again (Playwright takes the pages back online before the worker: a sync fired at once may meet a
+    worker still offline)."""
     for attempt in range(60):
-        if attempt % 8 == 0:
-            cdp.send("ServiceWorker.dispatchSyncEvent", {
-                "origin": base + "/", "registrationId": registrations[-1], "tag": "companion-outbox",
-                "lastChance": False})
-        with live_server.app.app_context():
-            found = db.session.scalar(select(func.count()).select_from(PersonalReminder).where(
-                PersonalReminder.profile_id == pid, PersonalReminder.title == "Podologue"))
-        if found:
+        if fire_sync and attempt % 8 == 0:
+            fire_sync()
+        if _podologue(live_server, pid):
             break
         page.wait_for_timeout(250)
-    assert found == 1
+    return _podologue(live_server, pid)
+
+
+def test_background_sync_sends_what_waits_when_no_page_is_open(page, context, live_server, unique_email):
+    """The browser's sync event (dispatched here through DevTools) reaches the worker with no page of
+    the site open: the worker sends the queue itself."""
+    base = live_server.url
+    user_id, pid = _start(page, live_server, unique_email)
+    fire_sync = _podologue_offline(page, context, base, pid)
+    page.goto("about:blank")  # no page of the site is open any more
+    context.set_offline(False)
+    assert _until_sent(page, live_server, pid, fire_sync) == 1
     page.goto(f"{base}/p/{pid}/agenda")
     assert _queue(page, 0) == []
     assert _receipts(live_server, user_id) == 1
-
-
-def _podologue(live_server, pid) -> int:
-    with live_server.app.app_context():
-        return db.session.scalar(select(func.count()).select_from(PersonalReminder).where(
-            PersonalReminder.profile_id == pid, PersonalReminder.title == "Podologue"))
 
 
 # The worker's sync, called in the worker itself; "again": it asks the browser to fire it again later.
@@ -563,17 +573,7 @@ def test_the_worker_sends_what_waits_behind_the_offline_page_and_asks_again_when
     busy server must ask the browser to fire it again, not end as if all was sent."""
     base = live_server.url
     _user_id, pid = _start(page, live_server, unique_email)
-    page.goto(f"{base}/p/{pid}/agenda/reminders/new")
-    context.set_offline(True)
-    page.get_by_label("Nom", exact=True).fill("Podologue")
-    page.get_by_label("Date", exact=True).fill((date.today() + timedelta(days=6)).isoformat())
-    page.get_by_role("button", name="Enregistrer le rappel").click()
-    _queue(page, 1)
-    cdp = context.new_cdp_session(page)
-    registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated",
-           lambda ev: registrations.extend(r["registrationId"] for r in ev["registrations"]))
-    cdp.send("ServiceWorker.enable")
+    fire_sync = _podologue_offline(page, context, base, pid)
     page.goto(f"{base}/account/security/")  # never saved: the worker's offline page
     page.get_by_role("heading", name="Vous êtes hors connexion").wait_for()
     assert page.locator("#outbox").count() == 0
@@ -587,14 +587,8 @@ def test_the_worker_sends_what_waits_behind_the_offline_page_and_asks_again_when
     assert worker.evaluate(SYNC) == "again"
     assert _podologue(live_server, pid) == 0 and len(_queue(page)) == 1
     worker.evaluate("() => { self.fetch = self.realFetch; }")
-    # The browser fires the sync again: the offline page is still the only page open.
-    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": base + "/", "registrationId": registrations[-1],
-                                                 "tag": "companion-outbox", "lastChance": False})
-    for _ in range(40):
-        if _podologue(live_server, pid):
-            break
-        page.wait_for_timeout(250)
-    assert _podologue(live_server, pid) == 1 and _queue(page) == []
+    fire_sync()  # the browser fires it again: the offline page is still the only page open
+    assert _until_sent(page, live_server, pid) == 1 and _queue(page) == []
 
 
 def test_a_logout_the_worker_catches_without_network_asks_for_a_background_sync(page, context, live_server,
