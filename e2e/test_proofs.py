@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from companion.extensions import db
 from companion.models.account import User
+from companion.models.delegation import Delegation
+from companion.models.proof import Proof
 from companion.services import accounts, proof_keys, proofs
 
 from .conftest import axe_check, wait_for_service_worker
@@ -138,3 +140,23 @@ def test_the_verifier_shows_a_name_exactly_as_signed_even_with_a_dollar_sign(pag
     expect(result).to_contain_text("Sophie $& $' Bernard peut agir pour Louis Bernard — l’agenda de "
                                    "prévention")
     expect(result).not_to_contain_text("%(caregiver)s")
+
+
+def test_an_older_proof_of_a_changed_access_says_a_newer_one_replaces_it(page, live_server, unique_email):
+    """Shown at a pharmacy after the owner narrowed the access: the signature is still good, but the
+    page must not say the access still holds as written."""
+    base = live_server.url
+    first = _proof(live_server, unique_email, "s-" + unique_email)
+    with live_server.app.test_request_context():
+        proof = db.session.scalar(select(Proof).where(Proof.statement == first))
+        d = db.session.get(Delegation, proof.delegation_id)
+        d.scopes = "agenda"
+        proofs.issue("delegation", d)
+        db.session.commit()
+    page.goto(f"{base}/verify#{first}")
+    result = page.locator("#verify-result")
+    expect(result).to_contain_text("Authentique : cette preuve a été signée par Companion")
+    expect(result).to_contain_text("Une preuve plus récente remplace celle-ci : ce qu’elle dit n’est "
+                                   "peut-être plus vrai. Demandez la preuve la plus récente.")
+    expect(result).not_to_contain_text("Cet accès est toujours valable aujourd’hui.")
+    axe_check(page)
