@@ -770,3 +770,25 @@ def test_a_change_that_waited_longer_than_its_receipt_lives_is_shown_not_sent(pa
     box.get_by_role("button", name="Abandonner cette modification").click()
     _queue(page, 0)
     box.wait_for(state="hidden")
+
+
+
+def test_a_change_called_too_old_by_a_clock_that_ran_ahead_goes_once_the_clock_is_set_right(
+        page, context, live_server, unique_email):
+    """The phone's clock jumped a month ahead (a reboot, a wrong network time) while a change waited: it
+    was called too old. Once the clock is right again, it is sent, once, instead of staying refused."""
+    user_id, pid = _start(page, live_server, unique_email)
+    context.set_offline(True)
+    _item(page, "DO_CERVICAL_HPV").get_by_role("button", name="C’est fait").click()
+    _queue(page, 1)
+    page.evaluate(AGE, 29 * 24 * 3600 * 1000)  # the clock ahead by 29 days
+    _online(context, page)
+    page.locator("#outbox-attention").get_by_text("Cette modification a attendu trop longtemps").wait_for()
+    assert _receipts(live_server, user_id) == 0
+    page.evaluate(AGE, -29 * 24 * 3600 * 1000)  # set right again
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _drained(page)
+    assert _receipts(live_server, user_id) == 1
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AgendaItem)
+                                 .where(AgendaItem.profile_id == pid)) == 1

@@ -206,6 +206,8 @@
   function run() {
     var sent = 0;
     return all().then(function (items) {
+      // "Too old" is the phone's clock speaking: set right again (it ran ahead), the change goes.
+      items.forEach(function (it) { if (it.old && !(it.sendBy < Date.now())) { delete it.old; delete it.problem; put(it); } });
       var todo = items.filter(function (it) { return !it.problem; });
       if (!todo.length) return;
       return session().then(function (s) {
