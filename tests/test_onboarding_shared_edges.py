@@ -74,6 +74,24 @@ def test_housekeeping_closes_a_help_session_past_its_hour_and_the_log_says_so(ap
             UserSession.shared_device.is_(True), UserSession.revoked_at.is_(None))).all()
 
 
+def test_closing_a_past_help_session_leaves_a_later_shared_login_of_hers_alone(app, ctx):
+    """Housekeeping closes a session an hour or more after its end: a shared-computer login she began
+    after that end (at the library, say) is not the help session's, and is not ended with it."""
+    mediator, _ = mediator_browser(app)
+    code, sid = start_session(mediator)
+    consent_and_create(join(app, code, shared=True))
+    _an_hour_later(ctx, sid, minutes=90)
+    library = Browser(app.test_client())
+    assert library.login(shared_computer="y").status_code == 302
+    with app.test_request_context():
+        assert onboarding.close_expired() == 1
+        db.session.commit()
+        live = db.session.scalars(select(UserSession).where(UserSession.revoked_at.is_(None),
+                                                            UserSession.shared_device.is_(True))).all()
+        assert len(live) == 1 and live[0].ends_at is None  # the library's, not the help session's
+    assert "Anna Petit" in library.get("/").get_data(as_text=True)
+
+
 def _cookies(browser: Browser) -> set[str]:
     return {name for name in ("companion_signin", "companion_device") if browser.client.get_cookie(name)}
 

@@ -284,7 +284,8 @@ def _close(sess: AssistedSession, by: str, at: datetime) -> None:
         assert person is not None, "person_id is set to NULL when the account is deleted"
         if sess.shared_device:  # the person must not stay signed in on the shared computer
             for open_sess in sessions.unrevoked(person):
-                if open_sess.shared_device:
+                # A shared login begun after the session's end (the library, next week) is not its own.
+                if open_sess.shared_device and open_sess.created_at <= at:
                     sessions.revoke(open_sess)
         done = _labels(person, [r.name for r in sess.steps if r.status == "done"])
         audit.record(actor=mediator_of(sess), actor_role="mediator", action="onboarding.session_ended",
