@@ -792,3 +792,64 @@ def test_a_change_called_too_old_by_a_clock_that_ran_ahead_goes_once_the_clock_i
     with live_server.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AgendaItem)
                                  .where(AgendaItem.profile_id == pid)) == 1
+
+
+def _first_try_hangs(page, context, live_server, email):
+    """A reminder's edit page whose next save (its first try) reaches nothing and never gets an answer,
+    as on a line that hangs; the save is made. The reminder's id and the account's."""
+    user_id, pid = _start(page, live_server, email)
+    rid = _reminder(live_server, pid, user_id, "Dentiste")
+    page.goto(f"{live_server.url}/p/{pid}/agenda/reminders/{rid}/edit")
+    tried = []
+
+    def first_hangs(route):
+        if route.request.method == "POST" and not tried:
+            tried.append(route)  # never answered
+        else:
+            route.continue_()
+
+    context.route(f"**/agenda/reminders/{rid}/edit", first_hangs)
+    page.get_by_label("Nom", exact=True).fill("Dentiste à 10 h")
+    page.get_by_role("button", name="Enregistrer le rappel").click()
+    for _ in range(40):
+        if tried:
+            break
+        page.wait_for_timeout(250)
+    assert tried
+    return rid, user_id, pid
+
+
+def test_a_change_whose_page_is_left_while_it_is_tried_is_kept_and_sent_once(page, context, live_server,
+                                                                            unique_email):
+    """On a weak line the first try of a change can take seconds; the person leaves the page (or the
+    phone puts it away) meanwhile. The change was kept before its try: the next page sends it, once."""
+    rid, user_id, pid = _first_try_hangs(page, context, live_server, unique_email)
+    assert _queue(page) != []  # kept, while the try goes on
+    page.goto("about:blank")  # she leaves in the middle of the try
+    context.unroute(f"**/agenda/reminders/{rid}/edit")
+    page.goto(f"{live_server.url}/p/{pid}/agenda")
+    for _ in range(30):  # the try's time runs out; the page then sends it (told the line is back)
+        with live_server.app.app_context():
+            if db.session.get(PersonalReminder, rid).title == "Dentiste à 10 h":
+                break
+        page.wait_for_timeout(1000)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    with live_server.app.app_context():
+        assert db.session.get(PersonalReminder, rid).title == "Dentiste à 10 h"
+    _queue(page, 0)
+    assert _receipts(live_server, user_id) == 1
+
+
+def test_a_change_made_while_the_one_before_is_still_tried_goes_after_it(page, context, live_server,
+                                                                        unique_email):
+    """The first change's try hangs; the person makes a second one meanwhile. It must wait behind the
+    first, not go ahead of it (the first, sent later, would overwrite it) nor make the page forget it."""
+    rid, user_id, _pid = _first_try_hangs(page, context, live_server, unique_email)
+    page.get_by_label("Nom", exact=True).fill("Dentiste à 11 h")
+    page.get_by_role("button", name="Enregistrer le rappel").click()
+    _queue(page, 2)  # both kept, in the order made
+    _drained(page)  # the first's try gives up after 8 s; then both go, in order
+    context.unroute(f"**/agenda/reminders/{rid}/edit")
+    with live_server.app.app_context():
+        assert db.session.get(PersonalReminder, rid).title == "Dentiste à 11 h"  # the last one made wins
+    assert _receipts(live_server, user_id) == 2  # each applied, once

@@ -60,7 +60,7 @@
   function waiting(items) { return items.filter(function (it) { return !it.problem && it.kind !== "logout"; }); }
 
   function show(items) {
-    var w = waiting(items);
+    var w = waiting(items).filter(function (it) { return !(it.trying > Date.now()); });
     pending = w.length + items.filter(function (it) { return it.problem; }).length;
     status.hidden = !w.length;
     status.textContent = w.length === 1 ? d.one : fill(d.many, { n: w.length });
@@ -213,6 +213,7 @@
       return session().then(function (s) {
         return todo.reduce(function (chain, it) {
           return chain.then(function () {
+            if (it.trying > Date.now()) throw new Error("later"); // its page still tries it: it goes first
             if (it.kind === "logout") {
               // Already ended, or this browser now holds another account's session: nothing to end.
               if (!s.token || (it.account && it.account !== s.account)) return drop(it.id);
@@ -255,13 +256,14 @@
     if (submitter && submitter.name) out.push([submitter.name, submitter.value]);
     return out;
   }
+  function sizeOf(it) { return it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0); }
   function queue(it) {
     if (d.shared) return say(d.sharedText).then(function () { return false; });
-    var size = it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0);
+    var size = sizeOf(it);
     if (size > +d.max) return say(d.tooBig).then(function () { return false; });
     it.big = size > 0; it.size = size;
     // A full phone (or storage refused) must say the change was not kept, never fail in silence.
-    return add(it).then(function () { bgSync(); notes = [d.saved]; return refresh().then(function () { return true; }); },
+    return (it.id ? put(it) : add(it)).then(function () { bgSync(); notes = [d.saved]; return refresh().then(function () { return true; }); },
       function () { return say(d.full).then(function () { return false; }); });
   }
   // Background Sync, where the browser has it: the worker sends even if no page is open then.
@@ -283,19 +285,28 @@
         (h ? h.firstChild.textContent.trim() : document.title),
       mark: li ? li.id : "", page: location.pathname };
   }
-  // Tried at once with its key; kept only when the request fails or times out (online or not). Behind
-  // older changes still waiting it waits its turn: sent first, it would be overwritten by them.
+  // Tried at once with its key, kept while it is tried (not shown as waiting then): a page closed or a
+  // phone asleep in the middle of the try loses nothing, the next page sends it once the try's time is
+  // over. Behind older changes still waiting, or one being tried, it waits its turn: sent first, it would
+  // be overwritten by them.
   function submit(form, submitter) {
     var it = item(form, submitter), token = meta ? meta.content : "";
     return all().catch(function () { return []; }).then(function (items) {
       if (waiting(items).length) return queue(it).then(flush);
-      return send(it, token).then(function (r) {
+      return hold(it).then(function () { return send(it, token); }).then(function (r) {
         if (later(r) && r.type !== "opaqueredirect") throw new Error("later");
-        if (r.ok) return r.json().then(function (b) { go(b.url); });
-        form.dataset.native = "1"; // a refusal: the plain form shows it, with its errors
-        if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
-      }, function () { throw new Error("later"); }).catch(function () { return queue(it); });
+        return (it.id ? drop(it.id) : Promise.resolve()).then(function () {
+          if (r.ok) return r.json().then(function (b) { go(b.url); });
+          form.dataset.native = "1"; // a refusal: the plain form shows it, with its errors
+          if (form.requestSubmit) form.requestSubmit(submitter); else form.submit();
+        });
+      }, function () { throw new Error("later"); }).catch(function () { delete it.trying; return queue(it); });
     });
+  }
+  function hold(it) {
+    if (d.shared || sizeOf(it) > +d.max) return Promise.resolve(); // nothing kept there: queue() says why
+    it.trying = Date.now() + 10000; // the try's 8 s, and a margin
+    return add(it).then(function (id) { it.id = id; }, function () { delete it.trying; });
   }
   window.companionOutbox = { key: key, sendTime: sendTime,
     // The upload page's first try, in parts when the file is big (`progress`: bytes arrived).
