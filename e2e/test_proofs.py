@@ -50,6 +50,14 @@ def _forged(token: str) -> str:
     return ".".join((prefix, "0123456789abcdef", payload, proof_keys.b64url(sig)))
 
 
+def _verified(page, base: str, token: str):
+    """The verifier opened at a proof's address; its result, once the signature is found good."""
+    page.goto(f"{base}/verify#{token}")
+    result = page.locator("#verify-result")
+    expect(result).to_contain_text("Authentique : cette preuve a été signée par Companion")
+    return result
+
+
 def _check(page, text: str):
     page.get_by_label("Texte de la preuve (il commence par CP1)").fill(text)
     page.get_by_role("button", name="Vérifier", exact=True).click()
@@ -134,9 +142,7 @@ def test_the_verifier_shows_a_name_exactly_as_signed_even_with_a_dollar_sign(pag
         token = proofs.issue("delegation", make_delegation(accounts.own_profile(louis).id, sophie,
                                                            "agenda")).statement
         db.session.commit()
-    page.goto(f"{live_server.url}/verify#{token}")
-    result = page.locator("#verify-result")
-    expect(result).to_contain_text("Authentique")
+    result = _verified(page, live_server.url, token)
     expect(result).to_contain_text("Sophie $& $' Bernard peut agir pour Louis Bernard — l’agenda de "
                                    "prévention")
     expect(result).not_to_contain_text("%(caregiver)s")
@@ -153,9 +159,7 @@ def test_an_older_proof_of_a_changed_access_says_a_newer_one_replaces_it(page, l
         d.scopes = "agenda"
         proofs.issue("delegation", d)
         db.session.commit()
-    page.goto(f"{base}/verify#{first}")
-    result = page.locator("#verify-result")
-    expect(result).to_contain_text("Authentique : cette preuve a été signée par Companion")
+    result = _verified(page, base, first)
     expect(result).to_contain_text("Une preuve plus récente remplace celle-ci : ce qu’elle dit n’est "
                                    "peut-être plus vrai. Demandez la preuve la plus récente.")
     expect(result).not_to_contain_text("Cet accès est toujours valable aujourd’hui.")
