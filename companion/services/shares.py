@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.agenda import AgendaItem
 from ..models.delegation import Delegation
+from ..models.document import Document
 from ..models.profile import Profile
 from ..models.share import ClinicianShare
 from ..models.types import utcnow
@@ -94,12 +95,16 @@ def _vaccinations(access: Access) -> list[dict]:
                   key=lambda v: v["date"])
 
 
-def _documents(access: Access, ids: list[int]) -> list[dict]:
+def _chosen(access: Access, ids: list[int]) -> list[Document]:
+    """The documents chosen, each read once for the share, its summary and the owner's log."""
     if len(ids) > MAX_DOCUMENTS:
         raise ServiceError(_l("At most %(n)s documents in one share.", n=MAX_DOCUMENTS), field="documents")
+    return [documents.get(access, doc_id) for doc_id in ids]
+
+
+def _documents(docs: list[Document]) -> list[dict]:
     out, total = [], 0
-    for doc_id in ids:
-        doc = documents.get(access, doc_id)
+    for doc in docs:
         view = documents.open_view(doc)  # without anything in it that could act
         total += len(view.data)
         if total > MAX_BYTES:
@@ -110,14 +115,14 @@ def _documents(access: Access, ids: list[int]) -> list[dict]:
     return out
 
 
-def package(access: Access, *, card: bool, document_ids: list[int], vaccinations: bool,
+def package(access: Access, *, card: bool, docs: list[Document], vaccinations: bool,
             now: datetime, expires_at: datetime) -> dict:
     profile = access.profile
     return {"v": 1, "made_at": now.isoformat(timespec="seconds"),
             "expires_at": expires_at.isoformat(timespec="seconds"), "name": profile.full_name,
             "birth_date": profile.birth_date.isoformat() if profile.birth_date else "",
             "card": emergency_card.snapshot(profile, emergency_card.get(access)) if card else None,
-            "documents": _documents(access, document_ids),
+            "documents": _documents(docs),
             "vaccinations": _vaccinations(access) if vaccinations and access.allows("agenda") else []}
 
 
@@ -135,8 +140,8 @@ def create(access: Access, actor: User, *, card: bool, document_ids: list[int], 
     if passcode and not 4 <= len(passcode) <= 40:
         raise ServiceError(_l("The passcode needs 4 to 40 characters."), field="passcode")
     expires_at = now + LIFETIMES[lifetime]
-    data = package(access, card=card, document_ids=document_ids, vaccinations=vaccinations, now=now,
-                   expires_at=expires_at)
+    docs = _chosen(access, document_ids)
+    data = package(access, card=card, docs=docs, vaccinations=vaccinations, now=now, expires_at=expires_at)
     key, public_id = AESGCM.generate_key(256), b64url(os.urandom(16))
     nonce = os.urandom(12)
     body = nonce + AESGCM(key).encrypt(nonce, json.dumps(data).encode(), public_id.encode())
@@ -144,7 +149,7 @@ def create(access: Access, actor: User, *, card: bool, document_ids: list[int], 
     lookup, wrap = derive(code)
     wrap_nonce = os.urandom(12)
     # What it needs of its maker's access is written beside it (the content itself is unreadable here).
-    hidden = any(documents.get(access, i).hidden_at for i in document_ids)
+    hidden = any(d.hidden_at for d in docs)
     parts = ("card" if card else "", f"documents:{len(document_ids)}" if document_ids else "",
              "vaccinations" if data["vaccinations"] else "", "hidden" if hidden else "")
     summary = " ".join(p for p in parts if p)
@@ -157,18 +162,17 @@ def create(access: Access, actor: User, *, card: bool, document_ids: list[int], 
     db.session.add(share)
     db.session.flush()
     audit.record_access(access, actor, "share.created", object_type="share", object_id=share.id)
-    _log_contents(access, actor, card, document_ids, bool(data["vaccinations"]))
+    _log_contents(access, actor, card, docs, bool(data["vaccinations"]))
     return Made(share, key, f"{code[:5]}-{code[5:]}")
 
 
-def _log_contents(access: Access, actor: User, card: bool, document_ids: list[int],
+def _log_contents(access: Access, actor: User, card: bool, docs: list[Document],
                   vaccinations: bool) -> None:
     """A caregiver's share carries whole documents she may never have opened here: the owner's log names
     each one (and the card, the vaccinations), not only that a share was made."""
     if card:
         audit.record_access(access, actor, "share.card_put")
-    for doc_id in document_ids:
-        doc = documents.get(access, doc_id)
+    for doc in docs:
         audit.record_access(access, actor, "share.document_put", object_type="document", object_id=doc.id,
                             object_label=doc.title)
     if vaccinations:
