@@ -3,8 +3,7 @@
 // The pages' one format for a day or a moment (services/dates.py), for the page scripts: "30 novembre
 // 2026 à 14:30", its date never split over two lines (the spaces inside it are no-break ones).
 window.companionDate = function (d, opts, lang) {
-  var o = { dateStyle: "long" };
-  for (var k in opts || {}) o[k] = opts[k];
+  var o = Object.assign({ dateStyle: "long" }, opts);
   return new Intl.DateTimeFormat(lang || document.documentElement.lang || "fr", o).formatToParts(d)
     .map(function (p) { return p.type === "literal" && /^,? $/.test(p.value) ? p.value.slice(0, -1) + "\u00a0" : p.value; })
     .join("");
