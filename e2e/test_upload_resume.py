@@ -61,6 +61,10 @@ class Line:
     def back(self) -> None:
         self.down = False
 
+    def cut(self) -> None:
+        """Every connection closed now (what the phone had sent but the line had not carried is lost)."""
+        self._drop()
+
     def _accept(self):
         while True:
             phone, _ = self.server.accept()
@@ -154,6 +158,45 @@ def test_a_file_cut_in_the_middle_goes_on_from_what_arrived(page, live_server, u
     assert hashlib.sha256(kept_bytes).hexdigest() == hashlib.sha256(data).hexdigest()
 
 
+def test_a_file_whose_page_is_left_in_the_middle_is_sent_from_what_arrived(page, live_server, unique_email,
+                                                                          monkeypatch):
+    """On a weak line a file takes minutes; the person leaves the page (or the phone puts it away) in the
+    middle. The file was kept on the phone before its first try: once the left page's hold on it runs
+    out, the next page sends only the rest, once."""
+    line = Line(int(live_server.url.rsplit(":", 1)[1]))
+    base, app = f"http://127.0.0.1:{line.port}", live_server.app
+    docs = _documents(page, base, unique_email)
+    data = big_pdf(4)
+    arrived, real = [], upload_parts.append
+
+    def kept(user, key, start, part):
+        arrived.append((start, len(part)))
+        return real(user, key, start, part)
+
+    monkeypatch.setattr(upload_parts, "append", kept)
+    page.goto(f"{base}{docs}/upload")
+    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+        files=[{"name": "ordonnance.pdf", "mimeType": "application/pdf", "buffer": data}])
+    page.get_by_label("Nom du document").fill("Ordonnance du cardiologue")
+    page.get_by_role("button", name="Ajouter le document").click()
+    page.wait_for_timeout(2500)  # about 250 KB went up at 100 KB/s
+    page.goto(f"{base}{docs}")  # she leaves in the middle of the send...
+    line.cut()  # ...and the line drops: what the phone had handed to it does not all arrive
+    for _ in range(60):  # the left page's hold runs out; this page then sends the rest (the line is back)
+        if page.get_by_text("Document ajouté.").is_visible():
+            break
+        page.wait_for_timeout(1000)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.get_by_text("Document ajouté.").wait_for(timeout=20_000)
+    assert len(arrived) == 2 and arrived[0][0] == 0 and 0 < arrived[0][1] < len(data), arrived
+    assert arrived[1] == (arrived[0][1], len(data) - arrived[0][1])  # only the rest, once
+    with app.app_context():
+        title = Document.title == "Ordonnance du cardiologue"
+        added = db.session.scalars(select(Document).where(title)).all()
+        assert len(added) == 1
+        assert hashlib.sha256(documents.read_bytes(added[0])).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
 QUEUE_AND_SEND = """async ([url, b64]) => {
   const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
   const file = new File([bytes], "lettre.pdf", { type: "application/pdf" });
@@ -184,6 +227,33 @@ def test_the_worker_sends_a_waiting_file_from_what_arrived_with_no_page_open(pag
         kept = db.session.scalars(select(Document).where(Document.title == "Lettre de liaison")).all()
         assert len(kept) == 1
         assert hashlib.sha256(documents.read_bytes(kept[0])).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+HELD_BY_A_PAGE = """async ([url, b64]) => {
+  const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+  const file = new File([bytes], "lettre.pdf", { type: "application/pdf" });
+  const item = { url, key: "d4".repeat(16), label: "Lettre", sendBy: Date.now() + 86400000,
+    trying: Date.now() + 60000,
+    fields: [["type_code", "11502-2"], ["title", "Lettre tenue"], ["file", file]] };
+  item.id = await obx("readwrite", s => s.add(item));
+  // A page holds it (its first try): the sync must fail, so that the browser wakes the worker again.
+  const first = await obxSend().then(() => "done", () => "again later");
+  const kept = (await obx("readonly", s => s.getAll())).length;
+  item.trying = Date.now() - 1;  // the page was closed: its hold ran out
+  await obx("readwrite", s => s.put(item));
+  await obxSend();
+  return { first, kept, left: (await obx("readonly", s => s.getAll())).length };
+}"""
+
+
+def test_the_worker_leaves_a_file_a_page_is_sending_and_takes_it_once_the_page_is_gone(
+        page, context, live_server, unique_email):
+    """Background Sync while a page sends the file: the worker leaves it and fails the sync, so the
+    browser wakes it again; then, the page closed and its hold run out, the worker sends it."""
+    done = _in_the_worker(page, context, live_server, unique_email, HELD_BY_A_PAGE, big_pdf(1.5))
+    assert done == {"first": "again later", "kept": 1, "left": 0}
+    with live_server.app.app_context():
+        assert len(db.session.scalars(select(Document).where(Document.title == "Lettre tenue")).all()) == 1
 
 
 LOST_ANSWER = r"""async ([url, b64]) => {

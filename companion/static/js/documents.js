@@ -53,8 +53,15 @@
       });
     });
   }
+  // The change is kept on this phone before its first try (js/outbox.js): a page closed, or a phone that
+  // puts it away, in the middle of a long send loses nothing.
   function send(file, ui) {
-    var xhr = new XMLHttpRequest(), outbox = window.companionOutbox, k = outbox ? outbox.key() : "";
+    var outbox = window.companionOutbox;
+    if (!outbox) { post(file, ui, null); return; }
+    outbox.keep(form, file).then(function (it) { post(file, ui, it); });
+  }
+  function post(file, ui, it) {
+    var xhr = new XMLHttpRequest(), outbox = it && window.companionOutbox;
     var data = new FormData(form), err = ui.err, box = ui.box, bar = ui.bar, pct = ui.pct, button = ui.button;
     var part = outbox && +document.getElementById("outbox").dataset.part;
     data.set(form.querySelector('input[type="file"]').name, file, file.name);
@@ -63,7 +70,7 @@
     var lost = function () {
       box.hidden = true; button.disabled = false;
       if (!outbox) { err.textContent = form.getAttribute("data-failed"); return; }
-      outbox.queue(form, k, file).then(function (kept) { if (!kept) err.textContent = form.getAttribute("data-failed"); });
+      outbox.queue(it).then(function (kept) { if (!kept) err.textContent = form.getAttribute("data-failed"); });
     };
     var shown = function (n) {
       var p = Math.round(n * 100 / file.size);
@@ -72,14 +79,16 @@
         document.documentElement.lang, { style: "percent" });
     };
     var done = function (status, body) {
-      if (status < 300 && body.url) { location.href = body.url; return; }
       if (status >= 500 || status === 408 || status === 429) { lost(); return; }
-      err.textContent = body.message || form.getAttribute("data-failed");
-      button.disabled = false;
+      (outbox ? outbox.done(it) : Promise.resolve()).catch(function () {}).then(function () {
+        if (status < 300 && body.url) { location.href = body.url; return; }
+        err.textContent = body.message || form.getAttribute("data-failed");
+        button.disabled = false;
+      });
     };
     box.hidden = false; button.disabled = true; pct.textContent = ui.note;
     if (part && file.size > part) {
-      outbox.send(form, k, file, shown).then(function (r) {
+      outbox.send(it, shown).then(function (r) {
         if (r.type === "opaqueredirect") return lost();
         return r.json().catch(function () { return {}; }).then(function (body) { done(r.status, body); });
       }, lost);
@@ -89,7 +98,7 @@
     xhr.timeout = outbox ? outbox.sendTime(file.size) : 0; // by the file's size (js/outbox.js)
     xhr.setRequestHeader("Accept", "application/json");
     xhr.setRequestHeader("X-CSRFToken", csrf);
-    if (k) xhr.setRequestHeader("Idempotency-Key", k);
+    if (it) xhr.setRequestHeader("Idempotency-Key", it.key);
     xhr.upload.onprogress = function (ev) { if (ev.lengthComputable) shown(ev.loaded * file.size / ev.total); };
     xhr.onload = function () {
       var body = {};

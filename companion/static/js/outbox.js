@@ -145,8 +145,8 @@
   // when the line drops, the next try asks how much arrived and sends only the rest, then the form gives
   // the file's size in place of the file (the bytes are under the change's own key, its
   // Idempotency-Key). Gives the fields to send, or the answer that refused the bytes.
-  // `progress(bytes)`: what arrived so far. A first try (`it.fresh`) knows nothing arrived yet.
-  function parts(it, token, progress) {
+  // `progress(bytes)`: what arrived so far. A first try (`fresh`) knows nothing arrived yet.
+  function parts(it, token, progress, fresh) {
     var i = it.fields.findIndex(function (f) { return f[1] instanceof Blob && f[1].size > +d.part; });
     if (i < 0) return Promise.resolve(it.fields);
     var file = it.fields[i][1], url = "/uploads/" + it.key;
@@ -163,7 +163,7 @@
         return putPart(url, file.slice(at), at, token, progress).then(next);
       });
     }
-    if (it.fresh) return next(new Response('{"received":0}'));
+    if (fresh) return next(new Response('{"received":0}'));
     return timed(url, { cache: "no-store", headers: { "Accept": "application/json" } }, 8000).then(next);
   }
   // XHR for its upload progress. Any redirect (signed out meanwhile) is a failure: the rest waits.
@@ -181,8 +181,8 @@
       x.send(blob);
     });
   }
-  function send(it, token, progress) {
-    return parts(it, token, progress).then(function (f) {
+  function send(it, token, progress, fresh) {
+    return parts(it, token, progress, fresh).then(function (f) {
       if (f instanceof Response) return f;
       return timed(it.url, { method: "POST", body: body(f, token), headers: { "Accept": "application/json",
         "X-CSRFToken": token, "Idempotency-Key": it.key } }, !it.big ? 8000 : f === it.fields ? sendTime(it.size || 0) : sendTime(0));
@@ -257,11 +257,10 @@
     return out;
   }
   function sizeOf(it) { return it.fields.reduce(function (n, f) { return n + (f[1] instanceof Blob ? f[1].size : 0); }, 0); }
+  function sized(it) { it.size = sizeOf(it); it.big = it.size > 0; return it.size; }
   function queue(it) {
     if (d.shared) return say(d.sharedText).then(function () { return false; });
-    var size = sizeOf(it);
-    if (size > +d.max) return say(d.tooBig).then(function () { return false; });
-    it.big = size > 0; it.size = size;
+    if (sized(it) > +d.max) return say(d.tooBig).then(function () { return false; });
     // A full phone (or storage refused) must say the change was not kept, never fail in silence.
     return (it.id ? put(it) : add(it)).then(function () { bgSync(); notes = [d.saved]; return refresh().then(function () { return true; }); },
       function () { return say(d.full).then(function () { return false; }); });
@@ -303,26 +302,37 @@
       }, function () { throw new Error("later"); }).catch(function () { delete it.trying; return queue(it); });
     });
   }
-  function hold(it) {
-    if (d.shared || sizeOf(it) > +d.max) return Promise.resolve(); // nothing kept there: queue() says why
-    it.trying = Date.now() + 10000; // the try's 8 s, and a margin
+  function hold(it, ms) {
+    if (d.shared || sized(it) > +d.max) return Promise.resolve(); // nothing kept there: queue() says why
+    it.trying = Date.now() + (ms || 10000); // the try's 8 s, and a margin
     return add(it).then(function (id) { it.id = id; }, function () { delete it.trying; });
   }
+  // A file's first try may last minutes on a weak line: the page holds the change by a lease it renews
+  // while it tries. A page closed (or a phone that put it away) stops renewing: within LEASE the next
+  // page, or the worker with no page open, takes the change and sends it from what arrived.
+  var LEASE = 15000, leases = {};
+  function lease(it) {
+    return hold(it, LEASE).then(function () {
+      if (!it.id) return;
+      leases[it.key] = setInterval(function () { it.trying = Date.now() + LEASE; put(it); }, LEASE / 3);
+      bgSync();
+    });
+  }
+  function unlease(it) { clearInterval(leases[it.key]); delete it.trying; return it; }
   window.companionOutbox = { key: key, sendTime: sendTime,
-    // The upload page's first try, in parts when the file is big (`progress`: bytes arrived).
-    send: function (form, k, file, progress) {
+    // The upload page's change, kept on this phone before its first try. `file`: what the page sends in
+    // place of the chosen file (a photo made lighter, js/documents.js). Gives the change.
+    keep: function (form, file) {
       var it = item(form);
-      it.key = k; it.big = 1; it.size = file.size; it.fresh = 1;
       it.fields = it.fields.map(function (f) { return f[1] instanceof Blob ? [f[0], file] : f; });
-      return send(it, meta ? meta.content : "", progress);
+      return lease(it).then(function () { return it; });
     },
-    // `file`: what the page sends in place of the chosen file (a photo made lighter, js/documents.js).
-    queue: function (form, k, file) {
-      var it = item(form);
-      it.key = k;
-      if (file) it.fields = it.fields.map(function (f) { return f[1] instanceof Blob ? [f[0], file] : f; });
-      return queue(it);
-    } };
+    // Its first try, in parts when the file is big (`progress`: bytes arrived).
+    send: function (it, progress) { return send(it, meta ? meta.content : "", progress, true); },
+    // Answered (added, or refused: the page says why): no longer kept.
+    done: function (it) { unlease(it); return it.id ? drop(it.id) : Promise.resolve(); },
+    // Not answered: it waits, shown, for the next try.
+    queue: function (it) { return queue(unlease(it)); } };
 
   // Changes not sent belong to the session that ends: they go. Without network the device is erased at
   // once and the logout itself waits to be sent.

@@ -22,7 +22,7 @@ async function obxSend() {
   if (!got.ok) throw 0;
   const { token, account } = await got.json();
   for (const it of items) {
-    if (it.trying > Date.now()) return;  // a page tries it now (js/outbox.js): it goes first
+    if (it.trying > Date.now()) throw 0;  // a page tries it now (js/outbox.js): the browser syncs again later
     const out = it.kind == "logout";
     if (!token || (it.account && it.account != account)) {
       if (!out) return;  // a logout: nothing left to end
