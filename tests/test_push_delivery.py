@@ -266,6 +266,28 @@ def test_a_subscription_kept_before_the_check_is_not_called(app, ctx, service):
     assert outcome.result == "gone" and service.received == [] and service.errors == []
 
 
+def test_a_device_with_unusable_keys_costs_the_others_nothing(app, ctx, service, sender):
+    """A device kept with keys no message can be encrypted for (65 bytes that are not a point, saved
+    before subscribing checked them): it is forgotten, and everyone else's reminders arrive once, not
+    again at every lease because that one device's error dropped the whole step's answers."""
+    with ctx():
+        louis, _ = person("louis")
+        device(service, louis, "louis-phone")
+        claire, _ = person("claire")
+        db.session.add(PushSubscription(endpoint=service.endpoint("claire-old"), user_id=claire.id,
+                                        p256dh=push_service.b64url(b"\x04" + b"\x00" * 64),
+                                        auth=b64e(b"a" * 16), failures=0))
+        db.session.commit()
+        schedule_and_send(sender)
+        first = len(service.received)
+        for minutes in (6, 12, 30):  # past the lease, twice over
+            reminders.send_due(sender, NOW + timedelta(minutes=minutes))
+        kept = db.session.scalars(select(PushSubscription.endpoint)).all()
+    assert first >= 1 and len(service.received) == first, (first, len(service.received))
+    assert {m["token"] for m in service.received} == {"louis-phone"}
+    assert kept == [service.endpoint("louis-phone")]
+
+
 def test_the_batch_refuses_to_run_inside_a_web_request(app):
     with app.test_request_context("/"):
         with pytest.raises(RuntimeError):

@@ -63,6 +63,18 @@ def test_subscribe_and_unsubscribe_this_device(web, client, ctx):
         assert db.session.scalar(select(func.count()).select_from(PushSubscription)) == 0
 
 
+@pytest.mark.parametrize("keys", [
+    {"p256dh": b64e(b"\x04" + b"\x00" * 64), "auth": b64e(b"a" * 16)},  # 65 bytes, not a point on P-256
+    {"p256dh": Device("y").p256dh, "auth": b64e(b"a" * 15)},  # a secret of 15 bytes
+])
+def test_keys_no_message_could_be_encrypted_for_are_refused_in_plain_words(client, ctx, csrf_headers, keys):
+    answer = client.post("/push/subscribe", json={"endpoint": _sub()["endpoint"], "keys": keys},
+                         headers=csrf_headers)
+    assert answer.status_code == 400
+    assert answer.get_json()["message"].startswith("Cet appareil a donné des clés")
+    assert _count(ctx) == 0
+
+
 def test_the_worker_moves_a_renewed_subscription(web, client, ctx, csrf_headers):
     client.post("/push/subscribe", json=_sub(), headers=csrf_headers)
     fresh = _sub("https://fcm.googleapis.com/fcm/send/new")

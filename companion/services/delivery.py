@@ -34,6 +34,7 @@ from ..extensions import db
 from ..models.agenda import Reminder
 from ..models.types import utcnow
 from . import delivery_rows as rows
+from . import push
 
 log = logging.getLogger("companion.delivery")
 
@@ -150,7 +151,11 @@ def _send_chunk(sender, pool, claims: list[Claim], clock: Clock, counts: dict) -
 def _post(sender, message, deadline: float):
     if time.monotonic() > deadline:  # too late to be sure the lease outlives the POST
         return None
-    return sender.send(message.sub, message.body, message.kind, message.topic)
+    try:
+        return sender.send(message.sub, message.body, message.kind, message.topic)
+    except Exception as exc:  # one device's failure is that message's, never the step's (its answers kept)
+        log.exception("push: one message failed")
+        return push.Outcome(0, "retry", type(exc).__name__)
 
 
 def _settle(chunk, claims: list[Claim], work: list, outcomes: list, now: datetime, counts: dict) -> None:

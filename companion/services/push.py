@@ -172,7 +172,10 @@ class Sender:
         called from a thread: ORM objects stay in the thread that owns the session)."""
         if not endpoint_allowed(sub.endpoint, self.allowed):
             return Outcome(0, "gone", "unknown push service")
-        body = encrypt(sub, json.dumps(payload, ensure_ascii=False).encode())
+        try:
+            body = encrypt(sub, json.dumps(payload, ensure_ascii=False).encode())
+        except (ValueError, TypeError) as exc:  # keys no message can be encrypted for (kept before the check)
+            return Outcome(0, "gone", f"unusable keys: {type(exc).__name__}")
         headers = {**self.vapid_headers(sub.endpoint), "Content-Encoding": "aes128gcm",
                    "TTL": str(TTL.get(kind, 86400)), "Urgency": URGENCY.get(kind, "normal")}
         if topic_id:
@@ -252,9 +255,12 @@ def subscribe(user: User, endpoint: str, p256dh: str, auth: str, label: str = ""
     `allowed`: the push service hosts accepted (see allowed_hosts)."""
     check_endpoint(endpoint, allowed)
     try:
-        sizes = len(base64.urlsafe_b64decode(p256dh + "==")), len(base64.urlsafe_b64decode(auth + "=="))
-        if sizes != (65, 16):
+        point, secret = base64.urlsafe_b64decode(p256dh + "=="), base64.urlsafe_b64decode(auth + "==")
+        if len(secret) != 16:
             raise ValueError
+        # A point on P-256 (65 bytes that are not one can never be encrypted for: refused here, not at
+        # each send).
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except ValueError:
         raise ServiceError(_l("This device gave keys we cannot use."), status=400) from None
     sub = db.session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
