@@ -21,6 +21,8 @@ from . import agenda_store
 DIGEST_HOUR = time(9, 0)  # local time of the day's message (moved out of quiet hours)
 REF_PREFIX = "d"
 LATE_EVERY = timedelta(days=7)
+# A planned time further in the past than this is not sent: the moment has gone (services/reminders.py).
+STALE = timedelta(hours=12)
 
 
 def key(user_id: int, day) -> str:
@@ -60,7 +62,7 @@ def plan_user(user: User, pref: ReminderPreference, now: datetime, plan_rows) ->
         for row in plan.rows:  # (key, kind, item_ref, due_at, scheduled_at)
             when = row[4]
             late = row[1] == "prevention" and row[0].split(":")[3] < today.isoformat()
-            if when >= now - timedelta(hours=12) and (nag_late or not late):
+            if when >= now - STALE and (nag_late or not late):
                 by_day.setdefault(when.astimezone(tz).date(), set()).add(access.profile.id)
     rows = []
     for day, pids in sorted(by_day.items()):

@@ -112,8 +112,11 @@ def _prevention(plan, user: User, pref, profile: Profile, now: datetime) -> None
         day = item.remind_on
         if day is None or day > today + HORIZON or (day < today and not item.actionable):
             continue
-        # Already due: one reminder today (the key holds the due date, so it is not repeated daily).
+        # Already due: one reminder, today, or tomorrow morning once today's hour is long past (planned
+        # in the evening); the key holds the due date, so it is not repeated daily.
         due = datetime.combine(max(day, today), PREVENTION_HOUR, tzinfo=tz)
+        if due < now - digest.STALE:
+            due = datetime.combine(today + timedelta(days=1), PREVENTION_HOUR, tzinfo=tz)
         for lead in leads(pref.prevention_leads) if day >= today else [0]:
             plan.rows.append((f"u{user.id}:p{profile.id}:{item.id}:{day.isoformat()}:{lead}", "prevention",
                               item.id, due, outside_quiet(due - timedelta(minutes=lead), due, pref, tz)))
@@ -188,7 +191,7 @@ def upsert(table):
 def _insert(plan: Plan, now: datetime) -> int:
     """Add the rows not there yet in a few statements. Keys in sorted order: two planners inserting
     the same keys then wait on each other in the same order and never deadlock."""
-    wanted = {r[0]: r for r in plan.rows if r[4] >= now - timedelta(hours=12)}
+    wanted = {r[0]: r for r in plan.rows if r[4] >= now - digest.STALE}
     values = []
     for key in sorted(wanted):
         _, kind, ref, due, when = wanted[key]
