@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models.account import User
@@ -294,9 +295,24 @@ def open_package(public_id: str, passcode: str | None, *, cost: tuple[int, int] 
     """The encrypted package for the clinician's browser. Raises ShareEnded (410), a 404 for an unknown
     link, or a 401 ServiceError (details: tries_left, passcode: True) for a missing or wrong passcode."""
     share = _usable(public_id, passcode, cost, now)
-    share.openings += 1
+    _add(share, "openings", 1)
     _log(share, "share.opened")
     return share.ciphertext
+
+
+def _add(share: ClinicianShare, column: str, step: int, *only_if) -> int | None:
+    """Add `step` to one of the share's counters in the database, in one statement (so requests sent at
+    the same instant cannot all read the same value and write back the same result), and only if the row
+    still meets `only_if`. Returns the new value, or None when the row no longer met it. On PostgreSQL
+    the row stays locked to this request's transaction until it ends; on SQLite the whole database is."""
+    counter = getattr(ClinicianShare, column)
+    value = db.session.execute(
+        update(ClinicianShare).where(ClinicianShare.id == share.id, *only_if)
+        .values({counter: counter + step}).returning(counter)
+        .execution_options(synchronize_session=False)).scalar_one_or_none()
+    if value is not None:
+        set_committed_value(share, column, value)  # what the row now holds, not a change to write back
+    return value
 
 
 def _usable(public_id: str, passcode: str | None, cost: tuple[int, int],
@@ -312,14 +328,19 @@ def _usable(public_id: str, passcode: str | None, cost: tuple[int, int],
         if not passcode:
             raise ServiceError(_l("Type the passcode the person gave you."), 401,
                                details={"passcode": True, "tries_left": share.tries_left})
+        # The try is spent before the passcode is checked: of wrong passcodes sent at the same instant,
+        # no more are checked than there are tries; the others find the share locked.
+        left = _add(share, "tries_left", -1, ClinicianShare.tries_left > 0)
+        if left is None:
+            _log(share, "share.refused")  # locked meanwhile: this passcode is not checked
+            raise ShareEnded()
         if not verify_password(share.passcode_hash, passcode, cost):
-            share.tries_left -= 1
-            _log(share, "share.passcode_refused" if share.tries_left > 0 else "share.locked")
-            if share.tries_left <= 0:
+            _log(share, "share.passcode_refused" if left > 0 else "share.locked")
+            if left <= 0:
                 raise ShareEnded()
-            raise ServiceError(_l("This passcode is not the right one. Tries left: %(n)s.",
-                                  n=share.tries_left), 401,
-                               details={"passcode": True, "tries_left": share.tries_left})
+            raise ServiceError(_l("This passcode is not the right one. Tries left: %(n)s.", n=left), 401,
+                               details={"passcode": True, "tries_left": left})
+        _add(share, "tries_left", 1)  # the right passcode spends no try
     return share
 
 
@@ -329,7 +350,9 @@ def leave_document(public_id: str, passcode: str | None, data: bytes, title: str
     profile's documents, marked as from a health professional, to check (`source(locale)` words it in the
     language of whoever made the share); at most a few."""
     share = _usable(public_id, passcode, cost, now)
-    if share.documents_left >= MAX_LEFT:
+    # The place is taken before the document is added (given back with the rest if the request fails):
+    # documents left at the same instant cannot all find one place free.
+    if _add(share, "documents_left", 1, ClinicianShare.documents_left < MAX_LEFT) is None:
         raise ServiceError(_l("This share already received %(n)s documents.", n=MAX_LEFT), 409, field="file")
     if not documents.clean_title(title):
         raise ServiceError(_l("Give the document a name."), field="title")
@@ -338,7 +361,6 @@ def leave_document(public_id: str, passcode: str | None, data: bytes, title: str
     words = source(getattr(maker, "locale", None) or "fr")
     doc = documents.add(Access(profile, "clinician", frozenset()), None, data, title=title, source=words,
                         origin="shared", now=now).document
-    share.documents_left += 1
     audit.record(actor=None, actor_role="clinician", action="share.document_left",
                  profile_id=share.profile_id, object_type="document", object_id=doc.id,
                  object_label=doc.title)
