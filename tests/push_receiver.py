@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -68,6 +69,8 @@ class PushService:
         self.verify = verify
         self.delays: dict[str, float] = {}  # token -> seconds to wait before answering (timeouts)
         self.slow = 0.0  # seconds every answer takes (a slow push service)
+        # token -> what happens once, while that device's message is being answered (the sender waits)
+        self.meanwhile: dict[str, Callable[[], None]] = {}
         self.outage: tuple[int, dict] | None = None  # (status, headers) answered to all while set
         self.refused = 0  # messages answered by the outage
         self.lock = threading.Lock()
@@ -91,6 +94,8 @@ class PushService:
         if token in self.delays:
             time.sleep(self.delays.pop(token))
         time.sleep(self.slow)
+        if token in self.meanwhile:
+            self.meanwhile.pop(token)()
         with self.lock:
             if self.outage:
                 self.refused += 1

@@ -13,7 +13,7 @@ from ..models.profile import Profile
 from ..models.types import utcnow
 from ..prevention import load_rules
 from ..texts import lazy_gettext as _l
-from . import ServiceError, audit
+from . import ServiceError, audit, delivery
 from .access import Access
 from .agenda import Facts, History, Item, add_months, agenda
 
@@ -48,9 +48,11 @@ def _row(access: Access, actor: User, rule_id: str) -> AgendaItem:
 
 
 def _forget_pending(profile_id: int, item_ref: str) -> None:
-    """Reminders not yet sent for an item that changed are no longer right; the batch reschedules."""
+    """Reminders not yet sent for an item that changed are no longer right; the batch reschedules. One
+    being sent at this instant is left to finish (deleted under the batch, it lost the step's answers)."""
     db.session.execute(delete(Reminder).where(
-        Reminder.profile_id == profile_id, Reminder.item_ref == item_ref, Reminder.sent_at.is_(None)))
+        Reminder.profile_id == profile_id, Reminder.item_ref == item_ref, Reminder.sent_at.is_(None),
+        delivery.idle(utcnow())))
 
 
 def _log(access: Access, actor: User, action: str, rule_id: str) -> None:

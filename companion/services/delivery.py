@@ -67,8 +67,19 @@ class Clock:
 
 def ready(now: datetime):
     return and_(Reminder.sent_at.is_(None), Reminder.failed_at.is_(None), Reminder.scheduled_at <= now,
-                or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),
-                or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now))
+                or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now), idle(now))
+
+
+def idle(now: datetime):
+    """Not being sent now: never claimed, or its lease ran out."""
+    return or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now)
+
+
+def replaceable(now: datetime):
+    """An unsent row planning may delete and make again: not being sent (its answers would be recorded
+    against a row gone, and the whole step's lost), and never tried (some devices may have it already:
+    made again under the same key, it would reach them a second time)."""
+    return and_(Reminder.sent_at.is_(None), Reminder.attempts == 0, idle(now))
 
 
 def due_count(now: datetime, up_to: int = MAX_CHUNKS_PER_ROUND * CHUNK) -> int:

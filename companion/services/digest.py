@@ -10,13 +10,13 @@ already late is named again at most once a week (one message per item is what "e
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..models.account import User
 from ..models.agenda import Reminder, ReminderPreference
 from . import access as access_service
-from . import agenda_store
+from . import agenda_store, delivery
 
 DIGEST_HOUR = time(9, 0)  # local time of the day's message (moved out of quiet hours)
 REF_PREFIX = "d"
@@ -83,6 +83,5 @@ def _sent_since(user_id: int, since: datetime) -> bool:
 def forget_unsent(user_id: int, now: datetime) -> None:
     """Before planning an account's digests again: drop the days not sent and not being sent."""
     db.session.execute(delete(Reminder).where(
-        Reminder.user_id == user_id, Reminder.kind == "digest", Reminder.sent_at.is_(None),
-        Reminder.failed_at.is_(None),
-        or_(Reminder.claimed_until.is_(None), Reminder.claimed_until < now)))
+        Reminder.user_id == user_id, Reminder.kind == "digest", Reminder.failed_at.is_(None),
+        delivery.replaceable(now)))

@@ -24,7 +24,7 @@ from ..models.types import utcnow
 from ..texts import gettext as _
 from . import access as access_service
 from . import agenda_store, digest, plan_marks
-from .delivery import LEASE, Claim, backoff, claim, send_due  # noqa: F401  (the batch's entry points)
+from .delivery import LEASE, Claim, backoff, claim, replaceable, send_due  # noqa: F401  (entry points)
 from .delivery_rows import batch_only
 
 log = logging.getLogger("companion.reminders")
@@ -255,8 +255,8 @@ def run_batch(sender, now: datetime | None = None) -> dict:
 def forget_unsent(user_id: int) -> None:
     """Preferences changed: drop this account's unsent reminders; the next batch plans them again."""
     # A mapped class's __table__ is a Table, typed by SQLAlchemy as a FromClause (which has no delete).
-    db.session.execute(Reminder.__table__.delete().where(Reminder.user_id == user_id,  # type: ignore[attr-defined]
-                                                          Reminder.sent_at.is_(None)))
+    db.session.execute(Reminder.__table__.delete().where(  # type: ignore[attr-defined]
+        Reminder.user_id == user_id, replaceable(utcnow())))
     plan_marks.forget_users(db.session.connection(), [user_id])
 
 
