@@ -1,7 +1,8 @@
 """Creating accounts and checking passwords."""
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models.account import User
@@ -76,14 +77,24 @@ def sign_up(email: str, password: str | None, display_name: str, **options) -> U
     return user
 
 
-def change_password(user: User, password: str, cost: tuple[int, int] = (3, 65536)) -> None:
-    """A new password for the account, under the same policy as at registration (a refusal is 422)."""
+def change_password(user: User, password: str, cost: tuple[int, int] = (3, 65536)) -> bool:
+    """A new password for the account, under the same policy as at registration (a refusal is 422).
+    It replaces only the password read with the account: of two changes at the same instant (a reset
+    link used twice), the second waits for the first's write (a row lock on PostgreSQL, the one writer
+    on SQLite), changes nothing and gets False. Hashed before the write: no lock is held while Argon2
+    runs."""
     reason = policy_error(password, user_inputs=(user.email, user.display_name))
     if reason:
         raise ServiceError(reason, UNPROCESSABLE, field="password")
-    user.password_hash = hash_password(password, cost)
-    db.session.flush()
+    new_hash = hash_password(password, cost)
+    same = User.password_hash == user.password_hash
+    written = db.session.execute(update(User).where(User.id == user.id, same).values(password_hash=new_hash)
+                                 .execution_options(synchronize_session=False))
+    if written.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult, typed as Result
+        return False
+    set_committed_value(user, "password_hash", new_hash)
     audit.record(actor=user, actor_role="owner", action="security.password_changed", account_id=user.id)
+    return True
 
 
 def authenticate(email: str, password: str, cost: tuple[int, int] = (3, 65536)) -> User | None:

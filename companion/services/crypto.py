@@ -8,6 +8,7 @@ import base64
 import binascii
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -45,12 +46,27 @@ def load_master_key(instance_dir: str, env_name: str) -> bytes:
         raise CryptoError("COMPANION_MASTER_KEY must be set in production")
     path = Path(instance_dir) / "master.key"
     if not path.exists():
-        log.warning("COMPANION_MASTER_KEY is not set: generating a development key in %s. "
-                    "Back it up: without it the stored documents cannot be read.", path)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_development_key(path)
+    return decode_master_key(path.read_text())
+
+
+def _create_development_key(path: Path) -> None:
+    """Write a new key beside `path`, then link it into place: the key file appears whole or not at all,
+    and of two requests creating it at the same instant, the second keeps the first one's key."""
+    fd, temp = tempfile.mkstemp(prefix=".master.key.", dir=path.parent)  # mode 0o600
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(AESGCM.generate_key(256).hex())
-    return decode_master_key(path.read_text())
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            return  # another request's key is in place: that one is used
+        log.warning("COMPANION_MASTER_KEY is not set: generated a development key in %s. "
+                    "Back it up: without it the stored documents cannot be read.", path)
+    finally:
+        os.unlink(temp)
 
 
 def encrypt(master: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, str]:

@@ -7,6 +7,10 @@ otherwise. After FREE failures from a pair, each further try from that pair wait
 address, still gets in. The per-address limit of the login route stays (against spraying many accounts).
 Passkey sign-in never looks here: a password failure says nothing about a key.
 
+A try is counted before its password is checked (the count is cleared when it was right), by one
+statement that refuses while the pair waits: tries sent at the same instant get no more checks than tries
+sent one after another.
+
 Only a digest of (account, client) is stored: no e-mail, no address.
 """
 
@@ -56,23 +60,28 @@ def wait_seconds(key: str, now: datetime | None = None) -> int:
     return math.ceil((until - now).total_seconds()) if until and until > now else 0
 
 
-def failed(key: str, *, free: int, cap: int, now: datetime | None = None) -> int:
-    """Count a wrong password for the pair; the seconds it must now wait."""
+def claim(key: str, *, free: int, cap: int, now: datetime | None = None) -> int:
+    """Count a try for the pair before its password is checked, unless the pair must wait: 0 when the
+    try may go ahead (counted, and the pair's wait set as if it failed), else the seconds left to wait
+    (nothing counted). One conditional upsert, so tries at the same instant are counted one by one and
+    none gets past a wait that another set: ten at once are checked as ten in a row would be."""
     now = now or utcnow()
     db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key,
                                                    LoginThrottle.updated_at < now - FORGET_AFTER))
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    # One statement, so two failures at the same moment both count.
+    free_now = LoginThrottle.blocked_until.is_(None) | (LoginThrottle.blocked_until <= now)
     once = {"failures": LoginThrottle.failures + 1, "updated_at": now}
-    db.session.execute(insert(LoginThrottle).values(key=key, failures=1, updated_at=now)
-                       .on_conflict_do_update(index_elements=["key"], set_=once))
-    failures = db.session.scalar(select(LoginThrottle.failures).where(LoginThrottle.key == key))
-    assert failures is not None, "the upsert above just wrote this key's row"
-    delay = delay_after(failures, free, cap)
+    # RETURNING rather than rowcount: through the ORM, psycopg reports no rowcount for an insert.
+    counted = db.session.execute(insert(LoginThrottle).values(key=key, failures=1, updated_at=now)
+                                 .on_conflict_do_update(index_elements=["key"], set_=once, where=free_now)
+                                 .returning(LoginThrottle.failures)).scalar()
+    if counted is None:  # the pair waits: its row is left as it is
+        return max(wait_seconds(key, now), 1)  # at least 1: a success may have just cleared it
+    delay = delay_after(counted, free, cap)
     db.session.execute(update(LoginThrottle).where(LoginThrottle.key == key)
                        .values(blocked_until=now + timedelta(seconds=delay) if delay else None)
                        .execution_options(synchronize_session=False))
-    return delay
+    return 0
 
 
 @dataclass(frozen=True)
@@ -84,15 +93,16 @@ class Attempt:
 def attempt(email: str, password: str, *, client: str, secret: str, cost: tuple[int, int], free: int,
             cap: int, now: datetime | None = None) -> Attempt:
     """A password login from `client` ('device:<id>' or 'addr:<ip>'): refused without checking while
-    the pair waits, counted when wrong, the pair's count cleared when right."""
+    the pair waits; otherwise counted first (as a failure), then checked, and the pair's count cleared
+    when right. Commits the count before the (slow) password check, so that no row or write lock is
+    held while Argon2 runs and the tries that come meanwhile already see it."""
     key = pair_key(account_digest(email, secret), client)
-    wait = wait_seconds(key, now)
+    wait = claim(key, free=free, cap=cap, now=now)
+    db.session.commit()
     if wait:
         return Attempt(None, wait)
     user = accounts.authenticate(email, password, cost)
-    if user is None:
-        failed(key, free=free, cap=cap, now=now)
-    else:
+    if user is not None:
         succeeded(key)
     return Attempt(user)
 

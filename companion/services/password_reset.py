@@ -52,14 +52,20 @@ def user_for(token: str) -> User:
         raise ServiceError(_l("This link does not work. Ask for a new one."), status=404) from exc
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or data.get("f") != _fingerprint(user):
-        raise ServiceError(_l("This link has already been used. Ask for a new one if you need it."),
-                           status=410)
+        raise _used()
     return user
 
 
+def _used() -> ServiceError:
+    return ServiceError(_l("This link has already been used. Ask for a new one if you need it."), status=410)
+
+
 def reset(token: str, password: str, cost: tuple[int, int]) -> User:
-    """Set the new password (same policy as everywhere) and sign out every device."""
+    """Set the new password (same policy as everywhere) and sign out every device. The link is spent by
+    the write itself (accounts.change_password replaces only the password the link was made for): of
+    two requests with one link at the same instant, the second is told the link was used."""
     user = user_for(token)
-    accounts.change_password(user, password, cost)
+    if not accounts.change_password(user, password, cost):
+        raise _used()
     sessions.revoke_others(user, None)
     return user

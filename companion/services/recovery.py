@@ -6,7 +6,7 @@ import hmac
 import secrets
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 
 from ..extensions import db
 from ..models.account import User
@@ -51,13 +51,18 @@ def use(user: User, raw: str) -> bool:
     code = normalise(raw)
     if len(code) != LENGTH:
         return False
-    row = db.session.scalar(select(RecoveryCode).where(
+    row_id = db.session.scalar(select(RecoveryCode.id).where(
         RecoveryCode.user_id == user.id, RecoveryCode.code_hash == _hash(user, code),
-        RecoveryCode.used_at.is_(None)).with_for_update())
-    if row is None:
+        RecoveryCode.used_at.is_(None)))
+    if row_id is None:
         return False
-    row.used_at = utcnow()
-    db.session.flush()
+    # Spent only if still unused when written: of two requests with one code at the same instant, the
+    # second waits for the first's write (row lock on PostgreSQL, the one writer on SQLite) and finds it used.
+    spent = db.session.execute(update(RecoveryCode).where(RecoveryCode.id == row_id,
+                                                          RecoveryCode.used_at.is_(None))
+                               .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    if spent.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult, typed as Result
+        return False
     audit.record(actor=user, actor_role="owner", action="security.recovery_code_used", account_id=user.id)
     return True
 
