@@ -105,6 +105,7 @@ def test_a_reset_link_sent_twice_at_once_sets_one_password(app, ctx, monkeypatch
     assert sorted(r.status_code for r in answers) == [302, 410], answers
     loser = next(r for r in answers if r.status_code == 410)
     assert "Ce lien a déjà servi" in loser.get_data(as_text=True)
+    assert 'name="password"' not in loser.get_data(as_text=True)  # the page of a used link, no form
     assert _count(ctx, "security.password_changed") == 1
     winner = chosen[[r.status_code for r in answers].index(302)]
     with ctx():

@@ -48,6 +48,9 @@ def reset(token: str):
         try:
             password_reset.reset(token, form.password.data, cost)
         except ServiceError as exc:
+            if exc.status == 410:  # used meanwhile (the same link sent twice at once): as when opened again
+                db.session.rollback()
+                return render_template("auth/reset_refused.html", message=exc.message), exc.status
             return refuse(form, exc, "auth/reset.html", user=user)
         db.session.commit()
         flash(_l("Your password is changed. Log in with it now."), "success")
