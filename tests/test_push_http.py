@@ -52,6 +52,11 @@ class Scripted:
                 if answer == "hang":
                     threading.Event().wait(5)
                     return
+                if isinstance(answer, tuple):  # ("trickle", bytes): a byte every 0.1 s
+                    for byte in answer[1]:
+                        conn.sendall(bytes([byte]))
+                        threading.Event().wait(0.1)
+                    continue
                 conn.sendall(answer)
 
     def close(self):
@@ -111,6 +116,14 @@ def test_a_silent_service_times_out_instead_of_holding_the_worker(scripted):
     server = scripted(["hang"])
     with pytest.raises(TimeoutError):
         push_http.Connections(4).post(server.url, {}, b"x", 0.3)
+
+
+def test_an_answer_sent_a_byte_at_a_time_cannot_hold_the_post_past_its_timeout(scripted):
+    """Each byte comes well within the timeout, the whole answer (4 s) far past it: the message gives up
+    at its timeout, which the batch's lease counts on (else another worker sends it again meanwhile)."""
+    server = scripted([("trickle", b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")])
+    with pytest.raises(TimeoutError):
+        push_http.Connections(4).post(server.url, {}, b"x", 0.5)
 
 
 def test_an_answer_that_is_not_http_is_refused(scripted):

@@ -15,6 +15,7 @@ import select
 import socket
 import ssl
 import threading
+import time
 import urllib.request
 from urllib.parse import unquote, urlsplit
 
@@ -29,10 +30,14 @@ class AnswerError(ConnectionError):
 
 
 class _Reader:
-    def __init__(self, sock: socket.socket):
-        self.sock, self.buf = sock, b""
+    """Reads an answer by `deadline` (time.monotonic()): a push service that sends it a byte at a time
+    cannot keep a POST alive past its timeout, which the batch's lease counts on (services/delivery.py)."""
+
+    def __init__(self, sock: socket.socket, deadline: float):
+        self.sock, self.buf, self.deadline = sock, b"", deadline
 
     def fill(self) -> None:
+        self.sock.settimeout(left(self.deadline))
         data = self.sock.recv(65536)
         if not data:
             raise AnswerError("connection closed by the push service")
@@ -52,9 +57,18 @@ class _Reader:
         self.buf = self.buf[n:]
 
 
-def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bool]:
+def left(deadline: float) -> float:
+    """The seconds left until `deadline`; a TimeoutError (an OSError: the message is tried again later)
+    once it has passed."""
+    seconds = deadline - time.monotonic()
+    if seconds <= 0:
+        raise TimeoutError("the push service took longer than the message's timeout")
+    return seconds
+
+
+def read_answer(sock: socket.socket, deadline: float) -> tuple[int, dict[str, str], bool]:
     """Status, headers (lower-case names) and whether the connection may be used again."""
-    reader = _Reader(sock)
+    reader = _Reader(sock, deadline)
     while True:
         status_line = reader.line().decode("latin-1")
         headers = {}
@@ -93,17 +107,19 @@ class Connections:
         self._proxy = urllib.request.getproxies().get("https")  # read once, not on every message
 
     def post(self, url: str, headers: dict[str, str], body: bytes, timeout: float) -> tuple[int, dict]:
+        """`timeout`: for the whole exchange (connecting, sending, the answer), not for each read."""
+        deadline = time.monotonic() + timeout
         parts = urlsplit(url)
         tls = parts.scheme == "https"
         key = (parts.scheme, parts.hostname, parts.port or (443 if tls else 80))
-        sock = self._take(key) or self._connect(key, timeout)
+        sock = self._take(key) or self._connect(key, deadline)
         try:
-            sock.settimeout(timeout)
+            sock.settimeout(left(deadline))
             head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
             sock.sendall(f"POST {parts.path or '/'}{'?' + parts.query if parts.query else ''} HTTP/1.1\r\n"
                          f"Host: {parts.netloc}\r\nContent-Length: {len(body)}\r\n{head}\r\n"
                          .encode("latin-1") + body)
-            status, answer, keep = read_answer(sock)
+            status, answer, keep = read_answer(sock, deadline)
         except BaseException:
             sock.close()
             raise
@@ -130,28 +146,31 @@ class Connections:
                 return
         sock.close()
 
-    def _connect(self, key: tuple, timeout: float) -> socket.socket:
+    def _connect(self, key: tuple, deadline: float) -> socket.socket:
         scheme, host, port = key
         proxy = self._proxy if scheme == "https" and not urllib.request.proxy_bypass(host) else None
         if proxy:
-            sock = _tunnel(proxy, host, port, timeout)
+            sock = _tunnel(proxy, host, port, deadline)
         else:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            sock = socket.create_connection((host, port), timeout=left(deadline))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # one write per message: no delay
-        return self._tls.wrap_socket(sock, server_hostname=host) if scheme == "https" else sock
+        if scheme != "https":
+            return sock
+        sock.settimeout(left(deadline))  # the TLS handshake too
+        return self._tls.wrap_socket(sock, server_hostname=host)
 
 
-def _tunnel(proxy: str, host: str, port: int, timeout: float) -> socket.socket:
+def _tunnel(proxy: str, host: str, port: int, deadline: float) -> socket.socket:
     """A CONNECT tunnel through an HTTP proxy (user:password@ in its URL sent as Basic)."""
     parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-    sock = socket.create_connection((parts.hostname, parts.port or 8080), timeout=timeout)
+    sock = socket.create_connection((parts.hostname, parts.port or 8080), timeout=left(deadline))
     auth = ""
     if parts.username:
         secret = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
         auth = f"Proxy-Authorization: Basic {base64.b64encode(secret).decode()}\r\n"
     sock.sendall(f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}\r\n".encode())
     try:
-        status, _, _ = read_answer(sock)
+        status, _, _ = read_answer(sock, deadline)
     except BaseException:
         sock.close()
         raise
