@@ -53,9 +53,12 @@ class Scripted:
                     threading.Event().wait(5)
                     return
                 if isinstance(answer, tuple):  # ("trickle", bytes): a byte every 0.1 s
-                    for byte in answer[1]:
-                        conn.sendall(bytes([byte]))
-                        threading.Event().wait(0.1)
+                    try:
+                        for byte in answer[1]:
+                            conn.sendall(bytes([byte]))
+                            threading.Event().wait(0.1)
+                    except OSError:  # the client gave up (its timeout) and closed
+                        return
                     continue
                 conn.sendall(answer)
 

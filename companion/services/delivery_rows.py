@@ -179,7 +179,14 @@ class Chunk:
             return "failed"  # e.g. a caregiver whose delegation ended since planning
         if any(a is None for a in answers):
             return "skip"  # not sent in time: left claimed, the next run takes it when the lease ends
-        return "retry" if any(a.result == "retry" for a in answers) else "sent"
+        if any(a.result == "retry" for a in answers):
+            return "retry"
+        # Refused for good by every device's push service (or gone): not "sent" into the void.
+        reached = any(a.result == "sent" for a in answers) or any(r == reminder.id for r, _ in self.done)
+        return "sent" if reached or not answers else "failed"
+
+
+REFUSED_LIMIT = 3  # answers in a row saying a device's subscription is not ours before it is forgotten
 
 
 def record(chunk: Chunk, work: list[Message], outcomes: list) -> None:
@@ -204,6 +211,13 @@ def record(chunk: Chunk, work: list[Message], outcomes: list) -> None:
     if failing:
         db.session.execute(update(table).where(among(table.c.id, failing))
                            .values(failures=table.c.failures + 1))
+    # Refused as not ours (401/403: the subscription was made for another server key, e.g. after the
+    # keys were replaced) REFUSED_LIMIT times in a row: it never will be; forgotten, the device's
+    # settings page offers to turn reminders on again.
+    refused = {m.sub.id for m, o in answered if o.status in (401, 403)}
+    if refused:
+        chunk.gone |= set(db.session.scalars(delete(table).where(
+            among(table.c.id, refused), table.c.failures >= REFUSED_LIMIT).returning(table.c.id)))
     if by_result["gone"]:
         chunk.gone |= by_result["gone"]
         db.session.execute(delete(table).where(among(table.c.id, by_result["gone"])))
