@@ -114,8 +114,6 @@ def test_two_people_racing_with_one_code_only_one_gets_it(app):
 
 
 def test_two_invitations_at_the_same_moment_do_not_exceed_the_caregiver_limit(app, monkeypatch):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("SQLite lets one writer at a time: the race exists on PostgreSQL")
     monkeypatch.setitem(app.config, "DELEGATION_MAX_CAREGIVERS", 1)
     with app.app_context():
         owner = make_person(email="owner@example.fr", name="Owner", password=None)
@@ -151,8 +149,6 @@ def test_two_invitations_at_the_same_moment_do_not_exceed_the_caregiver_limit(ap
 
 
 def test_two_invitations_to_one_person_at_the_same_moment_do_not_exceed_their_limit(app, monkeypatch):
-    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("SQLite lets one writer at a time: the race exists on PostgreSQL")
     monkeypatch.setitem(app.config, "DELEGATION_MAX_PEOPLE", 1)
     with app.app_context():
         owners = [make_person(email=f"o{i}@example.fr", name=f"Owner {i}", password=None) for i in range(2)]

@@ -125,12 +125,27 @@ def _refuse_duplicate(access: Access, email: str, invitee_id: int | None, now: d
                            field="email")
 
 
+def _hold(model, column, row_id: int) -> None:
+    """Take the row's write lock with a real write (`column` set to itself) before reading what the
+    request relies on: PostgreSQL holds the row until commit, SQLite (which ignores SELECT ... FOR UPDATE)
+    the whole database. A second request doing the same waits here, then reads what the first saved."""
+    db.session.execute(update(model).where(model.id == row_id).values({column: column})
+                       .execution_options(synchronize_session=False))
+
+
 def _lock_account(user_id: int) -> None:
     """Two invitations to one person (or an invitation and an acceptance) at the same moment would both
-    count the people they help before either is saved: the second waits here (PostgreSQL)."""
-    from ..models.account import User
+    count the people they help before either is saved: the second waits here."""
+    _hold(User, User.role, user_id)
 
-    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+def _current(d: Delegation) -> Delegation:
+    """The delegation as saved now, its row held until commit: renewing, changing, ending, accepting or
+    declining it at the same moment from elsewhere waits, then sees this request's outcome (not the state
+    read before), so the log and the proofs tell the changes in the order they happened."""
+    _hold(Delegation, Delegation.scopes, d.id)
+    db.session.refresh(d)
+    return d
 
 
 def _owner_ids(profile_id: int) -> set[int]:
@@ -149,8 +164,8 @@ def invite(access: Access, actor: User, *, scopes, email: str | None = None, lab
     scope_text = _check_scopes(scopes)
     expires = _end(now, term, end_date, tz)
     # Two invitations sent at the same moment would both count the caregivers before either is saved:
-    # the second waits here until the first is committed (PostgreSQL; SQLite writes one at a time anyway).
-    db.session.execute(select(Profile.id).where(Profile.id == access.profile.id).with_for_update())
+    # the second waits here until the first is committed.
+    _hold(Profile, Profile.stage_at, access.profile.id)
     invitee = None
     if email:
         from .accounts import normalise_email
@@ -223,12 +238,12 @@ def accept(actor: User, d: Delegation, now: datetime | None = None) -> Delegatio
         raise ServiceError(_l("You already manage this profile."), status=409)
     if actor.id == d.granted_by_id:
         raise ServiceError(_l("You cannot accept your own invitation."), status=409)
+    _lock_account(actor.id)  # before counting: two acceptances at once count one after the other
     already = select(Delegation.id).where(Delegation.profile_id == d.profile_id,
                                           Delegation.caregiver_id == actor.id, Delegation.is_active(now))
     if db.session.scalar(already) is not None:
         raise ServiceError(_l("You already help this person."), status=409)
     limit = current_app.config["DELEGATION_MAX_PEOPLE"]
-    _lock_account(actor.id)
     if _people_helped(actor.id, now, with_pending=False) >= limit:
         raise ServiceError(_l("You already help %(n)d people, the most allowed.", n=limit), status=409)
     # One conditional UPDATE: of two people racing with the same code, only one gets it.
@@ -239,6 +254,9 @@ def accept(actor: User, d: Delegation, now: datetime | None = None) -> Delegatio
                 expires_at=add_term(now, d.term) if d.term else d.expires_at)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
+        # Taken, cancelled, declined or lapsed meanwhile: say which, as when it is opened afterwards.
+        db.session.refresh(d)
+        _refuse_closed(d, now)
         raise ServiceError(_l("This invitation was already accepted."), status=409, field="code")
     db.session.refresh(d)
     audit.record(actor=actor, actor_role="caregiver", action="delegation.accepted", profile_id=d.profile_id,
@@ -249,7 +267,7 @@ def accept(actor: User, d: Delegation, now: datetime | None = None) -> Delegatio
 
 def decline(actor: User, d: Delegation, now: datetime | None = None) -> Delegation:
     now = now or utcnow()
-    _refuse_closed(d, now)
+    _refuse_closed(_current(d), now)
     d.declined_at = now
     db.session.flush()
     audit.record(actor=actor, actor_role="invitee", action="delegation.declined", profile_id=d.profile_id,
@@ -267,7 +285,7 @@ def _who(d: Delegation) -> str:
 def end(actor: User, d: Delegation, *, role: str, now: datetime | None = None) -> Delegation:
     """Either side ends it (role: owner or caregiver); the next request has no access."""
     now = now or utcnow()
-    if d.state(now) in (DelegationState.ENDED, DelegationState.DECLINED):
+    if _current(d).state(now) in (DelegationState.ENDED, DelegationState.DECLINED):
         raise ServiceError(_l("This access has already ended."), status=409)
     d.revoked_at, d.revoked_by_id = now, actor.id
     db.session.flush()
@@ -285,7 +303,7 @@ def change(access: Access, actor: User, d: Delegation, *, scopes, see_hidden: bo
     now = now or utcnow()
     if not access.is_owner or d.profile_id != access.profile.id:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
-    if not d.is_active(now):
+    if not _current(d).is_active(now):
         raise ServiceError(_l("Only a current access can be changed. Invite the person again."), status=409)
     d.scopes, d.see_hidden = _check_scopes(scopes), bool(see_hidden)
     db.session.flush()
@@ -301,7 +319,7 @@ def renew(access: Access, actor: User, d: Delegation, *, term: str | None = None
     now = now or utcnow()
     if not access.is_owner or d.profile_id != access.profile.id:
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
-    if not d.is_active(now):
+    if not _current(d).is_active(now):
         raise ServiceError(_l("Only a current access can be renewed. Invite the person again."), status=409)
     new_end = end_of_day(end_date, tz) if end_date else add_term(max(now, d.expires_at), term or "")
     # An earlier date shortens the access (to end it now, the owner ends it): the day must be to come.
