@@ -26,10 +26,12 @@ def _own(user):
 
 
 def test_terms_count_calendar_months_and_clamp_month_ends():
-    start = datetime(2026, 1, 31, 10, tzinfo=UTC)
+    """On the owner's clock (Paris): 11:00 on 31 January, 6 months later, is 11:00 on 31 July in Paris,
+    09:00 UTC in summer time."""
+    start = datetime(2026, 1, 31, 10, tzinfo=UTC)  # 11:00 in Paris
     assert delegations.add_term(start, "1d") == datetime(2026, 2, 1, 10, tzinfo=UTC)
     assert delegations.add_term(start, "1m") == datetime(2026, 2, 28, 10, tzinfo=UTC)
-    assert delegations.add_term(start, "6m") == datetime(2026, 7, 31, 10, tzinfo=UTC)
+    assert delegations.add_term(start, "6m") == datetime(2026, 7, 31, 9, tzinfo=UTC)
     assert delegations.add_term(start, "1y") == datetime(2027, 1, 31, 10, tzinfo=UTC)
     with pytest.raises(ServiceError):
         delegations.add_term(start, "10y")

@@ -37,14 +37,19 @@ class Invitation:
     mailed: bool = False  # the code goes by e-mail to an address with no account (the caller sends it)
 
 
-def add_term(start: datetime, term: str) -> datetime:
+def add_term(start: datetime, term: str, tz: str = "Europe/Paris") -> datetime:
+    """`start` plus a term, counted on the clock of `tz`: 6 months after 20 February 23:59:59 in Paris is
+    20 August 23:59:59 in Paris (counted in UTC, it was 00:59:59 on the 21st, summer time meanwhile)."""
     if term not in TERMS:
         raise ServiceError(_l("Choose how long the access lasts."), field="term")
+    local = start.astimezone(ZoneInfo(tz))
     if term == "1d":
-        return start + timedelta(days=1)
-    month = start.month - 1 + TERMS[term]
-    year, month = start.year + month // 12, month % 12 + 1
-    return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+        later = local.date() + timedelta(days=1)
+    else:
+        month = local.month - 1 + TERMS[term]
+        year, month = local.year + month // 12, month % 12 + 1
+        later = date(year, month, min(local.day, calendar.monthrange(year, month)[1]))
+    return datetime.combine(later, local.timetz().replace(tzinfo=None), ZoneInfo(tz)).astimezone(start.tzinfo)
 
 
 def end_of_day(day: date, tz: str) -> datetime:
@@ -59,7 +64,7 @@ def _end(now: datetime, term: str | None, end_date: date | None, tz: str) -> dat
         if end > now + timedelta(days=3 * 366):
             raise ServiceError(_l("Choose an end date within the next three years."), field="end_date")
         return end
-    return add_term(now, term or "")
+    return add_term(now, term or "", tz)
 
 
 def normalise_code(raw: str) -> str:
@@ -251,7 +256,7 @@ def accept(actor: User, d: Delegation, now: datetime | None = None) -> Delegatio
         update(Delegation).where(Delegation.id == d.id, Delegation.is_pending(now),
                                  or_(Delegation.caregiver_id.is_(None), Delegation.caregiver_id == actor.id))
         .values(caregiver_id=actor.id, accepted_at=now,
-                expires_at=add_term(now, d.term) if d.term else d.expires_at)
+                expires_at=add_term(now, d.term, actor.timezone) if d.term else d.expires_at)
         .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         # Taken, cancelled, declined or lapsed meanwhile: say which, as when it is opened afterwards.
@@ -321,7 +326,7 @@ def renew(access: Access, actor: User, d: Delegation, *, term: str | None = None
         raise ServiceError(_l("This page does not exist or is not yours to see."), status=404)
     if not _current(d).is_active(now):
         raise ServiceError(_l("Only a current access can be renewed. Invite the person again."), status=409)
-    new_end = end_of_day(end_date, tz) if end_date else add_term(max(now, d.expires_at), term or "")
+    new_end = end_of_day(end_date, tz) if end_date else add_term(max(now, d.expires_at), term or "", tz)
     # An earlier date shortens the access (to end it now, the owner ends it): the day must be to come.
     if new_end <= now:
         raise ServiceError(_l("Choose an end date after today. To stop the help now, end the access."),
