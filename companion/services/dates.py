@@ -9,14 +9,18 @@
 
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date as babel_date
 from babel.dates import format_skeleton
 from babel.dates import format_time as babel_time
 from flask_babel import get_locale, get_timezone
+from flask_login import current_user
 
+from ..models.types import utcnow
 from ..texts import gettext as _
+from .agenda_store import zone
 
 
 def _local(when: datetime, tz: tzinfo) -> datetime:
@@ -29,6 +33,15 @@ def day(when: date | datetime | None) -> str:
     if isinstance(when, datetime):
         when = _local(when, get_timezone()).date()
     return _day_text(when, get_locale())
+
+
+def local_today(person: Any = None, now: datetime | None = None) -> date:
+    """The date it is for a person: the day in their account's time zone (the server's clock is UTC, and
+    from midnight to 02:00 in Paris the UTC day is still yesterday). `person`: an account (an uploader);
+    by default whoever is signed in; nobody (a share link, a job), or an unknown zone: Europe/Paris."""
+    if person is None:
+        person = current_user
+    return _local(now or utcnow(), zone(getattr(person, "timezone", None) or "")).date()
 
 
 def moment(when: datetime | None, tz: tzinfo | None = None) -> str:

@@ -24,6 +24,7 @@ from ..models.types import utcnow
 from ..texts import lazy_gettext as _l
 from . import ServiceError, audit, crypto, document_types, document_view, photo_metadata, sniff, store_upkeep
 from .access import Access
+from .dates import local_today
 from .storage import LocalStorage, Storage, new_key
 
 log = logging.getLogger("companion.documents")
@@ -112,7 +113,8 @@ def add(access: Access, actor: User | None, data: bytes, *, title: str = "", typ
         return Added(same, False)
     doc_type = document_types.get(type_code) or document_types.get(document_types.OTHER)
     assert doc_type is not None, "the catalogue always has the OTHER type"
-    title = clean_title(title) or document_types.default_title(doc_type, care_date or now.date(),
+    day = care_date or local_today(actor, now)  # the uploader's day, not the server's (UTC)
+    title = clean_title(title) or document_types.default_title(doc_type, day,
                                                                getattr(actor, "locale", None) or "fr")
     key, blob, wrapped = seal(data)
     doc = Document(profile_id=access.profile.id, type_code=doc_type.code, class_code=doc_type.class_code,

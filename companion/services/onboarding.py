@@ -16,7 +16,7 @@ from ..models.onboarding import STEPS, AssistedSession, AssistedStep, Structure
 from ..models.profile import SEXES, Profile
 from ..models.types import utcnow
 from ..texts import lazy_gettext as _l
-from . import ServiceError, audit, recovery, sessions, webauthn
+from . import ServiceError, audit, dates, recovery, sessions, webauthn
 from .access import Access
 
 CODE_LIFETIME = timedelta(minutes=15)
@@ -301,7 +301,7 @@ def end(sess: AssistedSession, by: str, now: datetime | None = None) -> None:
 
 def complete_profile(access: Access, birth_date: date, sex: str, today: date | None = None) -> None:
     """The person's own birth date and sex (the prevention agenda needs both); a refusal is 422."""
-    today = today or utcnow().date()
+    today = today or dates.local_today(now=utcnow())  # the signed-in person's day, not UTC's
     if sex not in SEXES:
         raise ServiceError(_l("Choose one of the answers."), 422, field="sex")
     if birth_date > today or birth_date.year < today.year - 120:

@@ -1,13 +1,15 @@
 """Dependent adults: create one (with the legal basis and its proof), review the basis, give the code
 with which the adult takes the profile back, and the adult's side of that in a help session."""
 
+from datetime import date
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db, limiter
 from ..forms.dependents import ClaimCodeForm, ClaimForm, DependentForm, ReviewForm
 from ..models.types import utcnow
-from ..services import ServiceError, dependents, documents, onboarding
+from ..services import ServiceError, dates, dependents, documents, onboarding
 from ..services.access import Access
 from ..texts import lazy_gettext as _l
 from ..web import cookies
@@ -18,8 +20,8 @@ from ..web.signin import fresh_login_required, start_session
 bp = Blueprint("dependents", __name__)
 
 
-def _today():
-    return utcnow().date()
+def _today() -> date:
+    return dates.local_today(now=utcnow())  # the signed-in person's day, not the server's (UTC)
 
 
 def _max_bytes() -> int:

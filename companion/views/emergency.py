@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms import options
 from ..forms.emergency import CounterForm, EmergencyCardForm
 from ..models.types import utcnow
-from ..services import ServiceError, documents, offline_documents
+from ..services import ServiceError, dates, documents, offline_documents
 from ..services import emergency_card as cards
 from ..services import ips as ips_document
 from ..services.access import Access
@@ -108,7 +108,8 @@ def counter_set(access: Access):
     if form.validate_on_submit():
         doc = documents.get(access, form.prescription.data) if form.prescription.data else None
         try:
-            cards.set_counter(access, current_user, doc, form.renewal_on.data, today=utcnow().date())
+            cards.set_counter(access, current_user, doc, form.renewal_on.data,
+                              today=dates.local_today(now=utcnow()))
             if doc is not None and not shared_device():  # so it opens at the counter with no network
                 offline_documents.set_pinned(access, current_user, doc, device_id(create=True), True,
                                              shared_device=False)

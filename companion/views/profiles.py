@@ -1,5 +1,6 @@
 """A profile's page, a child's profile, co-owners, and the profile switcher."""
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -8,7 +9,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms.profiles import ChildForm, CoOwnerForm, ProfileForm
 from ..models.types import utcnow
-from ..services import ServiceError, delegation_rows, dependents, profiles
+from ..services import ServiceError, dates, delegation_rows, dependents, profiles
 from ..services.access import Access, require_access
 from ..texts import lazy_gettext as _l
 from ..web.idempotency import idempotent
@@ -21,8 +22,8 @@ from ..web.signin import fresh_login_required
 bp = Blueprint("profiles", __name__)
 
 
-def _today():
-    return utcnow().date()
+def _today() -> date:
+    return dates.local_today(now=utcnow())  # the signed-in person's day, not the server's (UTC)
 
 
 @bp.route("/p/<int:profile_id>/")
