@@ -153,3 +153,19 @@ def test_an_undated_document_is_titled_with_the_uploaders_day(app):
                               now=datetime(2027, 3, 1, 2, 30, tzinfo=UTC))
         assert other.document.title == "Document du 28 février 2027"
 
+
+def test_a_closure_asked_just_after_midnight_logs_the_day_its_page_shows(app):
+    """Asked at 00:30 in Paris on 1 March: the access log's day is the one the page and the e-mails give,
+    not the UTC day before."""
+    from companion.models.audit import AccessEvent
+    from companion.services import closure, log_labels
+
+    with app.test_request_context():
+        owner = make_person("claire")
+        kid = make_profile(owner, "Léa", birth_date=date(2020, 1, 1))
+        db.session.commit()
+        row = closure.request_profile(Access(kid, "owner", OWNER_SCOPES), owner, now=paris(2027, 3, 1, 0, 30))
+        db.session.commit()
+        label = db.session.scalar(select(AccessEvent.object_label)
+                                  .where(AccessEvent.action == "closure.requested"))
+        assert log_labels.shown(label) == dates.day(row.closes_at)
