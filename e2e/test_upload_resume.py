@@ -102,6 +102,25 @@ class Line:
         self.open = []
 
 
+def _filled_on_a_weak_line(page, live_server, email: str, monkeypatch, data: bytes, title: str):
+    """Signed up through a weak line, the upload form filled with `data` named `title`, not sent: the
+    line, and what the server keeps of the file, request by request ((offset, bytes))."""
+    line = Line(int(live_server.url.rsplit(":", 1)[1]))
+    docs = _documents(page, f"http://127.0.0.1:{line.port}", email)
+    arrived, real = [], upload_parts.append
+
+    def kept(user, key, start, part):
+        arrived.append((start, len(part)))
+        return real(user, key, start, part)
+
+    monkeypatch.setattr(upload_parts, "append", kept)
+    page.goto(f"http://127.0.0.1:{line.port}{docs}/upload")
+    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
+        files=[{"name": "document.pdf", "mimeType": "application/pdf", "buffer": data}])
+    page.get_by_label("Nom du document").fill(title)
+    return line, arrived
+
+
 # Every figure the outbox's bar shows, with its words, kept across the reload that follows the send.
 RECORD_SENDING = """() => {
   const bar = document.getElementById("outbox-bar"), line = document.getElementById("outbox-sending");
@@ -117,21 +136,9 @@ RECORD_SENDING = """() => {
 def test_a_file_cut_in_the_middle_goes_on_from_what_arrived(page, live_server, unique_email, monkeypatch):
     """A real cut: 400 KB of a 900 KB file went up at 100 KB/s when the line dropped. The server keeps
     those bytes; the phone keeps the file, says so, then sends only the rest."""
-    line = Line(int(live_server.url.rsplit(":", 1)[1]))
-    base, app = f"http://127.0.0.1:{line.port}", live_server.app
-    docs = _documents(page, base, unique_email)
-    data = big_pdf(3.5)
-    arrived, real = [], upload_parts.append
-
-    def kept(user, key, start, part):  # what the server keeps, request by request
-        arrived.append((start, len(part)))
-        return real(user, key, start, part)
-
-    monkeypatch.setattr(upload_parts, "append", kept)
-    page.goto(f"{base}{docs}/upload")
-    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
-        files=[{"name": "compte-rendu.pdf", "mimeType": "application/pdf", "buffer": data}])
-    page.get_by_label("Nom du document").fill("Compte rendu d’hospitalisation")
+    app, data = live_server.app, big_pdf(3.5)
+    line, arrived = _filled_on_a_weak_line(page, live_server, unique_email, monkeypatch, data,
+                                           "Compte rendu d’hospitalisation")
     page.evaluate(RECORD_SENDING)
     line.drop_after(400_000)
     page.get_by_role("button", name="Ajouter le document").click()
@@ -163,24 +170,12 @@ def test_a_file_whose_page_is_left_in_the_middle_is_sent_from_what_arrived(page,
     """On a weak line a file takes minutes; the person leaves the page (or the phone puts it away) in the
     middle. The file was kept on the phone before its first try: once the left page's hold on it runs
     out, the next page sends only the rest, once."""
-    line = Line(int(live_server.url.rsplit(":", 1)[1]))
-    base, app = f"http://127.0.0.1:{line.port}", live_server.app
-    docs = _documents(page, base, unique_email)
-    data = big_pdf(4)
-    arrived, real = [], upload_parts.append
-
-    def kept(user, key, start, part):
-        arrived.append((start, len(part)))
-        return real(user, key, start, part)
-
-    monkeypatch.setattr(upload_parts, "append", kept)
-    page.goto(f"{base}{docs}/upload")
-    page.get_by_label("Fichier (PDF ou photo)").set_input_files(
-        files=[{"name": "ordonnance.pdf", "mimeType": "application/pdf", "buffer": data}])
-    page.get_by_label("Nom du document").fill("Ordonnance du cardiologue")
+    app, data = live_server.app, big_pdf(4)
+    line, arrived = _filled_on_a_weak_line(page, live_server, unique_email, monkeypatch, data,
+                                           "Ordonnance du cardiologue")
     page.get_by_role("button", name="Ajouter le document").click()
     page.wait_for_timeout(2500)  # about 250 KB went up at 100 KB/s
-    page.goto(f"{base}{docs}")  # she leaves in the middle of the send...
+    page.goto(page.url.removesuffix("/upload"))  # she leaves in the middle of the send...
     line.cut()  # ...and the line drops: what the phone had handed to it does not all arrive
     for _ in range(60):  # the left page's hold runs out; this page then sends the rest (the line is back)
         if page.get_by_text("Document ajouté.").is_visible():

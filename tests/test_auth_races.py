@@ -9,7 +9,6 @@ check-then-write would fail every time rather than now and then."""
 
 import threading
 import time
-from collections.abc import Callable
 
 from sqlalchemy import func, select
 
@@ -21,28 +20,9 @@ from companion.services import accounts, crypto, login_throttle, password_reset,
 
 from .cast import COST, PASSWORD, give_key, make_person
 from .conftest import Browser
+from .races import at_once
 
 ANNA = "anna@example.fr"
-
-
-def _together(*calls: Callable) -> list:
-    """Run the calls in threads released at the same instant; their results, in order."""
-    start = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i: int, call: Callable) -> None:
-        start.wait()
-        try:
-            results[i] = call()
-        except Exception as exc:  # reported by the caller's assertions
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def _meeting(monkeypatch, owner, name: str, parties: int) -> None:
@@ -79,7 +59,7 @@ def test_one_recovery_code_signs_in_one_browser_of_two(app, ctx, monkeypatch):
         browsers.append((browser, browser.token("/login/key")))
     # Both have found the code unused before either marks it used.
     _meeting(monkeypatch, recovery, "utcnow", 2)
-    answers = _together(*[lambda b=b, t=t: b.client.post("/login/recovery",
+    answers = at_once(*[lambda b=b, t=t: b.client.post("/login/recovery",
                                                          data={"code": code, "csrf_token": t})
                           for b, t in browsers])
     assert sorted(r.status_code for r in answers) == [302, 401], answers
@@ -99,7 +79,7 @@ def test_a_reset_link_sent_twice_at_once_sets_one_password(app, ctx, monkeypatch
     chosen = ["un premier mot de passe solide", "un second mot de passe solide"]
     # Both have checked the link (its fingerprint of the old password) before either sets a password.
     _meeting(monkeypatch, password_reset, "user_for", 2)
-    answers = _together(*[lambda b=b, t=t, p=p: b.client.post(link, data={"password": p, "confirm": p,
+    answers = at_once(*[lambda b=b, t=t, p=p: b.client.post(link, data={"password": p, "confirm": p,
                                                                           "csrf_token": t})
                           for b, t, p in zip(browsers, tokens, chosen, strict=True)])
     assert sorted(r.status_code for r in answers) == [302, 410], answers
@@ -128,7 +108,7 @@ def test_ten_wrong_passwords_at_once_are_throttled_like_ten_in_a_row(app, ctx, m
     monkeypatch.setattr(accounts, "authenticate", slow)
     browsers = [Browser(app.test_client()) for _ in range(10)]
     tokens = [b.token("/login") for b in browsers]
-    answers = _together(*[lambda b=b, t=t, i=i: b.client.post(
+    answers = at_once(*[lambda b=b, t=t, i=i: b.client.post(
         "/login", data={"email": ANNA, "password": f"mauvais essai {i}", "csrf_token": t})
         for i, (b, t) in enumerate(zip(browsers, tokens, strict=True))])
     statuses = sorted(getattr(r, "status_code", r) for r in answers)
@@ -175,7 +155,7 @@ def test_the_first_two_uploads_of_a_development_install_agree_on_one_key(tmp_pat
         Held.meet = threading.Barrier(2, timeout=2)
         instance = tmp_path / str(attempt)
         instance.mkdir()
-        keys = _together(*[lambda d=str(instance): crypto.load_master_key(d, "development")] * 2)
+        keys = at_once(*[lambda d=str(instance): crypto.load_master_key(d, "development")] * 2)
         assert all(isinstance(k, bytes) for k in keys), keys
         assert keys[0] == keys[1] == crypto.decode_master_key((instance / "master.key").read_text())
         assert [p.name for p in instance.iterdir()] == ["master.key"]  # no half-written file left behind

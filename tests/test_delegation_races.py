@@ -4,7 +4,6 @@ told what really happened, the access log reads in the order things happened, an
 access runs on after the proof of its end. The limits (people per caregiver) hold under two
 acceptances at once, on SQLite as on PostgreSQL."""
 
-import threading
 import time
 
 import pytest
@@ -20,28 +19,9 @@ from companion.services import accounts, audit, delegations
 from companion.services.access import require_access
 
 from .cast import make_delegation, make_person, signed_in
+from .races import at_once
 
 EARLY, LATE = 0.2, 0.9  # seconds each request waits after reading the delegation, before changing it
-
-
-def _together(*calls) -> list:
-    """The calls, each in its own thread, started at the same instant; their answers."""
-    start, answers, errors = threading.Barrier(len(calls), timeout=30), [None] * len(calls), []
-
-    def run(i, call):
-        try:
-            start.wait()
-            answers[i] = call()
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return answers
 
 
 def _late(monkeypatch, path_part: str) -> None:
@@ -91,18 +71,26 @@ def _flashes(browser, pid: int) -> str:
     return browser.get(f"/p/{pid}/caregivers").get_data(as_text=True)
 
 
-def test_an_end_saved_while_a_renewal_is_under_way_refuses_the_renewal(app, ctx, monkeypatch):
+def _renewed_and_ended(app, monkeypatch, slower: str):
+    """Louis renews Sophie's access for a year and ends it, from two devices at the same instant; the
+    request whose path holds `slower` changes the access last. Both devices (to read what each was
+    told), the profile, the delegation and its end date before."""
     louis, _sophie, pid, d_id = _helped(app)
-    with ctx():
+    with app.app_context():
         before = db.session.get(Delegation, d_id).expires_at
     renewing, ending = signed_in(app.test_client(), louis), signed_in(app.test_client(), louis)
     page, card = f"/p/{pid}/caregivers", f"/p/{pid}/caregivers/{d_id}"
     tokens = renewing.token(page), ending.token(f"{card}/end")
-    _late(monkeypatch, "/renew")
-    renewed, ended = _together(
+    _late(monkeypatch, slower)
+    renewed, ended = at_once(
         lambda: renewing.client.post(f"{card}/renew", data={"term": "1y", "csrf_token": tokens[0]}),
         lambda: ending.client.post(f"{card}/end", data={"csrf_token": tokens[1]}))
     assert (renewed.status_code, ended.status_code) == (302, 302)
+    return renewing, ending, pid, d_id, before
+
+
+def test_an_end_saved_while_a_renewal_is_under_way_refuses_the_renewal(app, ctx, monkeypatch):
+    renewing, ending, pid, d_id, before = _renewed_and_ended(app, monkeypatch, "/renew")
     told = _flashes(renewing, pid)
     assert "Seul un accès en cours peut être renouvelé" in told
     assert "C’est enregistré" not in told
@@ -114,15 +102,7 @@ def test_an_end_saved_while_a_renewal_is_under_way_refuses_the_renewal(app, ctx,
 
 
 def test_a_renewal_saved_while_an_end_is_under_way_comes_before_the_end(app, ctx, monkeypatch):
-    louis, _sophie, pid, d_id = _helped(app)
-    renewing, ending = signed_in(app.test_client(), louis), signed_in(app.test_client(), louis)
-    page, card = f"/p/{pid}/caregivers", f"/p/{pid}/caregivers/{d_id}"
-    tokens = renewing.token(page), ending.token(f"{card}/end")
-    _late(monkeypatch, "/end")
-    renewed, ended = _together(
-        lambda: renewing.client.post(f"{card}/renew", data={"term": "1y", "csrf_token": tokens[0]}),
-        lambda: ending.client.post(f"{card}/end", data={"csrf_token": tokens[1]}))
-    assert (renewed.status_code, ended.status_code) == (302, 302)
+    renewing, ending, pid, d_id, _before = _renewed_and_ended(app, monkeypatch, "/end")
     assert "Sophie Bernard a accès jusqu’au" in _flashes(renewing, pid)
     assert "Sophie Bernard n’a plus accès." in _flashes(ending, pid)
     d, log, kinds = _story(ctx, pid, d_id)
@@ -137,7 +117,7 @@ def test_an_end_saved_while_a_change_is_under_way_refuses_the_change(app, ctx, m
     page, card = f"/p/{pid}/caregivers", f"/p/{pid}/caregivers/{d_id}"
     tokens = changing.token(page), ending.token(f"{card}/end")
     _late(monkeypatch, "/change")
-    changed, ended = _together(
+    changed, ended = at_once(
         lambda: changing.client.post(f"{card}/change", data={"scopes": ["documents:read"],
                                                               "csrf_token": tokens[0]}),
         lambda: ending.client.post(f"{card}/end", data={"csrf_token": tokens[1]}))
@@ -151,15 +131,21 @@ def test_an_end_saved_while_a_change_is_under_way_refuses_the_change(app, ctx, m
     assert kinds == ["revocation"]
 
 
+def _posted_at_once(app, monkeypatch, slower: str, *posts) -> list:
+    """Each (account id, page giving its form token, form address) is posted at the same instant, each
+    account signed in on its own device; the request whose path holds `slower` writes last."""
+    devices = [signed_in(app.test_client(), who) for who, _page, _url in posts]
+    tokens = [device.token(page) for device, (_who, page, _url) in zip(devices, posts, strict=True)]
+    _late(monkeypatch, slower)
+    return at_once(*(lambda d=device, t=token, u=url: d.client.post(u, data={"csrf_token": t})
+                     for device, token, (_who, _page, url) in zip(devices, tokens, posts, strict=True)))
+
+
 def test_the_owner_and_the_caregiver_ending_at_once_end_it_once(app, ctx, monkeypatch):
     louis, sophie, pid, d_id = _helped(app)
-    owner, helper = signed_in(app.test_client(), louis), signed_in(app.test_client(), sophie)
     card = f"/p/{pid}/caregivers/{d_id}"
-    tokens = owner.token(f"{card}/end"), helper.token("/caregiving")
-    _late(monkeypatch, "/caregiving/")
-    ended, left = _together(
-        lambda: owner.client.post(f"{card}/end", data={"csrf_token": tokens[0]}),
-        lambda: helper.client.post(f"/caregiving/{d_id}/end", data={"csrf_token": tokens[1]}))
+    ended, left = _posted_at_once(app, monkeypatch, "/caregiving/", (louis, f"{card}/end", f"{card}/end"),
+                                  (sophie, "/caregiving", f"/caregiving/{d_id}/end"))
     assert (ended.status_code, left.status_code) == (302, 409)
     assert "Cet accès a déjà pris fin." in left.get_data(as_text=True)
     d, log, kinds = _story(ctx, pid, d_id)
@@ -172,13 +158,10 @@ def test_the_owner_and_the_caregiver_ending_at_once_end_it_once(app, ctx, monkey
 def test_an_invitation_cancelled_while_it_is_answered_tells_the_invitee_it_was_cancelled(
         app, ctx, monkeypatch, answer):
     louis, sophie, pid, d_id = _helped(app, accepted=False)
-    owner, invitee = signed_in(app.test_client(), louis), signed_in(app.test_client(), sophie)
     card = f"/p/{pid}/caregivers/{d_id}"
-    tokens = owner.token(f"{card}/end"), invitee.token("/caregiving")
-    _late(monkeypatch, "/invitations/")
-    ended, answered = _together(
-        lambda: owner.client.post(f"{card}/end", data={"csrf_token": tokens[0]}),
-        lambda: invitee.client.post(f"/invitations/{d_id}/{answer}", data={"csrf_token": tokens[1]}))
+    ended, answered = _posted_at_once(app, monkeypatch, "/invitations/",
+                                      (louis, f"{card}/end", f"{card}/end"),
+                                      (sophie, "/caregiving", f"/invitations/{d_id}/{answer}"))
     assert (ended.status_code, answered.status_code) == (302, 409)
     told = answered.get_data(as_text=True)
     assert "Cette invitation a été annulée par la personne qui l’a envoyée." in told
@@ -209,7 +192,7 @@ def test_two_codes_accepted_at_once_stop_at_the_people_limit(app, ctx, monkeypat
         return out
 
     monkeypatch.setattr(delegations, "_people_helped", counted_slowly)
-    answers = _together(*(
+    answers = at_once(*(
         lambda tab=tab, code=code, token=token: tab.client.post(
             "/invitations/code/accept", data={"code": code, "csrf_token": token})
         for tab, code, token in zip(tabs, codes, tokens, strict=True)))

@@ -3,7 +3,6 @@ health professional may leave back and the openings are each spent or counted in
 simultaneous requests cannot all read the same value and each spend the same one."""
 
 import io
-import threading
 import time
 from collections import Counter
 
@@ -20,6 +19,7 @@ from companion.services import audit, documents, shares
 from .cast import sign_up
 from .conftest import csrf_from
 from .documents_support import _empty_document_store  # noqa: F401
+from .races import at_once
 from .test_emergency_card import _fill
 from .test_shares import Clinician, _share
 
@@ -49,22 +49,7 @@ def _together(app, public_id, send) -> list:
     """`send(client, token, i)` from N browsers with no account, all at the same instant."""
     clients = [app.test_client() for _ in range(N)]
     tokens = [csrf_from(c.get(f"/s/{public_id}").get_data(as_text=True)) for c in clients]
-    start, answers, errors = threading.Barrier(N, timeout=30), [None] * N, []
-
-    def run(i):
-        try:
-            start.wait()
-            answers[i] = send(clients[i], tokens[i], i)
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(N)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return answers
+    return at_once(*[lambda i=i: send(clients[i], tokens[i], i) for i in range(N)])
 
 
 def _open(public_id, passcode):
