@@ -4,7 +4,9 @@ told what really happened, the access log reads in the order things happened, an
 access runs on after the proof of its end. The limits (people per caregiver) hold under two
 acceptances at once, on SQLite as on PostgreSQL."""
 
+import threading
 import time
+from datetime import timedelta
 
 import pytest
 from flask import request
@@ -15,6 +17,7 @@ from companion.models.account import User
 from companion.models.audit import AccessEvent
 from companion.models.delegation import Delegation
 from companion.models.proof import Proof
+from companion.models.types import utcnow
 from companion.services import accounts, audit, delegations
 from companion.services.access import require_access
 
@@ -204,3 +207,27 @@ def test_two_codes_accepted_at_once_stop_at_the_people_limit(app, ctx, monkeypat
         assert db.session.query(Delegation).filter(Delegation.caregiver_id == helper.id,
                                                    Delegation.accepted_at.is_not(None)).count() == 1
 
+
+
+def test_an_end_date_reached_is_logged_once_when_two_pages_notice_it_at_once(app, ctx, monkeypatch):
+    """Louis opens his caregivers page on two devices the moment Sophie's access reached its end date:
+    each notices it; his log says it once, not twice."""
+    louis, _sophie, pid, d_id = _helped(app)
+    with ctx():
+        db.session.get(Delegation, d_id).expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    meet, named = threading.Barrier(2, timeout=2), delegations._who
+
+    def both_read_it_first(d):  # each has read the access as not yet logged before either writes
+        try:
+            meet.wait()
+        except threading.BrokenBarrierError:
+            pass  # the other waits for this one's write: it goes on alone
+        return named(d)
+
+    monkeypatch.setattr(delegations, "_who", both_read_it_first)
+    devices = [signed_in(app.test_client(), louis) for _ in range(2)]
+    pages = at_once(*(lambda d=device: d.get(f"/p/{pid}/caregivers") for device in devices))
+    assert [p.status_code for p in pages] == [200, 200]
+    _d, log, _kinds = _story(ctx, pid, d_id)
+    assert log.count("delegation.expired") == 1

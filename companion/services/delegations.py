@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models.account import User
@@ -20,7 +21,7 @@ from ..models.delegation import SCOPES, Delegation, DelegationState, with_implie
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
 from ..texts import lazy_gettext as _l
-from . import ServiceError, audit, closing, proofs, shares
+from . import ServiceError, audit, closing, proofs, row_guard, shares
 from .access import Access
 
 TERMS = {"1d": 0, "1m": 1, "6m": 6, "1y": 12}  # months; "1d" is one day
@@ -130,25 +131,17 @@ def _refuse_duplicate(access: Access, email: str, invitee_id: int | None, now: d
                            field="email")
 
 
-def _hold(model, column, row_id: int) -> None:
-    """Take the row's write lock with a real write (`column` set to itself) before reading what the
-    request relies on: PostgreSQL holds the row until commit, SQLite (which ignores SELECT ... FOR UPDATE)
-    the whole database. A second request doing the same waits here, then reads what the first saved."""
-    db.session.execute(update(model).where(model.id == row_id).values({column: column})
-                       .execution_options(synchronize_session=False))
-
-
 def _lock_account(user_id: int) -> None:
     """Two invitations to one person (or an invitation and an acceptance) at the same moment would both
     count the people they help before either is saved: the second waits here."""
-    _hold(User, User.role, user_id)
+    row_guard.hold(User, User.role, user_id)
 
 
 def _current(d: Delegation) -> Delegation:
     """The delegation as saved now, its row held until commit: renewing, changing, ending, accepting or
     declining it at the same moment from elsewhere waits, then sees this request's outcome (not the state
     read before), so the log and the proofs tell the changes in the order they happened."""
-    _hold(Delegation, Delegation.scopes, d.id)
+    row_guard.hold(Delegation, Delegation.scopes, d.id)
     db.session.refresh(d)
     return d
 
@@ -170,7 +163,7 @@ def invite(access: Access, actor: User, *, scopes, email: str | None = None, lab
     expires = _end(now, term, end_date, tz)
     # Two invitations sent at the same moment would both count the caregivers before either is saved:
     # the second waits here until the first is committed.
-    _hold(Profile, Profile.stage_at, access.profile.id)
+    row_guard.hold(Profile, Profile.stage_at, access.profile.id)
     invitee = None
     if email:
         from .accounts import normalise_email
@@ -352,7 +345,11 @@ def note_expired(now: datetime | None = None, profile_ids=None) -> int:
         query = query.where(Delegation.profile_id.in_(list(profile_ids)))
     count = 0
     for d in db.session.scalars(query.order_by(Delegation.expires_at)).all():
-        d.expiry_logged_at = now
+        # Marked only if still unmarked: two page loads (or a page and the hourly job) at the same
+        # instant log it once (the second waits for the first's write, then finds it marked).
+        if not row_guard.mark_once(Delegation, Delegation.expiry_logged_at, d.id, now):
+            continue
+        set_committed_value(d, "expiry_logged_at", now)
         audit.record(actor=None, actor_role="system", action="delegation.expired", profile_id=d.profile_id,
                      object_type="delegation", object_id=d.id, object_label=_who(d), at=now)
         shares.end_beyond(d, None, "system", now)
