@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from ..texts import lazy_gettext as _l
@@ -33,3 +33,11 @@ class PasswordChangeForm(FlaskForm):
         description=_l("At least 8 characters. A short sentence is easy to remember."),
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class TimeZoneForm(FlaskForm):
+    """Where the person lives (services/time_zones.py checks the choice)."""
+
+    timezone = SelectField(
+        _l("Where I live"), validate_choice=False,
+        description=_l("Dates, the agenda and the hours of reminders follow the time there."))

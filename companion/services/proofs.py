@@ -131,8 +131,10 @@ def sentence(stmt: Statement, locale: str) -> str:
 
 # --- issuing ----------------------------------------------------------------------------------------
 
-def _paris_day(moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+def _day(moment: datetime, tz: str | None) -> date:
+    """The day where the owner who gave the access lives: an access "until 29 May" chosen in Cayenne
+    ends at midnight in Cayenne, which is 30 May in Paris."""
+    return moment.astimezone(ZoneInfo(tz or current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
 
 
 def issue(kind: str, d: Delegation, *, now: datetime | None = None) -> Proof | None:
@@ -145,9 +147,11 @@ def issue(kind: str, d: Delegation, *, now: datetime | None = None) -> Proof | N
     caregiver = db.session.get(User, d.caregiver_id)
     assert profile is not None and caregiver is not None, "foreign keys"
     until = d.revoked_at if kind == "revocation" and d.revoked_at else d.expires_at
+    granter = db.session.get(User, d.granted_by_id) if d.granted_by_id else None
+    tz = granter.timezone if granter else None
     stmt = Statement(kind, proof_keys.b64url(secrets.token_bytes(12)), profile.full_name,
                      caregiver.display_name, tuple(s for s in SCOPES if s in d.scope_set),
-                     _paris_day(d.accepted_at), _paris_day(until), now.replace(microsecond=0))
+                     _day(d.accepted_at, tz), _day(until, tz), now.replace(microsecond=0))
     token = sign(stmt)
     proof = Proof(token=stmt.proof_id, kind=kind, profile_id=profile.id, delegation_id=d.id,
                   statement=token, key_id=proof_keys.current_id(), created_at=now)
@@ -157,20 +161,21 @@ def issue(kind: str, d: Delegation, *, now: datetime | None = None) -> Proof | N
                                      .where(ProfileOwner.profile_id == profile.id).order_by(ProfileOwner.id)
                                      .limit(1))
     qr_image = proof_pdf.qr(verifier_url(token))
-    _file(profile, owner_locale or "fr", stmt, token, qr_image, now)
+    _file(profile, owner_locale or "fr", stmt, token, qr_image, now, tz)
     own = db.session.scalar(select(Profile).where(Profile.user_id == caregiver.id))
     if own is not None and own.id != profile.id:
-        _file(own, caregiver.locale or "fr", stmt, token, qr_image, now)
+        _file(own, caregiver.locale or "fr", stmt, token, qr_image, now, caregiver.timezone)
     return proof
 
 
-def _file(profile: Profile, locale: str, stmt: Statement, token: str, qr_image: bytes, now: datetime) -> None:
+def _file(profile: Profile, locale: str, stmt: Statement, token: str, qr_image: bytes, now: datetime,
+          tz: str | None) -> None:
     with force_locale(locale):
         title = str(TITLES[stmt.kind]) % {"caregiver": stmt.caregiver, "person": stmt.person}
         pdf = proof_pdf.render(title, sentence(stmt, locale), stmt, token, verifier_url(token), locale,
                                qr_image)
     added = documents.add(Access(profile, "owner", OWNER_SCOPES), None, pdf, title=title,
-                          type_code=document_types.OTHER, care_date=_paris_day(now), source="Companion",
+                          type_code=document_types.OTHER, care_date=_day(now, tz), source="Companion",
                           origin="proof", now=now)
     audit.record(actor=None, actor_role="system", action="proof.filed", profile_id=profile.id,
                  object_type="document", object_id=added.document.id, object_label=title, at=now)

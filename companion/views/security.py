@@ -9,9 +9,9 @@ from flask import Blueprint, current_app, flash, jsonify, redirect, render_templ
 from flask_login import current_user
 
 from ..extensions import db
-from ..forms.security import ActionForm, PasswordChangeForm, RenameKeyForm
+from ..forms.security import ActionForm, PasswordChangeForm, RenameKeyForm, TimeZoneForm
 from ..models.types import utcnow
-from ..services import ServiceError, accounts, recovery, sessions
+from ..services import ServiceError, accounts, recovery, sessions, time_zones
 from ..services import webauthn as wa
 from ..texts import lazy_gettext as _l
 from ..web import webauthn_io
@@ -110,6 +110,10 @@ def _describe(agent: str) -> str:
 @bp.route("/")
 @account_route
 def index():
+    return _page(_zone_form())
+
+
+def _page(zone_form: TimeZoneForm, status: int = 200):
     current = current_user.current_session
     devices = [
         {"s": s, "label": _describe(s.user_agent), "this": current is not None and s.id == current.id}
@@ -121,7 +125,32 @@ def index():
         devices=devices,
         codes_left=recovery.remaining(current_user),
         offer_signout=session.pop(OFFER_SIGNOUT, False),
-    )
+        zone_form=zone_form,
+    ), status
+
+
+def _zone_form(form: TimeZoneForm | None = None) -> TimeZoneForm:
+    form = form or TimeZoneForm(timezone=current_user.timezone)
+    form.timezone.choices = time_zones.choices()
+    return form
+
+
+@bp.route("/time-zone", methods=["POST"])
+@account_route
+def set_time_zone():
+    form = _zone_form(TimeZoneForm())
+    if not form.validate_on_submit():
+        return redirect(url_for("security.index"))
+    try:
+        changed = time_zones.set_zone(current_user, form.timezone.data)
+    except ServiceError as exc:  # not one of the places listed: the page again, saying so
+        db.session.rollback()
+        form.timezone.errors = [exc.message]
+        return _page(form, exc.status)
+    db.session.commit()
+    if changed:
+        flash(_l("Saved: dates and times now follow the time where you live."), "success")
+    return redirect(url_for("security.index") + "#zone-h")
 
 
 @bp.route("/keys/new")
