@@ -30,3 +30,14 @@ def test_a_person_overseas_chooses_where_she_lives(page, live_server, unique_ema
     axe_check(page)
     with live_server.app.app_context():
         assert db.session.scalar(select(User.timezone).where(User.email == unique_email)) == "Pacific/Noumea"
+
+
+def test_an_account_opened_in_noumea_starts_on_noumea_time(browser, live_server, unique_email):
+    """The phone's own zone is read at registration: she never has to find the setting."""
+    context = browser.new_context(locale="fr-FR", timezone_id="Pacific/Noumea")
+    try:
+        register(context.new_page(), live_server.url, unique_email)
+    finally:
+        context.close()
+    with live_server.app.app_context():
+        assert db.session.scalar(select(User.timezone).where(User.email == unique_email)) == "Pacific/Noumea"

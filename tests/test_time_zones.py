@@ -83,3 +83,15 @@ def test_an_access_chosen_in_cayenne_ends_at_midnight_there_and_its_proof_says_t
         proof = proofs.read(db.session.scalars(select(Proof).order_by(Proof.id.desc())).first().statement)
     assert (ends.date(), ends.hour) == (date(2027, 5, 29), 23)
     assert proof.until == date(2027, 5, 29)  # not the 30th, as it is in Paris then
+
+
+def test_a_new_account_starts_on_the_browsers_zone_when_it_is_a_place_listed(web, ctx):
+    for email, zone, kept in (("reunion@example.fr", "Indian/Reunion", "Indian/Reunion"),
+                              ("tokyo@example.fr", "Asia/Tokyo", "Europe/Paris"),
+                              ("nothing@example.fr", "", "Europe/Paris")):
+        answer = web.post("/register", {"email": email, "password": "une phrase facile",
+                                        "display_name": "Anna Petit", "timezone": zone}, from_url="/register")
+        assert answer.status_code == 302
+        web.logout()
+        with ctx():
+            assert db.session.scalar(select(User.timezone).where(User.email == email)) == kept

@@ -16,6 +16,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+def browser_zone() -> HiddenField:
+    """The browser's time zone, filled by js/app.js: an account opened overseas starts on its time."""
+    return HiddenField(render_kw={"data-browser-zone": ""})
+
+
 class RegisterForm(FlaskForm):
     display_name = StringField(_l("Your first and last name"),
                                validators=[DataRequired(_l("Enter your first name.")), Length(max=120)],
@@ -25,6 +30,7 @@ class RegisterForm(FlaskForm):
     password = PasswordField(_l("Choose a password"), validators=[DataRequired(_l("Choose a password."))],
                              description=_l("At least 8 characters. A short sentence is easy to remember."),
                              render_kw={"autocomplete": "new-password"})
+    timezone = browser_zone()
 
 
 class ReauthForm(FlaskForm):

@@ -6,6 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..texts import lazy_gettext as _l
 from . import options
+from .auth import browser_zone
 
 
 class JoinForm(FlaskForm):
@@ -30,6 +31,7 @@ class AccountForm(FlaskForm):
                              description=_l("At least 8 characters. A short sentence is easy to remember. "
                                             "You may leave it empty and use only your phone as a key."),
                              render_kw={"autocomplete": "new-password"})
+    timezone = browser_zone()
 
     def keep_nothing(self) -> "AccountForm":
         """On a shared computer the browser is asked not to offer her name and address to the next person

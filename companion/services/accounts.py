@@ -8,7 +8,7 @@ from ..extensions import db
 from ..models.account import User
 from ..models.profile import Profile, ProfileOwner
 from ..texts import lazy_gettext as _l
-from . import ServiceError, audit
+from . import ServiceError, audit, time_zones
 from .passwords import hash_password, policy_error, verify_password
 
 UNPROCESSABLE = 422
@@ -29,7 +29,7 @@ def find_by_email(email: str) -> User | None:
 
 def register(email: str, password: str | None, display_name: str, *, locale: str | None = None,
              role: str = "person", cost: tuple[int, int] = (3, 65536), shared_device: bool = False,
-             with_profile: bool = True) -> User:
+             with_profile: bool = True, timezone: str | None = None) -> User:
     """A new account with its own health profile (people only: mediators and admins hold no record).
 
     Without a password the account opens with a passkey only; on a shared computer that key could not
@@ -56,7 +56,8 @@ def register(email: str, password: str | None, display_name: str, *, locale: str
         raise ServiceError(_l("An account already exists with this e-mail address. Log in instead."),
                            UNPROCESSABLE, field="email")
     user = User(email=email, display_name=name[:120], locale=locale, role=role,
-                password_hash=hash_password(password, cost) if password else None)
+                password_hash=hash_password(password, cost) if password else None,
+                timezone=time_zones.known(timezone))  # the browser's zone, when it is a place listed
     db.session.add(user)
     db.session.flush()
     if role == "person" and with_profile:

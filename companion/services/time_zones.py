@@ -5,7 +5,7 @@ and the end of the days it chooses (an access "until 29 May" ends at midnight wh
 from ..extensions import db
 from ..models.account import User
 from ..texts import lazy_gettext as _l
-from . import ServiceError, reminders
+from . import ServiceError
 
 DEFAULT = "Europe/Paris"
 # The places, in the order the list shows them; each name is an IANA zone of the tz database.
@@ -29,6 +29,11 @@ def choices() -> list[tuple[str, str]]:
     return [(name, str(label)) for name, label in ZONES.items()]
 
 
+def known(name: str | None) -> str:
+    """`name` if it is one of the places listed (a browser's own zone, at registration), else DEFAULT."""
+    return name if name in ZONES else DEFAULT
+
+
 def set_zone(user: User, name: str) -> bool:
     """The account's place; whether it changed. Reminders not sent yet are planned again for the new
     hours (a 9:00 reminder is 9:00 where the person lives)."""
@@ -36,6 +41,8 @@ def set_zone(user: User, name: str) -> bool:
         raise ServiceError(_l("Choose where you live from the list."), field="timezone")
     if user.timezone == name:
         return False
+    from . import reminders  # planning imports accounts, which imports this module
+
     user.timezone = name
     reminders.forget_unsent(user.id)
     db.session.flush()

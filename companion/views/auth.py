@@ -73,6 +73,7 @@ def register():
                 form.display_name.data,
                 locale=request.cookies.get("lang"),
                 cost=_cost(),
+                timezone=form.timezone.data,
             )
         except ServiceError as exc:
             return refuse(form, exc, "auth/register.html", default_field="email")

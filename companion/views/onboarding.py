@@ -170,7 +170,7 @@ def account():
         try:
             user = accounts.sign_up(form.email.data, form.password.data or None, form.display_name.data,
                                      locale=request.cookies.get("lang"), cost=_code(),
-                                     shared_device=sess.shared_device)
+                                     shared_device=sess.shared_device, timezone=form.timezone.data)
         except ServiceError as exc:
             return refuse(form, exc, "onboarding/account.html", default_field="email", sess=sess)
         start_session(user, shared_device=sess.shared_device)

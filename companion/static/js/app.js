@@ -11,6 +11,9 @@ window.companionDate = function (d, opts, lang) {
 (function () {
   "use strict";
   var lang = document.documentElement.lang || "fr";
+  // A new account starts on the time where its person lives (services/time_zones.py keeps only places listed).
+  var zone = document.querySelector("input[data-browser-zone]");
+  try { if (zone) zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* old browser */ }
   var note = document.getElementById("offline-notice");
   var saved = note && note.getAttribute("data-offline-saved"), text = "";
   function say(attr) { note.textContent = note.getAttribute(attr).replace("{date}", text); note.hidden = false; }
