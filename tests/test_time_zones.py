@@ -95,3 +95,26 @@ def test_a_new_account_starts_on_the_browsers_zone_when_it_is_a_place_listed(web
         web.logout()
         with ctx():
             assert db.session.scalar(select(User.timezone).where(User.email == email)) == kept
+
+
+def test_an_e_mail_gives_the_day_where_its_reader_lives(app):
+    """Louis (Paris) gave Sophie access until 29 May, midnight in Paris: 08:59 on 30 May in Nouméa,
+    where she lives. The week-before e-mails each say the day as their reader lives it."""
+    from companion.models.mail import OutgoingMail
+    from companion.services import delegation_mail
+
+    from .cast import make_delegation
+
+    with app.test_request_context():
+        louis, sophie = make_person("louis"), make_person("sophie")
+        sophie.timezone = "Pacific/Noumea"
+        profile = db.session.scalar(select(Profile).where(Profile.user_id == louis.id))
+        make_delegation(profile.id, sophie, "agenda", granted_by_id=louis.id,
+                        accepted_at=datetime(2027, 1, 10, tzinfo=UTC),
+                        expires_at=delegations.end_of_day(date(2027, 5, 29), "Europe/Paris"))
+        db.session.commit()
+        delegation_mail.warn_ending_soon(datetime(2027, 5, 25, 10, tzinfo=UTC))
+        mails = db.session.scalars(select(OutgoingMail))
+        bodies = {m.recipient: m.body.replace("\u00a0", " ") for m in mails}
+    assert "se termine le 30 mai 2027" in bodies[sophie.email]
+    assert "29 mai 2027" in bodies[louis.email] and "30 mai" not in bodies[louis.email]

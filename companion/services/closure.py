@@ -213,7 +213,7 @@ def _other_owners(profile_id: int, user_id: int | None) -> list[User]:
 
 
 def _tell(person: User, kind: str, profile: Profile, by: User | None, when: datetime | None = None) -> None:
-    mail.queue(person.email, person.locale, kind, name=person.display_name.split(" ")[0],
+    mail.queue(person.email, person.locale, kind, tz=person.timezone, name=person.display_name.split(" ")[0],
                person=profile.full_name, by=by.display_name if by else "", date=when,
                link=mail.public_url(f"/p/{profile.id}/close"))
 

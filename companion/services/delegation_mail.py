@@ -19,8 +19,9 @@ def _first(user: User) -> str:
 
 
 def _date(user: User, when: datetime) -> str:
+    """The day in `user`'s words, as it is where they live."""
     with force_locale(user.locale if user.locale in mail.LANGUAGES else "fr"):
-        return dates.day(when)
+        return dates.day(when, dates.zone_named(user.timezone))
 
 
 def warn_ending_soon(now: datetime | None = None) -> int:
@@ -36,11 +37,13 @@ def warn_ending_soon(now: datetime | None = None) -> int:
             continue
         owners = db.session.scalars(select(User).join(ProfileOwner, ProfileOwner.user_id == User.id)
                                     .where(ProfileOwner.profile_id == profile.id)).all()
-        mail.queue(caregiver.email, caregiver.locale, "access_ending_caregiver", name=_first(caregiver),
+        mail.queue(caregiver.email, caregiver.locale, "access_ending_caregiver",
+                   tz=caregiver.timezone, name=_first(caregiver),
                    person=profile.full_name, date=_date(caregiver, d.expires_at),
                    link=mail.public_url("/caregiving"))
         for owner in owners:
-            mail.queue(owner.email, owner.locale, "access_ending_owner", name=_first(owner),
+            mail.queue(owner.email, owner.locale, "access_ending_owner",
+                       tz=owner.timezone, name=_first(owner),
                        caregiver=caregiver.display_name, person=profile.full_name,
                        date=_date(owner, d.expires_at),
                        link=mail.public_url(f"/p/{profile.id}/caregivers"))

@@ -227,7 +227,8 @@ def remind_reviews(now: datetime | None = None) -> int:
     now = now or utcnow()
     due = reviews_due(now)
     for dep, profile, manager in due:
-        mail.queue(manager.email, manager.locale, "dependent_review", name=manager.display_name.split(" ")[0],
+        mail.queue(manager.email, manager.locale, "dependent_review",
+                   tz=manager.timezone, name=manager.display_name.split(" ")[0],
                    person=profile.full_name, date=dep.review_on,
                    link=mail.public_url(f"/p/{profile.id}/dependent"))
         dep.reminded_at = now

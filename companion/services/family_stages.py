@@ -78,7 +78,7 @@ def _move(profile: Profile, old: str, new: str, now: datetime) -> bool:
 
 def _tell(users: list[User], kind: str, **params) -> None:
     for user in users:
-        mail.queue(user.email, user.locale, kind, name=user.display_name, **params)
+        mail.queue(user.email, user.locale, kind, tz=user.timezone, name=user.display_name, **params)
 
 
 def _log(profile: Profile, action: str, now: datetime, label: str = "") -> None:

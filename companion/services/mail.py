@@ -43,13 +43,15 @@ def public_url(path: str) -> str:
     return current_app.config["PUBLIC_ORIGIN"].rstrip("/") + path
 
 
-def queue(recipient: str, locale: str | None, kind: str, **params) -> OutgoingMail:
+def queue(recipient: str, locale: str | None, kind: str, *, tz: str | None = None, **params) -> OutgoingMail:
     """Compose the message in the recipient's language and keep it in the outbox (flushed, not sent:
     `send_queued` sends it once the caller has committed). A date or datetime among `params` is written
-    here, as a day in the recipient's words ("10 juin 2026"), never as the caller's ISO text."""
+    here, as a day in the recipient's words ("10 juin 2026"), never as the caller's ISO text; a moment
+    as the day it is where the recipient lives (`tz`, their account's zone; else the sender's)."""
     lang = locale if locale in LANGUAGES else "fr"
+    zone = dates.zone_named(tz) if tz else None
     with force_locale(lang):
-        params = {k: dates.day(v) if isinstance(v, date) else v for k, v in params.items()}
+        params = {k: dates.day(v, zone) if isinstance(v, date) else v for k, v in params.items()}
         subject, body = KINDS[kind](params)
     row = OutgoingMail(recipient=recipient, locale=lang, kind=kind, subject=subject[:200], body=body,
                        attempts=0, last_error="")

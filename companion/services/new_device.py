@@ -20,5 +20,6 @@ def tell(user: User, user_agent: str) -> None:
     locale = user.locale if user.locale in mail.LANGUAGES else "fr"
     with force_locale(locale):
         when = dates.moment(utcnow())
-    mail.queue(user.email, locale, "new_device", name=user.display_name.split(" ")[0], when=when,
+    mail.queue(user.email, locale, "new_device",
+               tz=user.timezone, name=user.display_name.split(" ")[0], when=when,
                system=system_of(user_agent), link=mail.public_url("/account/security/"))

@@ -36,7 +36,8 @@ def request_link(email: str) -> bool:
     if user is None:
         return False
     token = _signer().dumps({"u": user.id, "f": _fingerprint(user)})
-    mail.queue(user.email, user.locale, "password_reset", name=user.display_name.split(" ")[0],
+    mail.queue(user.email, user.locale, "password_reset",
+               tz=user.timezone, name=user.display_name.split(" ")[0],
                link=mail.public_url(PATH + token), minutes=MAX_AGE_SECONDS // 60)
     return True
 

@@ -69,7 +69,8 @@ def _mail(person: User, pending: PendingRecovery, structure: str) -> None:
     with force_locale(locale):  # dates in the recipient's language, not the counter's
         started = dates.moment(pending.created_at)
         effect = dates.moment(pending.takes_effect_at)
-    mail.queue(person.email, locale, "recovery_started", name=person.display_name.split(" ")[0],
+    mail.queue(person.email, locale, "recovery_started",
+               tz=person.timezone, name=person.display_name.split(" ")[0],
                started=started, effect=effect, structure=structure, link=mail.public_url(REQUESTS_PATH))
 
 

@@ -120,7 +120,8 @@ def _attach(profile: Profile, teen: User, now: datetime) -> None:
         become_adult(profile, now)
         return
     for parent in parents(profile.id):
-        mail.queue(parent.email, parent.locale, "teen_joined_parent", name=parent.display_name,
+        mail.queue(parent.email, parent.locale, "teen_joined_parent",
+                   tz=parent.timezone, name=parent.display_name,
                    person=profile.first_name, link=mail.public_url(f"/p/{profile.id}/growing-up"))
 
 
