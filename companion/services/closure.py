@@ -38,7 +38,7 @@ from ..models.share import ClinicianShare
 from ..models.types import utcnow
 from ..pg_plans import PLAN_ONCE
 from ..texts import lazy_gettext as _l
-from . import ServiceError, agenda_store, audit, closing, delegations, erasure, mail, store_upkeep
+from . import ServiceError, audit, closing, dates, delegations, erasure, mail, store_upkeep
 from .access import Access
 
 log = logging.getLogger("companion.closure")
@@ -166,7 +166,7 @@ def _request(actor: User, profiles: list[Profile], row: Closure, now: datetime) 
     except IntegrityError:  # asked twice at the same moment (two devices): the other one was saved
         raise ServiceError(_l("This closure was already asked."), status=409) from None
     # The day as the person asking reads it on the page (a UTC day could be the day before).
-    day = row.closes_at.astimezone(agenda_store.zone(actor.timezone)).date().isoformat()
+    day = dates.local_today(actor, row.closes_at).isoformat()
     for profile in profiles:
         told = _helpers(profile.id, now)  # before their access ends below
         audit.record(actor=actor, actor_role="owner", action="closure.requested", profile_id=profile.id,

@@ -27,12 +27,6 @@ def _local(when: datetime, tz: tzinfo) -> datetime:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(tz)  # naive: UTC, as stored
 
 
-def zone_named(name: str | None) -> tzinfo:
-    """An account's zone (services/time_zones.py lists them); Europe/Paris for a name the database
-    does not know."""
-    return zone(name or "")
-
-
 def day(when: date | datetime | None, tz: tzinfo | None = None) -> str:
     """`tz`: the zone the day is read in, when not the reader's own (a message to another person)."""
     if not when:

@@ -3,7 +3,6 @@ date only, never what the caregiver may see; each message in its recipient's lan
 
 from datetime import datetime
 
-from flask_babel import force_locale
 from sqlalchemy import select
 
 from ..extensions import db
@@ -11,17 +10,11 @@ from ..models.account import User
 from ..models.delegation import Delegation
 from ..models.profile import Profile, ProfileOwner
 from ..models.types import utcnow
-from . import dates, mail
+from . import mail
 
 
 def _first(user: User) -> str:
     return user.display_name.split(" ")[0]
-
-
-def _date(user: User, when: datetime) -> str:
-    """The day in `user`'s words, as it is where they live."""
-    with force_locale(user.locale if user.locale in mail.LANGUAGES else "fr"):
-        return dates.day(when, dates.zone_named(user.timezone))
 
 
 def warn_ending_soon(now: datetime | None = None) -> int:
@@ -39,13 +32,13 @@ def warn_ending_soon(now: datetime | None = None) -> int:
                                     .where(ProfileOwner.profile_id == profile.id)).all()
         mail.queue(caregiver.email, caregiver.locale, "access_ending_caregiver",
                    tz=caregiver.timezone, name=_first(caregiver),
-                   person=profile.full_name, date=_date(caregiver, d.expires_at),
+                   person=profile.full_name, date=d.expires_at,
                    link=mail.public_url("/caregiving"))
         for owner in owners:
             mail.queue(owner.email, owner.locale, "access_ending_owner",
                        tz=owner.timezone, name=_first(owner),
                        caregiver=caregiver.display_name, person=profile.full_name,
-                       date=_date(owner, d.expires_at),
+                       date=d.expires_at,
                        link=mail.public_url(f"/p/{profile.id}/caregivers"))
         d.reminded_at = now
     db.session.flush()

@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models.mail import OutgoingMail
 from ..models.types import utcnow
 from . import dates
+from .agenda_store import zone
 from .mail_texts import KINDS
 
 log = logging.getLogger("companion.mail")
@@ -49,9 +50,9 @@ def queue(recipient: str, locale: str | None, kind: str, *, tz: str | None = Non
     here, as a day in the recipient's words ("10 juin 2026"), never as the caller's ISO text; a moment
     as the day it is where the recipient lives (`tz`, their account's zone; else the sender's)."""
     lang = locale if locale in LANGUAGES else "fr"
-    zone = dates.zone_named(tz) if tz else None
+    where = zone(tz) if tz else None
     with force_locale(lang):
-        params = {k: dates.day(v, zone) if isinstance(v, date) else v for k, v in params.items()}
+        params = {k: dates.day(v, where) if isinstance(v, date) else v for k, v in params.items()}
         subject, body = KINDS[kind](params)
     row = OutgoingMail(recipient=recipient, locale=lang, kind=kind, subject=subject[:200], body=body,
                        attempts=0, last_error="")

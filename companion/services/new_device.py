@@ -6,6 +6,7 @@ from flask_babel import force_locale
 from ..models.account import User
 from ..models.types import utcnow
 from . import dates, mail
+from .agenda_store import zone
 
 SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"), ("Windows", "Windows"),
            ("Mac OS", "Mac"), ("CrOS", "Chromebook"), ("Linux", "Linux"))
@@ -19,7 +20,6 @@ def tell(user: User, user_agent: str) -> None:
     """Queue the message (the caller commits, then sends)."""
     locale = user.locale if user.locale in mail.LANGUAGES else "fr"
     with force_locale(locale):
-        when = dates.moment(utcnow())
-    mail.queue(user.email, locale, "new_device",
-               tz=user.timezone, name=user.display_name.split(" ")[0], when=when,
+        when = dates.moment(utcnow(), zone(user.timezone))  # as it is where she lives
+    mail.queue(user.email, locale, "new_device", name=user.display_name.split(" ")[0], when=when,
                system=system_of(user_agent), link=mail.public_url("/account/security/"))

@@ -5,7 +5,7 @@ and the end of the days it chooses (an access "until 29 May" ends at midnight wh
 from ..extensions import db
 from ..models.account import User
 from ..texts import lazy_gettext as _l
-from . import ServiceError
+from . import ServiceError, reminders
 
 DEFAULT = "Europe/Paris"
 # The places, in the order the list shows them; each name is an IANA zone of the tz database.
@@ -41,8 +41,6 @@ def set_zone(user: User, name: str) -> bool:
         raise ServiceError(_l("Choose where you live from the list."), field="timezone")
     if user.timezone == name:
         return False
-    from . import reminders  # planning imports accounts, which imports this module
-
     user.timezone = name
     reminders.forget_unsent(user.id)
     db.session.flush()
