@@ -60,7 +60,7 @@
   function waiting(items) { return items.filter(function (it) { return !it.problem && it.kind !== "logout"; }); }
 
   function show(items) {
-    var w = waiting(items).filter(function (it) { return !(it.trying > Date.now()); });
+    var w = waiting(items).filter(function (it) { return !held(it); });
     pending = w.length + items.filter(function (it) { return it.problem; }).length;
     status.hidden = !w.length;
     status.textContent = w.length === 1 ? d.one : fill(d.many, { n: w.length });
@@ -213,7 +213,7 @@
       return session().then(function (s) {
         return todo.reduce(function (chain, it) {
           return chain.then(function () {
-            if (it.trying > Date.now()) throw new Error("later"); // its page still tries it: it goes first
+            if (held(it)) throw new Error("later"); // its page still tries it: it goes first
             if (it.kind === "logout") {
               // Already ended, or this browser now holds another account's session: nothing to end.
               if (!s.token || (it.account && it.account !== s.account)) return drop(it.id);
@@ -307,18 +307,35 @@
     it.trying = Date.now() + (ms || 10000); // the try's 8 s, and a margin
     return add(it).then(function (id) { it.id = id; }, function () { delete it.trying; });
   }
-  // A file's first try may last minutes on a weak line: the page holds the change by a lease it renews
-  // while it tries. A page closed (or a phone that put it away) stops renewing: within LEASE the next
-  // page, or the worker with no page open, takes the change and sends it from what arrived.
-  var LEASE = 15000, leases = {};
+  // A file's first try may last minutes on a weak line: the change is held for the try's longest time
+  // (the worker, with no page open, waits that long), and the page that tries it beats a heartbeat in
+  // localStorage (a few bytes; rewriting the stored change would write the whole file again each time).
+  // A page closed, or a phone that put it away, stops beating: within LEASE the next page takes the
+  // change and sends it from what arrived.
+  var LEASE = 15000, beats = {}, BEAT = "companion-try-";
   function lease(it) {
-    return hold(it, LEASE).then(function () {
+    var most = sendTime(sizeOf(it)) + sendTime(0) + 10000;
+    it.leased = 1;
+    return hold(it, most).then(function () {
       if (!it.id) return;
-      leases[it.key] = setInterval(function () { it.trying = Date.now() + LEASE; put(it); }, LEASE / 3);
+      var beat = function () { try { localStorage.setItem(BEAT + it.key, Date.now()); } catch (e) { /* full */ } };
+      beat();
+      beats[it.key] = setInterval(beat, LEASE / 3);
       bgSync();
     });
   }
-  function unlease(it) { clearInterval(leases[it.key]); delete it.trying; return it; }
+  function unlease(it) {
+    clearInterval(beats[it.key]);
+    try { localStorage.removeItem(BEAT + it.key); } catch (e) { /* none */ }
+    delete it.trying; delete it.leased;
+    return it;
+  }
+  // Held by a page's try: a form's for its 8 s; a file's while its page's heartbeat goes on.
+  function held(it) {
+    if (!(it.trying > Date.now())) return false;
+    if (!it.leased) return true;
+    try { return +localStorage.getItem(BEAT + it.key) > Date.now() - LEASE; } catch (e) { return true; }
+  }
   window.companionOutbox = { key: key, sendTime: sendTime,
     // The upload page's change, kept on this phone before its first try. `file`: what the page sends in
     // place of the chosen file (a photo made lighter, js/documents.js). Gives the change.
