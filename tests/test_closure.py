@@ -3,6 +3,7 @@ and no row is left but the access log, which still verifies; cancelled on the la
 shares and caregivers end at the request; a cancellation racing the job never leaves half a profile."""
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -19,12 +20,13 @@ from companion.models.mail import OutgoingMail
 from companion.models.profile import Profile, ProfileOwner
 from companion.models.share import ClinicianShare
 from companion.models.types import utcnow
-from companion.services import access_log, audit, closure, documents
+from companion.services import access_log, audit, closure, delegations, documents
 
 from .cast import PASSWORD, make_person, make_profile, own_profile_id, registered, signed_in
 from .closure_support import fill, open_share, opens_with_any_key, references, stored_copy
 from .conftest import Browser
 from .documents_support import _empty_document_store  # noqa: F401 (fixture)
+from .races import at_once
 
 
 def _family(app, ctx):
@@ -343,3 +345,39 @@ def test_a_caregiver_closing_her_account_leaves_an_ended_access_in_the_log_of_th
                                                             AccessEvent.action == "delegation.ended"))
         assert ended.object_label == "Marie Voisine" and ended.actor_role == "system"
         assert db.session.scalar(select(Delegation.id)) is None and audit.verify().ok
+
+
+def test_a_caregiver_leaving_as_the_closure_is_asked_never_fails_either(app, ctx, monkeypatch):
+    """Claire asks to close her account while Marie stops helping her, at the same instant: the closure
+    logs its request then ends Marie's access, Marie's leaving holds her access then logs its end. Both
+    requests answer (on PostgreSQL, taking the two locks in opposite orders aborted one as a deadlock)
+    and the log tells Marie's access ended once."""
+    claire, ids = _family(app, ctx)
+    pid = ids["own"]
+    with ctx():
+        d_id = db.session.scalar(select(Delegation.id).where(Delegation.profile_id == pid))
+    marie = signed_in(app.test_client(), ids["marie"])
+    tokens = claire.token("/account/close"), marie.token("/caregiving")
+    ending, holding = closure._end_open_access, delegations.held_by
+
+    def owner_late(*args, **kwargs):  # the closure's request is logged; the caregiver leaves meanwhile
+        time.sleep(0.6)
+        return ending(*args, **kwargs)
+
+    def caregiver_soon(*args, **kwargs):
+        time.sleep(0.2)
+        return holding(*args, **kwargs)
+
+    monkeypatch.setattr(closure, "_end_open_access", owner_late)
+    monkeypatch.setattr(delegations, "held_by", caregiver_soon)
+    closed, left = at_once(
+        lambda: claire.client.post("/account/close", data={"understood": "y", "csrf_token": tokens[0]}),
+        lambda: marie.client.post(f"/caregiving/{d_id}/end", data={"csrf_token": tokens[1]}))
+    assert closed.status_code == 302 and left.status_code == 409  # the closure held her access first
+    assert "Cet accès a déjà pris fin." in left.get_data(as_text=True)
+    assert marie.get(f"/p/{pid}/").status_code == 404
+    with ctx():
+        actions = db.session.scalars(select(AccessEvent.action).where(AccessEvent.profile_id == pid)).all()
+        assert actions.count("delegation.ended") == 1 and "closure.requested" in actions
+        assert db.session.scalar(select(Closure)) is not None
+        assert audit.verify().ok
