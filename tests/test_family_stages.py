@@ -7,7 +7,7 @@ teen and a parent acting at the same moment leave one consistent outcome."""
 import re
 import secrets
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -298,6 +298,24 @@ def test_parents_get_no_reminders_and_no_family_agenda_entry_once_the_teen_hides
     assert "Léa" not in parent.get("/family").get_data(as_text=True)
     assert parent.get(f"/p/{lea}/agenda").status_code == 404
     assert parent.get(f"/p/{lea}/").status_code == 200  # still sees that the profile exists, and its name
+
+
+# Where the family lives, and midnight there in UTC: Guadeloupe is 4 hours behind UTC, Réunion 4 ahead.
+PLACES = {"America/Guadeloupe": timedelta(hours=4), "Indian/Reunion": timedelta(hours=-4)}
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_each_stage_begins_at_midnight_where_the_family_lives(app, ctx, place):
+    """The notice and the teen age come on the child's days as lived at home, not on Paris's: in
+    Guadeloupe, Paris's midnight is 7 pm the day before; in Réunion, 2 am."""
+    claire, lea = _child(ctx)
+    with ctx():
+        db.session.get(User, claire).timezone = place
+        db.session.commit()
+    for day, stage in ((date(2026, 3, 10), "teen_soon"), (date(2026, 6, 10), "teen")):
+        midnight = datetime(day.year, day.month, day.day, tzinfo=UTC) + PLACES[place]
+        assert family_job.job(app, midnight - timedelta(minutes=30)) == 0, (place, stage)
+        assert family_job.job(app, midnight + timedelta(minutes=30)) == 1 and _stage(ctx, lea) == stage
 
 
 def test_an_adults_profile_with_a_guardian_never_moves(app, ctx):

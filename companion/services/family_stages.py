@@ -19,7 +19,7 @@ e-mails are written in the same transaction. No message names any health detail.
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
@@ -171,14 +171,20 @@ def due_profiles(today: date, ages: Ages):
             .order_by(Profile.id))
 
 
+def _home_zone(profile: Profile):
+    """Where the child lives: the young person's own account's place, else the first parent's. A birthday
+    begins at midnight there: in Guadeloupe, midnight in Paris is still 7 pm the day before."""
+    people = _teen_account(profile) or parents(profile.id)
+    return agenda_store.zone(people[0].timezone if people else "")
+
+
 def advance(profile: Profile, now: datetime, ages: Ages | None = None) -> list[str]:
     """Move one profile through every stage it has reached (a profile made at 16 gets the teen notice and
     the teen step at once, in order). Flushes; the caller commits. Returns the stages entered."""
     ages = ages or Ages.from_config()
     if profile.birth_date is None or not made_for_a_minor(profile, ages):
         return []
-    today = now.astimezone(agenda_store.zone("Europe/Paris")).date()
-    target = ages.stage_on(profile.birth_date, today)
+    target = ages.stage_on(profile.birth_date, now.astimezone(_home_zone(profile)).date())
     entered = []
     while ORDER.index(profile.stage) < ORDER.index(target):
         old = profile.stage
@@ -196,8 +202,10 @@ def run(now: datetime | None = None) -> int:
     number of stages entered."""
     now = now or utcnow()
     ages = Ages.from_config()
-    today = now.astimezone(agenda_store.zone("Europe/Paris")).date()
-    ids = list(db.session.scalars(due_profiles(today, ages).with_only_columns(Profile.id)))
+    # The day after UTC's: no place listed is 24 hours ahead, so every child whose birthday has begun
+    # where they live is among these (`advance` moves only those whose day has come there).
+    ids = list(db.session.scalars(due_profiles(now.astimezone(UTC).date() + timedelta(days=1), ages)
+                                  .with_only_columns(Profile.id)))
     db.session.commit()
     count = 0
     for pid in ids:

@@ -1,7 +1,7 @@
 """The prevention agenda of a profile: items from the French calendar, personal reminders, the timeline,
 .ics downloads. Every route is scope "agenda"; non-owners' reads and changes go to the access log."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import time, timedelta
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ..extensions import db
 from ..forms.agenda import DismissForm, DoneForm, PersonalReminderForm, ReopenForm, SnoozeForm
 from ..prevention import load_rules
-from ..services import ServiceError, agenda_ics, agenda_refs, agenda_store, ics, timeline
+from ..services import ServiceError, agenda_ics, agenda_refs, agenda_store, dates, ics, timeline
 from ..services.access import Access
 from ..services.agenda import add_months
 from ..texts import lazy_gettext as _l
@@ -26,10 +26,6 @@ bp = Blueprint("agenda", __name__)
 load_rules()  # a bad rules file stops the app at start-up, not at the first page
 
 SOON_MONTHS = 12
-
-
-def _today() -> date:
-    return datetime.now(agenda_store.zone(current_user.timezone)).date()
 
 
 def _groups(items, today):
@@ -49,7 +45,7 @@ def _groups(items, today):
 @bp.route("/p/<int:profile_id>/agenda")
 @profile_route("agenda", "agenda.view")
 def index(access: Access):
-    today = _today()
+    today = dates.local_today()
     profile = access.profile
     items = agenda_store.items_for(profile, today)
     picture = timeline.layout(items, profile.birth_date, today, locale()) if profile.birth_date else None
@@ -103,7 +99,7 @@ def done(access: Access, rule_id: str):
     form = _form_or_json(DoneForm)
     if not form.validate():
         return _invalid(access, form)
-    agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, _today())
+    agenda_store.mark_done(access, current_user, rule_id, form.done_on.data, dates.local_today())
     return _finish(access, _l("Marked as done. Thank you!"), agenda_refs.anchor(rule_id))
 
 
@@ -114,8 +110,8 @@ def snooze(access: Access, rule_id: str):
     form = _form_or_json(SnoozeForm)
     if not form.validate():
         return _invalid(access, form)
-    until = _today() + timedelta(weeks=int(form.weeks.data))
-    agenda_store.snooze(access, current_user, rule_id, until, _today())
+    today = dates.local_today()
+    agenda_store.snooze(access, current_user, rule_id, today + timedelta(weeks=int(form.weeks.data)), today)
     return _finish(access, _l("We will remind you again later."), agenda_refs.anchor(rule_id))
 
 
@@ -156,11 +152,12 @@ def _ics_response(text: str, name: str):
 @bp.route("/p/<int:profile_id>/agenda/<agenda_rule:rule_id>.ics")
 @profile_route("agenda", "agenda.export")
 def item_ics(access: Access, rule_id: str):
-    items = {it.id: it for it in agenda_store.items_for(access.profile, _today())}
+    today = dates.local_today()
+    items = {it.id: it for it in agenda_store.items_for(access.profile, today)}
     item = items.get(rule_id)
     if item is None or item.remind_on is None:
         raise ServiceError(_l("This agenda item has no date to add to a calendar."), status=404)
-    event = agenda_ics.item_event(item, access.profile, locale(), _today(), precise=_precise(),
+    event = agenda_ics.item_event(item, access.profile, locale(), today, precise=_precise(),
                                   alarm_at=agenda_ics.reminder_hour(current_user.id),
                                   url=public_url("agenda.index", profile_id=access.profile.id))
     return _ics_response(ics.calendar([event]), f"prevention-{agenda_refs.ref(item.rule.id)}")
@@ -172,7 +169,7 @@ def item_ics(access: Access, rule_id: str):
 def reminder_new(access: Access):
     form = PersonalReminderForm()
     if request.method == "GET":
-        form.day.data, form.at.data = _today() + timedelta(days=1), time(9, 0)
+        form.day.data, form.at.data = dates.local_today() + timedelta(days=1), time(9, 0)
     if form.validate_on_submit():
         try:
             rem = agenda_store.add_personal(access, current_user, kind=form.kind.data, title=form.title.data,

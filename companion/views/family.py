@@ -2,7 +2,6 @@
 service worker like the agenda, it is in the account's offline manifest), and a child growing up: the
 page about the coming stages, the teen's login code, and what the teen lets the parents see."""
 
-from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -21,7 +20,7 @@ from ..extensions import db, limiter
 from ..forms.family import MakeCodeForm, ParentViewForm, TeenCodeForm
 from ..models.types import utcnow
 from ..prevention import load_rules
-from ..services import ServiceError, agenda_store, family_agenda, family_stages, mail, teen_codes
+from ..services import ServiceError, dates, family_agenda, family_stages, mail, teen_codes
 from ..services.access import Access
 from ..texts import lazy_gettext as _l
 from ..web.client import locale
@@ -47,8 +46,7 @@ def agenda():
     person's read goes to that person's access log, once for this view."""
     accesses = reachable_profiles(current_user)
     now = utcnow()
-    tz = agenda_store.zone(current_user.timezone)
-    today = datetime.now(tz).date()
+    today = dates.local_today()
     people = family_agenda.people(accesses, current_user, today, now)
     if family_agenda.record_reads(accesses, current_user, copy=background_copy()):
         commit_read()  # the helped people's log entries, without reloading what the page holds

@@ -2,7 +2,7 @@
 would be added and what is there already, tick what to keep, confirm. Nothing is written before the
 confirmation, and then everything at once."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,7 +11,7 @@ from flask_login import current_user
 from ..extensions import db
 from ..forms.exports import ConfirmForm, ImportForm
 from ..prevention import load_rules
-from ..services import ServiceError, agenda_store, ips_import
+from ..services import ServiceError, dates, ips_import
 from ..services.access import Access
 from ..texts import gettext as _
 from ..texts import ngettext
@@ -21,10 +21,6 @@ from ..web.refusals import refuse
 from ..web.routes import profile_route
 
 bp = Blueprint("imports", __name__)
-
-
-def _today() -> date:
-    return datetime.now(agenda_store.zone(current_user.timezone)).date()
 
 
 def _label(line: ips_import.Line) -> str:
@@ -46,7 +42,7 @@ def upload(access: Access):
         ips_import.check_size(raw)  # first: the depth check reads every byte
         check_json_file(raw)
         lines = ips_import.read(raw)
-        found = ips_import.review(access, lines, _today())
+        found = ips_import.review(access, lines, dates.local_today())
         about = ips_import.about(raw)
     except ServiceError as exc:
         return refuse(form, exc, "exports/import.html", **context)
@@ -64,7 +60,7 @@ def confirm(access: Access):
         return redirect(url_for("imports.upload", profile_id=access.profile.id))
     lines = ips_import.unpack(access, current_user, form.plan.data)
     chosen = [lines[i] for i in sorted(set(form.keep.data or [])) if 0 <= i < len(lines)]
-    added = ips_import.apply(access, current_user, chosen, _today())
+    added = ips_import.apply(access, current_user, chosen, dates.local_today())
     db.session.commit()
     flash(ngettext("%(num)s line was added.", "%(num)s lines were added.", added) if added else
           _("Nothing was added."), "success")
