@@ -162,3 +162,28 @@ def test_two_first_entries_at_once_on_an_empty_log_both_land_in_one_chain(app, b
     assert errors == []
     with app.app_context():
         assert _audit.verify().ok
+
+
+def test_an_entry_is_written_with_its_transaction_and_only_then(app, ctx):
+    """Entries are written at the commit (services/audit.py): one whose request was rolled back, or whose
+    session was closed without a commit, is never written, not even by the next request's commit; those
+    written keep the order they were recorded in, across chains."""
+    def logged():
+        return list(db.session.scalars(select(AccessEvent.object_label).order_by(AccessEvent.id)))
+
+    def entry(label, **whose):
+        audit.record(actor=None, actor_role="system", action="profile.view", object_label=label, **whose)
+
+    with ctx():
+        entry("rolled back")
+        db.session.rollback()
+        entry("closed")
+        db.session.execute(select(1))  # the request had begun its transaction
+        db.session.close()
+        entry("kept 1", profile_id=7)
+        entry("kept 2", account_id=3)
+        entry("kept 3", profile_id=7)
+        assert logged() == []  # not before the commit
+        db.session.commit()
+        assert logged() == ["kept 1", "kept 2", "kept 3"]
+        assert audit.verify().ok

@@ -348,10 +348,10 @@ def test_a_caregiver_closing_her_account_leaves_an_ended_access_in_the_log_of_th
 
 
 def test_a_caregiver_leaving_as_the_closure_is_asked_never_fails_either(app, ctx, monkeypatch):
-    """Claire asks to close her account while Marie stops helping her, at the same instant: the closure
-    logs its request then ends Marie's access, Marie's leaving holds her access then logs its end. Both
-    requests answer (on PostgreSQL, taking the two locks in opposite orders aborted one as a deadlock)
-    and the log tells Marie's access ended once."""
+    """Claire asks to close her account while Marie stops helping her, at the same instant: both requests
+    answer and the log tells Marie's access ended once. (On PostgreSQL, the closure held the log's head
+    then wanted Marie's access while Marie's leaving held her access then wanted the head: one of the two
+    failed as a deadlock, until the log was written at the commit, tests/test_lock_order.py.)"""
     claire, ids = _family(app, ctx)
     pid = ids["own"]
     with ctx():
@@ -373,8 +373,10 @@ def test_a_caregiver_leaving_as_the_closure_is_asked_never_fails_either(app, ctx
     closed, left = at_once(
         lambda: claire.client.post("/account/close", data={"understood": "y", "csrf_token": tokens[0]}),
         lambda: marie.client.post(f"/caregiving/{d_id}/end", data={"csrf_token": tokens[1]}))
-    assert closed.status_code == 302 and left.status_code == 409  # the closure held her access first
-    assert "Cet accès a déjà pris fin." in left.get_data(as_text=True)
+    assert closed.status_code == 302
+    # Whichever ended the access first, the other one is told plainly (SQLite lets the closure, which wrote
+    # first, finish first; PostgreSQL lets Marie's leaving, which holds her access first).
+    assert left.status_code == 302 or "Cet accès a déjà pris fin." in left.get_data(as_text=True)
     assert marie.get(f"/p/{pid}/").status_code == 404
     with ctx():
         actions = db.session.scalars(select(AccessEvent.action).where(AccessEvent.profile_id == pid)).all()

@@ -29,6 +29,7 @@ def test_a_session_goes_from_code_to_consent_to_steps_to_end_and_the_person_log_
         assert onboarding.next_step(sess) == "recovery"
         onboarding.end(sess, "mediator")
         assert sess.ended_at is not None and sess.ended_by == "mediator"
+        db.session.commit()  # the log is written at the commit (services/audit.py)
         actions = [e.action for e in db.session.query(AccessEvent).filter_by(account_id=person.id)
                    .order_by(AccessEvent.id)]
         assert actions[-4:] == ["onboarding.session_started", "onboarding.step_done",
@@ -111,6 +112,7 @@ def test_a_done_step_stays_done_and_a_skipped_one_can_be_done_later_alone(app, c
         onboarding.record_step(sess, person, "profile", "done")  # resumed from the home page
         onboarding.record_step(sess, person, "profile", "skipped")
         assert sess.status_of("profile") == "done"
+        db.session.commit()  # the log is written at the commit
         last = db.session.query(AccessEvent).order_by(AccessEvent.id.desc()).first()
         assert last.actor_role == "owner"  # done alone, after the session
         with pytest.raises(ServiceError):

@@ -4,6 +4,11 @@ Why one chain per profile: a single head would make every caregiver's read anywh
 one (issue 15). A profile's entries, and an account's own security events, each extend their own chain;
 entries with neither go to the "site" chain.
 
+Why entries are written at the commit (`_write_kept`), not where they are recorded: a request holds a
+head from its claim to its commit, and one that then changed a row, or claimed another head, deadlocked
+with a request holding that row and wanting the head. Written last, after the flush, the heads in one
+order, a request never waits on a head while holding one another request wants.
+
 Why the head is claimed by an UPDATE: `UPDATE audit_chains SET seq = seq + 1 ... RETURNING seq, last_hash`
 takes the chain's row and reads it in one round trip. Exactly one writer holds a chain's head at a time:
 on PostgreSQL the others wait on the row lock and, once the holder commits, add one to the seq it wrote
@@ -22,6 +27,7 @@ catalogue gives them.
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from types import SimpleNamespace
@@ -29,8 +35,10 @@ from typing import TYPE_CHECKING, cast
 
 from flask import current_app
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models.account import User
@@ -43,6 +51,7 @@ if TYPE_CHECKING:  # access imports refusals, which imports this module
     from .access import Access
 
 GENESIS = "0" * 64
+KEPT = "audit_kept"  # Session.info: the transaction's entries, written at its commit
 
 
 def chain_of(profile_id: int | None, account_id: int | None) -> str:
@@ -63,18 +72,19 @@ def digest(key: bytes, event) -> str:
     return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
 
 
-def _claim(chain: str) -> tuple[int, str]:
-    """Move the chain's head one step and hold it until the commit: the entry's seq and the hash before it."""
+def _claim(chain: str, count: int) -> tuple[int, str]:
+    """Move the chain's head `count` steps (0: only hold it) and hold it until the commit: the first
+    entry's seq and the hash before it."""
     connection = db.session.connection()
-    row = connection.execute(_statements().claim, {"head": chain}).first()
+    row = connection.execute(_statements().claim, {"head": chain, "count": count}).first()
     if row is None:
         # Two first entries at once may both get here: the insert that loses does nothing.
         insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
         connection.execute(insert(AuditChain).values(chain=chain, seq=0, last_hash=GENESIS)
                            .on_conflict_do_nothing(index_elements=["chain"]))
-        row = connection.execute(_statements().claim, {"head": chain}).first()
+        row = connection.execute(_statements().claim, {"head": chain, "count": count}).first()
         assert row is not None, "the insert above, or the concurrent one that beat it, made the row"
-    return row.seq, row.last_hash
+    return row.seq - count + 1, row.last_hash
 
 
 @cache
@@ -90,8 +100,8 @@ def _statements() -> SimpleNamespace:
     return SimpleNamespace(
         columns=[c.key for c in columns], entry=entry, head=head,
         entry_and_head=head.returning(select(written.c.id).scalar_subquery()),
-        claim=update(chains).where(chains.c.chain == bindparam("head")).values(seq=chains.c.seq + 1)
-        .returning(chains.c.seq, chains.c.last_hash))
+        claim=update(chains).where(chains.c.chain == bindparam("head"))
+        .values(seq=chains.c.seq + bindparam("count")).returning(chains.c.seq, chains.c.last_hash))
 
 
 def _write(event: AccessEvent) -> int:
@@ -106,22 +116,48 @@ def _write(event: AccessEvent) -> int:
     return entry_id
 
 
-def _append(event: AccessEvent) -> AccessEvent:
-    """Write the entry at the head of its chain, inside the request's transaction (which is rolled back
-    if anything fails after the claim: a head moved with no entry would break the chain for good).
-    The key is loaded and the entry's text hashed once before the claim, so nothing that can fail
-    stands between the head moving and the entry written. The entry is not added to the session:
-    nothing reads it back in the request, and the ORM's flush would cost more than the two statements."""
-    key = audit_keys.chain_key()
+def _append(event: AccessEvent, then: Callable[[AccessEvent], object] | None = None) -> AccessEvent:
+    """Keep the entry for the commit (`_write_kept`). Its text is hashed once now, so one that cannot be
+    hashed fails here, in the code that logs it, and nothing can fail between a head moving and its
+    entry written. `then(event)`: run once the entry is written (its id known), in the same transaction."""
     event.seq, event.prev_hash = 0, GENESIS
-    digest(key, event)  # raises here, before the head moves, on a text that cannot be hashed
-    event.seq, event.prev_hash = _claim(event.chain)
-    event.hash = digest(key, event)
-    event.id = _write(event)
-    every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 0
-    if every and event.seq % every == 0:
-        audit_checkpoints.write("periodic")
+    digest(audit_keys.chain_key(), event)
+    db.session.info.setdefault(KEPT, []).append((event, then))
     return event
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _write_kept(session: Session) -> None:
+    """Write the transaction's entries last, once every row it changed is flushed, the heads in the order
+    of their names. A request that held a head while it went on to change a row (or another head) would
+    deadlock with one holding that row and wanting the head (issue 15's review found six such pairs: a
+    caregiver leaving while a health professional opens her share, two people ending each other's
+    access...). Heads are held only for the commit, so a profile's other requests wait less too."""
+    if not session.info.get(KEPT):
+        return
+    session.flush()
+    kept, key = session.info.pop(KEPT), audit_keys.chain_key()
+    chains = sorted({event.chain for event, _then in kept})
+    if len(chains) > 1:
+        for chain in chains:  # every head held, in this order, before any is moved
+            _claim(chain, 0)
+    every = current_app.config.get("AUDIT_CHECKPOINT_EVERY") or 0
+    for event, then in kept:  # in the order they happened: their ids say it where their times are equal
+        event.seq, event.prev_hash = _claim(event.chain, 1)
+        event.hash = digest(key, event)
+        event.id = _write(event)
+        if then is not None:
+            then(event)
+        if every and event.seq % every == 0:
+            audit_checkpoints.write("periodic")
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _drop_kept(session: Session, transaction) -> None:
+    """A transaction rolled back or closed leaves no entry (as it leaves no row), and none waits for the
+    next one's commit. (A committed one's entries were written, and taken, at its commit.)"""
+    if transaction.parent is None:
+        session.info.pop(KEPT, None)
 
 
 class UnknownAction(ValueError):
@@ -139,8 +175,10 @@ def _checked(action: str, object_type: str | None) -> str:
 
 def record(*, actor: User | None = None, actor_role: str, action: str, profile_id: int | None = None,
            account_id: int | None = None, object_type: str | None = None, object_id: str | int = "",
-           object_label: str = "", at: datetime | None = None) -> AccessEvent:
-    """Append one event; its object type defaults to the catalogue's."""
+           object_label: str = "", at: datetime | None = None,
+           then: Callable[[AccessEvent], object] | None = None) -> AccessEvent:
+    """Append one event at the commit (its seq, hash and id are set then); its object type defaults to
+    the catalogue's. `then(event)`: what needs its id, run once it is written."""
     object_type = _checked(action, object_type)
     return _append(AccessEvent(
         at=(at or utcnow()).astimezone(UTC),  # as the database gives it back, so the HMAC matches
@@ -148,7 +186,7 @@ def record(*, actor: User | None = None, actor_role: str, action: str, profile_i
         actor_role=actor_role, profile_id=profile_id, account_id=account_id, action=action,
         object_type=object_type, object_id=str(object_id)[:64], object_label=object_label[:200],
         chain=chain_of(profile_id, account_id),
-    ))
+    ), then)
 
 
 def record_access(access: "Access", actor: User, action: str, *, object_type: str | None = None,

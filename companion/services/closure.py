@@ -168,8 +168,6 @@ def _request(actor: User, profiles: list[Profile], row: Closure, now: datetime) 
     # The day as the person asking reads it on the page (a UTC day could be the day before).
     day = dates.local_today(actor, row.closes_at).isoformat()
     for profile in profiles:
-        delegations.hold_open(profile.id, now)  # before the log: the order a caregiver leaving takes
-    for profile in profiles:
         told = _helpers(profile.id, now)  # before their access ends below
         audit.record(actor=actor, actor_role="owner", action="closure.requested", profile_id=profile.id,
                      object_label=day, at=now)

@@ -146,14 +146,6 @@ def _current(d: Delegation) -> Delegation:
     return d
 
 
-def hold_open(profile_id: int, now: datetime) -> None:
-    """Hold every current or pending access to a profile, before the request logs anything: ending them
-    once the log's head is held would wait on a caregiver leaving at that instant, who holds her access
-    and waits on the head (PostgreSQL aborts one of the two as a deadlock). `end` takes them in this order."""
-    db.session.execute(update(Delegation).where(Delegation.profile_id == profile_id, Delegation.is_open(now))
-                       .values(scopes=Delegation.scopes).execution_options(synchronize_session=False))
-
-
 def _owner_ids(profile_id: int) -> set[int]:
     return set(db.session.scalars(select(ProfileOwner.user_id).where(ProfileOwner.profile_id == profile_id)))
 

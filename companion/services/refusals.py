@@ -49,11 +49,11 @@ def note(actor: User, role: str, profile_id: int, scope: str, now: datetime | No
     if db.session.execute(add_one).rowcount == 1:  # type: ignore[attr-defined]  # an UPDATE/DELETE gives a CursorResult, typed as Result
         return
     if _claim_hour(actor.id, profile_id, hour):
-        event = audit.record(actor=actor, actor_role=role, action="access.refused",
-                             profile_id=profile_id if known else None,
-                             object_type="scope", object_id=scope, at=now)
-        db.session.execute(update(RefusalCount).where(*where).values(event_id=event.id)
-                           .execution_options(synchronize_session=False))
+        audit.record(actor=actor, actor_role=role, action="access.refused",
+                     profile_id=profile_id if known else None, object_type="scope", object_id=scope, at=now,
+                     then=lambda event: db.session.execute(
+                         update(RefusalCount).where(*where).values(event_id=event.id)
+                         .execution_options(synchronize_session=False)))
     else:  # another request created it in between
         db.session.execute(add_one)
 

@@ -32,10 +32,8 @@ def profile_route(scope: str, action: str | None = None):
             g.acting_for = access
             g.personal_data = True
             response = view(*args, access=access, **kwargs)
-            # The read is logged once the page is made, just before its commit: an append holds its
-            # chain's head (one per profile) until the commit, so a page rendered in between would make
-            # every other view of this profile wait for it. A failed commit is an error page: nothing
-            # is shown unlogged.
+            # The read is logged once the page is made (a page that failed was not seen), and written at
+            # the commit (services/audit.py). A failed commit is an error page: nothing is shown unlogged.
             if action and request.method in ("GET", "HEAD") and \
                     audit.record_access(access, current_user, action):
                 commit_read()  # a read-only view would otherwise drop the log entry
