@@ -122,6 +122,7 @@ def _append(event: AccessEvent, then: Callable[[AccessEvent], object] | None = N
     entry written. `then(event)`: run once the entry is written (its id known), in the same transaction."""
     event.seq, event.prev_hash = 0, GENESIS
     digest(audit_keys.chain_key(), event)
+    db.session.connection()  # begins the transaction if none has: its end (commit or not) takes the entry
     db.session.info.setdefault(KEPT, []).append((event, then))
     return event
 
