@@ -5,29 +5,50 @@ to log in another profile's chain waited on one that held that row and wanted th
 aborted one of the two as a deadlock, and that person saw a server error. The log is now written at the
 commit, after every row, its heads in one order (services/audit.py, `_write_kept`).
 
-Each race is made to happen: sleeps put the second request's first lock between the first request's
-two. Found by a review that reproduced all six before the change."""
+The last two races are between rows only: a health professional leaving a letter through a share
+while the profile changes hands (services/shares.py, `leave_document`, now takes the profile first).
 
+Each race is made to happen: sleeps put the second request's first lock between the first request's
+two. Found by two reviews that reproduced each one before its fix."""
+
+import io
+import re
 import time
+from datetime import date
 
 from sqlalchemy import select
 
+from companion.commands import family as family_job
 from companion.demo.documents import make_pdf
 from companion.extensions import db
 from companion.models.account import User
 from companion.models.audit import AccessEvent
 from companion.models.delegation import Delegation
+from companion.models.document import Document
 from companion.models.profile import Profile
 from companion.models.share import ClinicianShare
-from companion.services import audit, closure, delegations, documents, offline_copies, proofs, shares
-from companion.services.access import OWNER_SCOPES, Access
+from companion.services import (
+    audit,
+    closure,
+    delegations,
+    dependents,
+    documents,
+    offline_copies,
+    proofs,
+    shares,
+    teen_codes,
+)
+from companion.services.access import OWNER_SCOPES, Access, find_access
 
-from .cast import make_delegation, make_person, own_profile_id, registered, signed_in
+from .cast import make_delegation, make_person, mediator_browser, own_profile_id, registered, signed_in
 from .closure_support import open_share
 from .closure_support import share as make_share
 from .conftest import csrf_from
 from .documents_support import _empty_document_store  # noqa: F401 (fixture)
 from .races import at_once
+from .test_dependents import _new as new_dependent
+from .test_family_stages import _child, at
+from .test_onboarding_flow import join, start_session
 
 
 def _slowed(monkeypatch, module, name: str, seconds: float, when=lambda *a, **k: True) -> None:
@@ -186,3 +207,71 @@ def test_a_caregivers_phone_and_tablet_report_their_copies_in_opposite_orders(ap
     assert (a.status_code, b.status_code) == (200, 200)
     for pid in (pc, pl):
         assert "document.copied_offline" in _log(ctx, pid)
+
+
+# A document a health professional leaves through a share against the profile changing hands: the leaving
+# held the share, then added the document (whose foreign key waits for the profile); the profile's new
+# holder held the profile (its user_id), then ended or moved its shares.
+
+def _leaving(app, public_id: str):
+    client = app.test_client()
+    token = csrf_from(client.get(f"/s/{public_id}").get_data(as_text=True))
+    pdf = make_pdf("Courrier", ["x"])
+    return lambda: client.post(f"/s/{public_id}/leave", content_type="multipart/form-data", data={
+        "csrf_token": token, "title": "Courrier", "passcode": "", "file": (io.BytesIO(pdf), "lettre.pdf")})
+
+
+def _left(ctx, pid: int) -> list[str]:
+    with ctx():
+        return list(db.session.scalars(select(Document.title).where(Document.profile_id == pid)))
+
+
+def test_a_teen_joins_as_a_professional_leaves_a_letter_through_her_parents_share(app, ctx, monkeypatch):
+    claire, lea = _child(ctx)
+    with ctx():
+        teen_id = make_person("anna", email="lea@example.fr", name="Léa Martin").id
+        db.session.commit()
+    family_job.job(app, at(date(2026, 6, 10)))  # the teen age: once she joins, her parents are narrowed
+    with app.test_request_context():
+        parent = db.session.get(User, claire)
+        code = teen_codes.make(find_access(parent, lea), parent)
+        public_id = shares.create(find_access(parent, lea), parent, card=True, document_ids=[],
+                                  vaccinations=False, lifetime="7d", cost=(1, 1024)).share.public_id
+        db.session.commit()
+    teen = signed_in(app.test_client(), teen_id)
+    token, leaving = teen.token("/family/join"), _leaving(app, public_id)
+    _slowed(monkeypatch, documents, "add", 0.8)  # the leaving holds the share, then adds the document
+    _slowed(monkeypatch, teen_codes, "_attach", 0.3)
+    left, joined = at_once(leaving, lambda: teen.client.post("/family/join",
+                                                             data={"csrf_token": token, "code": code}))
+    assert (left.status_code, joined.status_code) == (302, 302)
+    assert "Courrier" in _left(ctx, lea)
+    with ctx():
+        assert db.session.get(Profile, lea).user_id == teen_id
+    assert open_share(app, public_id) == 410  # her parents' share ends as she takes her profile
+
+
+def test_an_adult_takes_his_profile_back_as_a_professional_leaves_a_letter(app, ctx, monkeypatch):
+    sophie = registered(app, "sophie")
+    pid = int(new_dependent(sophie).headers["Location"].split("/")[2])
+    with app.test_request_context():
+        me = db.session.scalar(select(User).where(User.email == "sophie@example.fr"))
+        public_id = shares.create(find_access(me, pid), me, card=True, document_ids=[], vaccinations=False,
+                                  lifetime="7d", cost=(1, 1024)).share.public_id
+        db.session.commit()
+    page = sophie.post(f"/p/{pid}/dependent/claim-code", from_url=f"/p/{pid}/dependent")
+    code = re.search(r'class="onb-digits">([A-Z0-9-]+)<', page.get_data(as_text=True)).group(1)
+    mediator, _mid = mediator_browser(app)
+    louis = join(app, start_session(mediator)[0])
+    louis.post("/onboarding/consent", {"answer": "agree"}, from_url="/onboarding/consent")
+    token, leaving = louis.token("/onboarding/account"), _leaving(app, public_id)
+    _slowed(monkeypatch, documents, "add", 0.8)
+    _slowed(monkeypatch, dependents, "_hand_over", 0.3)
+    left, claimed = at_once(leaving, lambda: louis.client.post("/onboarding/claim", data={
+        "csrf_token": token, "display_name": "Louis Bernard", "email": "louis@example.fr",
+        "password": "une phrase facile", "code": code}))
+    assert (left.status_code, claimed.status_code) == (302, 302)
+    assert "Courrier" in _left(ctx, pid)  # beside the proofs of the hand-over
+    with ctx():
+        louis_id = db.session.scalar(select(User.id).where(User.email == "louis@example.fr"))
+        assert db.session.get(Profile, pid).user_id == louis_id
