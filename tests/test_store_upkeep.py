@@ -4,6 +4,7 @@ that folder's keys read from the database), and a file whose delete failed is fo
 
 import os
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from companion.services.store_upkeep import PREFIXES, hour_prefixes
 
 from .cast import make_person, make_profile, sign_up
 from .documents_support import PDF, _empty_document_store, doc_id, upload  # noqa: F401 (a fixture)
+from .races import at_once
 from .test_plans_at_scale import _analyze, _rows_read_by, pg  # noqa: F401 (pg: a fixture)
 
 
@@ -116,3 +118,37 @@ def test_the_hours_sweep_reads_its_folders_keys_not_every_documents(app, ctx):
         read = _rows_read_by(lambda: store_upkeep.sweep_hour(_at_hour(5)), "documents")
         assert read <= in_folders + len(hour_prefixes(5)), (read, in_folders)
         assert in_folders < len(keys) / 20
+
+
+def test_a_document_brought_back_while_the_trash_is_emptied_stays(app, ctx, web, owner, monkeypatch):
+    """Thirty-one days in the trash, she brings it back just as the housekeeping job empties the old
+    trash: the job, which found it still in the trash, must not delete it once it is back."""
+    doc = doc_id(upload(web, owner, PDF, title="Ordonnance"))
+    with ctx():
+        row = db.session.get(Document, doc)
+        row.deleted_at = datetime.now(UTC) - timedelta(days=31)
+        key = row.storage_key
+        db.session.commit()
+    page = f"/p/{owner}/documents/trash"
+    token = web.token(page)
+    logged = documents.record_read
+
+    def restore_slowly(access, actor, row, action, *args, **kwargs):  # brought back, not committed yet
+        if action == "document.restore":
+            time.sleep(0.8)
+        return logged(access, actor, row, action, *args, **kwargs)
+
+    def purge_soon():
+        time.sleep(0.3)
+        with app.app_context():
+            return documents.purge_trash()
+
+    monkeypatch.setattr(documents, "record_read", restore_slowly)
+    restored, purged = at_once(
+        lambda: web.client.post(f"/p/{owner}/documents/{doc}/restore", data={"csrf_token": token}),
+        purge_soon)
+    assert restored.status_code == 302 and purged == 0
+    with ctx():
+        row = db.session.get(Document, doc)
+        assert row is not None and row.deleted_at is None
+        assert documents.storage().get(key)  # its file too

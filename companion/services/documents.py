@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import literal, select, tuple_
+from sqlalchemy import delete, literal, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -289,10 +289,11 @@ def purge_trash(now: datetime | None = None, days: int = TRASH_DAYS) -> int:
     """Delete the documents in the trash for more than `days`: their rows committed, then their files
     (services/store_upkeep.py). Returns how many documents were purged."""
     now = now or utcnow()
-    old = db.session.scalars(select(Document).where(Document.deleted_at < now - timedelta(days=days))).all()
-    keys = [d.storage_key for d in old]
-    for doc in old:
-        db.session.delete(doc)
+    # One statement that decides row by row as it deletes: a document brought back from the trash while
+    # the job runs (restored, or uploaded again) is no longer old trash and stays. Found first and deleted
+    # by id, it went, with its file.
+    keys = list(db.session.scalars(delete(Document).where(Document.deleted_at < now - timedelta(days=days))
+                                   .returning(Document.storage_key)))
     db.session.commit()
     store_upkeep.discard(keys)
-    return len(old)
+    return len(keys)
