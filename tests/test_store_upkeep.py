@@ -152,3 +152,33 @@ def test_a_document_brought_back_while_the_trash_is_emptied_stays(app, ctx, web,
         row = db.session.get(Document, doc)
         assert row is not None and row.deleted_at is None
         assert documents.storage().get(key)  # its file too
+
+
+def test_bringing_back_a_document_the_job_just_emptied_says_so(app, ctx, web, owner, monkeypatch):
+    """The trash page was loaded before the job emptied it: her "bring it back" is told plainly that the
+    document is gone for good (not a server error), and nothing comes back half."""
+    doc = doc_id(upload(web, owner, PDF, title="Ordonnance"))
+    with ctx():
+        db.session.get(Document, doc).deleted_at = datetime.now(UTC) - timedelta(days=31)
+        db.session.commit()
+    token = web.token(f"/p/{owner}/documents/trash")
+    found = documents.get
+
+    def found_then_slow(*args, **kwargs):  # the request has the document; the job runs meanwhile
+        row = found(*args, **kwargs)
+        time.sleep(0.6)
+        return row
+
+    def purge_soon():
+        time.sleep(0.2)
+        with app.app_context():
+            return documents.purge_trash()
+
+    monkeypatch.setattr(documents, "get", found_then_slow)
+    restored, purged = at_once(
+        lambda: web.client.post(f"/p/{owner}/documents/{doc}/restore", data={"csrf_token": token}),
+        purge_soon)
+    assert purged == 1 and restored.status_code == 410
+    assert "supprimé pour de bon" in restored.get_data(as_text=True)
+    with ctx():
+        assert db.session.get(Document, doc) is None

@@ -15,7 +15,9 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, literal, select, tuple_
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models.account import User
@@ -260,8 +262,16 @@ def trash(access: Access, actor: User, doc: Document, now: datetime | None = Non
 
 
 def restore(access: Access, actor: User, doc: Document) -> None:
-    doc.deleted_at = None
-    db.session.flush()
+    # Conditional: the housekeeping job may have emptied it from the trash since the page loaded it (a
+    # plain flush of the change then failed on a row that is gone: a server error).
+    trashed_row = (Document.id == doc.id, Document.deleted_at.is_not(None))
+    back = db.session.execute(sql_update(Document).where(*trashed_row).values(deleted_at=None)
+                              .execution_options(synchronize_session=False))
+    moved = back.rowcount == 1  # type: ignore[attr-defined]  # an UPDATE gives a CursorResult
+    if not moved and db.session.scalar(select(Document.id).where(Document.id == doc.id)) is None:
+        raise ServiceError(_l("This document was deleted for good after %(days)s days in the trash. It "
+                              "cannot come back.", days=TRASH_DAYS), status=410)
+    set_committed_value(doc, "deleted_at", None)  # or brought back just now by another tab: back all the same
     record_read(access, actor, doc, "document.restore")
 
 
