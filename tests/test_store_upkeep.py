@@ -120,17 +120,34 @@ def test_the_hours_sweep_reads_its_folders_keys_not_every_documents(app, ctx):
         assert in_folders < len(keys) / 20
 
 
-def test_a_document_brought_back_while_the_trash_is_emptied_stays(app, ctx, web, owner, monkeypatch):
-    """Thirty-one days in the trash, she brings it back just as the housekeeping job empties the old
-    trash: the job, which found it still in the trash, must not delete it once it is back."""
+def _old_trash(web, ctx, owner) -> tuple[int, str]:
+    """A document 31 days in the trash: its id and its file's key."""
     doc = doc_id(upload(web, owner, PDF, title="Ordonnance"))
     with ctx():
         row = db.session.get(Document, doc)
         row.deleted_at = datetime.now(UTC) - timedelta(days=31)
-        key = row.storage_key
         db.session.commit()
-    page = f"/p/{owner}/documents/trash"
-    token = web.token(page)
+        return doc, row.storage_key
+
+
+def _restore_while_emptied(app, web, owner, doc: int, job_after: float):
+    """She brings the document back from the trash page while the housekeeping job, started `job_after`
+    seconds later, empties the old trash: her answer and how many documents the job deleted."""
+    token = web.token(f"/p/{owner}/documents/trash")
+
+    def purge_soon():
+        time.sleep(job_after)
+        with app.app_context():
+            return documents.purge_trash()
+
+    return at_once(lambda: web.client.post(f"/p/{owner}/documents/{doc}/restore", data={"csrf_token": token}),
+                   purge_soon)
+
+
+def test_a_document_brought_back_while_the_trash_is_emptied_stays(app, ctx, web, owner, monkeypatch):
+    """Thirty-one days in the trash, she brings it back just as the housekeeping job empties the old
+    trash: the job, which found it still in the trash, must not delete it once it is back."""
+    doc, key = _old_trash(web, ctx, owner)
     logged = documents.record_read
 
     def restore_slowly(access, actor, row, action, *args, **kwargs):  # brought back, not committed yet
@@ -138,15 +155,8 @@ def test_a_document_brought_back_while_the_trash_is_emptied_stays(app, ctx, web,
             time.sleep(0.8)
         return logged(access, actor, row, action, *args, **kwargs)
 
-    def purge_soon():
-        time.sleep(0.3)
-        with app.app_context():
-            return documents.purge_trash()
-
     monkeypatch.setattr(documents, "record_read", restore_slowly)
-    restored, purged = at_once(
-        lambda: web.client.post(f"/p/{owner}/documents/{doc}/restore", data={"csrf_token": token}),
-        purge_soon)
+    restored, purged = _restore_while_emptied(app, web, owner, doc, job_after=0.3)
     assert restored.status_code == 302 and purged == 0
     with ctx():
         row = db.session.get(Document, doc)
@@ -157,11 +167,7 @@ def test_a_document_brought_back_while_the_trash_is_emptied_stays(app, ctx, web,
 def test_bringing_back_a_document_the_job_just_emptied_says_so(app, ctx, web, owner, monkeypatch):
     """The trash page was loaded before the job emptied it: her "bring it back" is told plainly that the
     document is gone for good (not a server error), and nothing comes back half."""
-    doc = doc_id(upload(web, owner, PDF, title="Ordonnance"))
-    with ctx():
-        db.session.get(Document, doc).deleted_at = datetime.now(UTC) - timedelta(days=31)
-        db.session.commit()
-    token = web.token(f"/p/{owner}/documents/trash")
+    doc, _key = _old_trash(web, ctx, owner)
     found = documents.get
 
     def found_then_slow(*args, **kwargs):  # the request has the document; the job runs meanwhile
@@ -169,15 +175,8 @@ def test_bringing_back_a_document_the_job_just_emptied_says_so(app, ctx, web, ow
         time.sleep(0.6)
         return row
 
-    def purge_soon():
-        time.sleep(0.2)
-        with app.app_context():
-            return documents.purge_trash()
-
     monkeypatch.setattr(documents, "get", found_then_slow)
-    restored, purged = at_once(
-        lambda: web.client.post(f"/p/{owner}/documents/{doc}/restore", data={"csrf_token": token}),
-        purge_soon)
+    restored, purged = _restore_while_emptied(app, web, owner, doc, job_after=0.2)
     assert purged == 1 and restored.status_code == 410
     assert "supprimé pour de bon" in restored.get_data(as_text=True)
     with ctx():
