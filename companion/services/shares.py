@@ -349,13 +349,12 @@ def leave_document(public_id: str, passcode: str | None, data: bytes, title: str
     """A document the health professional leaves back (a letter, a prescription): it lands in the
     profile's documents, marked as from a health professional, to check (`source(locale)` words it in the
     language of whoever made the share); at most a few."""
-    found = find(public_id)
-    if found is not None:
-        # The profile before the share, as the document's insert would take it (its foreign key): a teen or
-        # an adult taking the profile over holds it, then ends or moves its shares. Taken after the share,
-        # each waited on the other (PostgreSQL aborts one; SQLite has one writer and no such lock).
-        db.session.execute(select(Profile.id).where(Profile.id == found.profile_id)
-                           .with_for_update(key_share=True))
+    # The profile before the share, as the document's insert would take it (its foreign key): a teen or an
+    # adult taking the profile over holds it, then ends or moves its shares. Taken after the share, each
+    # waited on the other (PostgreSQL aborts one; SQLite has one writer and no such lock).
+    shared = select(ClinicianShare.profile_id).where(ClinicianShare.public_id == str(public_id)[:32])
+    db.session.execute(select(Profile.id).where(Profile.id == shared.scalar_subquery())
+                       .with_for_update(key_share=True))
     share = _usable(public_id, passcode, cost, now)
     # The place is taken before the document is added (given back with the rest if the request fails):
     # documents left at the same instant cannot all find one place free.
